@@ -1,0 +1,47 @@
+# shopadmin: `make run` sets everything up and serves the back office; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run setup test lint bench translations extract-messages update-translations clean
+
+run: setup
+	$(FLASK) serve
+
+setup: $(VENV)/.installed $(MO)
+	$(FLASK) setup
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,postgres,redis]"
+	touch $@
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d translations -l $*
+
+translations: $(MO)
+
+# Collect the strings from code and templates into translations/messages.pot.
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project shopadmin -o translations/messages.pot .
+
+# Merge new strings into every catalogue; translate them, then `make translations`.
+update-translations: extract-messages
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check shopadmin tests bench wsgi.py
+
+test: $(VENV)/.installed $(MO) lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed $(MO)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) test-output bench/output $(MO)

@@ -1,0 +1,95 @@
+"""shopadmin: a back office for a shop's customer register."""
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import PROJECT_ROOT, build_config, instance_path
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI and error pages."""
+    folder = Path((test_config or {}).get("INSTANCE_PATH") or instance_path())
+    folder.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(folder),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(build_config(folder))
+    if test_config:
+        app.config.update(test_config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    register_proxy(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table known to Alembic)
+    from .extensions import bootstrap, csrf, db, init_huey, limiter, mail, migrate
+    from .i18n import init_babel
+    from .auth.sessions import init_login
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+    bootstrap.init_app(app)
+    init_babel(app)
+    init_login(app)
+    init_huey(app)
+    from . import jobs
+
+    jobs.bind_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .dashboard.routes import bp as dashboard_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .auth.sessions import require_sign_in
+    from .security import set_security_headers
+
+    app.before_request(require_sign_in)
+    app.after_request(set_security_headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from .errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from . import navigation
+    from .i18n import register_template_helpers as register_i18n
+
+    register_i18n(app)
+    navigation.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as configured (none by default)."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -1,0 +1,68 @@
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from ..i18n import language_name
+from .models import Role
+
+
+def language_choices(include_automatic: bool = True) -> list[tuple[str, str]]:
+    choices = [("", _l("Automatic (browser)"))] if include_automatic else []
+    return choices + [(code, language_name(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(Role.STAFF.value, _l("Staff")), (Role.ADMIN.value, _l("Administrator"))]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    language = SelectField(_l("Interface language"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class StaffCreateForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"))
+    language = SelectField(_l("Interface language"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+        self.language.choices = language_choices()
+
+
+class StaffEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"))
+    language = SelectField(_l("Interface language"), validators=[Optional()])
+    active = BooleanField(_l("Active (may sign in)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+        self.language.choices = language_choices()
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change something."""

@@ -1,0 +1,184 @@
+"""Sign-in, sign-out, the staff member's profile, and (admins) staff accounts."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import DomainError, apply_to_form
+from ..extensions import client_address, db, limiter
+from . import services
+from .forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, StaffCreateForm, StaffEditForm
+from .models import StaffUser
+from .sessions import SESSION_KEY, admin_required, public
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_key() -> str:
+    return "account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _failed(response) -> bool:
+    """Only failed sign-ins count against the limits."""
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only to a path on this site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/"):
+            return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_account_key, deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("The e-mail address or the password is not correct."))
+        else:
+            next_url = _safe_next(request.args.get("next"))
+            language = session.get("language")
+            session.clear()  # a new session at sign-in: nothing carried over from before
+            if language:
+                session["language"] = language
+            session[SESSION_KEY] = services.start_session(
+                user, user_agent=request.user_agent.string, address=client_address()
+            )
+            session.permanent = True
+            login_user(user)
+            db.session.commit()
+            return redirect(next_url)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if ConfirmForm().validate_on_submit():
+        token = session.get(SESSION_KEY)
+        if token:
+            services.end_session(token)
+            db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language():
+    """The header switcher: remembered in the session, and as the preference when signed in."""
+    language = request.form.get("language", "")
+    if ConfirmForm().validate_on_submit() and language in current_app.config["LANGUAGES"]:
+        session["language"] = language
+        if current_user.is_authenticated:
+            current_user.language = language
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    profile_form = ProfileForm(obj=current_user, prefix="profile")
+    password_form = PasswordForm(prefix="password")
+    if request.method == "POST" and "profile-name" in request.form and profile_form.validate():
+        current_user.name = (profile_form.name.data or "").strip()
+        current_user.language = profile_form.language.data or None
+        db.session.commit()
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+    if request.method == "POST" and "password-new_password" in request.form:
+        if password_form.validate():
+            try:
+                services.change_password(
+                    current_user, password_form.current_password.data,
+                    password_form.new_password.data,
+                )
+            except DomainError as error:
+                apply_to_form(error, password_form)
+            else:
+                # Every session ended with the old password; this browser gets a new one.
+                session[SESSION_KEY] = services.start_session(
+                    current_user, user_agent=request.user_agent.string, address=client_address()
+                )
+                db.session.commit()
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", profile_form=profile_form,
+                           password_form=password_form)
+
+
+@bp.route("/settings/staff/")
+@admin_required
+def staff_list():
+    users = db.session.scalars(db.select(StaffUser).order_by(StaffUser.email)).all()
+    return render_template("auth/staff_list.html", users=users)
+
+
+@bp.route("/settings/staff/new", methods=["GET", "POST"])
+@admin_required
+def staff_new():
+    form = StaffCreateForm()
+    if form.validate_on_submit():
+        try:
+            user, password = services.create_staff_user(
+                form.email.data, role=form.role.data, name=form.name.data or "",
+                language=form.language.data or None, actor=current_user,
+            )
+        except DomainError as error:
+            apply_to_form(error, form)
+        else:
+            db.session.commit()
+            return render_template("auth/staff_created.html", user=user, password=password)
+    return render_template("auth/staff_form.html", form=form, user=None)
+
+
+@bp.route("/settings/staff/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def staff_edit(user_id: int):
+    user = db.session.get(StaffUser, user_id) or abort(404)
+    form = StaffEditForm(obj=user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.language.data = user.language or ""
+    if form.validate_on_submit():
+        try:
+            services.update_staff_user(
+                user, actor=current_user, name=form.name.data or "", role=form.role.data,
+                active=form.active.data, language=form.language.data or None,
+            )
+        except DomainError as error:
+            apply_to_form(error, form)
+        else:
+            db.session.commit()
+            flash(_("The staff account %(email)s has been saved.", email=user.email), "success")
+            return redirect(url_for("auth.staff_list"))
+    return render_template("auth/staff_form.html", form=form, user=user,
+                           confirm_form=ConfirmForm())
+
+
+@bp.route("/settings/staff/<int:user_id>/reset-password", methods=["POST"])
+@admin_required
+def staff_reset_password(user_id: int):
+    user = db.session.get(StaffUser, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    password = services.generate_password()
+    services.set_password(user, password, actor=current_user)
+    db.session.commit()
+    return render_template("auth/staff_created.html", user=user, password=password)

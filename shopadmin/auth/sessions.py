@@ -1,0 +1,70 @@
+"""Who is signed in: Flask-Login bound to server-side session rows, default-deny on every page."""
+
+from functools import wraps
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import login_manager
+
+SESSION_KEY = "staff_session"
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = None  # the server-side session row does this job
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """The user whose session row the cookie names; a revoked or expired row signs nobody in."""
+    from .services import user_for_session
+
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    return user_for_session(token, int(user_id))
+
+
+def public(view):
+    """Mark a view as reachable without signing in."""
+    view.public = True
+    return view
+
+
+PUBLIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def require_sign_in():
+    """Every page needs a signed-in staff member unless its view is marked public."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "public", False):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.must_change_password and endpoint not in (
+        "auth.profile", "auth.logout", "auth.set_language"
+    ):
+        flash(_("Please choose a new password before you go on."), "warning")
+        return redirect(url_for("auth.profile"))
+    return None
+
+
+def admin_required(view):
+    """Refuse the view with 403 unless the signed-in staff member is an admin."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,116 @@
+"""flask commands: setup, serve, worker, users."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
+
+from .auth import services as auth_services
+from .auth.models import Role, StaffUser
+from .errors import DomainError
+from .extensions import db, huey
+
+users_cli = AppGroup("users", help="Staff accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
+@click.option("--name", default="")
+@click.option("--password", help="Leave out to be asked, or to generate one when not interactive.")
+def create_user(email: str, role: str, name: str, password: str | None):
+    """Create a staff account."""
+    if password is None and sys.stdin.isatty():
+        password = click.prompt(
+            "Password (empty: generate one)", default="", hide_input=True,
+            confirmation_prompt=True, show_default=False,
+        ) or None
+    try:
+        user, clear = auth_services.create_staff_user(email, role=Role(role), name=name,
+                                                      password=password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}")
+    if password is None:
+        click.echo(f"One-time password (to be changed at first sign-in): {clear}")
+
+
+@users_cli.command("list")
+def list_users():
+    """List the staff accounts."""
+    for user in db.session.scalars(db.select(StaffUser).order_by(StaffUser.email)):
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.id}\t{user.email}\t{user.role.value}\t{state}\t{user.name}")
+
+
+@click.command("setup")
+@with_appcontext
+def setup_command():
+    """Apply migrations and make sure a first admin exists (idempotent)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    created = auth_services.ensure_first_admin(
+        os.environ.get("SHOPADMIN_ADMIN_EMAIL"), os.environ.get("SHOPADMIN_ADMIN_PASSWORD")
+    )
+    db.session.commit()
+    if created:
+        user, password = created
+        click.secho("First administrator created:", fg="green")
+        click.echo(f"  e-mail:   {user.email}")
+        if not os.environ.get("SHOPADMIN_ADMIN_PASSWORD"):
+            click.echo(f"  password: {password}   (one-time: you choose your own at sign-in)")
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True)
+@with_appcontext
+def worker_command(workers: int):
+    """Run the background job worker (Huey consumer)."""
+    from . import jobs  # noqa: F401  (registers the tasks)
+
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    consumer.run()
+
+
+@click.command("serve")
+@click.option("--bind", default=lambda: os.environ.get("SHOPADMIN_BIND", "127.0.0.1:5000"),
+              show_default="127.0.0.1:5000")
+@click.option("--threads", default=8, show_default=True)
+def serve_command(bind: str, threads: int):
+    """Serve the back office with gunicorn, and its job worker beside it, until Ctrl-C."""
+    flask_app = ["--app", "wsgi"]
+    worker = subprocess.Popen([sys.executable, "-m", "flask", *flask_app, "worker"])
+    web = subprocess.Popen([
+        sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", bind, "--workers", "1",
+        "--worker-class", "gthread", "--threads", str(threads), "--access-logfile", "-",
+    ])
+    click.secho(f"shopadmin on http://{bind}/ (job worker pid {worker.pid}); Ctrl-C stops both.",
+                fg="green")
+    children = (worker, web)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(setup_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(serve_command)

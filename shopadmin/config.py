@@ -1,0 +1,99 @@
+"""Defaults, and the environment variables that override them.
+
+Every variable is listed in the README. What a deployment owns (database file, secret key,
+uploads, exports, job queue) lives in the instance folder.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("de", "fr", "en", "pl")
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("SHOPADMIN_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def load_secret_key(folder: Path) -> str:
+    """Return SECRET_KEY from the environment, or the one generated once under the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: when the web process and the worker start together, only one writes the key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def build_config(folder: Path) -> dict:
+    """The configuration for an app whose instance folder is `folder`."""
+    shop_url = os.environ.get("SHOP_URL", "http://127.0.0.1:5000").rstrip("/")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder / 'shopadmin.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    redis_url = os.environ.get("REDIS_URL", "")
+    secure_cookies = shop_url.startswith("https://")
+    default_hosts = ["127.0.0.1", "localhost", shop_url.split("://", 1)[-1].split("/", 1)[0]]
+    return {
+        "SECRET_KEY": load_secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "HUEY_SQLITE_PATH": str(folder / "jobs.db"),
+        "SHOP_URL": shop_url,
+        "TRUSTED_HOSTS": _env_list("SHOPADMIN_TRUSTED_HOSTS", sorted(set(default_hosts))),
+        "PROXY_FIX_X_FOR": int(os.environ.get("SHOPADMIN_PROXY_COUNT", "0")),
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": os.environ.get("SHOPADMIN_DEFAULT_LANGUAGE", "en"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOPADMIN_TIMEZONE", "Europe/Berlin"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_NAME": "shopadmin_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=int(os.environ.get("SHOPADMIN_SESSION_HOURS", "12"))
+        ),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the signed-in session
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SHOPADMIN_MAX_UPLOAD_MB", "100")) * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ADDRESS", "20/hour"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ACCOUNT", "5/15 minutes"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "shop@localhost"),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "UPLOAD_FOLDER": str(folder / "uploads"),
+        "EXPORT_FOLDER": str(folder / "exports"),
+    }

@@ -1,0 +1,134 @@
+"""The customer register: customers and their groups."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+
+def _enum(kind):
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class CustomerType(enum.StrEnum):
+    PRIVATE = "private"
+    BUSINESS = "business"
+
+
+class Gender(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Origin(enum.StrEnum):
+    ADMIN = "admin"
+    IMPORT = "import"
+    SIGNUP = "signup"
+    ORDER = "order"
+
+
+customer_group_members = Table(
+    "customer_group_members",
+    db.metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("customer_groups.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_customer_group_members_group_id", "group_id", "customer_id"),
+)
+
+
+class CustomerGroup(db.Model):
+    __tablename__ = "customer_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    initials: Mapped[str] = mapped_column(String(20), default="")
+    last_name_prefix: Mapped[str] = mapped_column(String(30), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    # The e-mail lowercased: unique, so one address is one customer whatever its case.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(100), default="")
+
+    approved: Mapped[bool] = mapped_column(default=True)
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    mobile: Mapped[str] = mapped_column(String(40), default="")
+    language: Mapped[str | None] = mapped_column(String(5))
+    gender: Mapped[Gender | None] = mapped_column(_enum(Gender))
+    birth_date: Mapped[date | None]
+
+    newsletter: Mapped[bool] = mapped_column(default=False)
+    newsletter_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer_type: Mapped[CustomerType] = mapped_column(
+        _enum(CustomerType), default=CustomerType.PRIVATE
+    )
+    company_name: Mapped[str] = mapped_column(String(200), default="")
+    company_id_number: Mapped[str] = mapped_column(String(64), default="")
+    coc_number: Mapped[str] = mapped_column(String(64), default="")
+    vat_number: Mapped[str] = mapped_column(String(32), default="")
+
+    billing_country: Mapped[str | None] = mapped_column(String(2))
+    billing_attention: Mapped[str] = mapped_column(String(200), default="")
+    billing_address1: Mapped[str] = mapped_column(String(200), default="")
+    billing_house_number: Mapped[str] = mapped_column(String(20), default="")
+    billing_house_number_ext: Mapped[str] = mapped_column(String(20), default="")
+    billing_address2: Mapped[str] = mapped_column(String(200), default="")
+    billing_postcode: Mapped[str] = mapped_column(String(20), default="")
+    billing_city: Mapped[str] = mapped_column(String(100), default="")
+    billing_region: Mapped[str] = mapped_column(String(100), default="")
+
+    shipping_differs: Mapped[bool] = mapped_column(default=False)
+    shipping_company: Mapped[str] = mapped_column(String(200), default="")
+    shipping_country: Mapped[str | None] = mapped_column(String(2))
+    shipping_attention: Mapped[str] = mapped_column(String(200), default="")
+    shipping_address1: Mapped[str] = mapped_column(String(200), default="")
+    shipping_house_number: Mapped[str] = mapped_column(String(20), default="")
+    shipping_house_number_ext: Mapped[str] = mapped_column(String(20), default="")
+    shipping_address2: Mapped[str] = mapped_column(String(200), default="")
+    shipping_postcode: Mapped[str] = mapped_column(String(20), default="")
+    shipping_city: Mapped[str] = mapped_column(String(100), default="")
+    shipping_region: Mapped[str] = mapped_column(String(100), default="")
+
+    notes: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.ADMIN)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    groups: Mapped[list[CustomerGroup]] = relationship(
+        secondary=customer_group_members, lazy="selectin", order_by=CustomerGroup.name
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_customers_approved", "approved", "id"),)
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.first_name, self.last_name_prefix, self.last_name]
+        return " ".join(part for part in parts if part)

@@ -1,0 +1,83 @@
+"""Domain errors, and the translated error pages that keep the layout."""
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+class DomainError(Exception):
+    """A rule was broken. `field` names the form field the message belongs to, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def apply_to_form(error: DomainError, form) -> None:
+    """Show a domain error at its field, or at the top of the form when it has none."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+ERROR_TEXTS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    403: (_l("Access denied"), _l("Your account does not have the right to open this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (
+        _l("File too large"),
+        _l("The file is larger than the allowed upload size. Split it or ask an administrator."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("There were too many attempts in a short time. Please wait a few minutes and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred. Nothing was changed; please try again."),
+    ),
+}
+
+
+def render_error(status: int, title=None, message=None):
+    default_title, default_message = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title or default_title,
+            message=message or default_message,
+        ),
+        status,
+    )
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            _l("The form has expired"),
+            _l(
+                "The form was open too long or was sent from elsewhere. Nothing was saved: "
+                "go back, reload the page and send it again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)

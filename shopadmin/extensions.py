@@ -1,0 +1,59 @@
+"""The extension objects, created unbound and initialised by create_app()."""
+
+from flask import request
+from flask_babel import Babel
+from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def client_address() -> str:
+    """The client's address as ProxyFix left it: a forged X-Forwarded-For is not trusted."""
+    return request.remote_addr or "unknown"
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+babel = Babel()
+mail = Mail()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=client_address)
+bootstrap = Bootstrap5()
+
+# An unconfigured queue in memory until init_huey() points it at SQLite or Redis, so that
+# importing the task module opens no database.
+huey = Huey("shopadmin", storage_class=MemoryStorage, utc=True)
+
+
+def init_huey(app) -> None:
+    """Point the job queue at Redis when REDIS_URL is set, else at SQLite in the instance folder."""
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": redis_url}
+    else:
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": app.config["HUEY_SQLITE_PATH"], "timeout": 30}
+    huey.storage = huey.create_storage()

@@ -1,0 +1,8 @@
+"""Imports every model module, so that metadata and Alembic see all tables."""
+
+from .audit import AuditEvent
+from .auth.models import StaffSession, StaffUser
+from .customers.models import Customer, CustomerGroup
+from .settings.models import Setting
+
+__all__ = ["AuditEvent", "Customer", "CustomerGroup", "Setting", "StaffSession", "StaffUser"]

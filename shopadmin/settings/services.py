@@ -1,0 +1,54 @@
+"""Reading and changing the store settings."""
+
+from typing import Any
+
+from flask import current_app
+
+from ..extensions import db
+from .models import Setting
+
+
+def default_settings() -> dict[str, Any]:
+    """What a new store starts with; the configuration seeds the shop URL and default language."""
+    config = current_app.config
+    return {
+        "shop_name": "Shop",
+        "shop_url": config["SHOP_URL"],
+        "store_country": "DE",
+        "default_language": config["BABEL_DEFAULT_LOCALE"],
+        "languages": list(config["LANGUAGES"]),
+        "export_format": "csv",
+        "sender_address": config["MAIL_DEFAULT_SENDER"],
+        "guest_order_policy": "keep_out",
+        "reset_link_hours": 72,
+        "forgot_link_hours": 2,
+        "trash_days": 30,
+    }
+
+
+def get_settings() -> dict[str, Any]:
+    """All settings: the stored values over the defaults."""
+    values = default_settings()
+    for row in db.session.scalars(db.select(Setting)):
+        if row.key in values:
+            values[row.key] = row.value
+    return values
+
+
+def get_setting(key: str) -> Any:
+    row = db.session.get(Setting, key)
+    return row.value if row is not None else default_settings()[key]
+
+
+def update_settings(changes: dict[str, Any]) -> None:
+    """Store the given values. Flushes; the caller commits."""
+    known = default_settings()
+    for key, value in changes.items():
+        if key not in known:
+            raise KeyError(key)
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+    db.session.flush()

@@ -1,0 +1,30 @@
+"""Text folding for search and sorting: case- and accent-insensitive in the four languages."""
+
+import re
+import unicodedata
+
+# Letters that Unicode does not decompose into a base letter and an accent.
+_SPECIAL = str.maketrans(
+    {"ł": "l", "Ł": "l", "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o",
+     "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ı": "i"}
+)
+_NON_WORD = re.compile(r"[^0-9a-z@.+\-_ ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Lowercase ASCII with accents removed: "Łódź" and "LODZ" both fold to "lodz"."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold().translate(_SPECIAL)
+
+
+def fold_words(text: str | None) -> str:
+    """fold(), with punctuation other than e-mail characters turned into single spaces."""
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()
+
+
+def sort_key(text: str) -> str:
+    return fold(text)
