@@ -34,9 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to Alembic)
+    from .auth.sessions import init_login
     from .extensions import bootstrap, csrf, db, init_huey, limiter, mail, migrate
     from .i18n import init_babel
-    from .auth.sessions import init_login
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -54,10 +54,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
+    from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
+    from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
+    from .settings.routes import bp as settings_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(dashboard_bp)
+    for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -32,7 +32,7 @@ def _env_list(name: str, default: list[str]) -> list[str]:
 
 
 def load_secret_key(folder: Path) -> str:
-    """Return SECRET_KEY from the environment, or the one generated once under the instance folder."""
+    """SECRET_KEY from the environment, else the one generated once under the instance folder."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
     key_file = folder / "secret_key"

@@ -3,7 +3,7 @@
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
 
@@ -37,7 +37,10 @@ ERROR_TEXTS = {
     ),
     429: (
         _l("Too many attempts"),
-        _l("There were too many attempts in a short time. Please wait a few minutes and try again."),
+        _l(
+            "There were too many attempts in a short time. "
+            "Please wait a few minutes and try again."
+        ),
     ),
     500: (
         _l("Something went wrong"),
@@ -70,6 +73,11 @@ def register(app: Flask) -> None:
                 "go back, reload the page and send it again."
             ),
         )
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error):
+        # No page of ours can be built for a host we do not serve: answer plainly.
+        return "Bad request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

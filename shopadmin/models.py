@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .auth.models import StaffSession, StaffUser
-from .customers.models import Customer, CustomerGroup
+from .customers.models import ConsentEvent, Customer, CustomerGroup
 from .settings.models import Setting
 
-__all__ = ["AuditEvent", "Customer", "CustomerGroup", "Setting", "StaffSession", "StaffUser"]
+__all__ = ["AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession", "StaffUser"]

@@ -22,7 +22,7 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # same-origin keeps tokens in URLs off other sites yet lets Flask-WTF's HTTPS Referer check pass.
+    # same-origin keeps URL tokens off other sites yet lets Flask-WTF's HTTPS Referer check pass.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if response.mimetype == "text/html":

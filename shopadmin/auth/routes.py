@@ -3,7 +3,15 @@
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -95,32 +103,35 @@ def set_language():
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     profile_form = ProfileForm(obj=current_user, prefix="profile")
-    password_form = PasswordForm(prefix="password")
-    if request.method == "POST" and "profile-name" in request.form and profile_form.validate():
+    if profile_form.validate_on_submit():
         current_user.name = (profile_form.name.data or "").strip()
         current_user.language = profile_form.language.data or None
         db.session.commit()
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("auth.profile"))
-    if request.method == "POST" and "password-new_password" in request.form:
-        if password_form.validate():
-            try:
-                services.change_password(
-                    current_user, password_form.current_password.data,
-                    password_form.new_password.data,
-                )
-            except DomainError as error:
-                apply_to_form(error, password_form)
-            else:
-                # Every session ended with the old password; this browser gets a new one.
-                session[SESSION_KEY] = services.start_session(
-                    current_user, user_agent=request.user_agent.string, address=client_address()
-                )
-                db.session.commit()
-                flash(_("Your password has been changed."), "success")
-                return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", profile_form=profile_form,
-                           password_form=password_form)
+                           password_form=PasswordForm(prefix="password"))
+
+
+@bp.route("/profile/password", methods=["POST"])
+def change_password():
+    password_form = PasswordForm(prefix="password")
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(current_user, password_form.current_password.data,
+                                     password_form.new_password.data)
+        except DomainError as error:
+            apply_to_form(error, password_form)
+        else:
+            # Every session ended with the old password; this browser gets a new one.
+            session[SESSION_KEY] = services.start_session(
+                current_user, user_agent=request.user_agent.string, address=client_address()
+            )
+            db.session.commit()
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", password_form=password_form,
+                           profile_form=ProfileForm(obj=current_user, prefix="profile"))
 
 
 @bp.route("/settings/staff/")

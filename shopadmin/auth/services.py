@@ -47,7 +47,7 @@ def find_user(email: str) -> StaffUser | None:
 
 
 def authenticate(email: str, password: str) -> StaffUser | None:
-    """The active account with this e-mail and password, else None (one answer for every failure)."""
+    """The active account with this e-mail and password, else None (one answer to all failures)."""
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)

@@ -51,7 +51,7 @@ def require_sign_in():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if current_user.must_change_password and endpoint not in (
-        "auth.profile", "auth.logout", "auth.set_language"
+        "auth.profile", "auth.change_password", "auth.logout", "auth.set_language"
     ):
         flash(_("Please choose a new password before you go on."), "warning")
         return redirect(url_for("auth.profile"))

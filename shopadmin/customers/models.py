@@ -119,7 +119,11 @@ class Customer(db.Model):
     origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.ADMIN)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # In the trash since deleted_at (restorable until the trash is emptied); None: live.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deleted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
 
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary=customer_group_members, lazy="selectin", order_by=CustomerGroup.name
@@ -132,3 +136,26 @@ class Customer(db.Model):
     def full_name(self) -> str:
         parts = [self.first_name, self.last_name_prefix, self.last_name]
         return " ".join(part for part in parts if part)
+
+
+class ConsentSource(enum.StrEnum):
+    STAFF = "staff"
+    IMPORT = "import"
+    STOREFRONT = "storefront"
+    API = "api"
+
+
+class ConsentEvent(db.Model):
+    """One change of a customer's marketing consent: when, through what, and the wording in force."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    subscribed: Mapped[bool]
+    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    wording: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_consent_events_customer", "customer_id", "id"),)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, render_template
 from sqlalchemy import func
 
-from ..database import utcnow
 from ..customers.models import Customer
+from ..database import utcnow
 from ..extensions import db
 from ..jobs import last_heartbeat
 

@@ -23,6 +23,8 @@ def default_settings() -> dict[str, Any]:
         "reset_link_hours": 72,
         "forgot_link_hours": 2,
         "trash_days": 30,
+        # The consent statement shown with the newsletter switch, kept with every consent change.
+        "newsletter_consent_text": "The customer agrees to receive marketing e-mails.",
     }
 
 

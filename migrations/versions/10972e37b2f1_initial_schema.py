@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cb10ef467faf
+Revision ID: 10972e37b2f1
 Revises: 
-Create Date: 2026-11-23 00:06:25.895839
+Create Date: 2026-11-23 00:11:12.631414
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'cb10ef467faf'
+revision = '10972e37b2f1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -115,7 +115,9 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('password_set_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['staff_users.id'], name=op.f('fk_customers_created_by_id_staff_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['deleted_by_id'], ['staff_users.id'], name=op.f('fk_customers_deleted_by_id_staff_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['updated_by_id'], ['staff_users.id'], name=op.f('fk_customers_updated_by_id_staff_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
     sa.UniqueConstraint('customer_number', name=op.f('uq_customers_customer_number')),
@@ -142,6 +144,21 @@ def upgrade():
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('consent_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('subscribed', sa.Boolean(), nullable=False),
+    sa.Column('source', sa.Enum('staff', 'import', 'storefront', 'api', name='consentsource', native_enum=False, length=16), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('wording', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_consent_events_actor_id_staff_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_consent_events_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_events'))
+    )
+    with op.batch_alter_table('consent_events', schema=None) as batch_op:
+        batch_op.create_index('ix_consent_events_customer', ['customer_id', 'id'], unique=False)
+
     op.create_table('customer_group_members',
     sa.Column('customer_id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -161,6 +178,10 @@ def downgrade():
         batch_op.drop_index('ix_customer_group_members_group_id')
 
     op.drop_table('customer_group_members')
+    with op.batch_alter_table('consent_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_events_customer')
+
+    op.drop_table('consent_events')
     with op.batch_alter_table('staff_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_sessions_user_id'))
 

@@ -1,0 +1,147 @@
+"""The customer columns: one table that the form, the list, the import mapping and the export read.
+
+Never write a second list of customer fields anywhere else; add a row here instead.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    EMAIL = "email"
+    PHONE = "phone"
+    BOOL = "bool"
+    DATE = "date"
+    COUNTRY = "country"
+    LANGUAGE = "language"
+    GENDER = "gender"
+    CUSTOMER_TYPE = "customer_type"
+    GROUPS = "groups"
+    INTEGER = "integer"
+    TIMESTAMP = "timestamp"
+
+
+class Section(StrEnum):
+    PERSONAL = "personal"
+    CONTACT = "contact"
+    TYPE = "type"
+    COMPANY = "company"
+    BILLING = "billing"
+    SHIPPING = "shipping"
+    NOTES = "notes"
+    GROUPS = "groups"
+    RECORD = "record"
+
+
+SECTION_LABELS = {
+    Section.PERSONAL: _l("Personal information"),
+    Section.CONTACT: _l("Contact details"),
+    Section.TYPE: _l("Customer type"),
+    Section.COMPANY: _l("Company information"),
+    Section.BILLING: _l("Billing address"),
+    Section.SHIPPING: _l("Shipping address"),
+    Section.NOTES: _l("Notes"),
+    Section.GROUPS: _l("Groups"),
+    Section.RECORD: _l("Record"),
+}
+
+
+@dataclass(frozen=True)
+class CustomerField:
+    """One customer column.
+
+    name: the attribute of Customer (and the form field's name).
+    heading: the canonical English export heading, stable across releases.
+    editable: staff can set it in the form and an import can write it.
+    aliases: other headings that map to this field on import (other platforms, translations).
+    """
+
+    name: str
+    label: object
+    section: Section
+    kind: Kind = Kind.TEXT
+    max_length: int | None = None
+    heading: str = ""
+    editable: bool = True
+    listable: bool = True
+    aliases: tuple[str, ...] = field(default=())
+
+
+def _f(name, label, section, kind=Kind.TEXT, max_length=None, heading="", **options):
+    return CustomerField(name, label, section, kind, max_length,
+                         heading or name.replace("_", " ").capitalize(), **options)
+
+
+S, K = Section, Kind
+FIELDS: tuple[CustomerField, ...] = (
+    _f("id", _l("ID"), S.RECORD, K.INTEGER, heading="ID", editable=False),
+    _f("customer_number", _l("Customer number"), S.RECORD, max_length=64,
+       heading="Customer number"),
+    _f("first_name", _l("First name"), S.PERSONAL, max_length=100, heading="First name"),
+    _f("initials", _l("Initials"), S.PERSONAL, max_length=20, heading="Initials"),
+    _f("last_name_prefix", _l("Last name prefix"), S.PERSONAL, max_length=30,
+       heading="Last name prefix"),
+    _f("last_name", _l("Last name"), S.PERSONAL, max_length=100, heading="Last name"),
+    _f("email", _l("E-mail"), S.PERSONAL, K.EMAIL, 254, heading="E-mail"),
+    _f("username", _l("Username"), S.PERSONAL, max_length=100, heading="Username"),
+    _f("approved", _l("Approved buyer"), S.PERSONAL, K.BOOL, heading="Approved"),
+    _f("confirmed", _l("Confirmed"), S.PERSONAL, K.BOOL, heading="Confirmed"),
+    _f("phone", _l("Phone"), S.CONTACT, K.PHONE, 40, heading="Phone"),
+    _f("mobile", _l("Mobile"), S.CONTACT, K.PHONE, 40, heading="Mobile"),
+    _f("language", _l("Language"), S.CONTACT, K.LANGUAGE, heading="Language"),
+    _f("gender", _l("Gender"), S.CONTACT, K.GENDER, heading="Gender"),
+    _f("birth_date", _l("Birth date"), S.CONTACT, K.DATE, heading="Birth date"),
+    _f("newsletter", _l("Newsletter"), S.CONTACT, K.BOOL, heading="Newsletter"),
+    _f("customer_type", _l("Customer type"), S.TYPE, K.CUSTOMER_TYPE, heading="Customer type"),
+    _f("company_name", _l("Company name"), S.COMPANY, max_length=200, heading="Company"),
+    _f("company_id_number", _l("Identification number"), S.COMPANY, max_length=64,
+       heading="Identification number"),
+    _f("coc_number", _l("Chamber of commerce number"), S.COMPANY, max_length=64,
+       heading="CoC number"),
+    _f("vat_number", _l("VAT number"), S.COMPANY, max_length=32, heading="VAT number"),
+    _f("billing_country", _l("Country"), S.BILLING, K.COUNTRY, heading="Country"),
+    _f("billing_attention", _l("Attention of"), S.BILLING, max_length=200, heading="Attention"),
+    _f("billing_address1", _l("Address 1"), S.BILLING, max_length=200, heading="Address 1"),
+    _f("billing_house_number", _l("House number"), S.BILLING, max_length=20,
+       heading="House number"),
+    _f("billing_house_number_ext", _l("Extension"), S.BILLING, max_length=20,
+       heading="House number extension"),
+    _f("billing_address2", _l("Address 2"), S.BILLING, max_length=200, heading="Address 2"),
+    _f("billing_postcode", _l("Postcode"), S.BILLING, max_length=20, heading="Postcode"),
+    _f("billing_city", _l("City"), S.BILLING, max_length=100, heading="City"),
+    _f("billing_region", _l("Region"), S.BILLING, max_length=100, heading="Region"),
+    _f("shipping_differs", _l("Shipping address differs from billing"), S.SHIPPING, K.BOOL,
+       heading="Shipping differs"),
+    _f("shipping_company", _l("Company"), S.SHIPPING, max_length=200,
+       heading="Shipping company"),
+    _f("shipping_country", _l("Country"), S.SHIPPING, K.COUNTRY, heading="Shipping country"),
+    _f("shipping_attention", _l("Attention of"), S.SHIPPING, max_length=200,
+       heading="Shipping attention"),
+    _f("shipping_address1", _l("Address 1"), S.SHIPPING, max_length=200,
+       heading="Shipping address 1"),
+    _f("shipping_house_number", _l("House number"), S.SHIPPING, max_length=20,
+       heading="Shipping house number"),
+    _f("shipping_house_number_ext", _l("Extension"), S.SHIPPING, max_length=20,
+       heading="Shipping house number extension"),
+    _f("shipping_address2", _l("Address 2"), S.SHIPPING, max_length=200,
+       heading="Shipping address 2"),
+    _f("shipping_postcode", _l("Postcode"), S.SHIPPING, max_length=20,
+       heading="Shipping postcode"),
+    _f("shipping_city", _l("City"), S.SHIPPING, max_length=100, heading="Shipping city"),
+    _f("shipping_region", _l("Region"), S.SHIPPING, max_length=100, heading="Shipping region"),
+    _f("notes", _l("Notes"), S.NOTES, K.LONG_TEXT, heading="Notes", listable=False),
+    _f("groups", _l("Groups"), S.GROUPS, K.GROUPS, heading="Groups"),
+    _f("created_at", _l("Created"), S.RECORD, K.TIMESTAMP, heading="Created", editable=False),
+    _f("updated_at", _l("Modified"), S.RECORD, K.TIMESTAMP, heading="Modified", editable=False),
+)
+
+BY_NAME: dict[str, CustomerField] = {f.name: f for f in FIELDS}
+EDITABLE: tuple[CustomerField, ...] = tuple(f for f in FIELDS if f.editable)
+
+
+def fields_in(section: Section) -> tuple[CustomerField, ...]:
+    return tuple(f for f in FIELDS if f.section == section)

@@ -1,0 +1,244 @@
+"""Fixtures: a real database (SQLite file, or PostgreSQL when DATABASE_URL is set), the app,
+its test client, staff sign-in, the job queue, a loopback SMTP server and a live server."""
+
+import os
+import re
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import email_validator
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from shopadmin import create_app
+from shopadmin.extensions import db, huey, limiter
+
+from .factories import make_staff
+
+# The library's own switch that lets addresses under the reserved .test domain through.
+email_validator.TEST_ENVIRONMENT = True
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+PASSWORD = "correct horse battery"
+
+
+def _pg_url(database: str) -> str:
+    base = POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    base = base.replace("postgres://", "postgresql+psycopg://", 1)
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+def _migrate(url: str, instance: Path) -> None:
+    app = create_app({"INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": url})
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """The migrated schema, made once: a SQLite file to copy, or a PostgreSQL test database."""
+    folder = tmp_path_factory.mktemp("template")
+    if POSTGRES_URL:
+        name = f"shopadmin_test_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(_pg_url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = _pg_url(name)
+        _migrate(url, folder)
+        yield url
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = folder / "template.db"
+        _migrate(f"sqlite:///{path}", folder)
+        yield path
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an application context of its own, as a real server does.
+
+    The test keeps its own context for direct database work; without this Flask would reuse it,
+    and `g` (CSRF token, signed-in user) and the database session would leak between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+@pytest.fixture
+def app(database_template, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if POSTGRES_URL:
+        url = database_template
+    else:
+        shutil.copy(database_template, instance / "shopadmin.db")
+        url = f"sqlite:///{instance / 'shopadmin.db'}"
+    app = create_app({
+        "INSTANCE_PATH": str(instance),
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test secret " + uuid.uuid4().hex,
+        "SHOP_URL": "http://shop.test",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1", "shop.test"],
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "HUEY_SQLITE_PATH": str(instance / "jobs.db"),
+    })
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        limiter.reset()
+        yield app
+        db.session.remove()
+        if POSTGRES_URL:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+    huey.storage.flush_all()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                        r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on the page at `url`, read as a browser would."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_FIELD.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client, email: str, password: str = PASSWORD, **extra):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token, **extra})
+
+
+@pytest.fixture
+def login_as(app, client):
+    """login_as("admin") or login_as("staff"): create that staff member and sign the client in."""
+
+    def login(role: str = "staff", **fields):
+        user = make_staff(role=role, password=PASSWORD, **fields)
+        response = sign_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Work the real job queue until it is empty, as the worker would; returns the tasks run."""
+
+    def run(limit: int = 1000) -> int:
+        done = 0
+        while done < limit:
+            task = huey.dequeue()
+            if task is None:
+                return done
+            huey.execute(task)
+            done += 1
+        raise AssertionError("the job queue did not run empty")
+
+    return run
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    from aiosmtpd.controller import Controller
+
+    class Collector:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    handler.port = controller.server.sockets[0].getsockname()[1]
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP on a loopback port, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.fail(f"Chromium is needed for the browser tests and is not at {chromium}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page, request):
+    """screenshot("name") saves the page under test-output/screenshots/."""
+
+    def take(name: str) -> Path:
+        folder = OUTPUT / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,92 @@
+"""CSRF, roles, hosts and headers."""
+
+from shopadmin.auth.models import Role, StaffUser
+from shopadmin.extensions import db
+
+from ..conftest import csrf_token, sign_in
+from ..factories import make_staff
+
+
+def test_login_without_csrf_token_is_refused(client):
+    user = make_staff()
+    response = client.post("/login", data={"email": user.email, "password": "x"})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+
+
+def test_forged_token_is_refused_and_changes_nothing(client, login_as):
+    admin = login_as("admin")
+    staff = make_staff()
+    response = client.post(f"/settings/staff/{staff.id}", data={
+        "csrf_token": "forged", "name": "Changed", "role": "admin", "active": "y"})
+    assert response.status_code == 400
+    db.session.refresh(staff)
+    assert staff.role == Role.STAFF and staff.name == ""
+    assert admin.is_admin
+
+
+def test_staff_get_403_on_admin_pages(client, login_as):
+    login_as("staff")
+    for url in ("/settings/staff/", "/settings/staff/new", "/settings/staff/1"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "Access denied" in response.get_data(as_text=True)
+    response = client.post("/settings/staff/new", data={"email": "x@shop.test", "role": "admin"})
+    assert response.status_code in (400, 403)
+    assert db.session.query(StaffUser).filter_by(email="x@shop.test").count() == 0
+
+
+def test_admin_creates_a_staff_account_with_a_one_time_password(app, client, login_as):
+    login_as("admin")
+    token = csrf_token(client, "/settings/staff/new")
+    response = client.post("/settings/staff/new", data={
+        "csrf_token": token, "email": "Colleague@Shop.test", "name": "Jean Dupont",
+        "role": "staff", "language": "fr"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    password = page.split('id="one-time-password">')[1].split("<")[0]
+    colleague = app.test_client()
+    assert sign_in(colleague, "colleague@shop.test", password).status_code == 302
+
+
+def test_last_admin_cannot_be_demoted_or_deactivated(client, login_as):
+    admin = login_as("admin")
+    token = csrf_token(client, f"/settings/staff/{admin.id}")
+    response = client.post(f"/settings/staff/{admin.id}", data={
+        "csrf_token": token, "name": "", "role": "staff", "active": "y", "language": ""})
+    assert response.status_code == 200
+    assert "The last active administrator cannot be removed." in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.is_admin
+
+
+def test_unknown_host_is_refused(client):
+    response = client.get("/login", headers={"Host": "evil.test"})
+    assert response.status_code == 400
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    headers = response.headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_error_pages_keep_the_layout_and_are_translated(client, login_as):
+    login_as("staff", language="de")
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "Seite nicht gefunden" in page
+    assert "navbar" in page
+
+
+def test_upload_too_large_gives_413(app, client, login_as):
+    login_as("staff")
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    response = client.post("/profile", data={"profile-name": "x" * 500})
+    assert response.status_code == 413
+    assert "File too large" in response.get_data(as_text=True)
