@@ -28,16 +28,20 @@ translations: $(MO)
 # Collect the strings from code and templates into translations/messages.pot.
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--ignore-dirs ".* __pycache__ test-output instance" \
 		--project shopadmin -o translations/messages.pot .
 
 # Merge new strings into every catalogue; translate them, then `make translations`.
 update-translations: extract-messages
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
+		--ignore-obsolete --width 100
+	$(BIN)/python scripts/fill_english.py translations/en/LC_MESSAGES/messages.po
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check shopadmin tests bench wsgi.py
 
 test: $(VENV)/.installed $(MO) lint
+	bash scripts/system-packages.sh chromium
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed $(MO)

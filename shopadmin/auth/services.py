@@ -5,6 +5,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,7 +32,8 @@ def generate_password() -> str:
 def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
-            _("The password must have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+            ngettext("The password must have at least %(num)d character.",
+                     "The password must have at least %(num)d characters.", MIN_PASSWORD_LENGTH),
             field,
         )
 
