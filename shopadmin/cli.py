@@ -93,20 +93,20 @@ def serve_command(bind: str, threads: int):
     click.secho(f"shopadmin on http://{bind}/ (job worker pid {worker.pid}); Ctrl-C stops both.",
                 fg="green")
     children = (worker, web)
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    stopping = []
+    # Ctrl-C reaches the whole process group; SIGTERM (a service manager) reaches only us.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.append(True))
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.3)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def register(app: Flask) -> None:

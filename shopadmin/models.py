@@ -5,4 +5,7 @@ from .auth.models import StaffSession, StaffUser
 from .customers.models import ConsentEvent, Customer, CustomerGroup
 from .settings.models import Setting
 
-__all__ = ["AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession", "StaffUser"]
+__all__ = [
+    "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
+    "StaffUser",
+]

@@ -146,7 +146,7 @@ class ConsentSource(enum.StrEnum):
 
 
 class ConsentEvent(db.Model):
-    """One change of a customer's marketing consent: when, through what, and the wording in force."""
+    """A change of a customer's marketing consent: when, through what, and the wording in force."""
 
     __tablename__ = "consent_events"
 
