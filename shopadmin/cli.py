@@ -1,5 +1,6 @@
 """flask commands: setup, serve, worker, users."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -74,6 +75,7 @@ def worker_command(workers: int):
     """Run the background job worker (Huey consumer)."""
     from . import jobs  # noqa: F401  (registers the tasks)
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
 

@@ -1,7 +1,7 @@
 """Language choice, and the locale data (country and language names) pages use."""
 
 from babel import Locale
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,8 @@ from .text import fold
 def select_locale() -> str:
     """The staff member's preference, then the header switcher, then the browser, then the store."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI and the job worker
+        return store_default_language()
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("language")

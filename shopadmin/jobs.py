@@ -20,8 +20,9 @@ def bind_app(app) -> None:
     _app = app
 
 
-def job(**options):
-    """huey.task(), with the bound app's context pushed around the call and the session closed."""
+def job(periodic=None, **options):
+    """huey.task() (or huey.periodic_task(periodic) given a crontab), run in the bound app's
+    context with the database session closed afterwards."""
 
     def decorator(func):
         @functools.wraps(func)
@@ -36,6 +37,8 @@ def job(**options):
                 finally:
                     db.session.remove()
 
+        if periodic is not None:
+            return huey.periodic_task(periodic, **options)(run_in_app)
         return huey.task(**options)(run_in_app)
 
     return decorator
@@ -61,3 +64,12 @@ def _worker_started():
 @huey.periodic_task(crontab(minute="*"))
 def heartbeat():
     record_heartbeat()
+
+
+@job(periodic=crontab(hour="3", minute="15"))
+def purge_expired_sessions():
+    from .auth.services import purge_expired_sessions as purge
+    from .extensions import db
+
+    purge()
+    db.session.commit()

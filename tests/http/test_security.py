@@ -90,3 +90,35 @@ def test_upload_too_large_gives_413(app, client, login_as):
     response = client.post("/profile", data={"profile-name": "x" * 500})
     assert response.status_code == 413
     assert "File too large" in response.get_data(as_text=True)
+
+
+def test_server_error_page_is_translated_and_rolls_back(app, client, login_as):
+    login_as("staff", language="fr")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken():
+        raise RuntimeError("boom")
+
+    app.view_functions["dashboard.index"] = broken
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Une erreur s'est produite" in response.get_data(as_text=True)
+
+
+def test_behind_a_configured_proxy_the_forwarded_address_counts(app, client):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "2/hour"
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
+    for _ in range(2):
+        client.post("/login", data={"email": "x@shop.test", "password": "x",
+                                    "csrf_token": csrf_token(client, "/login")},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+    blocked = client.post("/login", data={"email": "y@shop.test", "password": "x",
+                                          "csrf_token": csrf_token(client, "/login")},
+                          headers={"X-Forwarded-For": "203.0.113.7"})
+    assert blocked.status_code == 429
+    other = client.post("/login", data={"email": "y@shop.test", "password": "x",
+                                        "csrf_token": csrf_token(client, "/login")},
+                        headers={"X-Forwarded-For": "203.0.113.8"})
+    assert other.status_code == 200

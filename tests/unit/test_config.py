@@ -1,0 +1,27 @@
+"""Configuration from the environment and the instance folder."""
+
+from shopadmin.config import build_config, load_secret_key
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = load_secret_key(tmp_path)
+    assert len(first) == 64
+    assert load_secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_https_shop_url_makes_cookies_secure_and_trusts_its_host(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_URL", "https://admin.example.com/")
+    monkeypatch.delenv("SHOPADMIN_TRUSTED_HOSTS", raising=False)
+    config = build_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SHOP_URL"] == "https://admin.example.com"
+    assert "admin.example.com" in config["TRUSTED_HOSTS"]
+
+
+def test_database_url_for_postgresql_uses_psycopg(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/shop")
+    assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/shop"
+    monkeypatch.delenv("DATABASE_URL")
+    assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
