@@ -38,7 +38,7 @@ update-translations: extract-messages
 	$(BIN)/python scripts/fill_english.py translations/en/LC_MESSAGES/messages.po
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check shopadmin tests bench wsgi.py
+	$(BIN)/ruff check .
 
 test: $(VENV)/.installed $(MO) lint
 	bash scripts/system-packages.sh chromium
