@@ -79,10 +79,12 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from . import navigation
+    from .customers import display
     from .i18n import register_template_helpers as register_i18n
 
     register_i18n(app)
     navigation.register(app)
+    display.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -2,10 +2,12 @@
 
 from .audit import AuditEvent
 from .auth.models import StaffSession, StaffUser
-from .customers.models import ConsentEvent, Customer, CustomerGroup
+from .customers.bulk import BulkJob
+from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
+from .customers.search import customer_search_terms
 from .settings.models import Setting
 
 __all__ = [
-    "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
-    "StaffUser",
+    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "SavedView", "Setting",
+    "StaffSession", "StaffUser", "customer_search_terms",
 ]

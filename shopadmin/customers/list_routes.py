@@ -1,3 +1,172 @@
-"""Views of the customer register (see blueprint.py)."""
+"""The customer list: search, filters, sorting, columns, saved views and bulk actions."""
 
-from .blueprint import bp  # noqa: F401
+from urllib.parse import parse_qsl, urlencode
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..i18n import country_choices, language_name
+from ..settings.services import get_setting
+from .blueprint import bp
+from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
+from .fields import BY_NAME, FIELDS
+from .forms import TYPE_LABELS
+from .listing import FILTER_KEYS, customer_query, list_customers
+from .models import CustomerGroup, SavedView
+
+DEFAULT_COLUMNS = ("customer_number", "name", "email", "billing_city", "billing_country",
+                   "approved", "newsletter", "created_at")
+COLUMN_CHOICES = ("name", *(f.name for f in FIELDS if f.listable and f.name not in
+                            ("first_name", "last_name", "last_name_prefix", "id")))
+
+
+def _filters(args: MultiDict) -> MultiDict:
+    return MultiDict([(k, v) for k in FILTER_KEYS for v in args.getlist(k) if v])
+
+
+def _args_from(query: str) -> MultiDict:
+    """The list's filters from a query string carried in a form."""
+    return _filters(MultiDict(parse_qsl(query)))
+
+
+def _column_setting() -> SavedView | None:
+    return db.session.scalar(select(SavedView).where(
+        SavedView.staff_user_id == current_user.id, SavedView.name == ""))
+
+
+def _columns() -> list[str]:
+    setting = _column_setting()
+    chosen = setting.columns if setting and setting.columns else DEFAULT_COLUMNS
+    return [c for c in chosen if c in COLUMN_CHOICES]
+
+
+def _column_label(name: str):
+    return _("Name") if name == "name" else BY_NAME[name].label
+
+
+@bp.route("/")
+def index():
+    args = _filters(request.args)
+    page = list_customers(args, request.args.get("page", 1, type=int))
+    groups = db.session.scalars(select(CustomerGroup).order_by(CustomerGroup.name)).all()
+    views = db.session.scalars(select(SavedView).where(
+        SavedView.staff_user_id == current_user.id, SavedView.name != "")
+        .order_by(SavedView.name)).all()
+    return render_template(
+        "customers/index.html",
+        page=page,
+        args=args,
+        query_string=urlencode(list(args.items(multi=True))),
+        groups=groups,
+        views=views,
+        columns=_columns(),
+        column_choices=[(c, _column_label(c)) for c in COLUMN_CHOICES],
+        column_label=_column_label,
+        countries=country_choices(),
+        languages=[(code, language_name(code)) for code in get_setting("languages")],
+        types=list(TYPE_LABELS.items()),
+        actions=[a for a in ACTIONS.values() if current_user.is_admin or not a.admin_only],
+        page_url=lambda number: url_for(".index", page=number, **args.to_dict(flat=False)),
+    )
+
+
+@bp.post("/columns")
+def save_columns():
+    chosen = [c for c in request.form.getlist("columns") if c in COLUMN_CHOICES]
+    setting = _column_setting() or SavedView(staff_user_id=current_user.id, name="")
+    setting.columns = chosen or list(DEFAULT_COLUMNS)
+    db.session.add(setting)
+    db.session.commit()
+    flash(_("Your choice of columns is saved."), "success")
+    return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+
+
+@bp.post("/views")
+def save_view():
+    name = (request.form.get("name") or "").strip()[:120]
+    if not name:
+        flash(_("Give the view a name."), "danger")
+        return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+    query = urlencode(list(_args_from(request.form.get("query", "")).items(multi=True)))
+    view = db.session.scalar(select(SavedView).where(
+        SavedView.staff_user_id == current_user.id, SavedView.name == name))
+    view = view or SavedView(staff_user_id=current_user.id, name=name)
+    view.query = query
+    db.session.add(view)
+    db.session.commit()
+    flash(_("View “%(name)s” saved.", name=name), "success")
+    return redirect(url_for(".index") + "?" + query)
+
+
+@bp.post("/views/<int:view_id>/delete")
+def delete_view(view_id: int):
+    view = db.session.get(SavedView, view_id)
+    if view is None or view.staff_user_id != current_user.id:
+        abort(404)
+    db.session.delete(view)
+    db.session.commit()
+    flash(_("View “%(name)s” deleted.", name=view.name), "success")
+    return redirect(url_for(".index"))
+
+
+def _selected_ids(form) -> list[int]:
+    if form.get("scope") == "all":
+        args = _args_from(form.get("query", ""))
+        return list(db.session.scalars(customer_query(args).order_by("id")))
+    return sorted({int(i) for i in form.getlist("ids") if i.isdigit()})
+
+
+@bp.post("/bulk")
+def bulk():
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        flash(_("Choose an action."), "danger")
+        return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+    if action.admin_only and not current_user.is_admin:
+        abort(403)
+    params = {}
+    if action.needs_group:
+        group = db.session.get(CustomerGroup, request.form.get("group", type=int) or 0)
+        if group is None:
+            flash(_("Choose a group."), "danger")
+            return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+        params = {"group": group.id, "group_name": group.name}
+    ids = _selected_ids(request.form)
+    if not ids:
+        flash(_("No customers are selected."), "warning")
+        return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+    if request.form.get("confirmed") != "yes":
+        return render_template("customers/bulk_confirm.html", action=action, count=len(ids),
+                               form=request.form, params=params)
+    result = perform(action.key, ids, current_user, params)
+    if isinstance(result, BulkJob):
+        db.session.commit()
+        run_bulk_job(result.id)
+        return redirect(url_for(".bulk_job", job_id=result.id))
+    db.session.commit()
+    flash(ngettext(
+        "%(action)s: %(num)d customer changed, of %(count)d selected.",
+        "%(action)s: %(num)d customers changed, of %(count)d selected.",
+        result, action=action.label, count=len(ids)), "success")
+    return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+
+
+@bp.route("/bulk/<int:job_id>")
+def bulk_job(job_id: int):
+    bulk = db.session.get(BulkJob, job_id)
+    if bulk is None or (bulk.actor_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    if request.accept_mimetypes.best == "application/json" or request.args.get("format"):
+        percent = int(100 * bulk.done / bulk.total) if bulk.total else 100
+        return jsonify(
+            percent=percent,
+            finished=bulk.status == "finished",
+            reload=True,
+            text=_("%(done)s of %(total)s", done=bulk.done, total=bulk.total),
+        )
+    return render_template("customers/bulk_job.html", bulk=bulk, action=ACTIONS[bulk.action])

@@ -3,9 +3,10 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..auth.models import StaffUser  # noqa: F401  (relationship targets)
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -125,12 +126,17 @@ class Customer(db.Model):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
 
+    created_by: Mapped["StaffUser | None"] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped["StaffUser | None"] = relationship(foreign_keys=[updated_by_id])
     groups: Mapped[list[CustomerGroup]] = relationship(
         secondary=customer_group_members, lazy="selectin", order_by=CustomerGroup.name
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_customers_approved", "approved", "id"),)
+    __table_args__ = (
+        Index("ix_customers_approved", "approved", "id"),
+        Index("ix_customers_name", "last_name", "first_name", "id"),
+    )
 
     @property
     def full_name(self) -> str:
@@ -158,4 +164,21 @@ class ConsentEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     wording: Mapped[str] = mapped_column(Text, default="")
 
+    actor: Mapped["StaffUser | None"] = relationship()
+
     __table_args__ = (Index("ix_consent_events_customer", "customer_id", "id"),)
+
+
+class SavedView(db.Model):
+    """A staff member's named search of the list, or (with an empty name) their column choice."""
+
+    __tablename__ = "customer_saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120), default="")
+    query: Mapped[str] = mapped_column(Text, default="")
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

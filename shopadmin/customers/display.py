@@ -1,0 +1,39 @@
+"""How customer values read on a page: yes/no, country and language names, dates."""
+
+from datetime import date
+
+from flask import Flask
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from ..i18n import country_name, language_name
+from .fields import BY_NAME, Kind
+from .forms import GENDER_LABELS, TYPE_LABELS
+from .models import CustomerType, Gender
+
+
+def display_value(value, name: str) -> str:
+    """A stored (or audit-recorded) value of field `name` as staff read it."""
+    if value is None or value == "" or value == []:
+        return "—"
+    field = BY_NAME.get(name)
+    kind = field.kind if field else None
+    if kind == Kind.BOOL or isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if kind == Kind.COUNTRY:
+        return country_name(value)
+    if kind == Kind.LANGUAGE:
+        return language_name(value)
+    if kind == Kind.GENDER:
+        return str(GENDER_LABELS.get(Gender(value), value))
+    if kind == Kind.CUSTOMER_TYPE:
+        return str(TYPE_LABELS.get(CustomerType(value), value))
+    if kind == Kind.DATE:
+        return format_date(value if isinstance(value, date) else date.fromisoformat(value))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["audit_value"] = display_value

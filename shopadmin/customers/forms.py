@@ -1,0 +1,96 @@
+"""The customer form, built from the field table so that it never lists fields of its own."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..extensions import db
+from ..i18n import country_choices, language_name
+from ..settings.services import get_setting
+from .fields import EDITABLE, CustomerField, Kind
+from .models import CustomerGroup, CustomerType, Gender
+
+GENDER_LABELS = {
+    Gender.FEMALE: _l("Female"),
+    Gender.MALE: _l("Male"),
+    Gender.OTHER: _l("Other"),
+}
+TYPE_LABELS = {CustomerType.PRIVATE: _l("Private"), CustomerType.BUSINESS: _l("Business")}
+REQUIRED = {"email", "first_name", "last_name"}
+
+
+def _form_field(f: CustomerField):
+    text_checks = [InputRequired() if f.name in REQUIRED else Optional()]
+    if f.max_length:
+        text_checks.append(Length(max=f.max_length))
+    match f.kind:
+        case Kind.BOOL:
+            return BooleanField(f.label)
+        case Kind.DATE:
+            return DateField(f.label, validators=[Optional()])
+        case Kind.LONG_TEXT:
+            return TextAreaField(f.label, validators=[Optional(), Length(max=20000)])
+        case Kind.COUNTRY | Kind.LANGUAGE | Kind.GENDER:
+            return SelectField(f.label, validators=[Optional()])
+        case Kind.CUSTOMER_TYPE:
+            return SelectField(f.label, choices=list(TYPE_LABELS.items()),
+                               default=CustomerType.PRIVATE.value)
+        case Kind.GROUPS:
+            return SelectMultipleField(f.label, coerce=int, validators=[Optional()])
+        case _:
+            return StringField(f.label, validators=text_checks)
+
+
+class CustomerForm(FlaskForm):
+    """Every editable customer field; `version` carries the version the form was opened at."""
+
+    version = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = [("", "—"), *country_choices()]
+        for f in EDITABLE:
+            field = self[f.name]
+            match f.kind:
+                case Kind.COUNTRY:
+                    field.choices = countries
+                case Kind.LANGUAGE:
+                    field.choices = [("", "—")] + [
+                        (code, language_name(code)) for code in get_setting("languages")
+                    ]
+                case Kind.GENDER:
+                    field.choices = [("", "—"), *((g.value, label)
+                                                  for g, label in GENDER_LABELS.items())]
+                case Kind.GROUPS:
+                    field.choices = [
+                        (group.id, group.name)
+                        for group in db.session.scalars(
+                            select(CustomerGroup).order_by(CustomerGroup.name)
+                        )
+                    ]
+
+    def values(self) -> dict:
+        """The submitted values by field name, as the services take them."""
+        data = {f.name: self[f.name].data for f in EDITABLE}
+        if data.get("customer_type") != CustomerType.BUSINESS.value:
+            for name in ("company_name", "company_id_number", "coc_number", "vat_number"):
+                data.pop(name)
+        if not data.get("shipping_differs"):
+            for f in EDITABLE:
+                if f.name.startswith("shipping_") and f.name != "shipping_differs":
+                    data.pop(f.name)
+        return data
+
+
+for _field in EDITABLE:
+    setattr(CustomerForm, _field.name, _form_field(_field))

@@ -1,0 +1,131 @@
+"""The customer list as queries: filters from URL arguments, sorting, and paging that stays fast.
+
+`customer_query(args)` turns the list's URL arguments into a select of customer ids; the export,
+the bulk actions and the password mails reuse it, so "what the list shows" means one thing.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from .models import Customer, CustomerType, customer_group_members
+from .search import matching_ids, query_words
+
+PER_PAGE = 50
+SORTS = {
+    "name": (Customer.last_name, Customer.first_name, Customer.id),
+    "email": (Customer.email_key,),
+    "created": (Customer.created_at, Customer.id),
+    "modified": (Customer.updated_at, Customer.id),
+    "number": (Customer.customer_number, Customer.id),
+}
+DEFAULT_SORT = "name"
+FILTER_KEYS = ("q", "group", "country", "language", "newsletter", "approval", "type",
+               "created_from", "created_to", "sort")
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def customer_query(args: MultiDict | dict[str, Any]) -> Select:
+    """A select of the ids of live customers that match the list's search and filters."""
+    return apply_filters(select(Customer.id), args)
+
+
+def apply_filters(query: Select, args: MultiDict | dict[str, Any]) -> Select:
+    """`query` (a select from customers) limited to live customers matching the filters."""
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    query = query.where(Customer.deleted_at.is_(None))
+    text = (args.get("q") or "").strip()
+    if text:
+        words = query_words(text)
+        conditions = [Customer.id.in_(matching_ids(word)) for word in words]
+        if text.isdigit():
+            conditions = [or_(Customer.id == int(text), and_(*conditions))]
+        query = query.where(*conditions)
+    groups = [int(g) for g in args.getlist("group") if str(g).isdigit()]
+    for group_id in groups:
+        query = query.where(
+            exists().where(
+                customer_group_members.c.group_id == group_id,
+                customer_group_members.c.customer_id == Customer.id,
+            )
+        )
+    if country := args.get("country"):
+        query = query.where(Customer.billing_country == country.upper()[:2])
+    if language := args.get("language"):
+        query = query.where(Customer.language == language)
+    if (newsletter := args.get("newsletter")) in ("yes", "no"):
+        query = query.where(Customer.newsletter.is_(newsletter == "yes"))
+    if (approval := args.get("approval")) in ("approved", "waiting"):
+        query = query.where(Customer.approved.is_(approval == "approved"))
+    if (kind := args.get("type")) in (CustomerType.PRIVATE.value, CustomerType.BUSINESS.value):
+        query = query.where(Customer.customer_type == CustomerType(kind))
+    if first := _date(args.get("created_from")):
+        query = query.where(Customer.created_at >= _start_of(first))
+    if last := _date(args.get("created_to")):
+        query = query.where(Customer.created_at < _start_of(last + timedelta(days=1)))
+    return query
+
+
+def count_customers(args) -> int:
+    return db.session.scalar(select(func.count()).select_from(customer_query(args).subquery()))
+
+
+def parse_sort(value: str | None) -> tuple[str, bool]:
+    value = value or DEFAULT_SORT
+    descending = value.startswith("-")
+    key = value.lstrip("-")
+    if key not in SORTS:
+        return DEFAULT_SORT, False
+    return key, descending
+
+
+@dataclass
+class Page:
+    customers: list[Customer]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the list. Pages in the back half are read from the end, so that the last
+    page costs what the first does."""
+    total = count_customers(args)
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(max(page, 1), pages)
+    key, descending = parse_sort(args.get("sort"))
+    columns = SORTS[key]
+    from_end = page > (pages + 1) // 2
+    if from_end:
+        offset = max(total - page * per_page, 0)
+        limit = total - (page - 1) * per_page - offset
+        reverse = not descending
+    else:
+        offset, limit, reverse = (page - 1) * per_page, per_page, descending
+    order = [column.desc() if reverse else column.asc() for column in columns]
+    query = (
+        apply_filters(select(Customer), args)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    customers = list(db.session.scalars(query))
+    if from_end:
+        customers.reverse()
+    return Page(customers, total, page, pages, per_page)
