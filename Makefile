@@ -45,7 +45,7 @@ test: $(VENV)/.installed $(MO) lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed $(MO)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) test-output bench/output $(MO)

@@ -111,7 +111,25 @@ def serve_command(bind: str, threads: int):
             child.kill()
 
 
+@click.command("demo-data")
+@click.option("--customers", "customers", default=0, show_default=True,
+              help="How many demo customers to add.")
+@click.option("--seed", default=2026, show_default=True)
+@with_appcontext
+def demo_data_command(customers: int, seed: int) -> None:
+    """Fill the register with realistic demo customers (names of de, fr, pl, en countries)."""
+    from .customers.demo import generate_customers
+
+    started = time.monotonic()
+    with click.progressbar(length=customers, label="Customers") as bar:
+        generate_customers(customers, seed=seed, progress=bar.update)
+    elapsed = time.monotonic() - started
+    click.echo(f"{customers:,} customers in {elapsed:.1f} s "
+               f"({customers / max(elapsed, 1e-9):,.0f} per second).")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(demo_data_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(worker_command)

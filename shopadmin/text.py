@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters that Unicode does not decompose into a base letter and an accent.
 _SPECIAL = str.maketrans(
@@ -12,15 +13,19 @@ _NON_WORD = re.compile(r"[^0-9a-z@.+\-_ ]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str | None) -> str:
     """Lowercase ASCII with accents removed: "Łódź" and "LODZ" both fold to "lodz"."""
     if not text:
         return ""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_SPECIAL)
 
 
+@lru_cache(maxsize=100_000)
 def fold_words(text: str | None) -> str:
     """fold(), with punctuation other than e-mail characters turned into single spaces."""
     return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()

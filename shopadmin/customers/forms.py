@@ -27,6 +27,7 @@ GENDER_LABELS = {
 }
 TYPE_LABELS = {CustomerType.PRIVATE: _l("Private"), CustomerType.BUSINESS: _l("Business")}
 REQUIRED = {"email", "first_name", "last_name"}
+TEXT_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.PHONE}
 
 
 def _form_field(f: CustomerField):
@@ -43,8 +44,7 @@ def _form_field(f: CustomerField):
         case Kind.COUNTRY | Kind.LANGUAGE | Kind.GENDER:
             return SelectField(f.label, validators=[Optional()])
         case Kind.CUSTOMER_TYPE:
-            return SelectField(f.label, choices=list(TYPE_LABELS.items()),
-                               default=CustomerType.PRIVATE.value)
+            return SelectField(f.label, default=CustomerType.PRIVATE.value)
         case Kind.GROUPS:
             return SelectMultipleField(f.label, coerce=int, validators=[Optional()])
         case _:
@@ -71,6 +71,8 @@ class CustomerForm(FlaskForm):
                 case Kind.GENDER:
                     field.choices = [("", "—"), *((g.value, label)
                                                   for g, label in GENDER_LABELS.items())]
+                case Kind.CUSTOMER_TYPE:
+                    field.choices = [(kind.value, label) for kind, label in TYPE_LABELS.items()]
                 case Kind.GROUPS:
                     field.choices = [
                         (group.id, group.name)
@@ -82,6 +84,9 @@ class CustomerForm(FlaskForm):
     def values(self) -> dict:
         """The submitted values by field name, as the services take them."""
         data = {f.name: self[f.name].data for f in EDITABLE}
+        for f in EDITABLE:
+            if f.kind in TEXT_KINDS and data[f.name] is None:
+                data[f.name] = ""
         if data.get("customer_type") != CustomerType.BUSINESS.value:
             for name in ("company_name", "company_id_number", "coc_number", "vat_number"):
                 data.pop(name)

@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     delete,
     event,
-    insert,
     or_,
     select,
 )
@@ -119,6 +118,23 @@ def matching_ids(word: str | tuple[str, ...]):
     )
 
 
+def insert_terms(connection: Connection, pairs: list[tuple[str, int]]) -> None:
+    """Insert (term, customer_id) pairs through the driver directly: the search index is the
+    largest table of the register, and SQLAlchemy's per-row parameter handling doubles the
+    time of a bulk load."""
+    if not pairs:
+        return
+    marks = {"qmark": "?, ?", "format": "%s, %s", "pyformat": "%s, %s",
+             "numeric": ":1, :2"}[connection.dialect.paramstyle]
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO customer_search_terms (term, customer_id) VALUES ({marks})", pairs
+        )
+    finally:
+        cursor.close()
+
+
 def reindex_customers(customer_ids: Iterable[int], connection: Connection | None = None) -> None:
     """Rebuild the terms of these customers from their stored values (Core, in batches)."""
     connection = connection or db.session.connection()
@@ -127,16 +143,11 @@ def reindex_customers(customer_ids: Iterable[int], connection: Connection | None
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         rows = connection.execute(select(*columns).where(Customer.__table__.c.id.in_(chunk)))
-        new_terms = [
-            {"term": term, "customer_id": row.id}
-            for row in rows
-            for term in search_terms(row._mapping)
-        ]
+        new_terms = [(term, row.id) for row in rows for term in search_terms(row._mapping)]
         connection.execute(
             delete(customer_search_terms).where(customer_search_terms.c.customer_id.in_(chunk))
         )
-        if new_terms:
-            connection.execute(insert(customer_search_terms), new_terms)
+        insert_terms(connection, new_terms)
 
 
 @event.listens_for(Session, "after_flush")

@@ -1,0 +1,59 @@
+"""Helpers shared by the benchmarks: an app on a bench database, timing, and printing."""
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from shopadmin import create_app
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+
+
+def bench_app(name: str, **config):
+    """An app on bench/output/NAME/ (SQLite), migrated; reused between runs."""
+    instance = OUTPUT / name
+    instance.mkdir(parents=True, exist_ok=True)
+    app = create_app({
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'shopadmin.db'}",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        **config,
+    })
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    return app
+
+
+def timings(action: Callable[[], object], repeat: int = 9, warmup: int = 1) -> list[float]:
+    """Wall-clock milliseconds of each of `repeat` runs, after `warmup` unmeasured ones."""
+    for _ in range(warmup):
+        action()
+    result = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        result.append((time.perf_counter() - started) * 1000)
+    return result
+
+
+def report(rows: list[tuple[str, list[float]]], baseline: list[float],
+           median_target: float, slowest_target: float) -> bool:
+    """Print median and slowest of each row beside the baseline; True when all meet targets."""
+    base = statistics.median(baseline)
+    print(f"{'measure':<38} {'median ms':>10} {'slowest ms':>11} {'x baseline':>11}  ok")
+    print(f"{'baseline: primary-key lookup':<38} {base:>10.2f} {max(baseline):>11.2f} "
+          f"{1:>11.1f}")
+    all_ok = True
+    for label, times in rows:
+        median, slowest = statistics.median(times), max(times)
+        ok = median < median_target and slowest < slowest_target
+        all_ok &= ok
+        print(f"{label:<38} {median:>10.2f} {slowest:>11.2f} {median / base:>11.1f}  "
+              f"{'yes' if ok else 'NO'}")
+    print(f"targets: median < {median_target:.0f} ms, slowest < {slowest_target:.0f} ms: "
+          f"{'met' if all_ok else 'NOT met'}")
+    return all_ok

@@ -1,0 +1,195 @@
+"""Realistic demo customers for trying the back office and for the benchmarks.
+
+Customers of Germany, Austria, France, Poland and the United Kingdom with the letters of their
+languages, companies with valid VAT numbers, groups and varied flags, written with Core
+statements in batches together with their search terms.
+"""
+
+import random
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy import func, insert, select
+from stdnum import luhn
+from stdnum.iso7064 import mod_11_10
+
+from ..database import utcnow
+from ..extensions import db
+from .models import (
+    Customer,
+    CustomerGroup,
+    CustomerType,
+    Gender,
+    Origin,
+    customer_group_members,
+)
+from .search import insert_terms, search_terms
+
+BATCH = 5000
+GROUP_NAMES = ("Stammkunden", "Grossistes", "Hurtownicy", "VIP", "Newsletter 2026", "B2B")
+
+PEOPLE = {
+    "DE": (
+        ("Jürgen", "Käthe", "Jörg", "Sören", "Anna", "Lukas", "Mia", "Björn", "Grete",
+         "Maximilian"),
+        ("Müller", "Schröder", "Weiß", "Groß", "Hoffmann", "Köhler", "Schäfer", "Krüger",
+         "Meier", "Böhm"),
+        (("10115", "Berlin"), ("80331", "München"), ("50667", "Köln"), ("20095", "Hamburg"),
+         ("01067", "Dresden"), ("04109", "Leipzig")),
+        ("Hauptstraße", "Gartenweg", "Lindenallee", "Schloßstraße", "Mühlenweg"),
+        ("GmbH", "KG", "AG"), "de", "+49",
+    ),
+    "AT": (
+        ("Österreicher", "Lena", "Jakob", "Sophie", "Florian"),
+        ("Gruber", "Huber", "Wögerer", "Pöschl", "Strauß"),
+        (("1010", "Wien"), ("5020", "Salzburg"), ("8010", "Graz")),
+        ("Ringstraße", "Kärntner Straße", "Getreidegasse"),
+        ("GmbH", "OG"), "de", "+43",
+    ),
+    "FR": (
+        ("Zoé", "Léa", "Hélène", "François", "Jérôme", "Chloé", "Gaëlle", "Noël", "Benoît",
+         "Amélie"),
+        ("Dupont", "Lefèvre", "Girard", "Bézier", "Moreau", "Fontaine", "Mercier", "Rivière",
+         "Lemaître", "Caron"),
+        (("75001", "Paris"), ("69001", "Lyon"), ("13001", "Marseille"), ("31000", "Toulouse"),
+         ("59000", "Lille"), ("06000", "Nice")),
+        ("rue de la Paix", "avenue des Champs-Élysées", "boulevard Saint-Michel", "rue Émile Zola"),
+        ("SARL", "SAS", "SA"), "fr", "+33",
+    ),
+    "PL": (
+        ("Łukasz", "Małgorzata", "Paweł", "Zofia", "Wojciech", "Agnieszka", "Michał", "Żaneta",
+         "Jędrzej", "Katarzyna"),
+        ("Kowalski", "Wiśniewska", "Wójcik", "Łęcka", "Zieliński", "Szymańska", "Dąbrowski",
+         "Żółkiewska", "Kamiński", "Lewandowska"),
+        (("00-950", "Warszawa"), ("90-001", "Łódź"), ("30-001", "Kraków"), ("80-001", "Gdańsk"),
+         ("50-001", "Wrocław"), ("60-001", "Poznań")),
+        ("ul. Marszałkowska", "ul. Piotrkowska", "ul. Długa", "al. Jerozolimskie"),
+        ("Sp. z o.o.", "S.A."), "pl", "+48",
+    ),
+    "GB": (
+        ("Oliver", "Amelia", "Harry", "Isla", "George", "Emily"),
+        ("Smith", "Jones", "O'Brien", "Taylor", "Brown", "Williams"),
+        (("SW1A 1AA", "London"), ("M1 1AE", "Manchester"), ("EH1 1YZ", "Edinburgh")),
+        ("High Street", "Church Lane", "Victoria Road"),
+        ("Ltd", "PLC"), "en", "+44",
+    ),
+}
+WEIGHTS = (("DE", 30), ("FR", 25), ("PL", 25), ("AT", 8), ("GB", 12))
+COMPANY_WORDS = ("Bäckerei", "Atelier", "Hurtownia", "Handel", "Logistik", "Boulangerie",
+                 "Księgarnia", "Trading", "Weinkontor", "Épicerie", "Drukarnia", "Design")
+
+
+def vat_number(country: str, rng: random.Random) -> str:
+    """A VAT number with valid check digits for DE, AT-less countries FR and PL."""
+    if country == "DE":
+        base = str(rng.randint(10_000_000, 99_999_999))
+        return f"DE{base}{mod_11_10.calc_check_digit(base)}"
+    if country == "FR":
+        base = str(rng.randint(10_000_000, 99_999_999))
+        siren = base + luhn.calc_check_digit(base)
+        return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+    if country == "PL":
+        while True:
+            digits = [rng.randint(0, 9) for _ in range(9)]
+            check = sum(w * d for w, d in zip((6, 5, 7, 2, 3, 4, 5, 6, 7), digits, strict=True))
+            if check % 11 != 10:
+                return "PL" + "".join(map(str, digits)) + str(check % 11)
+    return ""
+
+
+def _customer(index: int, rng: random.Random, now) -> dict:
+    country = rng.choices([c for c, _ in WEIGHTS], [w for _, w in WEIGHTS])[0]
+    firsts, lasts, places, streets, forms, language, prefix = PEOPLE[country]
+    first, last = rng.choice(firsts), rng.choice(lasts)
+    postcode, city = rng.choice(places)
+    business = rng.random() < 0.2
+    company = f"{rng.choice(COMPANY_WORDS)} {last} {rng.choice(forms)}" if business else ""
+    local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    created = now - timedelta(days=rng.randint(0, 2000), seconds=rng.randint(0, 86400))
+    return {
+        "customer_number": f"K{index:07d}",
+        "created_at": created,
+        "updated_at": created + timedelta(days=rng.randint(0, 30)),
+        "version": 1,
+        "first_name": first,
+        "initials": first[0] + ".",
+        "last_name_prefix": "",
+        "last_name": last,
+        "email": f"{local}.{index}@example.{country.lower()}",
+        "email_key": f"{local}.{index}@example.{country.lower()}",
+        "username": "",
+        "approved": rng.random() > 0.1,
+        "confirmed": rng.random() > 0.3,
+        "phone": f"{prefix} {rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+        "mobile": f"{prefix} {rng.randint(150, 179)} {rng.randint(1000000, 9999999)}"
+        if rng.random() < 0.6 else "",
+        "language": language,
+        "gender": rng.choice((Gender.FEMALE, Gender.MALE, None)),
+        "birth_date": date(1940, 1, 1) + timedelta(days=rng.randint(0, 25000))
+        if rng.random() < 0.5 else None,
+        "newsletter": rng.random() < 0.4,
+        "customer_type": CustomerType.BUSINESS if business else CustomerType.PRIVATE,
+        "company_name": company,
+        "company_id_number": "",
+        "coc_number": "",
+        "vat_number": vat_number(country, rng) if business else "",
+        "billing_country": country,
+        "billing_attention": "",
+        "billing_address1": rng.choice(streets),
+        "billing_house_number": str(rng.randint(1, 200)),
+        "billing_house_number_ext": rng.choice(("", "", "", "a", "b")),
+        "billing_address2": "",
+        "billing_postcode": postcode,
+        "billing_city": city,
+        "billing_region": "",
+        "shipping_differs": False,
+        "shipping_company": "", "shipping_country": None, "shipping_attention": "",
+        "shipping_address1": "", "shipping_house_number": "", "shipping_house_number_ext": "",
+        "shipping_address2": "", "shipping_postcode": "", "shipping_city": "",
+        "shipping_region": "",
+        "notes": "",
+        "origin": Origin.IMPORT,
+    }
+
+
+def ensure_groups() -> list[int]:
+    ids = []
+    for name in GROUP_NAMES:
+        group = db.session.scalar(select(CustomerGroup).where(CustomerGroup.name == name))
+        if group is None:
+            group = CustomerGroup(name=name, description="")
+            db.session.add(group)
+            db.session.flush()
+        ids.append(group.id)
+    return ids
+
+
+def generate_customers(
+    count: int, seed: int = 2026, progress: Callable[[int], None] | None = None
+) -> int:
+    """Add `count` demo customers (committing batch by batch); returns how many were added."""
+    rng = random.Random(seed)
+    group_ids = ensure_groups()
+    db.session.commit()
+    start = (db.session.scalar(select(func.max(Customer.id))) or 0) + 1
+    now = utcnow()
+    table = Customer.__table__
+    connection = db.session.connection()
+    for offset in range(0, count, BATCH):
+        rows = [_customer(start + offset + i, rng, now)
+                for i in range(min(BATCH, count - offset))]
+        first_id = start + offset
+        for i, row in enumerate(rows):
+            row["id"] = first_id + i
+        connection.execute(insert(table), rows)
+        insert_terms(connection, [(term, row["id"]) for row in rows
+                                  for term in search_terms(row)])
+        members = [{"customer_id": row["id"], "group_id": rng.choice(group_ids)}
+                   for row in rows if rng.random() < 0.3]
+        if members:
+            connection.execute(insert(customer_group_members), members)
+        db.session.commit()
+        connection = db.session.connection()
+        if progress:
+            progress(len(rows))
+    return count
