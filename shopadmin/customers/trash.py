@@ -1,0 +1,73 @@
+"""The trash: deleted customers stay restorable for the configured number of days."""
+
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from huey import crontab
+from sqlalchemy import delete, select
+
+from ..audit import record_event
+from ..auth.models import StaffUser
+from ..database import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..jobs import job
+from ..settings.services import get_setting
+from .models import Customer
+
+
+def active_customers():
+    """A select of the customers not in the trash."""
+    return select(Customer).where(Customer.deleted_at.is_(None))
+
+
+def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
+    """Move a customer to the trash (an administrator's right); everything they had stays."""
+    if not actor.is_admin:
+        raise DomainError(_("Only an administrator can delete customers."))
+    if customer.deleted_at is not None:
+        return
+    customer.deleted_at = utcnow()
+    customer.deleted_by_id = actor.id
+    record_event("customer.deleted", "customer", customer.id, actor=actor)
+
+
+def restore_customer(customer: Customer, *, actor: StaffUser) -> None:
+    if customer.deleted_at is None:
+        return
+    customer.deleted_at = None
+    customer.deleted_by_id = None
+    record_event("customer.restored", "customer", customer.id, actor=actor)
+
+
+def purge_date():
+    """Customers deleted before this moment are removed for good."""
+    return utcnow() - timedelta(days=int(get_setting("trash_days")))
+
+
+def purge(customer_ids: list[int] | None = None, *, actor: StaffUser | None = None) -> int:
+    """Remove customers from the trash for good: the given ones, or all that expired.
+
+    Their search terms, memberships and consent events go with them (foreign keys cascade);
+    an audit event per customer records the purge without personal data.
+    """
+    query = select(Customer.id).where(Customer.deleted_at.is_not(None))
+    if customer_ids is None:
+        query = query.where(Customer.deleted_at < purge_date())
+    else:
+        query = query.where(Customer.id.in_(customer_ids))
+    ids = list(db.session.scalars(query))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        db.session.execute(delete(Customer).where(Customer.id.in_(chunk)),
+                           execution_options={"synchronize_session": False})
+        for customer_id in chunk:
+            record_event("customer.purged", "customer", customer_id, actor=actor,
+                         source="staff" if actor else "system")
+    return len(ids)
+
+
+@job(periodic=crontab(hour="3", minute="30"))
+def purge_expired_trash() -> None:
+    purge()
+    db.session.commit()

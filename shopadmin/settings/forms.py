@@ -1,0 +1,49 @@
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, ValidationError
+
+from ..i18n import country_choices, language_name
+
+EXPORT_FORMATS = {
+    "csv": _l("CSV, UTF-8 with comma (Excel)"),
+    "csv_semicolon": _l("CSV with semicolon (European Excel)"),
+    "xlsx": _l("Excel workbook (XLSX)"),
+    "json": _l("JSON"),
+}
+
+
+class StoreSettingsForm(FlaskForm):
+    shop_name = StringField(_l("Shop name"), validators=[InputRequired(), Length(max=120)])
+    shop_url = StringField(_l("Shop URL"), validators=[
+        InputRequired(), URL(require_tld=False, message=_l("Enter a full address with https://.")),
+        Length(max=300)])
+    store_country = SelectField(_l("Store country"))
+    default_language = SelectField(_l("Default language"))
+    languages = SelectMultipleField(_l("Languages offered to customers"))
+    export_format = SelectField(_l("Default export format"))
+    sender_address = EmailField(_l("Sender address of mails"),
+                                validators=[InputRequired(), Email(), Length(max=254)])
+    trash_days = IntegerField(_l("Days in the trash before removal"),
+                              validators=[InputRequired(), NumberRange(1, 3650)])
+    reset_link_hours = IntegerField(_l("Account password links valid for (hours)"),
+                                    validators=[InputRequired(), NumberRange(1, 24 * 60)])
+    forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),
+                                     validators=[InputRequired(), NumberRange(1, 72)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        languages = [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+        self.store_country.choices = country_choices()
+        self.default_language.choices = languages
+        self.languages.choices = languages
+        self.export_format.choices = list(EXPORT_FORMATS.items())
+
+    def validate_languages(self, field):
+        if not field.data:
+            raise ValidationError(_l("Offer at least one language."))
+
+    def validate_default_language(self, field):
+        if self.languages.data and field.data not in self.languages.data:
+            raise ValidationError(_l("The default language must be one of the languages offered."))
