@@ -93,6 +93,16 @@ def build_config(folder: Path) -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "shop@localhost"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        # A mail the server refuses for now is tried this often, waiting 2, 4, 8, ... seconds.
+        "MAIL_RETRY_ATTEMPTS": int(os.environ.get("MAIL_RETRY_ATTEMPTS", "5")),
+        "MAIL_RETRY_BACKOFF_SECONDS": float(os.environ.get("MAIL_RETRY_BACKOFF_SECONDS", "2")),
+        "MAIL_RETRY_BACKOFF_MAX_SECONDS": float(
+            os.environ.get("MAIL_RETRY_BACKOFF_MAX_SECONDS", "300")
+        ),
+        "FORGOT_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_FORGOT_LIMIT_ADDRESS", "20/hour"),
+        "FORGOT_LIMIT_PER_EMAIL": os.environ.get("SHOPADMIN_FORGOT_LIMIT_EMAIL", "3/hour"),
+        "RESET_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_RESET_LIMIT_ADDRESS", "30/hour"),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "UPLOAD_FOLDER": str(folder / "uploads"),
         "EXPORT_FOLDER": str(folder / "exports"),

@@ -1,13 +1,16 @@
 """Imports every model module, so that metadata and Alembic see all tables."""
 
+from .account.models import PasswordResetToken
 from .audit import AuditEvent
 from .auth.models import StaffSession, StaffUser
 from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.search import customer_search_terms
+from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
 from .settings.models import Setting
 
 __all__ = [
-    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "SavedView", "Setting",
+    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "MailBatch", "MailLog",
+    "NotificationTemplate", "OutboxMessage", "PasswordResetToken", "SavedView", "Setting",
     "StaffSession", "StaffUser", "customer_search_terms",
 ]

@@ -8,6 +8,7 @@ NAVIGATION = [
     ("customers.index", _l("Customers"), False),
     ("orders.index", _l("Orders"), False),
     ("transfer.imports", _l("Import/Export"), False),
+    ("notifications.mail_log", _l("Mails"), False),
     ("settings.index", _l("Settings"), True),
 ]
 

@@ -22,6 +22,8 @@ def default_settings() -> dict[str, Any]:
         "guest_order_policy": "keep_out",
         "reset_link_hours": 72,
         "forgot_link_hours": 2,
+        # How fast batches of mails go out; 0: as fast as the mail server takes them.
+        "mail_rate_per_minute": 600,
         "trash_days": 30,
         # The consent statement shown with the newsletter switch, kept with every consent change.
         "newsletter_consent_text": "The customer agrees to receive marketing e-mails.",

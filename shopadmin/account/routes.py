@@ -1,0 +1,106 @@
+"""The customer's public pages: set a password with a link from a mail, ask for a new link.
+
+The link's token never stays in the address bar: /account/reset/<token> puts it into the
+session and redirects to /account/reset, so neither the Referer nor a cache nor the browser
+history keeps it. Every answer here is marked no-store. Nothing here signs anybody in.
+"""
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
+
+from ..auth.sessions import public
+from ..errors import DomainError, apply_to_form
+from ..extensions import db, limiter
+from ..i18n import select_locale
+from ..settings.services import get_setting
+from . import services
+from .forms import ForgotForm, ResetForm
+from .passwords import MIN_LENGTH
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+SESSION_TOKEN = "account_reset_token"
+
+
+@bp.after_request
+def keep_out_of_caches(response):
+    response.headers["Cache-Control"] = "no-store"
+    # same-origin: no address of ours reaches another site, yet Flask-WTF's HTTPS Referer check
+    # still sees our own pages (no-referrer would break it).
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@bp.context_processor
+def shop():
+    return {"shop_name": get_setting("shop_name"), "shop_url": get_setting("shop_url")}
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    with force_locale(_visitor_language()):
+        return render_template("account/too_many.html"), 429
+
+
+def _visitor_language() -> str:
+    chosen = request.args.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return select_locale()
+
+
+def _email_key() -> str:
+    return "forgot:" + request.form.get("email", "").strip().lower()
+
+
+def _link_not_usable():
+    session.pop(SESSION_TOKEN, None)
+    with force_locale(_visitor_language()):
+        return render_template("account/link_invalid.html")
+
+
+@bp.route("/reset/<token>")
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"])
+def reset_link(token: str):
+    session[SESSION_TOKEN] = token
+    return redirect(url_for("account.reset"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"], methods=["POST"])
+def reset():
+    token = session.get(SESSION_TOKEN)
+    language = services.link_language(token)
+    if language is None:
+        return _link_not_usable()
+    with force_locale(language):
+        form = ResetForm()
+        if form.validate_on_submit():
+            try:
+                services.set_password_with_link(token, form.password.data)
+            except services.LinkNotUsable:
+                db.session.rollback()
+                return _link_not_usable()
+            except DomainError as error:
+                apply_to_form(error, form)
+            else:
+                db.session.commit()
+                session.pop(SESSION_TOKEN, None)
+                return render_template("account/reset_done.html")
+        return render_template("account/reset.html", form=form, min_length=MIN_LENGTH)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["FORGOT_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["FORGOT_LIMIT_PER_EMAIL"], methods=["POST"],
+               key_func=_email_key)
+def forgot():
+    with force_locale(_visitor_language()):
+        form = ForgotForm()
+        if form.validate_on_submit():
+            services.request_password_link(form.email.data)
+            db.session.commit()
+            return render_template("account/forgot_sent.html")
+        return render_template("account/forgot.html", form=form)

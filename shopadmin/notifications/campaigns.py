@@ -1,0 +1,149 @@
+"""Following mails: a batch's counts (queued, sent, failed, link used, link expired, password
+set), its recipients, and words for statuses and errors."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func
+
+from ..account.models import PasswordResetToken
+from ..customers.models import Customer
+from ..database import utcnow
+from ..extensions import db
+from .models import MailBatch, MailLog, MailStatus
+
+STATUS_LABELS = {
+    MailStatus.QUEUED: _l("Queued"),
+    MailStatus.SENDING: _l("Sending"),
+    MailStatus.SENT: _l("Sent"),
+    MailStatus.FAILED: _l("Failed"),
+}
+STATUS_COLOURS = {MailStatus.QUEUED: "secondary", MailStatus.SENDING: "info",
+                  MailStatus.SENT: "success", MailStatus.FAILED: "danger"}
+ERROR_TEXTS = {
+    "server": _l("The mail server could not be reached."),
+    "recipient": _l("The mail server refused this recipient for now."),
+    "refused": _l("The mail server refused this mail."),
+    "uncertain": _l("The connection broke while the mail was handed over: it may have arrived, "
+                    "so it is not sent again automatically."),
+    "interrupted": _l("Sending was interrupted: the mail may have gone out, so it is not sent "
+                      "again automatically."),
+    "no_customer": _l("The customer no longer exists."),
+}
+LINK_LABELS = {
+    "used": _l("Link used"),
+    "expired": _l("Link expired"),
+    "replaced": _l("Replaced by a newer link"),
+    "open": _l("Link not used yet"),
+}
+
+
+def origin_text(batch: MailBatch) -> str:
+    from flask_babel import gettext as _
+
+    if batch.origin == "import":
+        return _("Customers created by import %(number)s", number=batch.origin_id)
+    if batch.origin == "resend":
+        return _("Fresh link after mailing %(number)s", number=batch.origin_id)
+    if batch.origin == "filter":
+        return _("Customers matching a filter")
+    return _("Selected customers")
+
+
+def _link_state_expression(now: datetime):
+    return case(
+        (PasswordResetToken.id.is_(None), "none"),
+        (PasswordResetToken.used_at.is_not(None), "used"),
+        (PasswordResetToken.expires_at <= now, "expired"),
+        (PasswordResetToken.revoked_at.is_not(None), "replaced"),
+        else_="open",
+    )
+
+
+def batch_counts(batch: MailBatch, now: datetime | None = None) -> dict[str, int]:
+    """The campaign's figures, each a number of recipients."""
+    now = now or utcnow()
+    counts = {status.value: 0 for status in MailStatus}
+    for status, count in db.session.execute(
+        db.select(MailLog.status, func.count()).where(MailLog.batch_id == batch.id)
+        .group_by(MailLog.status)
+    ):
+        counts[MailStatus(status).value] = count
+    state = _link_state_expression(now)
+    links = dict.fromkeys(("used", "expired", "replaced", "open", "none"), 0)
+    for name, count in db.session.execute(
+        db.select(state, func.count())
+        .select_from(MailLog)
+        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+        .where(MailLog.batch_id == batch.id, MailLog.status == MailStatus.SENT)
+        .group_by(state)
+    ):
+        links[name] = count
+    password_set = db.session.scalar(
+        db.select(func.count()).select_from(MailLog)
+        .join(Customer, Customer.id == MailLog.customer_id)
+        .where(MailLog.batch_id == batch.id, Customer.password_set_at >= batch.created_at)
+    )
+    total = sum(counts.values())
+    return {
+        "total": total,
+        "queued": counts["queued"] + counts["sending"],
+        "sent": counts["sent"],
+        "failed": counts["failed"],
+        "left": counts["queued"] + counts["sending"],
+        "link_used": links["used"],
+        "link_expired": links["expired"],
+        "password_set": password_set,
+        "without_password": total - password_set,
+    }
+
+
+def batch_recipients(batch: MailBatch, *, status: str | None, page: int, per_page: int = 50,
+                     now: datetime | None = None):
+    """One page of the batch's mails with their link state: (rows, total)."""
+    now = now or utcnow()
+    conditions = [MailLog.batch_id == batch.id]
+    if status in MailStatus.__members__.values():
+        conditions.append(MailLog.status == status)
+    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
+    rows = db.session.execute(
+        db.select(MailLog, _link_state_expression(now).label("link_state"))
+        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+        .where(*conditions).order_by(MailLog.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return rows, total
+
+
+def mail_log_page(*, status: str | None, page: int, per_page: int = 50,
+                  now: datetime | None = None):
+    """One page of the whole mail log, newest first, with link states: (rows, total)."""
+    now = now or utcnow()
+    conditions = []
+    if status in MailStatus.__members__.values():
+        conditions.append(MailLog.status == status)
+    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
+    rows = db.session.execute(
+        db.select(MailLog, _link_state_expression(now).label("link_state"))
+        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+        .where(*conditions).order_by(MailLog.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return rows, total
+
+
+def recent_batches(limit: int = 50) -> list[tuple[MailBatch, dict[str, int]]]:
+    batches = db.session.scalars(
+        db.select(MailBatch).order_by(MailBatch.id.desc()).limit(limit)
+    ).all()
+    return [(batch, batch_counts(batch)) for batch in batches]
+
+
+def customer_mails(customer_id: int, limit: int = 20, now: datetime | None = None):
+    """The customer's latest mails with their link state, newest first."""
+    return db.session.execute(
+        db.select(MailLog, _link_state_expression(now or utcnow()).label("link_state"))
+        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+        .where(MailLog.customer_id == customer_id)
+        .order_by(MailLog.id.desc()).limit(limit)
+    ).all()

@@ -1,0 +1,209 @@
+"""Queueing mails: the password mail to one customer or to thousands, notices, retries.
+
+Services flush and never commit. A mail is sent only after the transaction that logged it has
+committed: the jobs that send are queued by an after-commit hook (see `_after_commit`), so a
+rolled-back request sends nothing and a worker never looks for rows it cannot see yet.
+"""
+
+from collections.abc import Iterable
+
+from flask_babel import gettext as _
+from sqlalchemy import event, insert, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from ..audit import record_event
+from ..customers.models import Customer
+from ..database import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..settings.services import get_settings
+from .catalog import ACCOUNT_PASSWORD, TEMPLATES
+from .models import BatchStatus, MailBatch, MailLog, MailStatus
+from .rendering import mail_language
+
+_PENDING = "notifications_after_commit"
+CHUNK = 1000
+
+
+def _after_commit(callback, *args) -> None:
+    """Run callback(*args) once the current transaction has committed (dropped on rollback)."""
+    db.session.info.setdefault(_PENDING, []).append((callback, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_pending(session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for callback, args in pending:
+        callback(*args)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _queue_delivery(log_id: int) -> None:
+    from .tasks import deliver_mail_task
+
+    deliver_mail_task(log_id)
+
+
+def _queue_batch(batch_id: int) -> None:
+    from .tasks import run_batch_task
+
+    run_batch_task(batch_id)
+
+
+def _live_customer(customer: Customer) -> None:
+    if customer.deleted_at is not None:
+        raise DomainError(_("This customer is in the trash and cannot receive mails."))
+
+
+def log_mail(customer: Customer, key: str, *, actor=None, language: str | None = None,
+             settings: dict | None = None) -> MailLog:
+    """A queued mail to the customer, in their language (else the store's default)."""
+    if key not in TEMPLATES:
+        raise KeyError(key)
+    _live_customer(customer)
+    language = language or mail_language(customer.language, settings or get_settings())
+    log = MailLog(customer_id=customer.id, actor_id=actor.id if actor else None,
+                  recipient=customer.email, template_key=key, language=language,
+                  status=MailStatus.QUEUED, attempts=0)
+    db.session.add(log)
+    db.session.flush()
+    return log
+
+
+def queue_notification(customer: Customer, key: str, *, actor=None,
+                       language: str | None = None) -> MailLog:
+    """Log a mail to one customer and send it from the worker after the commit."""
+    log = log_mail(customer, key, actor=actor, language=language)
+    _after_commit(_queue_delivery, log.id)
+    return log
+
+
+def send_password_mail(customer: Customer, actor, *, in_background: bool = True) -> MailLog:
+    """The Account password mail to one customer. With in_background=False the caller sends it
+    after the commit itself (tasks.send_now), to tell the staff member at once how it went."""
+    log = log_mail(customer, ACCOUNT_PASSWORD, actor=actor)
+    record_event("password_mail", "customer", customer.id, actor=actor,
+                 changes={"language": log.language})
+    if in_background:
+        _after_commit(_queue_delivery, log.id)
+    return log
+
+
+def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None]]:
+    found = []
+    for start in range(0, len(customer_ids), CHUNK):
+        chunk = customer_ids[start:start + CHUNK]
+        found.extend(db.session.execute(
+            db.select(Customer.id, Customer.email, Customer.language)
+            .where(Customer.id.in_(chunk), Customer.deleted_at.is_(None))
+        ).tuples())
+    found.sort()
+    return found
+
+
+def send_password_mails(customer_ids: Iterable[int] | Select, actor, *,
+                        origin: str = "selection", origin_id: int | None = None,
+                        template_key: str = ACCOUNT_PASSWORD) -> MailBatch:
+    """Start a batch (a campaign) that sends the mail to each of these customers once.
+
+    `customer_ids` may be any iterable of ids (the selected rows, every customer matching the
+    list's filter, everyone an import created) or a select of ids. Unknown, deleted and repeated
+    ids are left out. The worker starts after the commit."""
+    if isinstance(customer_ids, Select):
+        customer_ids = db.session.scalars(customer_ids)
+    unique_ids = sorted({int(customer_id) for customer_id in customer_ids})
+    recipients = _live_recipients(unique_ids)
+    if not recipients:
+        raise DomainError(_("None of the chosen customers can receive a mail."))
+    settings = get_settings()
+    batch = MailBatch(created_by_id=actor.id if actor else None, template_key=template_key,
+                      origin=origin, origin_id=origin_id, status=BatchStatus.QUEUED,
+                      total=len(recipients))
+    db.session.add(batch)
+    db.session.flush()
+    now = utcnow()
+    rows = [
+        {"batch_id": batch.id, "customer_id": customer_id, "recipient": email,
+         "actor_id": batch.created_by_id, "template_key": template_key,
+         "language": mail_language(language, settings), "status": MailStatus.QUEUED,
+         "attempts": 0, "error": "", "error_kind": "", "is_test": False,
+         "created_at": now, "updated_at": now}
+        for customer_id, email, language in recipients
+    ]
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(MailLog), rows[start:start + CHUNK])
+    record_event("password_mails", "mail_batch", batch.id, actor=actor,
+                 changes={"count": len(rows), "origin": origin, "origin_id": origin_id})
+    _after_commit(_queue_batch, batch.id)
+    return batch
+
+
+def retry_mail(log: MailLog, actor) -> None:
+    """Queue a failed mail again (a fresh link, the customer's current address)."""
+    if log.status != MailStatus.FAILED or log.is_test:
+        raise DomainError(_("Only a failed mail can be sent again."))
+    if log.customer_id is None:
+        raise DomainError(_("The customer of this mail no longer exists."))
+    _requeue(db.select(MailLog.id).where(MailLog.id == log.id))
+    record_event("mail_retry", "mail_log", log.id, actor=actor)
+    if log.batch_id:
+        _restart_batch(log.batch_id)
+    else:
+        _after_commit(_queue_delivery, log.id)
+
+
+def retry_failed_mails(batch: MailBatch, actor) -> int:
+    """Queue every failed mail of the batch again; returns how many."""
+    failed = db.select(MailLog.id).where(MailLog.batch_id == batch.id,
+                                         MailLog.status == MailStatus.FAILED,
+                                         MailLog.customer_id.is_not(None))
+    count = _requeue(failed)
+    if count:
+        record_event("mail_retry", "mail_batch", batch.id, actor=actor, changes={"count": count})
+        _restart_batch(batch.id)
+    return count
+
+
+def _requeue(ids: Select) -> int:
+    result = db.session.execute(
+        update(MailLog).where(MailLog.id.in_(ids), MailLog.status == MailStatus.FAILED)
+        .values(status=MailStatus.QUEUED, attempts=0, next_attempt_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return result.rowcount
+
+
+def _restart_batch(batch_id: int) -> None:
+    db.session.execute(
+        update(MailBatch)
+        .where(MailBatch.id == batch_id, MailBatch.status != BatchStatus.RUNNING)
+        .values(status=BatchStatus.QUEUED, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    _after_commit(_queue_batch, batch_id)
+
+
+def customers_without_password(batch: MailBatch) -> Select:
+    """The batch's customers who have not set a password since it was started."""
+    return (
+        db.select(Customer.id)
+        .join(MailLog, MailLog.customer_id == Customer.id)
+        .where(MailLog.batch_id == batch.id, Customer.deleted_at.is_(None),
+               (Customer.password_set_at.is_(None))
+               | (Customer.password_set_at < batch.created_at))
+    )
+
+
+def resend_to_customers_without_password(batch: MailBatch, actor) -> MailBatch:
+    """A new batch with a fresh link for everyone of this batch who has not set a password."""
+    ids = list(db.session.scalars(customers_without_password(batch)))
+    if not ids:
+        raise DomainError(_("Every customer of this mailing has set a password."))
+    return send_password_mails(ids, actor, origin="resend", origin_id=batch.id,
+                               template_key=batch.template_key)
