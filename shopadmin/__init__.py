@@ -58,12 +58,14 @@ def register_blueprints(app: Flask) -> None:
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
+    from .notifications import hooks as notification_hooks
     from .notifications.routes import bp as notifications_bp
     from .settings.routes import bp as settings_bp
 
     for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, notifications_bp,
                       account_bp):
         app.register_blueprint(blueprint)
+    notification_hooks.register()
 
 
 def register_request_hooks(app: Flask) -> None:

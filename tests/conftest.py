@@ -4,6 +4,7 @@ its test client, staff sign-in, the job queue, a loopback SMTP server and a live
 import os
 import re
 import shutil
+import socket
 import threading
 import uuid
 from pathlib import Path
@@ -183,9 +184,11 @@ def smtp_server():
             return "250 OK"
 
     handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # aiosmtpd needs a known port to check it is up
+        probe.bind(("127.0.0.1", 0))
+        handler.port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
     controller.start()
-    handler.port = controller.server.sockets[0].getsockname()[1]
     yield handler
     controller.stop()
 

@@ -35,6 +35,9 @@ class BulkAction:
     admin_only: bool = False
     needs_group: bool = False
     danger: bool = False
+    # An action that starts work of its own (a mail batch, say) instead of changing rows here:
+    # start(ids, actor, params) returns the address of the page that follows that work.
+    start: Callable[[list[int], StaffUser, dict], str] | None = None
 
 
 ACTIONS: dict[str, BulkAction] = {}

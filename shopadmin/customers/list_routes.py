@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices, language_name
 from ..settings.services import get_setting
@@ -143,6 +144,16 @@ def bulk():
     if request.form.get("confirmed") != "yes":
         return render_template("customers/bulk_confirm.html", action=action, count=len(ids),
                                form=request.form, params=params)
+    if action.start is not None:
+        params["scope"] = request.form.get("scope", "selected")
+        try:
+            target = action.start(ids, current_user, params)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+        db.session.commit()
+        return redirect(target)
     result = perform(action.key, ids, current_user, params)
     if isinstance(result, BulkJob):
         db.session.commit()

@@ -98,10 +98,10 @@ def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None
     found = []
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start:start + CHUNK]
-        found.extend(db.session.execute(
+        found.extend(tuple(row) for row in db.session.execute(
             db.select(Customer.id, Customer.email, Customer.language)
             .where(Customer.id.in_(chunk), Customer.deleted_at.is_(None))
-        ).tuples())
+        ))
     found.sort()
     return found
 

@@ -1,0 +1,167 @@
+"""Password mails through a real SMTP server on loopback, and the customer's reset page."""
+
+import email
+import re
+from datetime import datetime, timedelta
+from email import policy
+
+from sqlalchemy import func, select
+
+from shopadmin.customers.models import Customer
+from shopadmin.extensions import db, huey
+from shopadmin.notifications.models import MailLog, MailStatus, OutboxMessage
+from shopadmin.settings.services import update_settings
+
+from ..conftest import csrf_token
+from ..factories import make_customer
+
+LINK = re.compile(r"http://shop\.test/account/reset/[A-Za-z0-9_\-]+")
+
+
+def parse(envelope):
+    return email.message_from_bytes(envelope.content, policy=policy.default)
+
+
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def use_smtp(app, server):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False,
+                      MAIL_USE_SSL=False, MAIL_RETRY_BACKOFF_SECONDS=0.01)
+
+
+def work_queue(limit=10_000):
+    """Run queued tasks, and the ones scheduled for later (retries) at once, until none is left."""
+    done = 0
+    while done < limit:
+        task = huey.dequeue()
+        if task is None:
+            later = huey.read_schedule(datetime.now() + timedelta(days=1))
+            if not later:
+                return done
+            for scheduled in later:
+                huey.enqueue(scheduled)
+            continue
+        huey.execute(task)
+        done += 1
+    raise AssertionError("queue did not run empty")
+
+
+def test_one_customer_gets_the_mail_in_her_language_and_sets_a_password(
+        app, client, login_as, smtp_server):
+    use_smtp(app, smtp_server)
+    login_as("staff")
+    customer = make_customer(first_name="Zofia", email="zofia@poczta.test", language="pl")
+    url = f"/customers/{customer.id}"
+    response = client.post(url + "/send-password", data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    [envelope] = smtp_server.messages
+    assert envelope.rcpt_tos == ["zofia@poczta.test"]
+    message = parse(envelope)
+    body = text_of(message)
+    assert "hasła" in body  # the Polish default text
+    link = LINK.search(body).group(0)
+    assert message.get_body(("html",)) is not None
+
+    visitor = app.test_client()
+    opened = visitor.get(link.replace("http://shop.test", ""))
+    assert opened.status_code == 302 and opened.headers["Location"] == "/account/reset"
+    page = visitor.get("/account/reset")
+    assert 'lang="pl"' in page.get_data(as_text=True)
+    assert "no-store" in page.headers["Cache-Control"]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page.get_data(as_text=True)).group(1)
+    done = visitor.post("/account/reset", data={"csrf_token": token,
+                                                "password": "Wiosna nad Wisłą 2026",
+                                                "confirm": "Wiosna nad Wisłą 2026",
+                                                "password_confirm": "Wiosna nad Wisłą 2026"})
+    assert done.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).password_hash
+    again = app.test_client()
+    again.get(link.replace("http://shop.test", ""))
+    refused = again.get("/account/reset").get_data(as_text=True)
+    assert 'name="password"' not in refused
+
+
+def test_a_batch_of_2000_in_a_language_mix_sends_each_one_mail(app, client, login_as,
+                                                               smtp_server):
+    use_smtp(app, smtp_server)
+    update_settings({"mail_rate_per_minute": 0})
+    db.session.commit()
+    login_as("admin")
+    languages = ["de", "fr", "en", "pl"]
+    table = Customer.__table__
+    db.session.execute(table.insert(), [
+        {"first_name": f"Kunde{i}", "last_name": "Test", "email": f"c{i}@mail.test",
+         "email_key": f"c{i}@mail.test", "language": languages[i % 4]} for i in range(2000)])
+    db.session.commit()
+    ids = [str(i) for i in db.session.scalars(select(Customer.id))]
+    token = csrf_token(client, "/customers/")
+    response = client.post("/customers/send-password", data={
+        "csrf_token": token, "customer_ids": ids, "confirmed": "1"})
+    assert response.status_code == 302
+    work_queue()
+    recipients = [rcpt for envelope in smtp_server.messages for rcpt in envelope.rcpt_tos]
+    assert len(recipients) == 2000 == len(set(recipients))
+    subjects = {parse(e)["Subject"] for e in smtp_server.messages}
+    assert len(subjects) == 4
+    assert db.session.scalar(select(func.count(MailLog.id)).where(
+        MailLog.status == MailStatus.SENT)) == 2000
+    batch_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2,000" in batch_page or "2000" in batch_page
+
+
+def test_without_a_mail_server_mails_land_in_the_outbox(app, client, login_as):
+    app.config["MAIL_SERVER"] = ""
+    login_as("admin")
+    customer = make_customer(email="outbox@shop.test", language="de")
+    url = f"/customers/{customer.id}"
+    client.post(url + "/send-password", data={"csrf_token": csrf_token(client, url)})
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.recipient == "outbox@shop.test"
+    assert "outbox@shop.test" in client.get("/settings/outbox").get_data(as_text=True)
+
+
+def test_smtp_down_then_back_sends_each_mail_once(app, client, login_as, smtp_server):
+    login_as("admin")
+    update_settings({"mail_rate_per_minute": 0})
+    db.session.commit()
+    customers = [make_customer(language="fr") for _ in range(5)]
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_RETRY_BACKOFF_SECONDS=0.01,
+                      MAIL_RETRY_BACKOFF_MAX_SECONDS=0.02, MAIL_TIMEOUT=2)
+    token = csrf_token(client, "/customers/")
+    client.post("/customers/send-password", data={
+        "csrf_token": token, "customer_ids": [str(c.id) for c in customers], "confirmed": "1"})
+    huey.execute(huey.dequeue())  # the batch runs once while the server is down
+    assert smtp_server.messages == []
+    use_smtp(app, smtp_server)
+    work_queue()
+    failed = db.session.scalars(select(MailLog).where(MailLog.status == MailStatus.FAILED)).all()
+    if failed:  # given up while the server was down: staff retry them from the batch page
+        batch_url = f"/mails/batches/{failed[0].batch_id}"
+        client.post(batch_url + "/retry-failed",
+                    data={"csrf_token": csrf_token(client, batch_url)})
+        work_queue()
+    recipients = sorted(r for e in smtp_server.messages for r in e.rcpt_tos)
+    assert recipients == sorted(c.email for c in customers), _debug_logs()
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused(client, login_as):
+    login_as("admin")
+    url = "/settings/notifications/account_password/de"
+    page = client.get(url)
+    assert page.status_code == 200
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "subject": "Hallo [[first_name]]",
+                                      "body": "[[reset_link]] [[password]]"})
+    assert "[[password]]" in response.get_data(as_text=True)
+    missing = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                     "subject": "Hallo", "body": "Kein Link"})
+    assert "[[reset_link]]" in missing.get_data(as_text=True)
+
+
+def _debug_logs():
+    return [(log.recipient, log.status, log.error_kind, log.attempts, log.error)
+            for log in db.session.scalars(select(MailLog))]
