@@ -8,6 +8,7 @@ customers with Core statements (the import, demo data) calls `reindex_customers`
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -45,7 +46,7 @@ customer_search_terms = Table(
 )
 
 WORD_FIELDS = (
-    "first_name", "initials", "last_name_prefix", "last_name", "username", "company_name",
+    "first_name", "last_name_prefix", "last_name", "username", "company_name",
     "billing_city", "shipping_city", "shipping_company",
 )
 POSTCODE_FIELDS = ("billing_postcode", "shipping_postcode")
@@ -56,12 +57,13 @@ _DIGITS = re.compile(r"\D+")
 _PHONE_QUERY = re.compile(r"\+?[\d\s\-/().]{5,}")
 
 
-def _words(text: str | None) -> set[str]:
+@lru_cache(maxsize=100_000)
+def _words(text: str | None) -> frozenset[str]:
     words: set[str] = set()
     for word in fold_words(text).split():
         words.add(word)
         words.update(part for part in _INNER.split(word) if part)
-    return words
+    return frozenset(words)
 
 
 def _phone_terms(text: str | None) -> set[str]:
@@ -69,7 +71,7 @@ def _phone_terms(text: str | None) -> set[str]:
     if len(digits) < 3:
         return set()
     # The whole number, without its trunk zero, and the national part after a country code.
-    return {digits, digits.lstrip("0"), digits[-9:], digits[-10:]} - {""}
+    return {digits, digits.lstrip("0"), digits[-9:]} - {""}
 
 
 def search_terms(values: Mapping[str, Any]) -> set[str]:
@@ -90,7 +92,7 @@ def search_terms(values: Mapping[str, Any]) -> set[str]:
     number = fold_words(values.get("customer_number"))
     if number:
         terms |= {number.replace(" ", "")} | _words(number)
-    return {term[:TERM_LENGTH] for term in terms if term and " " not in term}
+    return {term[:TERM_LENGTH] for term in terms if len(term) > 1 and " " not in term}
 
 
 def query_words(query: str) -> list[tuple[str, ...]]:

@@ -1,0 +1,170 @@
+"""Column headings → customer fields: ours, their translations, and other platforms' exports.
+
+Matching ignores case, spaces, punctuation, accents and parenthesised hints ("Email *",
+"Newsletter (0/1)"). The platform headings come from ../shared/FORMATS.md; translated ones from
+the field labels in each catalogue, so a worksheet exported with German headings maps back.
+"""
+
+import re
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from ..customers.fields import EDITABLE, SECTION_LABELS, Section
+from ..text import fold
+
+# Targets besides the fields themselves, turned into field values by rows.py.
+EXTRA_TARGETS = {
+    "full_name": _l("Full name (split into first and last name)"),
+    "title_code": _l("Title code (1 = Mr, 2 = Ms)"),
+}
+TARGETS = {**{f.name: f.label for f in EDITABLE}, **EXTRA_TARGETS}
+# Columns never imported, whatever the mapping says: secrets of the old platform.
+SENSITIVE = {"password", "passwordhash", "rptoken", "rptokencreatedat", "userpass"}
+
+PLATFORM_ALIASES: dict[str, tuple[str, ...]] = {
+    "first_name": ("Firstname", "First Name", "Vorname", "Prénom", "Imię", "billing_first_name",
+                   "_address_firstname", "Given name"),
+    "last_name": ("Lastname", "Last Name", "Nachname", "Nom", "Nom de famille", "Nazwisko",
+                  "Surname", "Family name", "billing_last_name", "_address_lastname"),
+    "last_name_prefix": ("LastnamePreposition", "Preposition", "Tussenvoegsel", "Namenszusatz",
+                         "Particule"),
+    "initials": ("Initialen", "Initiales", "Inicjały"),
+    "full_name": ("Name", "Full name", "billing_full_name", "Vollständiger Name", "Nom complet",
+                  "Imię i nazwisko"),
+    "email": ("E-mail", "E-Mail", "Email", "Email address", "E-Mail-Adresse", "Adresse e-mail",
+              "Courriel", "Adres e-mail", "Customer e-mail", "billing_email", "Mail"),
+    "username": ("Username", "user_login", "Login", "Benutzername", "Nom d'utilisateur",
+                 "Nazwa użytkownika"),
+    "phone": ("Phone", "Telephone", "Telefon", "Téléphone", "Telefonnummer", "Default Address Phone",
+              "billing_phone", "_address_telephone", "Phone day", "Numer telefonu"),
+    "mobile": ("Mobile", "Mobile phone", "Mobil", "Handy", "Mobiltelefon", "Portable",
+               "Téléphone portable", "Telefon komórkowy", "Komórka", "Phone evening"),
+    "language": ("Language", "Sprache", "Langue", "Język", "Locale"),
+    "gender": ("Gender", "Geschlecht", "Anrede", "Salutation", "Sexe", "Civilité", "Płeć",
+               "Zwrot grzecznościowy", "prefix", "Title"),
+    "title_code": ("Titles ID", "Title ID", "id_gender"),
+    "birth_date": ("Date of birth", "Birth date", "Birthdate", "Birthday", "dob", "Geburtsdatum",
+                   "Geburtstag", "Date de naissance", "Data urodzenia"),
+    "newsletter": ("Newsletter", "Accepts Email Marketing", "Accepts Marketing",
+                   "Newsletter-Abonnement", "Abonné à la newsletter", "Zgoda na newsletter"),
+    "approved": ("Approved", "Freigegeben", "Approuvé", "Zatwierdzony"),
+    "confirmed": ("Confirmed", "Bestätigt", "Confirmé", "Potwierdzony"),
+    "customer_type": ("Customer type", "Kundentyp", "Kundenart", "Type de client", "Typ klienta"),
+    "company_name": ("Company", "Company name", "Company/Organisation", "Default Address Company",
+                     "billing_company", "_address_company", "Firma", "Firmenname", "Société",
+                     "Entreprise", "Nazwa firmy"),
+    "company_id_number": ("Identification number", "Person/organisation no", "Organisation number",
+                          "SIRET", "REGON", "DNI"),
+    "coc_number": ("Coc number", "CoC", "KvK", "Chamber of commerce number",
+                   "Handelsregisternummer", "RCS", "KRS"),
+    "vat_number": ("Vat number", "VAT", "VAT ID", "taxvat", "_address_vat_id", "USt-IdNr",
+                   "Umsatzsteuer-ID", "Numéro de TVA", "TVA intracommunautaire", "NIP",
+                   "Numer VAT"),
+    "billing_country": ("Country", "Country Code", "Default Address Country Code", "billing_country",
+                        "_address_country_id", "Land", "Pays", "Kraj"),
+    "billing_attention": ("Attn", "Attention", "z. Hd.", "À l'attention de", "Do rąk"),
+    "billing_address1": ("Address1", "Address 1", "Address", "Streetname", "Street", "Straße",
+                         "Strasse", "Rue", "Adresse", "Ulica", "Adres", "Default Address Address1",
+                         "billing_address_1", "_address_street"),
+    "billing_house_number": ("Number", "House number", "Hausnummer", "Numéro", "Numer domu", "Nr"),
+    "billing_house_number_ext": ("Extension", "House number extension", "Hausnummernzusatz",
+                                 "Complément de numéro", "Numer lokalu"),
+    "billing_address2": ("Address2", "Address 2", "Default Address Address2", "billing_address_2",
+                         "Adresszusatz", "Complément d'adresse"),
+    "billing_postcode": ("Zipcode", "Zip", "Postcode", "Postal code", "Default Address Zip",
+                         "billing_postcode", "_address_postcode", "PLZ", "Postleitzahl",
+                         "Code postal", "Kod pocztowy"),
+    "billing_city": ("City", "Default Address City", "billing_city", "_address_city", "Ort",
+                     "Stadt", "Ville", "Miasto", "Miejscowość"),
+    "billing_region": ("Region", "Province", "Province Code", "State", "Default Address Province Code",
+                       "billing_state", "_address_region", "Bundesland", "Département",
+                       "Województwo"),
+    "notes": ("Notes", "Note", "Comment", "Notizen", "Bemerkung", "Remarques", "Uwagi", "Other"),
+    "groups": ("Groups", "Group", "Tags", "Customer group", "Kundengruppe", "Gruppen",
+               "Groupes", "Grupy", "Grupa klientów"),
+    "customer_number": ("Customer number", "Customer ID", "customer_id", "Internal ID",
+                        "Kundennummer", "Numéro client", "Numer klienta"),
+}
+# Shipping columns are the billing ones behind these words (Lightspeed "Shipping City",
+# WooCommerce "shipping_city").
+SHIPPING_WORDS = ("Shipping", "Delivery", "Liefer", "Lieferadresse", "Livraison", "Dostawa")
+SHIPPING_OF = {"billing_" + f.name.removeprefix("shipping_"): f.name for f in EDITABLE
+               if f.name.startswith("shipping_") and f.name != "shipping_differs"}
+SHIPPING_OF["company_name"] = "shipping_company"
+# Columns that name the old platform's records, not the customer: left unmapped on purpose.
+IGNORED = ("ID", "Registered", "Created", "Modified", "created_at", "updated_at",
+           "date_registered", "Registration date", "Total Spent", "Total Orders", "order_count",
+           "total_spent", "_website", "_store", "website_id", "store_id", "created_in",
+           "Tax Exempt", "Accepts SMS Marketing", "Default group ID", "Active")
+
+_HINT = re.compile(r"\(.*?\)|\*")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def heading_key(text: str | None) -> str:
+    """"Email *", "E-Mail" and "e_mail" all read "email"."""
+    return _NON_ALNUM.sub("", fold(_HINT.sub("", text or "")))
+
+
+@lru_cache(maxsize=8)
+def _alias_table(languages: tuple[str, ...]) -> dict[str, str | None]:
+    table: dict[str, str | None] = {}
+
+    def add(heading: str, target: str | None) -> None:
+        table.setdefault(heading_key(heading), target)
+
+    for name in IGNORED:
+        add(name, None)
+    for f in EDITABLE:
+        add(f.heading, f.name)
+    for target, aliases in PLATFORM_ALIASES.items():
+        for alias in aliases:
+            add(alias, target)
+    for language in languages:
+        with force_locale(language):
+            shipping = str(SECTION_LABELS[Section.SHIPPING])
+            for f in EDITABLE:
+                if f.section == Section.SHIPPING and f.name != "shipping_differs":
+                    add(f"{shipping} {f.label}", f.name)
+                else:
+                    add(str(f.label), f.name)
+    for billing, shipping in SHIPPING_OF.items():
+        for alias in PLATFORM_ALIASES.get(billing, ()):
+            for word in SHIPPING_WORDS:
+                add(f"{word} {alias}", shipping)
+    return table
+
+
+def suggest_mapping(headings: list[str]) -> list[str | None]:
+    """A target per column, or None to ignore it. When two columns map to the same field, the
+    first keeps it and the later ones are ignored (the review page shows this)."""
+    table = _alias_table(tuple(current_app.config["LANGUAGES"]))
+    mapping: list[str | None] = []
+    taken: set[str] = set()
+    for heading in headings:
+        key = heading_key(heading)
+        target = None if key in SENSITIVE else table.get(key)
+        if target in taken:
+            target = None
+        if target:
+            taken.add(target)
+        mapping.append(target)
+    return mapping
+
+
+def is_sensitive(heading: str) -> bool:
+    return heading_key(heading) in SENSITIVE
+
+
+def looks_like_headings(cells: list[str]) -> bool:
+    """True when a first row reads as headings rather than as a customer's data."""
+    table = _alias_table(tuple(current_app.config["LANGUAGES"]))
+    filled = [cell for cell in cells if cell.strip()]
+    if any(heading_key(cell) in table or heading_key(cell) in SENSITIVE for cell in filled):
+        return True
+    data_like = sum(1 for cell in filled
+                    if "@" in cell or re.fullmatch(r"[\d\s+\-/.:]+", cell.strip()))
+    return data_like == 0

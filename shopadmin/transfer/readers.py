@@ -1,0 +1,307 @@
+"""Reading the worksheets shops export: CSV/TSV text in the usual encodings, XLSX and ODS.
+
+The format comes from the file's content, never its name. Rows are streamed: memory does not
+grow with the file (XLSX through openpyxl's read-only mode, CSV through the csv module). Every
+cell comes out as text, numbers and dates without loss. Hostile and broken files are refused
+with a WorksheetError that says what is wrong, in the staff member's language.
+"""
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from flask_babel import gettext as _
+
+from ..errors import DomainError
+
+MAX_CELL = 1_000_000  # characters in one CSV cell
+MAX_ZIP_ENTRIES = 10_000
+MAX_UNPACKED = 1_000_000_000  # bytes
+MAX_RATIO = 200  # unpacked / packed, for entries above a few megabytes
+SNIFF_BYTES = 256 * 1024
+HEADING_SCAN_ROWS = 20
+DELIMITERS = (",", ";", "\t", "|")
+LANGUAGE_LETTERS = set("äöüßÄÖÜéèêëàâçîïôûùÿœæÉÈÊËÀÂÇÎÏÔÛÙŸŒÆąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
+SINGLE_BYTE_CANDIDATES = ("cp1252", "cp1250", "iso8859_2")
+NOT_WORKSHEETS = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0")
+
+csv.field_size_limit(MAX_CELL)
+
+
+class WorksheetError(DomainError):
+    """The file cannot be read as a worksheet; the message says why (and where)."""
+
+
+@dataclass
+class Worksheet:
+    path: Path
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    headings: list[str] | None = None
+    heading_row: int | None = None
+    _skip_to: int = field(default=0, repr=False)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number as the spreadsheet shows it, cell texts) of every non-blank data row."""
+        for number, cells in _raw_rows(self):
+            if number <= self._skip_to:
+                continue
+            if any(cell.strip() for cell in cells):
+                yield number, _trim(cells)
+
+    def sample(self, n: int = 5) -> list[list[str]]:
+        result = []
+        for _number, cells in self.rows():
+            result.append(cells)
+            if len(result) >= n:
+                break
+        return result
+
+
+def _trim(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def open_worksheet(path: Path, *, has_headings: bool | None = None,
+                   encoding: str | None = None, delimiter: str | None = None) -> Worksheet:
+    """Recognise the file and its heading row; raises WorksheetError for what is no worksheet."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise WorksheetError(_("The file is empty."))
+    if head.startswith(b"PK\x03\x04"):
+        sheet = Worksheet(path, _zip_format(path))
+    elif head.startswith(NOT_WORKSHEETS) or (_binary(head) and not _utf16(head)):
+        raise WorksheetError(_("This file is not a worksheet. Upload a CSV, XLSX or ODS file."))
+    else:
+        encoding = encoding or detect_encoding(path, head)
+        text = _decode_sample(head, encoding)
+        sheet = Worksheet(path, "csv", encoding, delimiter or detect_delimiter(text))
+    _find_headings(sheet, has_headings)
+    return sheet
+
+
+def _binary(head: bytes) -> bool:
+    """Control characters that no text worksheet contains."""
+    sample = head[:8192]
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > max(2, len(sample) // 200)
+
+
+# -- zip containers -----------------------------------------------------------------------
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise WorksheetError(_("The file holds too many parts to be a worksheet."))
+            unpacked = sum(entry.file_size for entry in entries)
+            for entry in entries:
+                if entry.file_size > 5_000_000 and (
+                        entry.file_size > MAX_RATIO * max(entry.compress_size, 1)):
+                    raise WorksheetError(_("The file unpacks to far more than it holds; it "
+                                           "is refused as a possible zip bomb."))
+            if unpacked > MAX_UNPACKED:
+                raise WorksheetError(_("The file unpacks to more than %(size)s; it is refused.",
+                                       size="1 GB"))
+            names = {entry.filename for entry in entries}
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "mimetype" in names and b"opendocument.spreadsheet" in archive.read("mimetype"):
+                return "ods"
+    except zipfile.BadZipFile:
+        raise WorksheetError(_("The file is damaged and cannot be opened.")) from None
+    raise WorksheetError(_("This file is not a worksheet. Upload a CSV, XLSX or ODS file."))
+
+
+def cell_text(value) -> str:
+    """A spreadsheet value as the text a person sees: no 3.1e+10, no 1234.0, ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001  (any parser failure means: cannot be read)
+        raise WorksheetError(_("The XLSX file cannot be read: %(error)s",
+                               error=type(error).__name__)) from None
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # never trust the declared size of the sheet
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+    except Exception as error:  # noqa: BLE001
+        raise WorksheetError(_("The ODS file cannot be read: %(error)s",
+                               error=type(error).__name__)) from None
+    for number, values in enumerate(sheet.iter_rows(), start=1):
+        yield number, [cell_text(value) for value in values]
+
+
+# -- text files -----------------------------------------------------------------------------
+
+def _utf16(head: bytes) -> str | None:
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = head[:2000]
+    if len(sample) > 20 and sample[1::2].count(0) > len(sample) // 3:
+        return "utf-16-le"
+    if len(sample) > 20 and sample[0::2].count(0) > len(sample) // 3:
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(path: Path, head: bytes) -> str:
+    """BOMs first, then strict UTF-8 over the whole file, then the single-byte code page whose
+    letters read as German, French, English or Polish."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if utf16 := _utf16(head):
+        return utf16
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    non_ascii = bytearray()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+                if len(non_ascii) < 100_000:
+                    non_ascii.extend(b for b in chunk if b > 127)
+            decoder.decode(b"", final=True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+
+    def score(name: str) -> int:
+        text = bytes(non_ascii).decode(name, errors="replace")
+        return sum(ch in LANGUAGE_LETTERS for ch in text)
+
+    return max(SINGLE_BYTE_CANDIDATES, key=score)
+
+
+def _decode_sample(head: bytes, encoding: str) -> str:
+    return head.decode(encoding, errors="ignore")
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the same number of cells most often."""
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    best, best_score = ",", -1
+    for candidate in DELIMITERS:
+        counts = []
+        for line in lines:
+            try:
+                counts.append(len(next(csv.reader([line], delimiter=candidate))) - 1)
+            except (csv.Error, StopIteration):
+                counts.append(0)
+        used = [count for count in counts if count > 0]
+        if not used:
+            continue
+        common = max(set(used), key=used.count)
+        score = used.count(common) * 1000 + common
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _csv_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    with sheet.path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=sheet.encoding, errors="strict", newline="")
+        reader = csv.reader(text, delimiter=sheet.delimiter, strict=True)
+        number = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                problem = str(error)
+                if "field larger" in problem:
+                    message = _("Row %(row)d has a cell longer than %(limit)s characters; "
+                                "check for a missing closing quote above it.",
+                                row=number + 1, limit=f"{MAX_CELL:,}")
+                else:
+                    message = _("Row %(row)d cannot be read: a quotation mark is not closed.",
+                                row=number + 1)
+                raise WorksheetError(message) from None
+            except UnicodeDecodeError:
+                raise WorksheetError(_("Row %(row)d contains bytes that are not valid "
+                                       "%(encoding)s; save the file as UTF-8 and upload it "
+                                       "again.", row=number + 1, encoding=sheet.encoding)
+                                     ) from None
+            number += 1
+            yield number, cells
+
+
+def _raw_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    if sheet.format == "xlsx":
+        return _xlsx_rows(sheet.path)
+    if sheet.format == "ods":
+        return _ods_rows(sheet.path)
+    return _csv_rows(sheet)
+
+
+def _find_headings(sheet: Worksheet, has_headings: bool | None) -> None:
+    """Skip title and blank rows: the headings are the first row about as wide as the data."""
+    first_rows = []
+    for number, cells in _raw_rows(sheet):
+        if any(cell.strip() for cell in cells):
+            first_rows.append((number, _trim(cells)))
+        if len(first_rows) >= HEADING_SCAN_ROWS:
+            break
+    if not first_rows:
+        raise WorksheetError(_("The file has no rows."))
+    if has_headings is False:
+        return
+    width = max(len(cells) for _n, cells in first_rows)
+    for number, cells in first_rows:
+        filled = sum(1 for cell in cells if cell.strip())
+        if filled >= max(2, width // 2) or width == 1:
+            if has_headings is None:
+                from .headings import looks_like_headings
+
+                if not looks_like_headings(cells):
+                    return
+            sheet.headings = [cell.strip() for cell in cells]
+            sheet.heading_row = number
+            sheet._skip_to = number
+            return
