@@ -4,8 +4,9 @@ from .audit import AuditEvent
 from .auth.models import StaffSession, StaffUser
 from .customers.models import ConsentEvent, Customer, CustomerGroup
 from .settings.models import Setting
+from .transfer.import_models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 
 __all__ = [
-    "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
-    "StaffUser",
+    "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "ImportChange", "ImportJob",
+    "ImportMapping", "ImportRowResult", "Setting", "StaffSession", "StaffUser",
 ]
