@@ -58,8 +58,9 @@ def register_blueprints(app: Flask) -> None:
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
     from .settings.routes import bp as settings_bp
+    from .transfer.import_routes import bp as imports_bp
 
-    for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp):
+    for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, imports_bp):
         app.register_blueprint(blueprint)
 
 
