@@ -112,6 +112,9 @@ def serve_command(bind: str, threads: int):
 
 
 def register(app: Flask) -> None:
+    from .transfer.cli import customers_cli
+
+    app.cli.add_command(customers_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(worker_command)

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import NumberRange, Optional
 
 from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
@@ -12,34 +13,34 @@ from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
 class UploadForm(FlaskForm):
     file = FileField(_l("Worksheet (CSV, XLSX or ODS)"),
                      validators=[FileRequired(_l("Choose a file."))])
-    kind = RadioField(_l("What to import"), choices=[("customers", _l("Customers"))],
+    kind = RadioField(_l("What to import"), choices=[C("customers", _l("Customers"))],
                       default="customers")
 
 
 class OptionsForm(FlaskForm):
     mode = RadioField(_l("What to do"), default=CREATE_UPDATE, choices=[
-        (CREATE_UPDATE, _l("Create new customers and update existing ones")),
-        (CREATE_ONLY, _l("Only create new customers")),
-        (UPDATE_ONLY, _l("Only update existing customers")),
+        C(CREATE_UPDATE, _l("Create new customers and update existing ones")),
+        C(CREATE_ONLY, _l("Only create new customers")),
+        C(UPDATE_ONLY, _l("Only update existing customers")),
     ])
     match = RadioField(_l("Find existing customers by"), default="email", choices=[
-        ("email", _l("E-mail address (upper or lower case alike)")),
-        ("customer_number", _l("Customer number")),
+        C("email", _l("E-mail address (upper or lower case alike)")),
+        C("customer_number", _l("Customer number")),
     ])
     empty = RadioField(_l("An empty cell"), default="keep", choices=[
-        ("keep", _l("keeps the current value")),
-        ("clear", _l("clears the current value")),
+        C("keep", _l("keeps the current value")),
+        C("clear", _l("clears the current value")),
     ])
     on_errors = RadioField(_l("Rows with errors"), default="skip", choices=[
-        ("skip", _l("are skipped; the other rows are imported")),
-        ("stop", _l("stop the import when there are more than the number below")),
+        C("skip", _l("are skipped; the other rows are imported")),
+        C("stop", _l("stop the import when there are more than the number below")),
     ])
     max_bad_rows = IntegerField(_l("Most bad rows allowed"), default=0,
                                 validators=[Optional(), NumberRange(min=0)])
     date_order = SelectField(_l("Dates like 03/04/2024"), default="", choices=[
-        ("", _l("are errors (ambiguous)")),
-        ("dmy", _l("are day/month/year")),
-        ("mdy", _l("are month/day/year")),
+        C("", _l("are errors (ambiguous)")),
+        C("dmy", _l("are day/month/year")),
+        C("mdy", _l("are month/day/year")),
     ])
     create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
 

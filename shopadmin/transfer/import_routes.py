@@ -6,7 +6,6 @@ from pathlib import Path
 from flask import (
     Blueprint,
     abort,
-    after_this_request,
     flash,
     jsonify,
     redirect,
@@ -143,14 +142,9 @@ def rejected(import_id: int):
     job = _job(import_id)
     if job.task == ImportTask.APPLY or not job.rejected:
         abort(404)
-    folder = Path(tempfile.mkdtemp(prefix="rejected-"))
-    path, name, mimetype = write_rejected(job, folder)
-
-    @after_this_request
-    def remove(response):
-        path.unlink(missing_ok=True)
-        folder.rmdir()
-        return response
-
-    return send_file(path, as_attachment=True, download_name=name, mimetype=mimetype,
+    with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
+        path, name, mimetype = write_rejected(job, Path(folder))
+        # Opened before the folder goes; the response closes it, and then it is gone.
+        handle = path.open("rb")
+    return send_file(handle, as_attachment=True, download_name=name, mimetype=mimetype,
                      max_age=0)

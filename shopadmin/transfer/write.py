@@ -104,9 +104,9 @@ class BatchWriter:
                 update(CUSTOMERS)
                 .where(CUSTOMERS.c.id == bindparam("_id"),
                        CUSTOMERS.c.version == bindparam("_version"))
-                .values({name: bindparam(name) for name in names},
-                        version=bindparam("_new_version"), updated_at=now,
-                        updated_by_id=self.actor_id)
+                .values({**{name: bindparam(name) for name in names},
+                         "version": bindparam("_new_version"), "updated_at": now,
+                         "updated_by_id": self.actor_id})
             )
             params = []
             for outcome in group:
