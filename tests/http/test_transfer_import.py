@@ -117,8 +117,8 @@ def test_status_endpoint_reports_progress_as_json(client, login_as, run_jobs):
     client.post(f"/imports/{import_id}/apply", data={"csrf_token": apply_token})
     waiting = client.get(f"/imports/{import_id}/status").get_json()
     assert waiting["finished"] is False and waiting["percent"] == 0
-    assert 'data-status-url="/imports/%d/status"' % import_id in client.get(
-        f"/imports/{import_id}").get_data(as_text=True)
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert f'data-status-url="/imports/{import_id}/status"' in page
     run_jobs()
     done = client.get(f"/imports/{import_id}/status").get_json()
     assert done == {"percent": 100, "text": done["text"], "finished": True, "reload": True}
@@ -136,7 +136,8 @@ def test_create_only_and_update_only(client, login_as, run_jobs):
     assert (job.preview["updated"], job.preview["rejected"]) == (1, 1)
     apply(client, run_jobs, update_only)
     customers = customers_by_email()
-    assert set(customers) == {"old@shop.test"} and customers["old@shop.test"].first_name == "Changed"
+    assert set(customers) == {"old@shop.test"}
+    assert customers["old@shop.test"].first_name == "Changed"
 
 
 def test_match_on_customer_number_changes_the_email(client, login_as, run_jobs):

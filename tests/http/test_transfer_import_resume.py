@@ -50,8 +50,8 @@ def make_import(rows: int) -> ImportJob:
 
 def progress_of(engine, import_id: int) -> tuple[int, int]:
     with engine.connect() as connection:
-        return connection.execute(text(
-            "SELECT rows_done, rows_total FROM import_jobs WHERE id = :id"), {"id": import_id}).one()
+        query = text("SELECT rows_done, rows_total FROM import_jobs WHERE id = :id")
+        return connection.execute(query, {"id": import_id}).one()
 
 
 def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
