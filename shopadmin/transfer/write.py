@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..audit import AuditEvent
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
@@ -18,6 +18,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_setting
 from ..text import fold
+from .bulk import execute_many
 from .import_models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
@@ -39,6 +40,10 @@ def _column_defaults() -> dict[str, Any]:
 
 
 _TEMPLATE = _column_defaults()
+_AUDIT = AuditEvent.__table__
+_CONSENT = ConsentEvent.__table__
+_CHANGES = ImportChange.__table__
+_REJECTED = ImportRowResult.__table__
 
 
 class BatchWriter:
@@ -77,19 +82,26 @@ class BatchWriter:
         if not outcomes:
             return
         rows = []
+        fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
+                 "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
         for outcome in outcomes:
             row = dict(_TEMPLATE)
-            row.update(outcome.values)
-            row.update(email_key=email_key(row["email"]), origin=Origin.IMPORT, version=1,
-                       created_at=now, updated_at=now, created_by_id=self.actor_id,
-                       updated_by_id=self.actor_id)
-            if row.get("newsletter"):
+            row.update((k, v) for k, v in outcome.values.items() if k in _TEMPLATE)
+            row.update(fixed)
+            row["email_key"] = email_key(row["email"])
+            if row["newsletter"]:
                 row["newsletter_changed_at"] = now
             rows.append(row)
-        statement = insert(CUSTOMERS).returning(CUSTOMERS.c.id, sort_by_parameter_order=True)
-        ids = db.session.execute(statement, rows).scalars().all()
-        for outcome, customer_id in zip(outcomes, ids, strict=True):
-            outcome.customer_id, outcome.version = customer_id, 1
+        execute_many(insert(CUSTOMERS), rows, cache_key="import-customers")
+        # The new ids by their unique e-mail keys: one indexed query, on any database.
+        ids: dict[str, int] = {}
+        keys = [row["email_key"] for row in rows]
+        for start in range(0, len(keys), 1000):
+            ids.update((key, customer_id) for customer_id, key in db.session.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
+                .where(CUSTOMERS.c.email_key.in_(keys[start:start + 1000]))))
+        for outcome, key in zip(outcomes, keys, strict=True):
+            outcome.customer_id, outcome.version = ids[key], 1
 
     def _update_customers(self, outcomes: list[Outcome], now: datetime) -> None:
         by_columns: dict[tuple[str, ...], list[Outcome]] = defaultdict(list)
@@ -118,8 +130,7 @@ class BatchWriter:
                     param["newsletter_changed_at"] = now
                 params.append(param)
                 outcome.version += 1
-            result = db.session.execute(statement, params)
-            if result.rowcount != len(params):
+            if execute_many(statement, params) != len(params):
                 raise ConcurrentChange()
 
     def _insert_memberships(self, outcomes: list[Outcome]) -> None:
@@ -130,8 +141,7 @@ class BatchWriter:
                 if (outcome.customer_id, group_id) not in seen:
                     seen.add((outcome.customer_id, group_id))
                     rows.append({"customer_id": outcome.customer_id, "group_id": group_id})
-        if rows:
-            db.session.execute(insert(MEMBERS), rows)
+        execute_many(insert(MEMBERS), rows, cache_key="import-members")
 
     def _group_ids(self, outcome: Outcome) -> list[int]:
         return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
@@ -142,8 +152,7 @@ class BatchWriter:
         rows += [{"import_id": self.import_id, "customer_id": o.customer_id, "created": False,
                   "previous": o.previous, "added_group_ids": self._group_ids(o),
                   "version_after": o.version} for o in updated]
-        if rows:
-            db.session.execute(insert(ImportChange.__table__), rows)
+        execute_many(insert(_CHANGES), rows, cache_key="import-changes")
 
     def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:
         rows = []
@@ -160,8 +169,7 @@ class BatchWriter:
             rows.append({"created_at": now, "actor_id": self.actor_id, "source": "import",
                          "action": action, "object_type": "customer",
                          "object_id": outcome.customer_id, "changes": changes})
-        if rows:
-            db.session.execute(insert(AuditEvent.__table__), rows)
+        execute_many(insert(_AUDIT), rows, cache_key="import-audit")
 
     def _insert_consent(self, outcomes: list[Outcome], now: datetime) -> None:
         rows = [{"customer_id": o.customer_id, "created_at": now,
@@ -169,8 +177,7 @@ class BatchWriter:
                  "actor_id": self.actor_id, "wording": self.consent_wording}
                 for o in outcomes
                 if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
-        if rows:
-            db.session.execute(insert(ConsentEvent.__table__), rows)
+        execute_many(insert(_CONSENT), rows, cache_key="import-consent")
 
     def _insert_rejected(self, outcomes: list[Outcome]) -> None:
         insert_rejected(self.import_id, outcomes)
@@ -179,8 +186,7 @@ class BatchWriter:
 def insert_rejected(import_id: int, outcomes: list[Outcome]) -> None:
     rows = [{"import_id": import_id, "row": o.row, "cells": list(o.cells), "errors": o.errors}
             for o in outcomes]
-    if rows:
-        db.session.execute(insert(ImportRowResult.__table__), rows)
+    execute_many(insert(_REJECTED), rows, cache_key="import-rejected")
 
 
 class ConcurrentChange(Exception):
