@@ -30,6 +30,23 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
     return prepared
 
 
+class _Converter:
+    """A bind processor that converts a value repeated from row to row (a batch's timestamp,
+    an enum member) once."""
+
+    __slots__ = ("process", "last_in", "last_out")
+
+    def __init__(self, process):
+        self.process, self.last_in, self.last_out = process, _Converter, None
+
+    def __call__(self, value):
+        if value is None:
+            return None
+        if value is not self.last_in:
+            self.last_in, self.last_out = value, self.process(value)
+        return self.last_out
+
+
 def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> int:
     """Run the statement once per row (every row with the same keys); returns the row count.
 
@@ -43,24 +60,14 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     keys = tuple(rows[0])
     full_key = (cache_key, keys, dialect.name) if cache_key is not None else None
     sql, names, fixed, processors, positional = _prepare(statement, keys, dialect, full_key)
-    pairs = list(zip(names, processors, strict=True))
-    if positional:
-        params = []
-        for row in rows:
-            values = []
-            for name, process in pairs:
-                value = row[name] if name in row else fixed[name]
-                values.append(process(value) if process is not None and value is not None
-                              else value)
-            params.append(tuple(values))
-    else:
-        params = []
-        for row in rows:
-            values = {}
-            for name, process in pairs:
-                value = row[name] if name in row else fixed[name]
-                values[name] = (process(value) if process is not None and value is not None
-                                else value)
-            params.append(values)
+    converters = [_Converter(process) if process is not None else None
+                  for process in processors]
+    pairs = list(zip(names, converters, strict=True))
+    params = []
+    for row in rows:
+        values = [(row[name] if name in row else fixed[name]) if convert is None
+                  else convert(row[name] if name in row else fixed[name])
+                  for name, convert in pairs]
+        params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
     result = connection.exec_driver_sql(sql, params)
     return result.rowcount

@@ -25,6 +25,7 @@ CUSTOMERS = Customer.__table__
 # Customer columns an import may write: the editable fields of the one field table.
 WRITABLE = tuple(f.name for f in BY_NAME.values() if f.editable and f.kind != Kind.GROUPS)
 _ENUMS = {Kind.GENDER: Gender, Kind.CUSTOMER_TYPE: CustomerType}
+_ENUM_FIELDS = {f.name: _ENUMS[f.kind] for f in BY_NAME.values() if f.kind in _ENUMS}
 
 
 @dataclass
@@ -153,8 +154,10 @@ class Planner:
         return outcomes
 
     def _check_row(self, parsed, cells: list[str]) -> Outcome:
-        outcome = Outcome(parsed.row, cells, "create",
-                          {k: column_value(k, v) for k, v in parsed.values.items()},
+        values = dict(parsed.values)
+        for name in _ENUM_FIELDS.keys() & values.keys():
+            values[name] = column_value(name, values[name])
+        outcome = Outcome(parsed.row, cells, "create", values,
                           group_names=list(parsed.group_names))
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
