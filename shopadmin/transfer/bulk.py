@@ -22,9 +22,14 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
         names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
         fixed = {name: bind.value for name, bind in compiled.binds.items()
                  if not bind.required and name not in keys}
+        # Columns left out whose defaults (or onupdate values) Python computes.
+        defaults = [(column, False) for column in compiled.insert_prefetch
+                    if column.key not in keys]
+        defaults += [(column, True) for column in compiled.update_prefetch
+                     if column.key not in keys]
         processors = [compiled.binds[name].type._cached_bind_processor(dialect)
                       for name in names]
-        prepared = (str(compiled), names, fixed, processors, compiled.positional)
+        prepared = (str(compiled), names, fixed, defaults, processors, compiled.positional)
         if cache_key is not None:
             _cache[cache_key] = prepared
     return prepared
@@ -47,6 +52,16 @@ class _Converter:
         return self.last_out
 
 
+def _default_value(column, for_update: bool):
+    """A column's Python-side default (or onupdate) value, computed once for the whole call."""
+    default = column.onupdate if for_update and column.onupdate is not None else column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg
+    return default.arg(None)  # SQLAlchemy wraps a zero-argument callable to take a context
+
+
 def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> int:
     """Run the statement once per row (every row with the same keys); returns the row count.
 
@@ -59,7 +74,11 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     dialect = connection.dialect
     keys = tuple(rows[0])
     full_key = (cache_key, keys, dialect.name) if cache_key is not None else None
-    sql, names, fixed, processors, positional = _prepare(statement, keys, dialect, full_key)
+    sql, names, fixed, defaults, processors, positional = _prepare(
+        statement, keys, dialect, full_key)
+    if defaults:
+        fixed = {**fixed, **{column.key: _default_value(column, for_update)
+                             for column, for_update in defaults}}
     converters = [_Converter(process) if process is not None else None
                   for process in processors]
     pairs = list(zip(names, converters, strict=True))
