@@ -24,7 +24,13 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
     if import_job is None or import_job.task is None:
         return  # done or dropped meanwhile
     if import_job.task == ImportTask.UNDO:
-        undo_changes(import_job)
+        try:
+            undo_changes(import_job)
+        except Exception as error:  # noqa: BLE001  (recorded on the job; the log says why)
+            log.exception("undo of import %s failed", import_id)
+            db.session.rollback()
+            import_job.task, import_job.error = None, str(error)
+            db.session.commit()
         return
     try:
         run_import(import_job, dry_run=import_job.task == ImportTask.PREVIEW, resume=resume)

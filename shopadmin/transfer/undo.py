@@ -18,20 +18,26 @@ SKIPPED_KEPT = 1000  # the undo page lists this many changed-since customers at 
 
 
 def undo_changes(job: ImportJob) -> int:
-    """Take the import's changes back, batch by batch (commits). Returns customers restored."""
-    restored, last_id, skipped = 0, 0, []
+    """Take the import's changes back, batch by batch (commits). Returns customers restored.
+
+    Each batch's undo records are deleted with the batch, so an undo cut short (the worker
+    died) goes on where it stopped when it runs again.
+    """
+    restored = 0
     while True:
         changes = list(db.session.scalars(
-            select(ImportChange)
-            .where(ImportChange.import_id == job.id, ImportChange.id > last_id)
+            select(ImportChange).where(ImportChange.import_id == job.id)
             .order_by(ImportChange.id).limit(UNDO_BATCH)))
         if not changes:
             break
-        last_id = changes[-1].id
+        skipped: list[dict] = []
         restored += _undo_batch(job, changes, skipped)
+        db.session.execute(delete(ImportChange).where(
+            ImportChange.id.in_([change.id for change in changes])))
+        if skipped and len(job.undo_skipped) < SKIPPED_KEPT:
+            job.undo_skipped = [*job.undo_skipped, *skipped][:SKIPPED_KEPT]
         job.heartbeat_at = utcnow()
         db.session.commit()
-    job.undo_skipped = skipped[:SKIPPED_KEPT]
     job.status, job.task, job.undone_at = ImportStatus.UNDONE, None, utcnow()
     db.session.commit()
     return restored

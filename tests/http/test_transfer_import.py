@@ -7,6 +7,7 @@ from shopadmin.audit import AuditEvent
 from shopadmin.customers.models import ConsentEvent, Customer, CustomerGroup
 from shopadmin.extensions import db
 from shopadmin.transfer.import_models import ImportJob, ImportStatus
+from shopadmin.transfer.undo import undo_changes
 
 from ..conftest import csrf_token
 from ..factories import make_customer
@@ -219,6 +220,12 @@ def test_undo_restores_updates_removes_creations_and_leaves_changed_ones(
     assert "touched@shop.test" in page and "fresh2@shop.test" in page
     job = db.session.get(ImportJob, import_id)
     assert job.status == ImportStatus.UNDONE
+    skipped = sorted(c["email"] for c in job.undo_skipped)
+    assert skipped == ["fresh2@shop.test", "touched@shop.test"]
+    # Run again (as after a worker died mid-undo): what was undone is not undone twice.
+    undo_changes(job)
+    assert sorted(c["email"] for c in job.undo_skipped) == skipped
+    assert customers_by_email()["upd@shop.test"].first_name == "Before"
 
 
 def test_rejected_rows_reimport_as_they_are(client, login_as, run_jobs):
