@@ -155,7 +155,9 @@ def _run(step: str, path: Path, folder: Path) -> dict:
     output = subprocess.run(
         [sys.executable, "-c", "import sys; from bench.transfer_import import _child; "
          "_child(*sys.argv[1:])", step, str(path), str(folder)],
-        check=True, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if output.returncode:
+        sys.exit(f"bench step {step} failed:\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

@@ -62,14 +62,18 @@ def remembered_mapping(headings: list[str]) -> list[str | None] | None:
 
 
 def start_import(stream: BinaryIO, filename: str, *, kind: str = "customers",
-                 actor: StaffUser | None = None) -> ImportJob:
-    """Keep the upload, read what it is, and suggest a mapping. Raises DomainError("file")."""
+                 actor: StaffUser | None = None, size_limit: int | None = None) -> ImportJob:
+    """Keep the upload, read what it is, and suggest a mapping. Raises DomainError("file").
+
+    size_limit: bytes; an upload through the pages is already held to MAX_CONTENT_LENGTH
+    (413), the command line takes files of any size.
+    """
     from .headings import suggest_mapping
     from .readers import WorksheetError, open_worksheet
 
     if kind not in KINDS:
         raise DomainError(_("Choose what to import."), "kind")
-    path = save_upload(stream, current_app.config.get("MAX_CONTENT_LENGTH"))
+    path = save_upload(stream, size_limit)
     try:
         worksheet = open_worksheet(path)
         sample = worksheet.sample(5)
