@@ -8,6 +8,7 @@ a driver with named parameters). The SQL is SQLAlchemy's, so it is right for eit
 """
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from ..extensions import db
@@ -79,14 +80,15 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     if defaults:
         fixed = {**fixed, **{column.key: _default_value(column, for_update)
                              for column, for_update in defaults}}
-    converters = [_Converter(process) if process is not None else None
-                  for process in processors]
-    pairs = list(zip(names, converters, strict=True))
+    converters = [(index, _Converter(process)) for index, process in enumerate(processors)
+                  if process is not None]
+    take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    complete = not fixed  # else merge the constants in
     params = []
     for row in rows:
-        values = [(row[name] if name in row else fixed[name]) if convert is None
-                  else convert(row[name] if name in row else fixed[name])
-                  for name, convert in pairs]
+        values = list(take(row if complete else {**fixed, **row}))
+        for index, convert in converters:
+            values[index] = convert(values[index])
         params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
     result = connection.exec_driver_sql(sql, params)
     return result.rowcount

@@ -111,6 +111,26 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
     planner = Planner(options, job.headings or None, job.mapping)
+    try:
+        sample = _work_through(job, planner, dry_run, done, progress)
+    finally:
+        planner.close()
+    job.rows_total = job.rows_done
+    job.task, job.finished_at = None, utcnow()
+    if dry_run:
+        job.status = ImportStatus.PREVIEWED
+        job.preview = {"created": job.created, "updated": job.updated,
+                       "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
+    else:
+        job.status = ImportStatus.READY
+    db.session.commit()
+    if progress:
+        progress(job)
+
+
+def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict]:
+    """Plan (and write) the batches after the first `done` rows; returns the preview sample."""
+    options = planner.options
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
@@ -126,17 +146,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
             if progress:
                 progress(job)
     _flush(job, planner, writer, batch, sample, options)
-    job.rows_total = job.rows_done
-    job.task, job.finished_at = None, utcnow()
-    if dry_run:
-        job.status = ImportStatus.PREVIEWED
-        job.preview = {"created": job.created, "updated": job.updated,
-                       "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
-    else:
-        job.status = ImportStatus.READY
-    db.session.commit()
-    if progress:
-        progress(job)
+    return sample
 
 
 def _flush(job, planner, writer, batch, sample, options) -> None:
@@ -196,13 +206,15 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it."""
     planner = Planner(options, job.headings or None, job.mapping)
     bad, batch = 0, []
-    rows = parsed_rows(job, open_job_worksheet(job))
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= BATCH_ROWS:
-            bad += sum(o.action == "reject" for o in planner.plan(batch))
-            batch = []
-    bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
+    try:
+        for item in parsed_rows(job, open_job_worksheet(job)):
+            batch.append(item)
+            if len(batch) >= BATCH_ROWS:
+                bad += sum(o.action == "reject" for o in planner.plan(batch))
+                batch = []
+        bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
+    finally:
+        planner.close()
     if bad > options.max_bad_rows:
         from flask_babel import ngettext
 

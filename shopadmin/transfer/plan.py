@@ -17,6 +17,7 @@ from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
 from ..extensions import db
 from ..text import fold
+from .seen import SeenKeys
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
 MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)
@@ -124,9 +125,8 @@ class Planner:
                         if target and headings and i < len(headings) and headings[i]}
         self.groups = GroupNames()
         self.new_groups: set[str] = set()
-        # hash of a match key -> the row that had it first (hashes keep a million rows small)
-        self.seen_email: dict[int, int] = {}
-        self.seen_number: dict[int, int] = {}
+        self.seen = SeenKeys()
+        self._remembered: list[tuple[str, str, int]] = []
 
     def reload_groups(self) -> None:
         self.groups = GroupNames()
@@ -138,14 +138,31 @@ class Planner:
 
     def remember(self, row: int, values: dict[str, Any]) -> None:
         """Note a row's keys without planning it (rows before a resumed import's start)."""
+        self._remembered.extend(self._keys(row, values))
+        if len(self._remembered) >= 5000:
+            self.seen.first_rows(self._remembered)
+            self._remembered = []
+
+    @staticmethod
+    def _keys(row: int, values: dict[str, Any]) -> list[tuple[str, str, int]]:
+        keys = []
         if values.get("email"):
-            self.seen_email.setdefault(hash(email_key(values["email"])), row)
+            keys.append(("email", email_key(values["email"]), row))
         if values.get("customer_number"):
-            self.seen_number.setdefault(hash(str(values["customer_number"]).strip()), row)
+            keys.append(("customer_number", str(values["customer_number"]).strip(), row))
+        return keys
+
+    def close(self) -> None:
+        self.seen.close()
 
     def plan(self, parsed: list) -> list[Outcome]:
         """Outcomes for (ParsedRow, cells) pairs, in order."""
-        outcomes = [self._check_row(p, cells) for p, cells in parsed]
+        if self._remembered:
+            self.seen.first_rows(self._remembered)
+            self._remembered = []
+        keys = [key for p, _ in parsed for key in self._keys(p.row, p.values)]
+        earlier = self.seen.first_rows(keys)
+        outcomes = [self._check_row(p, cells, earlier) for p, cells in parsed]
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
         for outcome in live:
@@ -153,7 +170,7 @@ class Planner:
         self._drop_groups_held([o for o in outcomes if o.customer_id and o.group_names])
         return outcomes
 
-    def _check_row(self, parsed, cells: list[str]) -> Outcome:
+    def _check_row(self, parsed, cells: list[str], earlier: dict) -> Outcome:
         values = dict(parsed.values)
         for name in _ENUM_FIELDS.keys() & values.keys():
             values[name] = column_value(name, values[name])
@@ -161,28 +178,21 @@ class Planner:
                           group_names=list(parsed.group_names))
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
-        self._check_duplicates(outcome)
+        if earlier:
+            self._check_duplicates(outcome, earlier)
         for name in outcome.group_names:
             if not self.groups.known(name) and not self.options.create_groups:
                 outcome.reject(_("There is no customer group “%(name)s”.", name=name),
                                self.heading("groups"), name)
         return outcome
 
-    def _check_duplicates(self, outcome: Outcome) -> None:
-        values = outcome.values
-        for name, seen, key in (
-            ("email", self.seen_email, email_key(values["email"]) if values.get("email") else None),
-            ("customer_number", self.seen_number,
-             str(values["customer_number"]).strip() if values.get("customer_number") else None),
-        ):
-            if not key:
-                continue
-            first = seen.setdefault(hash(key), outcome.row)
+    def _check_duplicates(self, outcome: Outcome, earlier: dict) -> None:
+        for kind, key, _row in self._keys(outcome.row, outcome.values):
+            first = earlier.get((kind, key), outcome.row)
             if first != outcome.row:
-                outcome.reject(
-                    _("“%(value)s” is already in row %(row)d of this file.",
-                      value=str(values[name]), row=first),
-                    self.heading(name), str(values[name]))
+                value = str(outcome.values[kind])
+                outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
+                                 value=value, row=first), self.heading(kind), value)
 
     def _load_existing(self, outcomes: list[Outcome]) -> dict[str, dict[str, dict]]:
         emails = {email_key(o.values["email"]) for o in outcomes if o.values.get("email")}
