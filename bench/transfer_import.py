@@ -127,7 +127,10 @@ def our_import(path: Path, folder: Path) -> dict:
     from shopadmin.transfer.pipeline import run_import
     from shopadmin.transfer.plan import ImportOptions
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'shopadmin.db'}"})
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'shopadmin.db'}"}
+    if os.environ.get("BENCH_PARALLEL_ROWS"):  # e.g. 100000000: parse in this process only
+        config["IMPORT_PARALLEL_ROWS"] = int(os.environ["BENCH_PARALLEL_ROWS"])
+    app = create_app(config)
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
         started = time.perf_counter()

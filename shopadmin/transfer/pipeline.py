@@ -20,6 +20,8 @@ from .plan import ImportOptions, Outcome, Planner, to_json
 from .write import BatchWriter, ConcurrentChange, insert_rejected
 
 BATCH_ROWS = 2000
+# From this many rows on, a second process reads and parses while this one writes.
+PARALLEL_ROWS = 50_000
 PREVIEW_SAMPLE = 20
 # A running import whose heartbeat is older than this is taken for dead and resumed.
 STALE_AFTER = timedelta(minutes=3)
@@ -49,16 +51,29 @@ def open_job_worksheet(job: ImportJob):
                           encoding=job.encoding, delimiter=job.delimiter)
 
 
-def parsed_rows(job: ImportJob, worksheet) -> Iterator[tuple]:
-    """(ParsedRow, cells) for every data row of the file, in order."""
+def parsed_rows(job: ImportJob) -> Iterator[tuple]:
+    """(ParsedRow, cells) for every data row of the file, in order.
+
+    A big file is read and parsed by a second process (see parallel.py); the parser is made
+    here first, so that whatever it looks up is looked up before the fork.
+    """
     from .rows import ParseOptions, RowParser, combine_rows
 
+    worksheet = open_job_worksheet(job)
     options = ImportOptions.from_dict(job.options)
     parser = RowParser(worksheet.headings, job.mapping,
                        ParseOptions(date_order=options.date_order,
                                     empty_clears=options.empty_clears))
-    for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
-        yield parser.parse(row, cells), cells
+
+    def rows() -> Iterator[tuple]:
+        for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
+            yield parser.parse(row, cells), cells
+
+    if job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS):
+        from .parallel import parsed_in_child
+
+        return parsed_in_child(rows)
+    return rows()
 
 
 def count_rows(job: ImportJob) -> int:
@@ -134,8 +149,7 @@ def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
-    worksheet = open_job_worksheet(job)
-    for index, (parsed, cells) in enumerate(parsed_rows(job, worksheet), start=1):
+    for index, (parsed, cells) in enumerate(parsed_rows(job), start=1):
         if index <= done:
             planner.remember(parsed.row, parsed.values)
             continue
@@ -207,7 +221,7 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     planner = Planner(options, job.headings or None, job.mapping)
     bad, batch = 0, []
     try:
-        for item in parsed_rows(job, open_job_worksheet(job)):
+        for item in parsed_rows(job):
             batch.append(item)
             if len(batch) >= BATCH_ROWS:
                 bad += sum(o.action == "reject" for o in planner.plan(batch))

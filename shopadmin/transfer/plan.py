@@ -91,7 +91,7 @@ def column_value(name: str, value: Any) -> Any:
     """A parsed value in the type its column stores (enum members for enum columns)."""
     kind = BY_NAME[name].kind if name in BY_NAME else None
     if kind in _ENUMS and value is not None and not isinstance(value, Enum):
-        return _ENUMS[kind](value)
+        return _ENUMS[kind]._value2member_map_.get(value) or _ENUMS[kind](value)
     return value
 
 
@@ -200,10 +200,10 @@ class Planner:
                    if o.values.get("customer_number")}
         by_email: dict[str, dict] = {}
         by_number: dict[str, dict] = {}
-        columns = [CUSTOMERS.c[name] for name in ("id", "version", "deleted_at", "email_key",
-                                                  *WRITABLE)]
+        names = ("id", "version", "deleted_at", "email_key", *WRITABLE)
+        columns = [CUSTOMERS.c[name] for name in names]
         emails_list, numbers_list = sorted(emails), sorted(numbers)
-        step = 400
+        step = 500
         for start in range(0, max(len(emails_list), len(numbers_list)), step):
             conditions = []
             if emails_list[start:start + step]:
@@ -211,8 +211,9 @@ class Planner:
             if numbers_list[start:start + step]:
                 conditions.append(
                     CUSTOMERS.c.customer_number.in_(numbers_list[start:start + step]))
-            for record in db.session.execute(select(*columns).where(or_(*conditions))):
-                current = record._asdict()
+            records = db.session.execute(select(*columns).where(or_(*conditions))).fetchall()
+            for record in records:
+                current = dict(zip(names, record, strict=True))
                 by_email[current["email_key"]] = current
                 if current["customer_number"]:
                     by_number[current["customer_number"]] = current

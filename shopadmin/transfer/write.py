@@ -86,7 +86,11 @@ class BatchWriter:
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
         for outcome in outcomes:
             row = dict(_TEMPLATE)
-            row.update((k, v) for k, v in outcome.values.items() if k in _TEMPLATE)
+            values = outcome.values
+            if values.keys() <= _TEMPLATE.keys():
+                row.update(values)
+            else:
+                row.update((k, v) for k, v in values.items() if k in _TEMPLATE)
             row.update(fixed)
             row["email_key"] = email_key(row["email"])
             if row["newsletter"]:
@@ -147,8 +151,10 @@ class BatchWriter:
         return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
 
     def _insert_undo_record(self, created: list[Outcome], updated: list[Outcome]) -> None:
+        nothing, no_groups = {}, []  # one object each: converted once for the whole batch
         rows = [{"import_id": self.import_id, "customer_id": o.customer_id, "created": True,
-                 "previous": {}, "added_group_ids": [], "version_after": 1} for o in created]
+                 "previous": nothing, "added_group_ids": no_groups, "version_after": 1}
+                for o in created]
         rows += [{"import_id": self.import_id, "customer_id": o.customer_id, "created": False,
                   "previous": o.previous, "added_group_ids": self._group_ids(o),
                   "version_after": o.version} for o in updated]
@@ -156,9 +162,10 @@ class BatchWriter:
 
     def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:
         rows = []
+        created = {"import_id": self.import_id}  # one object: converted once for the batch
         for outcome in outcomes:
             if outcome.action == "create":
-                action, changes = "customer.created", {"import_id": self.import_id}
+                action, changes = "customer.created", created
             else:
                 action = "customer.updated"
                 changes = {name: [outcome.previous.get(name), to_json(value)]
@@ -184,7 +191,9 @@ class BatchWriter:
 
 
 def insert_rejected(import_id: int, outcomes: list[Outcome]) -> None:
-    rows = [{"import_id": import_id, "row": o.row, "cells": list(o.cells), "errors": o.errors}
+    from .parallel import cells_of
+
+    rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells), "errors": o.errors}
             for o in outcomes]
     execute_many(insert(_REJECTED), rows, cache_key="import-rejected")
 
