@@ -105,23 +105,25 @@ class ImportRowResult(db.Model):
 
 
 class ImportChange(db.Model):
-    """The undo record: a customer the import created, or one it updated with the values before.
+    """The undo record: the customers a batch created (one row per batch, their ids), or one
+    customer the import updated, with the values it had before.
 
-    version_after is the customer's version as the import left it; a customer whose version has
-    moved on since was changed by someone else, and undo leaves it alone.
+    version_after is the version the import left; a customer whose version has moved on since
+    was changed by someone (or something) else, and undo leaves it alone. Created customers
+    start at version 1.
     """
 
     __tablename__ = "import_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
-    customer_id: Mapped[int]
-    created: Mapped[bool] = mapped_column(default=False)
+    customer_id: Mapped[int | None]  # None on a batch's row of created customers
+    created_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     added_group_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     version_after: Mapped[int] = mapped_column(default=1)
 
-    __table_args__ = (Index("ix_import_changes_import", "import_id", "customer_id"),)
+    __table_args__ = (Index("ix_import_changes_import", "import_id", "id"),)
 
 
 class ImportMapping(db.Model):

@@ -4,7 +4,7 @@ Pure reading: nothing here writes. The preview runs exactly this, and the apply 
 returns, so the dry run and the real run cannot disagree.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -47,19 +47,21 @@ class ImportOptions:
         return dict(self.__dict__)
 
 
-@dataclass
 class Outcome:
-    """What one row of the file will do."""
+    """What one row of the file will do (a plain class: a million are made per import)."""
 
-    row: int
-    cells: list[str]
-    action: str  # "create" | "update" | "unchanged" | "reject"
-    values: dict[str, Any] = field(default_factory=dict)  # create: all given; update: changed
-    previous: dict[str, Any] = field(default_factory=dict)  # update: the values before
-    customer_id: int | None = None
-    version: int | None = None
-    group_names: list[str] = field(default_factory=list)  # groups to add the customer to
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    __slots__ = ("row", "cells", "action", "values", "previous", "customer_id", "version",
+                 "group_names", "errors")
+
+    def __init__(self, row: int, cells, action: str, values: dict[str, Any],
+                 group_names: list[str]):
+        self.row, self.cells, self.action = row, cells, action
+        self.values = values  # create: all given; update: the changed ones
+        self.previous: dict[str, Any] = {}  # update: the values before
+        self.customer_id: int | None = None
+        self.version: int | None = None
+        self.group_names = group_names  # groups to add the customer to
+        self.errors: list[dict[str, Any]] = []
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"
@@ -174,8 +176,7 @@ class Planner:
         values = dict(parsed.values)
         for name in _ENUM_FIELDS.keys() & values.keys():
             values[name] = column_value(name, values[name])
-        outcome = Outcome(parsed.row, cells, "create", values,
-                          group_names=list(parsed.group_names))
+        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
         if earlier:

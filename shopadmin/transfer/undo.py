@@ -9,11 +9,12 @@ from sqlalchemy import and_, delete, insert, select, update
 from ..audit import AuditEvent
 from ..database import utcnow
 from ..extensions import db
+from .bulk import execute_many
 from .import_models import ImportChange, ImportJob, ImportStatus
 from .plan import CUSTOMERS, from_json
 from .write import MEMBERS
 
-UNDO_BATCH = 1000
+UNDO_BATCH = 100  # undo records a batch: updated customers, or batches of created ones
 SKIPPED_KEPT = 1000  # the undo page lists this many changed-since customers at most
 
 
@@ -44,24 +45,33 @@ def undo_changes(job: ImportJob) -> int:
 
 
 def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]) -> int:
-    ids = [c.customer_id for c in changes]
-    current = {row.id: row for row in db.session.execute(
-        select(CUSTOMERS.c.id, CUSTOMERS.c.version, CUSTOMERS.c.email, CUSTOMERS.c.first_name,
-               CUSTOMERS.c.last_name).where(CUSTOMERS.c.id.in_(ids)))}
-    to_delete, to_restore = [], []
+    """Undo some records: the updates among them, and the created customers they list."""
+    updated = [c for c in changes if c.customer_id is not None]
+    versions = {c.customer_id: c.version_after for c in updated}
     for change in changes:
-        now = current.get(change.customer_id)
+        versions.update((customer_id, 1) for customer_id in change.created_ids)
+    current = {}
+    ids = list(versions)
+    for start in range(0, len(ids), 500):
+        current.update((row.id, row) for row in db.session.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.version, CUSTOMERS.c.email,
+                   CUSTOMERS.c.first_name, CUSTOMERS.c.last_name)
+            .where(CUSTOMERS.c.id.in_(ids[start:start + 500]))))
+    untouched = set()
+    for customer_id, version in versions.items():
+        now = current.get(customer_id)
         if now is None:
             continue  # deleted since: nothing to take back
-        if now.version != change.version_after:
+        if now.version != version:
             skipped.append({"id": now.id, "email": now.email,
-                            "name": f"{now.first_name} {now.last_name}".strip(),
-                            "created": change.created})
+                            "name": f"{now.first_name} {now.last_name}".strip()})
             continue
-        (to_delete if change.created else to_restore).append(change)
-    if to_delete:
+        untouched.add(customer_id)
+    to_delete = [i for c in changes for i in c.created_ids if i in untouched]
+    to_restore = [c for c in updated if c.customer_id in untouched]
+    for start in range(0, len(to_delete), 500):
         db.session.execute(delete(CUSTOMERS).where(
-            CUSTOMERS.c.id.in_([c.customer_id for c in to_delete])))
+            CUSTOMERS.c.id.in_(to_delete[start:start + 500])))
     for change in to_restore:
         values = {name: from_json(name, value) for name, value in change.previous.items()}
         if "email" in values:
@@ -77,18 +87,17 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
     _audit(job, to_delete, to_restore)
     from .pipeline import _reindex
 
-    _reindex([c.customer_id for c in to_delete + to_restore])
+    _reindex(to_delete + [c.customer_id for c in to_restore])
     return len(to_delete) + len(to_restore)
 
 
-def _audit(job: ImportJob, deleted: list[ImportChange], restored: list[ImportChange]) -> None:
+def _audit(job: ImportJob, deleted: list[int], restored: list[ImportChange]) -> None:
     now = utcnow()
-    rows = [{"created_at": now, "actor_id": job.created_by_id, "source": "import",
-             "action": "customer.deleted" if change.created else "customer.updated",
-             "object_type": "customer", "object_id": change.customer_id,
-             "changes": {"import_id": job.id, "undo": True,
-                         **({} if change.created else {"restored": change.previous})}}
-            for change in deleted + restored]
-    if rows:
-        db.session.execute(insert(AuditEvent.__table__), rows)
-
+    base = {"created_at": now, "actor_id": job.created_by_id, "source": "import",
+            "object_type": "customer"}
+    undone = {"import_id": job.id, "undo": True}
+    rows = [{**base, "action": "customer.deleted", "object_id": customer_id, "changes": undone}
+            for customer_id in deleted]
+    rows += [{**base, "action": "customer.updated", "object_id": change.customer_id,
+              "changes": {**undone, "restored": change.previous}} for change in restored]
+    execute_many(insert(AuditEvent.__table__), rows, cache_key="undo-audit")

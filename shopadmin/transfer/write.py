@@ -151,13 +151,14 @@ class BatchWriter:
         return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
 
     def _insert_undo_record(self, created: list[Outcome], updated: list[Outcome]) -> None:
-        nothing, no_groups = {}, []  # one object each: converted once for the whole batch
-        rows = [{"import_id": self.import_id, "customer_id": o.customer_id, "created": True,
-                 "previous": nothing, "added_group_ids": no_groups, "version_after": 1}
-                for o in created]
-        rows += [{"import_id": self.import_id, "customer_id": o.customer_id, "created": False,
-                  "previous": o.previous, "added_group_ids": self._group_ids(o),
-                  "version_after": o.version} for o in updated]
+        nothing: dict = {}  # one object: converted once for the whole batch
+        rows = [{"import_id": self.import_id, "customer_id": o.customer_id, "created_ids": [],
+                 "previous": o.previous, "added_group_ids": self._group_ids(o),
+                 "version_after": o.version} for o in updated]
+        if created:
+            rows.append({"import_id": self.import_id, "customer_id": None,
+                         "created_ids": [o.customer_id for o in created], "previous": nothing,
+                         "added_group_ids": [], "version_after": 1})
         execute_many(insert(_CHANGES), rows, cache_key="import-changes")
 
     def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:

@@ -1,8 +1,8 @@
 """imports: jobs, rejected rows, undo record, remembered mappings
 
-Revision ID: 7665694e04a5
+Revision ID: bec41cec4c8a
 Revises: 10972e37b2f1
-Create Date: 2026-11-23 00:58:43.246048
+Create Date: 2026-11-23 01:28:01.449180
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7665694e04a5'
+revision = 'bec41cec4c8a'
 down_revision = '10972e37b2f1'
 branch_labels = None
 depends_on = None
@@ -64,8 +64,8 @@ def upgrade():
     op.create_table('import_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('import_id', sa.Integer(), nullable=False),
-    sa.Column('customer_id', sa.Integer(), nullable=False),
-    sa.Column('created', sa.Boolean(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('created_ids', sa.JSON(), nullable=False),
     sa.Column('previous', sa.JSON(), nullable=False),
     sa.Column('added_group_ids', sa.JSON(), nullable=False),
     sa.Column('version_after', sa.Integer(), nullable=False),
@@ -73,7 +73,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_import_changes'))
     )
     with op.batch_alter_table('import_changes', schema=None) as batch_op:
-        batch_op.create_index('ix_import_changes_import', ['import_id', 'customer_id'], unique=False)
+        batch_op.create_index('ix_import_changes_import', ['import_id', 'id'], unique=False)
 
     op.create_table('import_row_results',
     sa.Column('id', sa.Integer(), nullable=False),
