@@ -204,7 +204,7 @@ class Planner:
         names = ("id", "version", "deleted_at", "email_key", *WRITABLE)
         columns = [CUSTOMERS.c[name] for name in names]
         emails_list, numbers_list = sorted(emails), sorted(numbers)
-        step = 500
+        step = 2000  # one query a batch (SQLite allows 32766 parameters)
         for start in range(0, max(len(emails_list), len(numbers_list)), step):
             conditions = []
             if emails_list[start:start + step]:

@@ -18,7 +18,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_setting
 from ..text import fold
-from .bulk import execute_many
+from .bulk import execute_lists, execute_many, parameter_order
 from .import_models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
@@ -40,6 +40,7 @@ def _column_defaults() -> dict[str, Any]:
 
 
 _TEMPLATE = _column_defaults()
+_COLUMNS = tuple(_TEMPLATE)
 _AUDIT = AuditEvent.__table__
 _CONSENT = ConsentEvent.__table__
 _CHANGES = ImportChange.__table__
@@ -81,25 +82,30 @@ class BatchWriter:
     def _insert_customers(self, outcomes: list[Outcome], now: datetime) -> None:
         if not outcomes:
             return
-        rows = []
+        statement = insert(CUSTOMERS)
+        order = parameter_order(statement, _COLUMNS, "import-customers")
+        position = {name: index for index, name in enumerate(order)}
+        template = [_TEMPLATE[name] for name in order]
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
+        for name, value in fixed.items():
+            template[position[name]] = value
+        at_key, at_email = position["email_key"], position["email"]
+        at_newsletter, at_changed = position["newsletter"], position["newsletter_changed_at"]
+        rows, keys = [], []
         for outcome in outcomes:
-            row = dict(_TEMPLATE)
-            values = outcome.values
-            if values.keys() <= _TEMPLATE.keys():
-                row.update(values)
-            else:
-                row.update((k, v) for k, v in values.items() if k in _TEMPLATE)
-            row.update(fixed)
-            row["email_key"] = email_key(row["email"])
-            if row["newsletter"]:
-                row["newsletter_changed_at"] = now
+            row = template[:]
+            for name, value in outcome.values.items():
+                if name in position and name not in fixed:
+                    row[position[name]] = value
+            key = row[at_key] = email_key(row[at_email])
+            if row[at_newsletter]:
+                row[at_changed] = now
             rows.append(row)
-        execute_many(insert(CUSTOMERS), rows, cache_key="import-customers")
+            keys.append(key)
+        execute_lists(statement, _COLUMNS, rows, "import-customers")
         # The new ids by their unique e-mail keys: one indexed query, on any database.
         ids: dict[str, int] = {}
-        keys = [row["email_key"] for row in rows]
         for start in range(0, len(keys), 1000):
             ids.update((key, customer_id) for customer_id, key in db.session.execute(
                 select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
