@@ -264,3 +264,21 @@ def test_a_file_over_the_size_limit_gets_a_translated_413(app, client, login_as)
         "file": (io.BytesIO(b"a;b\r\n" * 1000), "big.csv")}, content_type="multipart/form-data")
     assert response.status_code == 413
     assert "Datei" in response.get_data(as_text=True)
+
+
+def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as, run_jobs):
+    app.config["IMPORT_PARALLEL_ROWS"] = 0  # what a file of 50,000 rows or more gets
+    login_as("staff")
+    rows = [f"Ann;Lee {i};ann{i}@shop.test;+48 {i:05d};;" for i in range(2500)]
+    rows[7] = "Bad;Row;not-an-address;;;"
+    rows[2400] = "Again;Twice;ann3@shop.test;;;"
+    import_id = upload(client, csv_file(HEADINGS, *rows))
+    job = preview(client, run_jobs, import_id)
+    assert (job.preview["created"], job.preview["rejected"]) == (2498, 2)
+    job = apply(client, run_jobs, import_id)
+    assert (job.created, job.rejected, job.rows_done) == (2498, 2, 2500)
+    assert customers_by_email()["ann2499@shop.test"].phone == "+48 02499"
+    with client.get(f"/imports/{import_id}/rejected") as response:
+        lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("Bad;Row;not-an-address;;;")  # the cells, as they were
+    assert "is already in row 5 of this file" in lines[2]
