@@ -1,0 +1,53 @@
+"""Stand-in (tests only, see __init__): the minimal contract of transfer-read's readers.py."""
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from shopadmin.errors import DomainError
+
+
+class WorksheetError(DomainError):
+    pass
+
+
+@dataclass
+class Worksheet:
+    path: Path
+    format: str
+    encoding: str | None
+    delimiter: str | None
+    headings: list[str] | None
+    heading_row: int | None
+
+    def rows(self):
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            for number, cells in enumerate(reader, start=1):
+                if number <= (self.heading_row or 0) or not any(cells):
+                    continue
+                yield number, cells
+
+    def sample(self, n=5):
+        out = []
+        for _, cells in self.rows():
+            out.append(cells)
+            if len(out) >= n:
+                break
+        return out
+
+
+def open_worksheet(path, *, has_headings=None, encoding=None, delimiter=None):
+    raw = Path(path).read_bytes()[:65536]
+    if b"\0" in raw:
+        raise WorksheetError("This file is not a worksheet.", "file")
+    for candidate in ("utf-8-sig", "cp1250"):
+        try:
+            text = raw.decode(candidate)
+            break
+        except UnicodeDecodeError:
+            continue
+    encoding = encoding or candidate
+    first = text.splitlines()[0] if text else ""
+    delimiter = delimiter or max(",;\t|", key=first.count)
+    headings = next(csv.reader([first], delimiter=delimiter)) if has_headings is not False else None
+    return Worksheet(Path(path), "csv", encoding, delimiter, headings, 1 if headings else None)
