@@ -115,7 +115,9 @@ def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
         job.rows_done = job.created = job.updated = job.unchanged = job.rejected = 0
         job.started_at, job.finished_at, job.error = utcnow(), None, ""
     if not job.rows_total:
+        db.session.commit()
         job.rows_total = count_rows(job)
+        job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
     db.session.commit()
     return job.rows_done
 
@@ -226,6 +228,8 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
             if len(batch) >= BATCH_ROWS:
                 bad += sum(o.action == "reject" for o in planner.plan(batch))
                 batch = []
+                job.heartbeat_at = utcnow()
+                db.session.commit()
         bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
     finally:
         planner.close()
