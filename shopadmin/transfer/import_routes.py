@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -39,7 +40,9 @@ def _job(import_id: int) -> ImportJob:
 @bp.route("/")
 def index():
     page = db.paginate(db.select(ImportJob).order_by(ImportJob.id.desc()), per_page=25)
-    return render_template("imports/index.html", page=page)
+    exports = "exports.index" in current_app.view_functions  # transfer-read's pages
+    return render_template("imports/index.html", page=page,
+                           exports_url=url_for("exports.index") if exports else None)
 
 
 @bp.route("/new", methods=["GET", "POST"])
