@@ -94,14 +94,19 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     return result.rowcount
 
 
-def parameter_order(statement, keys: tuple[str, ...], cache_key) -> list[str]:
-    """The parameter names of the statement in the order execute_lists wants its values."""
+def parameter_order(statement, keys: tuple[str, ...], cache_key) -> list[tuple[str, Any]]:
+    """The parameter names of the statement in the order execute_lists wants its values, each
+    with its type's bind processor (None: the driver takes the value as it is)."""
     dialect = db.session.connection().dialect
-    return _prepare(statement, keys, dialect, (cache_key, keys, dialect.name))[1]
+    prepared = _prepare(statement, keys, dialect, (cache_key, keys, dialect.name))
+    return list(zip(prepared[1], prepared[4], strict=True))
 
 
-def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key) -> int:
-    """Like execute_many, for rows given as lists in parameter_order(): no dict per row."""
+def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
+                  converted: bool = False) -> int:
+    """Like execute_many, for rows given as lists in parameter_order(): no dict per row.
+
+    converted: the caller has run the bind processors itself (see parameter_order)."""
     if not rows:
         return 0
     connection = db.session.connection()
@@ -110,8 +115,9 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key)
         statement, keys, dialect, (cache_key, keys, dialect.name))
     if fixed or defaults:
         raise ValueError("execute_lists needs a value for every parameter")
-    converters = [(index, _Converter(process)) for index, process in enumerate(processors)
-                  if process is not None]
+    converters = [] if converted else [
+        (index, _Converter(process)) for index, process in enumerate(processors)
+        if process is not None]
     for values in rows:
         for index, convert in converters:
             values[index] = convert(values[index])

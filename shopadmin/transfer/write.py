@@ -84,26 +84,32 @@ class BatchWriter:
             return
         statement = insert(CUSTOMERS)
         order = parameter_order(statement, _COLUMNS, "import-customers")
-        position = {name: index for index, name in enumerate(order)}
-        template = [_TEMPLATE[name] for name in order]
+        position = {name: index for index, (name, _process) in enumerate(order)}
+        # Bind processors run here: once for the constants, per row only for file values.
+        process = {name: p for name, p in order if p is not None}
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
-        for name, value in fixed.items():
-            template[position[name]] = value
-        at_key, at_email = position["email_key"], position["email"]
-        at_newsletter, at_changed = position["newsletter"], position["newsletter_changed_at"]
+
+        def bound(name, value):
+            return process[name](value) if name in process and value is not None else value
+
+        template = [bound(name, fixed.get(name, _TEMPLATE[name])) for name, _p in order]
+        changed_at = bound("newsletter_changed_at", now)
+        at_key = position["email_key"]
+        at_changed = position["newsletter_changed_at"]
         rows, keys = [], []
         for outcome in outcomes:
             row = template[:]
             for name, value in outcome.values.items():
                 if name in position and name not in fixed:
-                    row[position[name]] = value
-            key = row[at_key] = email_key(row[at_email])
-            if row[at_newsletter]:
-                row[at_changed] = now
+                    row[position[name]] = (process[name](value)
+                                           if name in process and value is not None else value)
+            key = row[at_key] = email_key(outcome.values["email"])
+            if outcome.values.get("newsletter"):
+                row[at_changed] = changed_at
             rows.append(row)
             keys.append(key)
-        execute_lists(statement, _COLUMNS, rows, "import-customers")
+        execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)
         # The new ids by their unique e-mail keys: one indexed query, on any database.
         ids: dict[str, int] = {}
         for start in range(0, len(keys), 1000):
