@@ -282,3 +282,15 @@ def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as
         lines = response.get_data().decode("utf-8-sig").splitlines()
     assert lines[1].startswith("Bad;Row;not-an-address;;;")  # the cells, as they were
     assert "is already in row 5 of this file" in lines[2]
+
+
+def test_the_date_order_option_reaches_the_parser(client, login_as, run_jobs):
+    login_as("staff")
+    content = csv_file("First name;Last name;E-mail;Birth date", "A;B;a@shop.test;03/04/1990")
+    ambiguous = preview(client, run_jobs, upload(client, content))
+    assert (ambiguous.preview["created"], ambiguous.preview["rejected"]) == (0, 1)
+    day_first = upload(client, content)
+    job = preview(client, run_jobs, day_first, date_order="dmy")
+    assert job.options["date_order"] == "dmy" and job.preview["created"] == 1
+    apply(client, run_jobs, day_first)
+    assert customers_by_email()["a@shop.test"].birth_date.isoformat() == "1990-04-03"

@@ -53,13 +53,28 @@ class RowParser:
                 elif kind == Kind.BOOL:
                     values[target] = text.lower() in ("1", "yes", "tak", "true", "x")
                 elif kind == Kind.DATE:
-                    from datetime import date
-                    values[target] = date.fromisoformat(text)
+                    values[target] = self._date(text)
                 else:
                     values[target] = text
             except DomainError as error:
                 errors.append(RowError(row, heading, text, error.message))
         return ParsedRow(row, values, groups, errors)
+
+
+def _date_parser(self, text):
+    from datetime import date
+
+    if "/" not in text:
+        return date.fromisoformat(text)
+    first, second, year = (int(part) for part in text.split("/"))
+    if first <= 12 and second <= 12 and first != second and not self.options.date_order:
+        raise DomainError("ambiguous date", None)
+    if self.options.date_order == "mdy" or second > 12:
+        first, second = second, first
+    return date(year, second, first)
+
+
+RowParser._date = _date_parser
 
 
 def missing_required(values):
