@@ -37,7 +37,8 @@ class Worksheet:
 
 
 def open_worksheet(path, *, has_headings=None, encoding=None, delimiter=None):
-    raw = Path(path).read_bytes()[:65536]
+    with Path(path).open("rb") as handle:
+        raw = handle.read(65536)
     if b"\0" in raw:
         raise WorksheetError("This file is not a worksheet.", "file")
     for candidate in ("utf-8-sig", "cp1250"):
