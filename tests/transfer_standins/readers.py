@@ -41,12 +41,15 @@ def open_worksheet(path, *, has_headings=None, encoding=None, delimiter=None):
         raw = handle.read(65536)
     if b"\0" in raw:
         raise WorksheetError("This file is not a worksheet.", "file")
-    for candidate in ("utf-8-sig", "cp1250"):
+    text, candidate = None, "cp1250"
+    for cut in range(4):  # the head may end inside a UTF-8 character
         try:
-            text = raw.decode(candidate)
+            text, candidate = raw[:len(raw) - cut].decode("utf-8-sig"), "utf-8-sig"
             break
         except UnicodeDecodeError:
             continue
+    if text is None:
+        text = raw.decode("cp1250", errors="replace")
     encoding = encoding or candidate
     first = text.splitlines()[0] if text else ""
     delimiter = delimiter or max(",;\t|", key=first.count)
