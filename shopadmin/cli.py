@@ -129,6 +129,9 @@ def demo_data_command(customers: int, seed: int) -> None:
 
 
 def register(app: Flask) -> None:
+    from .transfer.cli import customers_cli
+
+    app.cli.add_command(customers_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(setup_command)

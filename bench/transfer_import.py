@@ -1,0 +1,202 @@
+"""Import speed and memory: 1,000,000 customers, 25 columns, names in four languages.
+
+Measures, each in a process of its own (so peak memory is that step's own):
+  raw     the same rows read with csv and inserted by one executemany into an SQLite table made
+          from our schema (same columns, same indexes): the floor no import can beat;
+  import  our full import (read, map, parse, validate, plan, write, undo record, audit) into an
+          empty database;
+  update  a second import of the same file over those customers (match, compare, nothing to
+          change);
+  and prints rows per second, peak memory and our time as a multiple of the raw limit.
+
+BENCH_ROWS=20000 python -m bench.transfer_import   for a quick look.
+"""
+
+import csv
+import json
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+OUTPUT = Path(__file__).resolve().parent / "output"
+TARGETS = {"import": 4.0, "update": 6.0}
+MEMORY_LIMIT_MB = 300
+
+HEADINGS = [
+    "Customer number", "First name", "Last name", "E-mail", "Phone", "Mobile", "Language",
+    "Gender", "Birth date", "Newsletter", "Customer type", "Company", "CoC number", "Country",
+    "Address 1", "House number", "Postcode", "City", "Region", "Shipping differs",
+    "Shipping address 1", "Shipping postcode", "Shipping city", "Notes", "Username",
+]
+PEOPLE = {
+    "de": (["Jürgen", "Käthe", "Jörg", "Anneliese", "Günther", "Sophie"],
+           ["Müller", "Schäfer", "Weiß", "Groß", "Köhler", "Bäcker"],
+           ["Köln", "München", "Düsseldorf", "Görlitz"], "DE", "Straße"),
+    "fr": (["Françoise", "Zoé", "Hélène", "Jérôme", "Anaïs", "Noël"],
+           ["Lefèvre", "Gauthier", "Bérénice", "Dupré", "Chévrier", "Lemaître"],
+           ["Besançon", "Orléans", "Nîmes", "Sète"], "FR", "rue"),
+    "en": (["Oliver", "Amelia", "Harry", "Isla", "George", "Ava"],
+           ["Smith", "O'Brien", "Jones", "Taylor", "Brown", "Davies"],
+           ["London", "Leeds", "Bristol", "York"], "GB", "Road"),
+    "pl": (["Łukasz", "Zofia", "Wojciech", "Małgorzata", "Jędrzej", "Żaneta"],
+           ["Wójcik", "Kowalczyk", "Zieliński", "Szymańska", "Dąbrowski", "Łęcka"],
+           ["Łódź", "Kraków", "Gdańsk", "Wrocław"], "PL", "ulica"),
+}
+
+
+def generate(path: Path, rows: int) -> None:
+    rng = random.Random(4)
+    languages = list(PEOPLE)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADINGS)
+        for n in range(rows):
+            language = languages[n % 4]
+            firsts, lasts, cities, country, street = PEOPLE[language]
+            first, last, city = rng.choice(firsts), rng.choice(lasts), rng.choice(cities)
+            business = n % 10 == 0
+            writer.writerow([
+                f"C{n:07d}", first, last, f"customer{n}@sklep-{language}.com",
+                f"+48 22 {n % 1000:03d} {n % 100:02d} {n % 10}0", f"0{600000000 + n}", language,
+                "female" if n % 2 else "male", f"{1950 + n % 50}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                "yes" if n % 3 == 0 else "no", "business" if business else "private",
+                f"{last} GmbH" if business else "", f"{10000000 + n}" if business else "",
+                country, f"{street} {rng.randint(1, 200)}", str(1 + n % 150),
+                f"{n % 100000:05d}", city, "", "no", "", "", "",
+                "Bitte vor 10 Uhr liefern\nTor 2" if n % 50 == 0 else "", f"user{n}",
+            ])
+
+
+def raw_limit(path: Path, folder: Path) -> dict:
+    """One executemany of the same rows into an equally indexed SQLite table."""
+    from sqlalchemy import create_engine
+
+    from shopadmin.extensions import db
+    from shopadmin.models import Customer  # noqa: F401  (all tables known)
+
+    database = folder / "raw.db"
+    engine = create_engine(f"sqlite:///{database}")
+    db.metadata.tables["customers"].create(engine)
+    engine.dispose()
+    connection = sqlite3.connect(database)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    columns = ["customer_number", "first_name", "last_name", "email", "phone", "mobile",
+               "language", "gender", "birth_date", "newsletter", "customer_type", "company_name",
+               "coc_number", "billing_country", "billing_address1", "billing_house_number",
+               "billing_postcode", "billing_city", "billing_region", "shipping_differs",
+               "shipping_address1", "shipping_postcode", "shipping_city", "notes", "username"]
+    others = ["email_key", "created_at", "updated_at", "version", "initials",
+              "last_name_prefix", "approved", "confirmed", "vat_number", "company_id_number",
+              "billing_attention", "billing_house_number_ext", "billing_address2",
+              "shipping_company", "shipping_attention", "shipping_house_number",
+              "shipping_house_number_ext", "shipping_address2", "shipping_region",
+              "shipping_country", "origin"]
+    names = columns + others
+    sql = (f"INSERT INTO customers ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    now = "2026-01-01 00:00:00"
+    fill = (now, now, 1, "", "", 1, 0, *[""] * 11, None, "import")
+    started = time.perf_counter()
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        rows = (tuple(cells) + (cells[3].lower(),) + fill for cells in reader)
+        with connection:
+            connection.executemany(sql, rows)
+    seconds = time.perf_counter() - started
+    connection.close()
+    return {"seconds": seconds}
+
+
+def our_import(path: Path, folder: Path) -> dict:
+    """The full import, as `flask customers import` runs it, into the database in folder."""
+    os.environ["SHOPADMIN_INSTANCE_PATH"] = str(folder)
+    from flask_migrate import upgrade
+
+    from shopadmin import create_app
+    from shopadmin.extensions import db
+    from shopadmin.transfer import import_services as services
+    from shopadmin.transfer.pipeline import run_import
+    from shopadmin.transfer.plan import ImportOptions
+
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'shopadmin.db'}"}
+    if os.environ.get("BENCH_PARALLEL_ROWS"):  # e.g. 100000000: parse in this process only
+        config["IMPORT_PARALLEL_ROWS"] = int(os.environ["BENCH_PARALLEL_ROWS"])
+    app = create_app(config)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            job = services.start_import(stream, path.name)
+        services.save_mapping(job, job.mapping)
+        services.save_options(job, ImportOptions())
+        db.session.commit()
+        run_import(job, dry_run=False)
+        seconds = time.perf_counter() - started
+        counts = {k: getattr(job, k) for k in ("created", "updated", "unchanged", "rejected")}
+        errors = db.session.execute(db.text(
+            "SELECT row, errors FROM import_row_results LIMIT 3")).all()
+    return {"seconds": seconds, "counts": counts, "errors": [list(e) for e in errors]}
+
+
+def _child(step: str, path: str, folder: str) -> None:
+    function = {"raw": raw_limit, "import": our_import}[step]
+    result = function(Path(path), Path(folder))
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def _run(step: str, path: Path, folder: Path) -> dict:
+    output = subprocess.run(
+        [sys.executable, "-c", "import sys; from bench.transfer_import import _child; "
+         "_child(*sys.argv[1:])", step, str(path), str(folder)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if output.returncode:
+        sys.exit(f"bench step {step} failed:\n{output.stderr[-3000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"customers-{ROWS}.csv"
+    if not path.exists():
+        started = time.perf_counter()
+        generate(path, ROWS)
+        print(f"generated {ROWS:,} rows x {len(HEADINGS)} columns in "
+              f"{time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
+    with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch:
+        raw = _run("raw", path, Path(scratch))
+        folder = Path(scratch) / "instance"
+        folder.mkdir()
+        full = _run("import", path, folder)
+        again = _run("import", path, folder)
+    failed = False
+    print(f"{'step':<8}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'x raw':>7}  counts")
+    for name, result in (("raw", raw), ("import", full), ("update", again)):
+        ratio = result["seconds"] / raw["seconds"]
+        counts = result.get("counts", "")
+        print(f"{name:<8}{result['seconds']:>9.1f}{ROWS / result['seconds']:>11,.0f}"
+              f"{result['peak_mb']:>9.0f}{ratio:>7.1f}  {counts}")
+        if result.get("standins") and name != "raw":
+            print(f"         NOTE: measured with the tests' stand-ins for {result['standins']}")
+        if result.get("errors"):
+            print(f"         first rejected rows: {result['errors']}")
+        if name in TARGETS and ratio > TARGETS[name]:
+            print(f"         MISSED: {name} within {TARGETS[name]}x the raw limit")
+            failed = True
+        if result["peak_mb"] > MEMORY_LIMIT_MB:
+            print(f"         MISSED: peak memory under {MEMORY_LIMIT_MB} MB")
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

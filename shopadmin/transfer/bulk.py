@@ -1,0 +1,126 @@
+"""executemany at driver speed for a Core statement, on SQLite and PostgreSQL alike.
+
+SQLAlchemy's own executemany builds a parameter dict and runs every type processor through
+several layers per row, which costs more than the database's own work at a million rows. Here
+the statement is compiled once for the connection's dialect, the column types' bind processors
+are looked up once, and the rows go to the driver's executemany as plain tuples (or dicts, for
+a driver with named parameters). The SQL is SQLAlchemy's, so it is right for either database.
+"""
+
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import Any
+
+from ..extensions import db
+
+_cache: dict[tuple, tuple] = {}
+
+
+def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
+    prepared = _cache.get(cache_key) if cache_key is not None else None
+    if prepared is None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        fixed = {name: bind.value for name, bind in compiled.binds.items()
+                 if not bind.required and name not in keys}
+        # Columns left out whose defaults (or onupdate values) Python computes.
+        defaults = [(column, False) for column in compiled.insert_prefetch
+                    if column.key not in keys]
+        defaults += [(column, True) for column in compiled.update_prefetch
+                     if column.key not in keys]
+        processors = [compiled.binds[name].type._cached_bind_processor(dialect)
+                      for name in names]
+        prepared = (str(compiled), names, fixed, defaults, processors, compiled.positional)
+        if cache_key is not None:
+            _cache[cache_key] = prepared
+    return prepared
+
+
+class _Converter:
+    """A bind processor that converts a value repeated from row to row (a batch's timestamp,
+    an enum member) once."""
+
+    __slots__ = ("process", "last_in", "last_out")
+
+    def __init__(self, process):
+        self.process, self.last_in, self.last_out = process, _Converter, None
+
+    def __call__(self, value):
+        if value is None:
+            return None
+        if value is not self.last_in:
+            self.last_in, self.last_out = value, self.process(value)
+        return self.last_out
+
+
+def _default_value(column, for_update: bool):
+    """A column's Python-side default (or onupdate) value, computed once for the whole call."""
+    default = column.onupdate if for_update and column.onupdate is not None else column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return default.arg
+    return default.arg(None)  # SQLAlchemy wraps a zero-argument callable to take a context
+
+
+def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> int:
+    """Run the statement once per row (every row with the same keys); returns the row count.
+
+    cache_key: a hashable naming the statement, for statements without per-call constants;
+    leave it None when the statement carries values (like a timestamp) of this call.
+    """
+    if not rows:
+        return 0
+    connection = db.session.connection()
+    dialect = connection.dialect
+    keys = tuple(rows[0])
+    full_key = (cache_key, keys, dialect.name) if cache_key is not None else None
+    sql, names, fixed, defaults, processors, positional = _prepare(
+        statement, keys, dialect, full_key)
+    if defaults:
+        fixed = {**fixed, **{column.key: _default_value(column, for_update)
+                             for column, for_update in defaults}}
+    converters = [(index, _Converter(process)) for index, process in enumerate(processors)
+                  if process is not None]
+    take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    complete = not fixed  # else merge the constants in
+    params = []
+    for row in rows:
+        values = list(take(row if complete else {**fixed, **row}))
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
+    result = connection.exec_driver_sql(sql, params)
+    return result.rowcount
+
+
+def parameter_order(statement, keys: tuple[str, ...], cache_key) -> list[tuple[str, Any]]:
+    """The parameter names of the statement in the order execute_lists wants its values, each
+    with its type's bind processor (None: the driver takes the value as it is)."""
+    dialect = db.session.connection().dialect
+    prepared = _prepare(statement, keys, dialect, (cache_key, keys, dialect.name))
+    return list(zip(prepared[1], prepared[4], strict=True))
+
+
+def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
+                  converted: bool = False) -> int:
+    """Like execute_many, for rows given as lists in parameter_order(): no dict per row.
+
+    converted: the caller has run the bind processors itself (see parameter_order)."""
+    if not rows:
+        return 0
+    connection = db.session.connection()
+    dialect = connection.dialect
+    sql, names, fixed, defaults, processors, positional = _prepare(
+        statement, keys, dialect, (cache_key, keys, dialect.name))
+    if fixed or defaults:
+        raise ValueError("execute_lists needs a value for every parameter")
+    converters = [] if converted else [
+        (index, _Converter(process)) for index, process in enumerate(processors)
+        if process is not None]
+    for values in rows:
+        for index, convert in converters:
+            values[index] = convert(values[index])
+    params = ([tuple(values) for values in rows] if positional
+              else [dict(zip(names, values, strict=True)) for values in rows])
+    return connection.exec_driver_sql(sql, params).rowcount

@@ -1,0 +1,69 @@
+"""Forms of the import: the upload, and the mapping review with the options."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice as C
+from wtforms.validators import NumberRange, Optional
+
+from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Worksheet (CSV, XLSX or ODS)"),
+                     validators=[FileRequired(_l("Choose a file."))])
+    kind = RadioField(_l("What to import"), choices=[C("customers", _l("Customers"))],
+                      default="customers")
+
+
+class OptionsForm(FlaskForm):
+    mode = RadioField(_l("What to do"), default=CREATE_UPDATE, choices=[
+        C(CREATE_UPDATE, _l("Create new customers and update existing ones")),
+        C(CREATE_ONLY, _l("Only create new customers")),
+        C(UPDATE_ONLY, _l("Only update existing customers")),
+    ])
+    match = RadioField(_l("Find existing customers by"), default="email", choices=[
+        C("email", _l("E-mail address (upper or lower case alike)")),
+        C("customer_number", _l("Customer number")),
+    ])
+    empty = RadioField(_l("An empty cell"), default="keep", choices=[
+        C("keep", _l("keeps the current value")),
+        C("clear", _l("clears the current value")),
+    ])
+    on_errors = RadioField(_l("Rows with errors"), default="skip", choices=[
+        C("skip", _l("are skipped; the other rows are imported")),
+        C("stop", _l("stop the import when there are more than the number below")),
+    ])
+    max_bad_rows = IntegerField(_l("Most bad rows allowed"), default=0,
+                                validators=[Optional(), NumberRange(min=0)])
+    date_order = SelectField(_l("Dates like 03/04/2024"), default="", choices=[
+        C("", _l("are errors (ambiguous)")),
+        C("dmy", _l("are day/month/year")),
+        C("mdy", _l("are month/day/year")),
+    ])
+    create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
+
+    def fill(self, options: ImportOptions) -> None:
+        self.mode.data, self.match.data = options.mode, options.match
+        self.empty.data = "clear" if options.empty_clears else "keep"
+        self.on_errors.data = "skip" if options.max_bad_rows is None else "stop"
+        self.max_bad_rows.data = options.max_bad_rows or 0
+        self.date_order.data = options.date_order or ""
+        self.create_groups.data = options.create_groups
+
+    def to_options(self) -> ImportOptions:
+        stop = self.on_errors.data == "stop"
+        return ImportOptions(
+            mode=self.mode.data, match=self.match.data, empty_clears=self.empty.data == "clear",
+            max_bad_rows=(self.max_bad_rows.data or 0) if stop else None,
+            date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
+        )
+
+
+def target_choices() -> list[tuple[str, str]]:
+    from .headings import TARGETS
+
+    choices = sorted(((name, str(label)) for name, label in TARGETS.items()),
+                     key=lambda item: item[1].casefold())
+    return [("", str(_l("— ignore this column —"))), *choices]

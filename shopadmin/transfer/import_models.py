@@ -1,0 +1,137 @@
+"""Imports: the job and its state, the rejected rows, the undo record, remembered mappings.
+
+The job's state lives here, not in the queue: a worker that dies mid-import leaves a row whose
+heartbeat goes stale, and the import resumes from `rows_done`, which is committed together with
+each batch it counts.
+"""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import StaffUser
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+
+def _enum(kind):
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class ImportStatus(enum.StrEnum):
+    UPLOADED = "uploaded"
+    MAPPED = "mapped"
+    PREVIEWED = "previewed"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    UNDONE = "undone"
+
+
+class ImportTask(enum.StrEnum):
+    """What the worker is doing for the import right now."""
+
+    PREVIEW = "preview"
+    APPLY = "apply"
+    UNDO = "undo"
+
+
+class ImportJob(db.Model):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="customers")
+    # Relative to the instance folder's upload folder, never a path a user chose.
+    file_path: Mapped[str] = mapped_column(String(255))
+    original_name: Mapped[str] = mapped_column(String(255))
+    file_format: Mapped[str] = mapped_column(String(8), default="csv")
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    delimiter: Mapped[str | None] = mapped_column(String(4))
+    has_headings: Mapped[bool] = mapped_column(default=True)
+    headings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mapping: Mapped[list[str | None]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.UPLOADED)
+    task: Mapped[ImportTask | None] = mapped_column(_enum(ImportTask))
+    error: Mapped[str] = mapped_column(Text, default="")
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    # Data rows worked through (committed with the batch they end); the counts add up to it.
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    # The dry run's counts and a sample of its field-level differences.
+    preview: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Customers the undo left alone because they were changed after the import.
+    undo_skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    created_by: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class ImportRowResult(db.Model):
+    """A rejected row: its cells as read, and what is wrong with it."""
+
+    __tablename__ = "import_row_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
+    row: Mapped[int]
+    cells: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"column": heading or None, "value": str, "message": translated text}, ...]
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_import_row_results_import", "import_id", "row"),)
+
+
+class ImportChange(db.Model):
+    """The undo record: the customers a batch created (one row per batch, their ids), or one
+    customer the import updated, with the values it had before.
+
+    version_after is the version the import left; a customer whose version has moved on since
+    was changed by someone (or something) else, and undo leaves it alone. Created customers
+    start at version 1.
+    """
+
+    __tablename__ = "import_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None]  # None on a batch's row of created customers
+    created_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    previous: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    added_group_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    version_after: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (Index("ix_import_changes_import", "import_id", "id"),)
+
+
+class ImportMapping(db.Model):
+    """The mapping staff last confirmed for files with these headings."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), unique=True)
+    mapping: Mapped[list[str | None]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,153 @@
+"""Pages of the import: list, upload, the job's current step, progress, report, undo."""
+
+import tempfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..customers.fields import BY_NAME
+from ..errors import DomainError, apply_to_form
+from ..extensions import db
+from . import import_services as services
+from .import_forms import OptionsForm, UploadForm, target_choices
+from .import_models import ImportJob, ImportStatus, ImportTask
+from .import_tasks import run_import_task
+from .pipeline import rate_and_time_left
+from .plan import ImportOptions
+from .report import write_rejected
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+
+def _job(import_id: int) -> ImportJob:
+    return db.get_or_404(ImportJob, import_id)
+
+
+@bp.route("/")
+def index():
+    page = db.paginate(db.select(ImportJob).order_by(ImportJob.id.desc()), per_page=25)
+    exports = "exports.index" in current_app.view_functions  # transfer-read's pages
+    return render_template("imports/index.html", page=page,
+                           exports_url=url_for("exports.index") if exports else None)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            job = services.start_import(upload.stream, upload.filename, kind=form.kind.data,
+                                        actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(error, form)
+        else:
+            db.session.commit()
+            return redirect(url_for(".show", import_id=job.id))
+    return render_template("imports/new.html", form=form)
+
+
+@bp.route("/<int:import_id>", methods=["GET", "POST"])
+def show(import_id: int):
+    job = _job(import_id)
+    options = OptionsForm()
+    if request.method == "POST" and options.validate_on_submit():
+        mapping = [request.form.get(f"column-{i}") or None for i in range(len(job.mapping))]
+        try:
+            services.save_mapping(job, mapping)
+            services.save_options(job, options.to_options())
+            services.request_preview(job)
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(error, options)
+        else:
+            db.session.commit()
+            run_import_task(job.id)
+            return redirect(url_for(".show", import_id=job.id))
+    elif request.method == "GET":
+        options.fill(ImportOptions.from_dict(job.options))
+    return render_template("imports/show.html", job=job, options=options, fields=BY_NAME,
+                           **_step(job))
+
+
+def _step(job: ImportJob) -> dict:
+    if job.running:
+        return {"step": "running"}
+    written = job.status == ImportStatus.FAILED and (job.created or job.updated)
+    if job.status in (ImportStatus.READY, ImportStatus.UNDONE) or written:
+        return {"step": "report", "rejected": services.rejected_rows(job, 100)}
+    return {"step": "review", "choices": target_choices(),
+            "samples": services.column_samples(job),
+            "rejected": services.rejected_rows(job, 100)
+            if job.status == ImportStatus.PREVIEWED else []}
+
+
+@bp.post("/<int:import_id>/apply")
+def apply(import_id: int):
+    job = _job(import_id)
+    try:
+        services.request_apply(job)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        run_import_task(job.id)
+    return redirect(url_for(".show", import_id=job.id))
+
+
+@bp.post("/<int:import_id>/undo")
+def undo(import_id: int):
+    job = _job(import_id)
+    try:
+        services.request_undo(job)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        run_import_task(job.id)
+    return redirect(url_for(".show", import_id=job.id))
+
+
+@bp.route("/<int:import_id>/status")
+def status(import_id: int):
+    job = _job(import_id)
+    rate, left = rate_and_time_left(job)
+    text = _("%(done)s of %(total)s rows", done=format_decimal(job.rows_done),
+             total=format_decimal(job.rows_total))
+    if rate:
+        text = _("%(done)s of %(total)s rows · %(rate)s rows/s · %(left)s s left",
+                 done=format_decimal(job.rows_done), total=format_decimal(job.rows_total),
+                 rate=format_decimal(round(rate)), left=format_decimal(round(left or 0)))
+    finished = job.task is None
+    return jsonify(percent=100 if finished and job.rows_total else job.percent, text=text,
+                   finished=finished, reload=finished)
+
+
+@bp.route("/<int:import_id>/rejected")
+def rejected(import_id: int):
+    job = _job(import_id)
+    if job.task == ImportTask.APPLY or not job.rejected:
+        abort(404)
+    with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
+        path, name, mimetype = write_rejected(job, Path(folder))
+        # Opened before the folder goes; the response closes it, and then it is gone.
+        handle = path.open("rb")
+    return send_file(handle, as_attachment=True, download_name=name, mimetype=mimetype,
+                     max_age=0)

@@ -1,0 +1,253 @@
+"""The import's stages chained: read -> combine -> parse -> plan -> (write) in batches.
+
+`run_import` is the one loop the preview (dry run), the background apply and the CLI share. It
+commits after every batch together with the job's progress, so the job row always says how far
+the import has durably got; a run started again on the same job resumes after that point.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import delete
+
+from ..database import utcnow
+from ..extensions import db
+from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
+from .plan import ImportOptions, Outcome, Planner, to_json
+from .write import BatchWriter, ConcurrentChange, insert_rejected
+
+BATCH_ROWS = 2000
+# From this many rows on, a second process reads and parses while this one writes.
+PARALLEL_ROWS = 50_000
+PREVIEW_SAMPLE = 20
+# A running import whose heartbeat is older than this is taken for dead and resumed.
+STALE_AFTER = timedelta(minutes=3)
+
+
+class TooManyBadRows(Exception):
+    pass
+
+
+def upload_path(job: ImportJob) -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / job.file_path
+
+
+def job_language(job: ImportJob) -> str:
+    from ..i18n import store_default_language
+
+    user = job.created_by
+    if user is not None and user.language in current_app.config["LANGUAGES"]:
+        return user.language
+    return store_default_language()
+
+
+def open_job_worksheet(job: ImportJob):
+    from .readers import open_worksheet
+
+    return open_worksheet(upload_path(job), has_headings=job.has_headings,
+                          encoding=job.encoding, delimiter=job.delimiter)
+
+
+def parsed_rows(job: ImportJob) -> Iterator[tuple]:
+    """(ParsedRow, cells) for every data row of the file, in order.
+
+    A big file is read and parsed by a second process (see parallel.py); the parser is made
+    here first, so that whatever it looks up is looked up before the fork.
+    """
+    from .rows import ParseOptions, RowParser, combine_rows
+
+    worksheet = open_job_worksheet(job)
+    options = ImportOptions.from_dict(job.options)
+    parser = RowParser(worksheet.headings, job.mapping,
+                       ParseOptions(date_order=options.date_order,
+                                    empty_clears=options.empty_clears))
+
+    def rows() -> Iterator[tuple]:
+        for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
+            yield parser.parse(row, cells), cells
+
+    if job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS):
+        from .parallel import parsed_in_child
+
+        return parsed_in_child(rows)
+    return rows()
+
+
+def count_rows(job: ImportJob) -> int:
+    return sum(1 for _ in open_job_worksheet(job).rows())
+
+
+Progress = Callable[[ImportJob], None]
+
+
+def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
+               progress: Progress | None = None) -> ImportJob:
+    """Preview (dry_run) or apply the import; `resume` goes on after the last committed batch.
+
+    Commits. On an error the job is marked failed with what was written so far (which undo can
+    take back) and the error is raised again.
+    """
+    with force_locale(job_language(job)):
+        try:
+            _run(job, dry_run, resume, progress)
+        except Exception as error:
+            db.session.rollback()
+            job.status, job.task = ImportStatus.FAILED, None
+            job.finished_at = utcnow()
+            job.error = getattr(error, "message", None) or str(error) or type(error).__name__
+            db.session.commit()
+            raise
+    return job
+
+
+def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
+    """Prepare the job row for a run; returns how many data rows are already done."""
+    fresh = dry_run or not resume
+    job.task = ImportTask.PREVIEW if dry_run else ImportTask.APPLY
+    if not dry_run:
+        job.status = ImportStatus.PROCESSING
+    job.heartbeat_at = utcnow()
+    if fresh:
+        db.session.execute(delete(ImportRowResult).where(ImportRowResult.import_id == job.id))
+        job.rows_done = job.created = job.updated = job.unchanged = job.rejected = 0
+        job.started_at, job.finished_at, job.error = utcnow(), None, ""
+    if not job.rows_total:
+        db.session.commit()
+        job.rows_total = count_rows(job)
+        job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
+    db.session.commit()
+    return job.rows_done
+
+
+def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None) -> None:
+    done = _start(job, dry_run, resume)
+    options = ImportOptions.from_dict(job.options)
+    if not dry_run and done == 0 and options.max_bad_rows is not None:
+        _check_bad_rows(job, options)
+    planner = Planner(options, job.headings or None, job.mapping)
+    try:
+        sample = _work_through(job, planner, dry_run, done, progress)
+    finally:
+        planner.close()
+    job.rows_total = job.rows_done
+    job.task, job.finished_at = None, utcnow()
+    if dry_run:
+        job.status = ImportStatus.PREVIEWED
+        job.preview = {"created": job.created, "updated": job.updated,
+                       "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
+    else:
+        job.status = ImportStatus.READY
+    db.session.commit()
+    if progress:
+        progress(job)
+
+
+def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict]:
+    """Plan (and write) the batches after the first `done` rows; returns the preview sample."""
+    options = planner.options
+    writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
+    sample: list[dict] = []
+    batch: list[tuple] = []
+    for index, (parsed, cells) in enumerate(parsed_rows(job), start=1):
+        if index <= done:
+            planner.remember(parsed.row, parsed.values)
+            continue
+        batch.append((parsed, cells))
+        if len(batch) >= BATCH_ROWS:
+            _flush(job, planner, writer, batch, sample, options)
+            batch = []
+            if progress:
+                progress(job)
+    _flush(job, planner, writer, batch, sample, options)
+    return sample
+
+
+def _flush(job, planner, writer, batch, sample, options) -> None:
+    if not batch:
+        return
+    for attempt in range(3):
+        outcomes = planner.plan(batch)
+        if writer is None:
+            insert_rejected(job.id, [o for o in outcomes if o.action == "reject"])
+            _keep_sample(outcomes, sample)
+            break
+        try:
+            changed_ids = writer.write(outcomes)
+            break
+        except ConcurrentChange:
+            # Someone saved one of these customers meanwhile: plan the batch again.
+            db.session.rollback()
+            planner.reload_groups()
+            if attempt == 2:
+                raise
+    counts = {"create": 0, "update": 0, "unchanged": 0, "reject": 0}
+    for outcome in outcomes:
+        counts[outcome.action] += 1
+    job.created += counts["create"]
+    job.updated += counts["update"]
+    job.unchanged += counts["unchanged"]
+    job.rejected += counts["reject"]
+    job.rows_done += len(batch)
+    job.heartbeat_at = utcnow()
+    if writer is not None:
+        _reindex(changed_ids)
+    db.session.commit()
+
+
+def _reindex(customer_ids: list[int]) -> None:
+    # TODO(lead, at merge): register-list provides shopadmin.customers.search.reindex_customers;
+    # once merged, call it unconditionally and drop this guard.
+    try:
+        from ..customers.search import reindex_customers
+    except ImportError:
+        return
+    reindex_customers(customer_ids)
+
+
+def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:
+    for outcome in outcomes:
+        if len(sample) >= PREVIEW_SAMPLE:
+            return
+        if outcome.action == "update":
+            changes = {name: [outcome.previous.get(name), to_json(value)]
+                       for name, value in outcome.values.items()}
+            sample.append({"row": outcome.row, "customer_id": outcome.customer_id,
+                           "changes": changes, "groups": outcome.group_names})
+
+
+def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
+    """With a limit on bad rows, validate the whole file first and write nothing past it."""
+    planner = Planner(options, job.headings or None, job.mapping)
+    bad, batch = 0, []
+    try:
+        for item in parsed_rows(job):
+            batch.append(item)
+            if len(batch) >= BATCH_ROWS:
+                bad += sum(o.action == "reject" for o in planner.plan(batch))
+                batch = []
+                job.heartbeat_at = utcnow()
+                db.session.commit()
+        bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
+    finally:
+        planner.close()
+    if bad > options.max_bad_rows:
+        from flask_babel import ngettext
+
+        raise TooManyBadRows(ngettext(
+            "%(num)d row is bad, more than the %(limit)d allowed: nothing was imported.",
+            "%(num)d rows are bad, more than the %(limit)d allowed: nothing was imported.",
+            bad, limit=options.max_bad_rows))
+
+
+def rate_and_time_left(job: ImportJob) -> tuple[float, float | None]:
+    """Rows per second so far, and seconds left at that rate."""
+    if not job.started_at or not job.rows_done:
+        return 0.0, None
+    elapsed = max((utcnow() - job.started_at).total_seconds(), 0.001)
+    rate = job.rows_done / elapsed
+    left = max(job.rows_total - job.rows_done, 0) / rate if rate else None
+    return rate, left
+

@@ -1,0 +1,300 @@
+"""Plan a batch of parsed rows against the register: create, update, unchanged or reject.
+
+Pure reading: nothing here writes. The preview runs exactly this, and the apply writes what it
+returns, so the dry run and the real run cannot disagree.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..customers.fields import BY_NAME, Kind
+from ..customers.models import Customer, CustomerType, Gender
+from ..customers.validation import email_key
+from ..extensions import db
+from ..text import fold
+from .seen import SeenKeys
+
+CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
+MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)
+MATCHES = ("email", "customer_number")
+CUSTOMERS = Customer.__table__
+# Customer columns an import may write: the editable fields of the one field table.
+WRITABLE = tuple(f.name for f in BY_NAME.values() if f.editable and f.kind != Kind.GROUPS)
+_ENUMS = {Kind.GENDER: Gender, Kind.CUSTOMER_TYPE: CustomerType}
+_ENUM_FIELDS = {f.name: _ENUMS[f.kind] for f in BY_NAME.values() if f.kind in _ENUMS}
+
+
+@dataclass
+class ImportOptions:
+    mode: str = CREATE_UPDATE
+    match: str = "email"
+    empty_clears: bool = False
+    max_bad_rows: int | None = None  # None: skip bad rows and go on
+    date_order: str | None = None  # "dmy" | "mdy" | None: an ambiguous date is an error
+    create_groups: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "ImportOptions":
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Outcome:
+    """What one row of the file will do (a plain class: a million are made per import)."""
+
+    __slots__ = ("row", "cells", "action", "values", "previous", "customer_id", "version",
+                 "group_names", "errors")
+
+    def __init__(self, row: int, cells, action: str, values: dict[str, Any],
+                 group_names: list[str]):
+        self.row, self.cells, self.action = row, cells, action
+        self.values = values  # create: all given; update: the changed ones
+        self.previous: dict[str, Any] = {}  # update: the values before
+        self.customer_id: int | None = None
+        self.version: int | None = None
+        self.group_names = group_names  # groups to add the customer to
+        self.errors: list[dict[str, Any]] = []
+
+    def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
+        self.action = "reject"
+        self.errors.append({"column": column, "value": value, "message": message})
+        return self
+
+
+def to_json(value: Any) -> Any:
+    """A column value as the undo record and the preview keep it."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def from_json(name: str, value: Any) -> Any:
+    kind = BY_NAME[name].kind
+    if value is None:
+        return None
+    if kind == Kind.DATE:
+        return date.fromisoformat(value)
+    if kind in _ENUMS:
+        return _ENUMS[kind](value)
+    return value
+
+
+def column_value(name: str, value: Any) -> Any:
+    """A parsed value in the type its column stores (enum members for enum columns)."""
+    kind = BY_NAME[name].kind if name in BY_NAME else None
+    if kind in _ENUMS and value is not None and not isinstance(value, Enum):
+        return _ENUMS[kind]._value2member_map_.get(value) or _ENUMS[kind](value)
+    return value
+
+
+def match_key(values: dict[str, Any], match: str) -> str | None:
+    if match == "email":
+        return email_key(values["email"]) if values.get("email") else None
+    number = values.get("customer_number")
+    return str(number).strip() or None if number else None
+
+
+class GroupNames:
+    """Customer groups by folded name; the apply adds the ones the import creates."""
+
+    def __init__(self):
+        self.ids = {fold(name): gid for gid, name in db.session.execute(
+            select(CUSTOMERS.metadata.tables["customer_groups"].c.id,
+                   CUSTOMERS.metadata.tables["customer_groups"].c.name))}
+
+    def known(self, name: str) -> bool:
+        return fold(name) in self.ids
+
+
+class Planner:
+    """Plans batches in file order, remembering every key seen so far in the file."""
+
+    def __init__(self, options: ImportOptions, headings: list[str] | None,
+                 mapping: list[str | None] | None = None):
+        self.options = options
+        # The file's own heading of the column mapped to each target, for error messages.
+        self.columns = {target: headings[i] for i, target in enumerate(mapping or [])
+                        if target and headings and i < len(headings) and headings[i]}
+        self.groups = GroupNames()
+        self.new_groups: set[str] = set()
+        self.seen = SeenKeys()
+        self._remembered: list[tuple[str, str, int]] = []
+
+    def reload_groups(self) -> None:
+        self.groups = GroupNames()
+
+    def heading(self, name: str) -> str:
+        if name in self.columns:
+            return self.columns[name]
+        return str(BY_NAME[name].label) if name in BY_NAME else name
+
+    def remember(self, row: int, values: dict[str, Any]) -> None:
+        """Note a row's keys without planning it (rows before a resumed import's start)."""
+        self._remembered.extend(self._keys(row, values))
+        if len(self._remembered) >= 5000:
+            self.seen.first_rows(self._remembered)
+            self._remembered = []
+
+    @staticmethod
+    def _keys(row: int, values: dict[str, Any]) -> list[tuple[str, str, int]]:
+        keys = []
+        if values.get("email"):
+            keys.append(("email", email_key(values["email"]), row))
+        if values.get("customer_number"):
+            keys.append(("customer_number", str(values["customer_number"]).strip(), row))
+        return keys
+
+    def close(self) -> None:
+        self.seen.close()
+
+    def plan(self, parsed: list) -> list[Outcome]:
+        """Outcomes for (ParsedRow, cells) pairs, in order."""
+        if self._remembered:
+            self.seen.first_rows(self._remembered)
+            self._remembered = []
+        keys = [key for p, _ in parsed for key in self._keys(p.row, p.values)]
+        earlier = self.seen.first_rows(keys)
+        outcomes = [self._check_row(p, cells, earlier) for p, cells in parsed]
+        live = [o for o in outcomes if o.action != "reject"]
+        existing = self._load_existing(live)
+        for outcome in live:
+            self._classify(outcome, existing)
+        self._drop_groups_held([o for o in outcomes if o.customer_id and o.group_names])
+        return outcomes
+
+    def _check_row(self, parsed, cells: list[str], earlier: dict) -> Outcome:
+        values = dict(parsed.values)
+        for name in _ENUM_FIELDS.keys() & values.keys():
+            values[name] = column_value(name, values[name])
+        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
+        for error in parsed.errors:
+            outcome.reject(error.message, error.column, error.value)
+        if earlier:
+            self._check_duplicates(outcome, earlier)
+        for name in outcome.group_names:
+            if not self.groups.known(name) and not self.options.create_groups:
+                outcome.reject(_("There is no customer group “%(name)s”.", name=name),
+                               self.heading("groups"), name)
+        return outcome
+
+    def _check_duplicates(self, outcome: Outcome, earlier: dict) -> None:
+        for kind, key, _row in self._keys(outcome.row, outcome.values):
+            first = earlier.get((kind, key), outcome.row)
+            if first != outcome.row:
+                value = str(outcome.values[kind])
+                outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
+                                 value=value, row=first), self.heading(kind), value)
+
+    def _load_existing(self, outcomes: list[Outcome]) -> dict[str, dict[str, dict]]:
+        emails = {email_key(o.values["email"]) for o in outcomes if o.values.get("email")}
+        numbers = {str(o.values["customer_number"]).strip() for o in outcomes
+                   if o.values.get("customer_number")}
+        by_email: dict[str, dict] = {}
+        by_number: dict[str, dict] = {}
+        names = ("id", "version", "deleted_at", "email_key", *WRITABLE)
+        columns = [CUSTOMERS.c[name] for name in names]
+        emails_list, numbers_list = sorted(emails), sorted(numbers)
+        step = 2000  # one query a batch (SQLite allows 32766 parameters)
+        for start in range(0, max(len(emails_list), len(numbers_list)), step):
+            conditions = []
+            if emails_list[start:start + step]:
+                conditions.append(CUSTOMERS.c.email_key.in_(emails_list[start:start + step]))
+            if numbers_list[start:start + step]:
+                conditions.append(
+                    CUSTOMERS.c.customer_number.in_(numbers_list[start:start + step]))
+            records = db.session.execute(select(*columns).where(or_(*conditions))).fetchall()
+            for record in records:
+                current = dict(zip(names, record, strict=True))
+                by_email[current["email_key"]] = current
+                if current["customer_number"]:
+                    by_number[current["customer_number"]] = current
+        return {"email": by_email, "customer_number": by_number}
+
+    def _classify(self, outcome: Outcome, existing: dict[str, dict[str, dict]]) -> None:
+        options, values = self.options, outcome.values
+        key = match_key(values, options.match)
+        if key is None:
+            name = options.match
+            outcome.reject(_("This column is needed to find the customer and is empty."),
+                           self.heading(name), "")
+            return
+        current = existing[options.match].get(key)
+        if not self._unique_elsewhere(outcome, existing, current):
+            return
+        if current is None:
+            self._plan_create(outcome)
+        else:
+            self._plan_update(outcome, current)
+
+    def _unique_elsewhere(self, outcome: Outcome, existing, current: dict | None) -> bool:
+        """The row's other unique key (e-mail or number) is not another customer's."""
+        for name, lookup in (("email", email_key), ("customer_number", lambda v: str(v).strip())):
+            given = outcome.values.get(name)
+            if not given or name == self.options.match:
+                continue
+            holder = existing[name].get(lookup(given))
+            if holder is not None and (current is None or holder["id"] != current["id"]):
+                outcome.reject(_("“%(value)s” belongs to another customer.", value=str(given)),
+                               self.heading(name), str(given))
+                return False
+        return True
+
+    def _plan_create(self, outcome: Outcome) -> None:
+        from .rows import missing_required
+
+        if self.options.mode == UPDATE_ONLY:
+            outcome.reject(_("There is no such customer, and this import only updates."))
+            return
+        missing = missing_required(outcome.values)
+        for name in missing:
+            outcome.reject(_("A new customer needs a value here."), self.heading(name), "")
+        if not missing:
+            self._note_new_groups(outcome)
+
+    def _plan_update(self, outcome: Outcome, current: dict) -> None:
+        if self.options.mode == CREATE_ONLY:
+            outcome.reject(_("This customer exists already, and this import only creates."))
+            return
+        if current["deleted_at"] is not None:
+            outcome.reject(_("This customer is in the trash; restore it before importing."))
+            return
+        changed = {name: value for name, value in outcome.values.items()
+                   if name in current and current[name] != value}
+        outcome.customer_id, outcome.version = current["id"], current["version"]
+        outcome.previous = {name: to_json(current[name]) for name in changed}
+        outcome.values = changed
+        outcome.action = "update" if changed else "unchanged"
+        if outcome.group_names:
+            self._note_new_groups(outcome)
+
+    def _drop_groups_held(self, outcomes: list[Outcome]) -> None:
+        """Keep only the groups each existing customer is not in yet; adding one is an update."""
+        if not outcomes:
+            return
+        members = CUSTOMERS.metadata.tables["customer_group_members"]
+        held: dict[int, set[int]] = {}
+        ids = [o.customer_id for o in outcomes]
+        for start in range(0, len(ids), 400):
+            query = select(members.c.customer_id, members.c.group_id).where(
+                members.c.customer_id.in_(ids[start:start + 400]))
+            for customer_id, group_id in db.session.execute(query):
+                held.setdefault(customer_id, set()).add(group_id)
+        for outcome in outcomes:
+            mine = held.get(outcome.customer_id, set())
+            outcome.group_names = [n for n in outcome.group_names
+                                   if self.groups.ids.get(fold(n)) not in mine]
+            if outcome.group_names and outcome.action == "unchanged":
+                outcome.action = "update"
+
+    def _note_new_groups(self, outcome: Outcome) -> None:
+        self.new_groups.update(n for n in outcome.group_names if not self.groups.known(n))

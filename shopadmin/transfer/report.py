@@ -1,0 +1,54 @@
+"""The rejected rows as a worksheet: the file's own columns plus an error column, to fix and
+upload again as it is."""
+
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from .import_models import ImportJob, ImportRowResult
+
+MIMETYPES = {
+    "csv": "text/csv",
+    "csv_semicolon": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def error_text(errors: list[dict]) -> str:
+    parts = []
+    for error in errors:
+        if error.get("column"):
+            parts.append(_("%(column)s: %(message)s", column=error["column"],
+                           message=error["message"]))
+        else:
+            parts.append(error["message"])
+    return "; ".join(parts)
+
+
+def rejected_format(job: ImportJob) -> str:
+    """The format staff uploaded, so their spreadsheet opens the file the same way."""
+    if job.file_format == "csv":
+        return "csv_semicolon" if job.delimiter == ";" else "csv"
+    return "xlsx"
+
+
+def write_rejected(job: ImportJob, folder: Path) -> tuple[Path, str, str]:
+    """Write the rejected rows; returns the file, its download name and its type."""
+    from .writers import write_worksheet
+
+    fmt = rejected_format(job)
+    width = len(job.mapping)
+    headings = list(job.headings) if job.headings else [
+        _("Column %(number)d", number=i + 1) for i in range(width)]
+    headings.append(_("Import error"))
+    query = (select(ImportRowResult.cells, ImportRowResult.errors)
+             .where(ImportRowResult.import_id == job.id).order_by(ImportRowResult.row))
+    rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors)]
+            for cells, errors in db.session.execute(query).yield_per(1000))
+    stem = Path(job.original_name).stem or "import"
+    name = _("%(name)s-rejected", name=stem) + (".xlsx" if fmt == "xlsx" else ".csv")
+    path = folder / name
+    write_worksheet(path, fmt, headings, rows)
+    return path, name, MIMETYPES[fmt]

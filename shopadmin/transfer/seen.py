@@ -1,0 +1,45 @@
+"""The match keys seen so far in a file, and the row that had each first.
+
+A million e-mail addresses and customer numbers would hold some 200 MB in a dict; they live in a
+private temporary SQLite database on disk instead (SQLite deletes it on close), so memory stays
+flat whatever the size of the file. Keys are stored as 64-bit hashes of (kind, key); the
+database lives no longer than the process that hashes, so Python's own hash serves.
+"""
+
+import sqlite3
+
+
+class SeenKeys:
+    def __init__(self):
+        self.db = sqlite3.connect("")  # "": a temporary database on disk, gone on close
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+
+    def first_rows(self, keys: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
+        """Record (kind, key, row) in file order; returns, for every key that an earlier row
+        already had, that earlier row. A row's own key is not a duplicate of itself."""
+        hashes = [hash((kind, key)) for kind, key, _ in keys]
+        first: dict[int, int] = {}
+        for hashed, (_, _, row) in zip(hashes, keys, strict=True):
+            first.setdefault(hashed, row)
+        cursor = self.db.cursor()
+        before = self.db.total_changes
+        cursor.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", first.items())
+        earlier: dict[int, int] = {}
+        if self.db.total_changes - before != len(first):
+            unique = list(first)
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                earlier.update(cursor.execute(
+                    f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk))
+        result = {}
+        for hashed, (kind, key, row) in zip(hashes, keys, strict=True):
+            known = earlier.get(hashed, first[hashed])
+            if known != row:
+                result[(kind, key)] = known
+        return result
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,215 @@
+"""Write a planned batch with Core statements: customers, undo record, audit, consent, groups.
+
+One executemany per kind of statement, never one ORM object per row. Flushes nothing of its own
+beyond the session's connection; the caller commits the batch together with the job's progress,
+so a batch is either wholly written and counted, or not at all.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from ..audit import AuditEvent
+from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
+from ..customers.validation import email_key
+from ..database import utcnow
+from ..extensions import db
+from ..settings.services import get_setting
+from ..text import fold
+from .bulk import execute_lists, execute_many, parameter_order
+from .import_models import ImportChange, ImportRowResult
+from .plan import CUSTOMERS, Outcome, Planner, to_json
+
+MEMBERS = CUSTOMERS.metadata.tables["customer_group_members"]
+
+
+def _column_defaults() -> dict[str, Any]:
+    """Every customer column with the value a new customer starts with."""
+    template: dict[str, Any] = {}
+    for column in CUSTOMERS.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        if default is not None and default.is_scalar:
+            template[column.name] = default.arg
+        else:
+            template[column.name] = None
+    return template
+
+
+_TEMPLATE = _column_defaults()
+_COLUMNS = tuple(_TEMPLATE)
+_AUDIT = AuditEvent.__table__
+_CONSENT = ConsentEvent.__table__
+_CHANGES = ImportChange.__table__
+_REJECTED = ImportRowResult.__table__
+
+
+class BatchWriter:
+    def __init__(self, import_id: int, actor_id: int | None, planner: Planner):
+        self.import_id = import_id
+        self.actor_id = actor_id
+        self.planner = planner
+        self.consent_wording = get_setting("newsletter_consent_text")
+
+    def write(self, outcomes: list[Outcome]) -> list[int]:
+        """Write the batch; returns the ids of the customers created or updated."""
+        now = utcnow()
+        self._create_groups(now)
+        created = [o for o in outcomes if o.action == "create"]
+        updated = [o for o in outcomes if o.action == "update"]
+        self._insert_customers(created, now)
+        self._update_customers(updated, now)
+        changed = created + updated
+        self._insert_memberships(changed)
+        self._insert_undo_record(created, updated)
+        self._insert_audit(changed, now)
+        self._insert_consent(changed, now)
+        self._insert_rejected([o for o in outcomes if o.action == "reject"])
+        return [o.customer_id for o in changed]
+
+    def _create_groups(self, now: datetime) -> None:
+        for name in sorted(self.planner.new_groups):
+            if self.planner.groups.known(name):
+                continue
+            result = db.session.execute(insert(CustomerGroup.__table__).values(
+                name=name.strip()[:120], description="", created_at=now))
+            self.planner.groups.ids[fold(name)] = result.inserted_primary_key[0]
+        self.planner.new_groups.clear()
+
+    def _insert_customers(self, outcomes: list[Outcome], now: datetime) -> None:
+        if not outcomes:
+            return
+        statement = insert(CUSTOMERS)
+        order = parameter_order(statement, _COLUMNS, "import-customers")
+        position = {name: index for index, (name, _process) in enumerate(order)}
+        # Bind processors run here: once for the constants, per row only for file values.
+        process = {name: p for name, p in order if p is not None}
+        fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
+                 "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
+
+        def bound(name, value):
+            return process[name](value) if name in process and value is not None else value
+
+        template = [bound(name, fixed.get(name, _TEMPLATE[name])) for name, _p in order]
+        changed_at = bound("newsletter_changed_at", now)
+        at_key = position["email_key"]
+        at_changed = position["newsletter_changed_at"]
+        rows, keys = [], []
+        for outcome in outcomes:
+            row = template[:]
+            for name, value in outcome.values.items():
+                if name in position and name not in fixed:
+                    row[position[name]] = (process[name](value)
+                                           if name in process and value is not None else value)
+            key = row[at_key] = email_key(outcome.values["email"])
+            if outcome.values.get("newsletter"):
+                row[at_changed] = changed_at
+            rows.append(row)
+            keys.append(key)
+        execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)
+        # The new ids by their unique e-mail keys: one indexed query, on any database.
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 1000):
+            ids.update((key, customer_id) for customer_id, key in db.session.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
+                .where(CUSTOMERS.c.email_key.in_(keys[start:start + 1000]))))
+        for outcome, key in zip(outcomes, keys, strict=True):
+            outcome.customer_id, outcome.version = ids[key], 1
+
+    def _update_customers(self, outcomes: list[Outcome], now: datetime) -> None:
+        by_columns: dict[tuple[str, ...], list[Outcome]] = defaultdict(list)
+        for outcome in outcomes:
+            by_columns[tuple(sorted(outcome.values))].append(outcome)
+        for columns, group in by_columns.items():
+            extra = {"email_key"} if "email" in columns else set()
+            if "newsletter" in columns:
+                extra.add("newsletter_changed_at")
+            names = [*columns, *sorted(extra)]
+            statement = (
+                update(CUSTOMERS)
+                .where(CUSTOMERS.c.id == bindparam("_id"),
+                       CUSTOMERS.c.version == bindparam("_version"))
+                .values({**{name: bindparam(name) for name in names},
+                         "version": bindparam("_new_version"), "updated_at": now,
+                         "updated_by_id": self.actor_id})
+            )
+            params = []
+            for outcome in group:
+                param = {"_id": outcome.customer_id, "_version": outcome.version,
+                         "_new_version": outcome.version + 1, **outcome.values}
+                if "email_key" in extra:
+                    param["email_key"] = email_key(outcome.values["email"])
+                if "newsletter_changed_at" in extra:
+                    param["newsletter_changed_at"] = now
+                params.append(param)
+                outcome.version += 1
+            if execute_many(statement, params) != len(params):
+                raise ConcurrentChange()
+
+    def _insert_memberships(self, outcomes: list[Outcome]) -> None:
+        rows, seen = [], set()
+        for outcome in outcomes:
+            for name in outcome.group_names:
+                group_id = self.planner.groups.ids[fold(name)]
+                if (outcome.customer_id, group_id) not in seen:
+                    seen.add((outcome.customer_id, group_id))
+                    rows.append({"customer_id": outcome.customer_id, "group_id": group_id})
+        execute_many(insert(MEMBERS), rows, cache_key="import-members")
+
+    def _group_ids(self, outcome: Outcome) -> list[int]:
+        return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
+
+    def _insert_undo_record(self, created: list[Outcome], updated: list[Outcome]) -> None:
+        nothing: dict = {}  # one object: converted once for the whole batch
+        rows = [{"import_id": self.import_id, "customer_id": o.customer_id, "created_ids": [],
+                 "previous": o.previous, "added_group_ids": self._group_ids(o),
+                 "version_after": o.version} for o in updated]
+        if created:
+            rows.append({"import_id": self.import_id, "customer_id": None,
+                         "created_ids": [o.customer_id for o in created], "previous": nothing,
+                         "added_group_ids": [], "version_after": 1})
+        execute_many(insert(_CHANGES), rows, cache_key="import-changes")
+
+    def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:
+        rows = []
+        created = {"import_id": self.import_id}  # one object: converted once for the batch
+        for outcome in outcomes:
+            if outcome.action == "create":
+                action, changes = "customer.created", created
+            else:
+                action = "customer.updated"
+                changes = {name: [outcome.previous.get(name), to_json(value)]
+                           for name, value in outcome.values.items()}
+                if outcome.group_names:
+                    changes["groups"] = [None, sorted(outcome.group_names)]
+                changes["import_id"] = self.import_id
+            rows.append({"created_at": now, "actor_id": self.actor_id, "source": "import",
+                         "action": action, "object_type": "customer",
+                         "object_id": outcome.customer_id, "changes": changes})
+        execute_many(insert(_AUDIT), rows, cache_key="import-audit")
+
+    def _insert_consent(self, outcomes: list[Outcome], now: datetime) -> None:
+        rows = [{"customer_id": o.customer_id, "created_at": now,
+                 "subscribed": bool(o.values["newsletter"]), "source": ConsentSource.IMPORT,
+                 "actor_id": self.actor_id, "wording": self.consent_wording}
+                for o in outcomes
+                if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
+        execute_many(insert(_CONSENT), rows, cache_key="import-consent")
+
+    def _insert_rejected(self, outcomes: list[Outcome]) -> None:
+        insert_rejected(self.import_id, outcomes)
+
+
+def insert_rejected(import_id: int, outcomes: list[Outcome]) -> None:
+    from .parallel import cells_of
+
+    rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells), "errors": o.errors}
+            for o in outcomes]
+    execute_many(insert(_REJECTED), rows, cache_key="import-rejected")
+
+
+class ConcurrentChange(Exception):
+    """A customer changed between planning and writing the batch: plan it again."""
