@@ -203,9 +203,9 @@ def detect_encoding(path: Path, head: bytes) -> str:
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
-                decoder.decode(chunk)
                 if len(non_ascii) < 100_000:
                     non_ascii.extend(b for b in chunk if b > 127)
+                decoder.decode(chunk)
             decoder.decode(b"", final=True)
         return "utf-8"
     except UnicodeDecodeError:
