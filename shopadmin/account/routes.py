@@ -19,6 +19,7 @@ from .passwords import MIN_LENGTH
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 SESSION_TOKEN = "account_reset_token"
+SESSION_LANGUAGE = "account_language"
 
 
 @bp.after_request
@@ -42,7 +43,7 @@ def too_many(error):
 
 
 def _visitor_language() -> str:
-    chosen = request.args.get("lang")
+    chosen = request.args.get("lang") or session.get(SESSION_LANGUAGE)
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return select_locale()
@@ -74,6 +75,7 @@ def reset():
     language = services.link_language(token)
     if language is None:
         return _link_not_usable()
+    session[SESSION_LANGUAGE] = language  # later pages of this visit speak the mail's language
     with force_locale(language):
         form = ResetForm()
         if form.validate_on_submit():
