@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
@@ -30,10 +31,6 @@ TRASH_PAGE = 100
 class GroupForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: only its CSRF token matters."""
 
 
 class EraseForm(FlaskForm):
