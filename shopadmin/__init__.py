@@ -61,10 +61,11 @@ def register_blueprints(app: Flask) -> None:
     from .notifications import hooks as notification_hooks
     from .notifications.routes import bp as notifications_bp
     from .settings.routes import bp as settings_bp
+    from .transfer.export_routes import bp as exports_bp
     from .transfer.import_routes import bp as imports_bp
 
     for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, notifications_bp,
-                      account_bp, imports_bp):
+                      account_bp, imports_bp, exports_bp):
         app.register_blueprint(blueprint)
     notification_hooks.register()
 

@@ -8,10 +8,12 @@ from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.search import customer_search_terms
 from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
 from .settings.models import Setting
+from .transfer.exports import ExportJob
 from .transfer.import_models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 
 __all__ = [
-    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ImportChange",
+    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",
+    "ImportChange",
     "ImportJob", "ImportMapping", "ImportRowResult", "MailBatch", "MailLog",
     "NotificationTemplate", "OutboxMessage", "PasswordResetToken", "SavedView", "Setting",
     "StaffSession", "StaffUser", "customer_search_terms",

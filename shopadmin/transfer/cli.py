@@ -89,3 +89,21 @@ def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
         path, _, _ = write_rejected(job, rejected_to.parent)
         path.rename(rejected_to)
         click.echo(f"Rejected rows written to {rejected_to}")
+
+
+@customers_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "csv_semicolon", "xlsx", "json"]),
+              default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--query", default="", help="The customer list's search and filters, as in its "
+              "address (q=muller&country=DE); all customers when left out.")
+@click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
+              help="Headings in this language instead of the canonical English ones.")
+def export_command(fmt: str, output: Path, query: str, language: str | None):
+    """Export customers to a worksheet that re-imports unchanged."""
+    from .exports import start_export, write_export
+
+    export = start_export(None, fmt, None, query, language)
+    db.session.commit()
+    count = write_export(export, output)
+    click.echo(f"{count:,} customers written to {output}.")

@@ -9,6 +9,8 @@ with a WorksheetError that says what is wrong, in the staff member's language.
 import codecs
 import csv
 import io
+import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from ..errors import DomainError
+from .cells import neutralise
 
 MAX_CELL = 1_000_000  # characters in one CSV cell
 MAX_ZIP_ENTRIES = 10_000
@@ -82,6 +85,8 @@ def open_worksheet(path: Path, *, has_headings: bool | None = None,
         raise WorksheetError(_("The file is empty."))
     if head.startswith(b"PK\x03\x04"):
         sheet = Worksheet(path, _zip_format(path))
+    elif re.match(rb"(\xef\xbb\xbf)?\s*\[\s*\{", head):
+        sheet = Worksheet(path, "json", "utf-8")
     elif head.startswith(NOT_WORKSHEETS) or (_binary(head) and not _utf16(head)):
         raise WorksheetError(_("This file is not a worksheet. Upload a CSV, XLSX or ODS file."))
     else:
@@ -150,9 +155,11 @@ def cell_text(value) -> str:
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
+    handle = path.open("rb")  # a file object: openpyxl would insist on the name's extension
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001  (any parser failure means: cannot be read)
+        handle.close()
         raise WorksheetError(_("The XLSX file cannot be read: %(error)s",
                                error=type(error).__name__)) from None
     try:
@@ -162,6 +169,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             yield number, [cell_text(value) for value in values]
     finally:
         workbook.close()
+        handle.close()
 
 
 def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -272,7 +280,26 @@ def _csv_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
             yield number, cells
 
 
+def _json_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Our own JSON export (a list of objects with the same keys): the keys are the headings.
+    It is read whole, unlike the worksheets; exports of shopadmin are what it is for."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError):
+        raise WorksheetError(_("The JSON file cannot be read.")) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise WorksheetError(_("The JSON file is not a list of customers."))
+    keys = list(records[0]) if records else []
+    yield 1, keys
+    for number, record in enumerate(records, start=2):
+        # JSON cells are written as they are; the import undoes the formula guard of every
+        # cell, so put it on here to get the exact text back.
+        yield number, [neutralise(cell_text(record.get(key))) for key in keys]
+
+
 def _raw_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    if sheet.format == "json":
+        return _json_rows(sheet.path)
     if sheet.format == "xlsx":
         return _xlsx_rows(sheet.path)
     if sheet.format == "ods":

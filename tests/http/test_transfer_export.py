@@ -1,0 +1,75 @@
+"""Exports: the pages with the job worker, the CLI, and the exact round trip in every format."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from shopadmin.customers.models import CustomerGroup, CustomerType, Gender
+from shopadmin.extensions import db
+from shopadmin.transfer.exports import ExportJob, ExportStatus
+
+from ..conftest import csrf_token
+from ..factories import make_customer
+
+
+def varied_customers():
+    vip = CustomerGroup(name="VIP")
+    db.session.add(vip)
+    make_customer(first_name="Zoé", last_name="Lefèvre", email="zoe@exemple.fr", language="fr",
+                  phone="+33 1 23 45 67 89", billing_postcode="01000", billing_country="FR",
+                  notes="ligne 1\nligne 2 =SUM(A1)", gender=Gender.FEMALE, newsletter=True,
+                  customer_type=CustomerType.BUSINESS, company_name="Chez Zoé",
+                  vat_number="FR40303265045", birth_date=date(1980, 5, 17))
+    customer = make_customer(first_name="Łukasz", last_name="Żółkiewski", email="l@sklep.pl",
+                             mobile="+48 601 234 567", billing_city="Łódź", language="pl",
+                             billing_country="PL", approved=False, customer_number="'0042")
+    customer.groups = [vip]
+    make_customer(first_name="Jürgen", last_name="Groß", email="j@shop.de", notes="-5 @x",
+                  billing_postcode="04109", shipping_differs=True, shipping_city="Köln",
+                  shipping_country="DE")
+    db.session.commit()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv_semicolon", "xlsx", "json"])
+def test_an_export_reimports_unchanged(runner, tmp_path, fmt):
+    varied_customers()
+    path = tmp_path / f"customers.{fmt}"
+    result = runner.invoke(args=["customers", "export", "--format", fmt, "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "3 customers written" in result.output
+    again = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
+    assert again.exit_code == 0, again.output
+    assert "would be created: 0, updated: 0, unchanged: 3; rejected rows: 0" in again.output, \
+        again.output
+
+
+def test_translated_headings_reimport_too(runner, tmp_path):
+    varied_customers()
+    path = tmp_path / "kunden.csv"
+    runner.invoke(args=["customers", "export", "--headings", "de", "-o", str(path)])
+    assert path.read_text(encoding="utf-8-sig").startswith("ID,Kundennummer,Vorname")
+    again = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
+    assert "would be created: 0, updated: 0, unchanged: 3; rejected rows: 0" in again.output, \
+        again.output
+
+
+def test_export_pages_with_the_worker(client, login_as, run_jobs):
+    login_as("staff")
+    varied_customers()
+    page = client.get("/customers/?q=lodz").get_data(as_text=True)
+    assert "/exports/?query=q%3Dlodz" in page
+    token = csrf_token(client, "/exports/?query=q%3Dlodz")
+    response = client.post("/exports/", data={"csrf_token": token, "format": "xlsx",
+                                              "headings": "", "query": "q=lodz"})
+    assert response.status_code == 302
+    assert run_jobs() == 1
+    export = db.session.scalar(select(ExportJob))
+    assert export.status == ExportStatus.READY and export.rows_done == 1
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="download"' in shown
+    download = client.get(f"/exports/{export.id}/download")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.data[:2] == b"PK"
+    download.close()
