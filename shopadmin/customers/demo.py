@@ -75,9 +75,32 @@ PEOPLE = {
         ("Ltd", "PLC"), "en", "+44",
     ),
 }
+# Family names are built from roots and endings, as they are in these languages, so that a
+# million customers carry hundreds of names per country rather than ten.
+NAME_PARTS = {
+    "DE": (("Müll", "Schröd", "Weiß", "Hoff", "Köhl", "Schäf", "Krüg", "Mei", "Böh", "Wag",
+            "Beck", "Schulz", "Fisch", "Zimmer", "Kraus", "Hartm", "Lang", "Wern", "Schmi",
+            "Brau", "Groß", "Jäg", "Koch", "Bauer", "Wolf"),
+           ("er", "mann", "ler", "ner", "berg", "hoff")),
+    "AT": (("Grub", "Hub", "Wöger", "Pöschl", "Strauß", "Hofer", "Eder", "Moser", "Leitn",
+            "Pichl"), ("er", "bauer", "mayr")),
+    "FR": (("Dup", "Lef", "Gir", "Béz", "Mor", "Font", "Merc", "Riv", "Lemaîtr", "Car", "Laf",
+            "Rouss", "Bonn", "Chev", "Garn", "Faur", "Blanch", "Guér", "Math", "Gauth"),
+           ("ont", "èvre", "ard", "ier", "eau", "aine", "et", "in", "and", "y")),
+    "PL": (("Kowal", "Wiśniew", "Wójc", "Łęc", "Zieliń", "Szymań", "Dąbrow", "Żółkiew", "Kamiń",
+            "Lewandow", "Nowak", "Mazur", "Krawcz", "Grabow", "Pawłow", "Michal", "Jankow",
+            "Wojciechow", "Kaczmar", "Zając"), ("ski", "ska", "czyk", "ak", "ewicz")),
+    "GB": (("Smith", "Jones", "O'Brien", "Taylor", "Brown", "Williams", "Walk", "Wright",
+            "Robin", "Thomp"), ("", "son", "er", "s")),
+}
 WEIGHTS = (("DE", 30), ("FR", 25), ("PL", 25), ("AT", 8), ("GB", 12))
 COMPANY_WORDS = ("Bäckerei", "Atelier", "Hurtownia", "Handel", "Logistik", "Boulangerie",
-                 "Księgarnia", "Trading", "Weinkontor", "Épicerie", "Drukarnia", "Design")
+                 "Księgarnia", "Trading", "Weinkontor", "Épicerie", "Drukarnia", "Design",
+                 "Tischlerei", "Fromagerie", "Piekarnia", "Apotheke", "Pharmacie", "Apteka",
+                 "Autohaus", "Garage", "Warsztat", "Blumen", "Fleuriste", "Kwiaciarnia",
+                 "Metallbau", "Menuiserie", "Stolarnia", "Reisebüro", "Voyages", "Podróże",
+                 "Elektro", "Électricité", "Elektryka", "Optik", "Opticien", "Optyk",
+                 "Consulting", "Conseil", "Doradztwo", "Software")
 
 
 def vat_number(country: str, rng: random.Random) -> str:
@@ -98,11 +121,25 @@ def vat_number(country: str, rng: random.Random) -> str:
     return ""
 
 
+def _vary_postcode(base: str, rng: random.Random) -> str:
+    """A postcode of the same city: the last two digits vary."""
+    digits = [i for i, ch in enumerate(base) if ch.isdigit()]
+    if len(digits) < 4:
+        return base
+    number = f"{rng.randint(0, 99):02d}"
+    chars = list(base)
+    chars[digits[-2]], chars[digits[-1]] = number[0], number[1]
+    return "".join(chars)
+
+
 def _customer(index: int, rng: random.Random, now) -> dict:
     country = rng.choices([c for c, _ in WEIGHTS], [w for _, w in WEIGHTS])[0]
     firsts, lasts, places, streets, forms, language, prefix = PEOPLE[country]
-    first, last = rng.choice(firsts), rng.choice(lasts)
-    postcode, city = rng.choice(places)
+    roots, endings = NAME_PARTS[country]
+    first = rng.choice(firsts)
+    last = rng.choice(lasts) if rng.random() < 0.2 else rng.choice(roots) + rng.choice(endings)
+    base, city = rng.choice(places)
+    postcode = _vary_postcode(base, rng)
     business = rng.random() < 0.2
     company = f"{rng.choice(COMPANY_WORDS)} {last} {rng.choice(forms)}" if business else ""
     local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
