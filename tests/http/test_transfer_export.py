@@ -73,3 +73,16 @@ def test_export_pages_with_the_worker(client, login_as, run_jobs):
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.data[:2] == b"PK"
     download.close()
+
+
+def test_imported_customers_are_found_by_the_search(runner, tmp_path):
+    from werkzeug.datastructures import MultiDict
+
+    from shopadmin.customers.listing import count_customers
+
+    path = tmp_path / "in.csv"
+    path.write_text("Imię;Nazwisko;E-mail;Miasto\nŁucja;Wiśniewska;lucja@sklep.pl;Łódź\n",
+                    encoding="cp1250")
+    result = runner.invoke(args=["customers", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert count_customers(MultiDict({"q": "wisniewska lodz"})) == 1
