@@ -3,9 +3,10 @@
 from .audit import AuditEvent
 from .auth.models import StaffSession, StaffUser
 from .customers.models import ConsentEvent, Customer, CustomerGroup
+from .orders.models import ApiKey, IdempotentRequest, Order, OrderLine
 from .settings.models import Setting
 
 __all__ = [
-    "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
+    "ApiKey", "AuditEvent", "IdempotentRequest", "Order", "OrderLine", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
     "StaffUser",
 ]
