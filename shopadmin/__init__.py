@@ -57,9 +57,14 @@ def register_blueprints(app: Flask) -> None:
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
+    from .orders.api import bp as api_bp
+    from .orders.routes import bp as orders_bp
+    from .orders.routes import customer_bp as customer_orders_bp
+    from .orders.routes import keys_bp as api_keys_bp
     from .settings.routes import bp as settings_bp
 
-    for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp):
+    for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, orders_bp,
+                      customer_orders_bp, api_keys_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

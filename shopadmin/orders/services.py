@@ -16,7 +16,7 @@ from ..text import fold
 from .models import ApiKey, Order, OrderStatus
 
 PAGE_SIZE = 50
-SORTS = {"newest": _l("Newest first"), "oldest": _l("Oldest first")}
+
 
 
 @dataclass
