@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import DataRequired, Length, Optional
 
 from .models import OrderStatus
@@ -27,22 +28,22 @@ class OrderFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
-    status = SelectField(_l("Status"), choices=[("", _l("All statuses"))] + [
-        (status.value, label) for status, label in STATUS_LABELS.items()], validate_choice=False)
+    status = SelectField(_l("Status"), choices=[C("", _l("All statuses"))] + [
+        C(status.value, label) for status, label in STATUS_LABELS.items()], validate_choice=False)
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     kind = SelectField(_l("Customer"), choices=[
-        ("", _l("Guests and registered")), ("guest", _l("Guests only")),
-        ("registered", _l("Registered customers only"))], validate_choice=False)
+        C("", _l("Guests and registered")), C("guest", _l("Guests only")),
+        C("registered", _l("Registered customers only"))], validate_choice=False)
     country = StringField(_l("Country code"), validators=[Optional(), Length(max=2)])
-    sort = SelectField(_l("Sort"), choices=[("newest", _l("Newest first")),
-                                            ("oldest", _l("Oldest first"))],
+    sort = SelectField(_l("Sort"), choices=[C("newest", _l("Newest first")),
+                                            C("oldest", _l("Oldest first"))],
                        validate_choice=False)
 
 
 class StatusForm(FlaskForm):
     status = SelectField(_l("Status"), choices=[
-        (status.value, label) for status, label in STATUS_LABELS.items()])
+        C(status.value, label) for status, label in STATUS_LABELS.items()])
 
 
 class ApiKeyForm(FlaskForm):
