@@ -112,7 +112,10 @@ def serve_command(bind: str, threads: int):
 
 
 def register(app: Flask) -> None:
+    from .orders.cli import orders_cli
+
     app.cli.add_command(users_cli)
+    app.cli.add_command(orders_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
