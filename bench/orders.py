@@ -9,7 +9,7 @@ import os
 import random
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +20,7 @@ ORDERS = int(os.environ.get("BENCH_ORDERS", 5_000_000))
 RUNS = 21
 BATCH = 20_000
 OUTPUT = Path(__file__).parent / "output"
-START = datetime(2021, 1, 1, tzinfo=timezone.utc)
+START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN_MINUTES = 5 * 365 * 24 * 60
 
 

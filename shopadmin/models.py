@@ -7,6 +7,6 @@ from .orders.models import ApiKey, IdempotentRequest, Order, OrderLine
 from .settings.models import Setting
 
 __all__ = [
-    "ApiKey", "AuditEvent", "IdempotentRequest", "Order", "OrderLine", "ConsentEvent", "Customer", "CustomerGroup", "Setting", "StaffSession",
-    "StaffUser",
+    "ApiKey", "AuditEvent", "ConsentEvent", "Customer", "CustomerGroup", "IdempotentRequest",
+    "Order", "OrderLine", "Setting", "StaffSession", "StaffUser",
 ]

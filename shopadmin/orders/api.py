@@ -74,7 +74,12 @@ def api_view(view):
             return _error(409, [{"field": "Idempotency-Key", "problem": "request in progress"}])
         return jsonify(body), status
 
-    return public(limiter.limit(lambda: current_app.config.get("API_RATE_LIMIT", "120/minute"), key_func=_api_key_id)(wrapped))
+    limit = limiter.limit(_rate_limit, key_func=_api_key_id)
+    return public(limit(wrapped))
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "120/minute")
 
 
 @bp.post("/customers")

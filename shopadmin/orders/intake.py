@@ -4,7 +4,7 @@ Keeps its own small customer insert (the lead may re-point it to the register's 
 Every function flushes and never commits; errors are lists of {"field", "problem"}."""
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -189,7 +189,7 @@ def _placed_at(data: dict, errors: list) -> datetime:
     except ValueError:
         errors.append(_problem("placed_at", "must be an ISO 8601 date and time"))
         return utcnow()
-    return placed.astimezone(timezone.utc) if placed.tzinfo else placed.replace(tzinfo=timezone.utc)
+    return placed.astimezone(UTC) if placed.tzinfo else placed.replace(tzinfo=UTC)
 
 
 def _lines(data: dict, errors: list) -> list[OrderLine]:

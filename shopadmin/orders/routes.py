@@ -13,7 +13,12 @@ from ..extensions import db
 from .forms import PAYMENT_LABELS, STATUS_LABELS, ApiKeyForm, OrderFilterForm, StatusForm
 from .models import ApiKey, OrderStatus
 from .services import (
-    OrderQuery, change_status, create_api_key, customer_orders, get_order, list_orders,
+    OrderQuery,
+    change_status,
+    create_api_key,
+    customer_orders,
+    get_order,
+    list_orders,
     revoke_api_key,
 )
 

@@ -1,6 +1,6 @@
 """The orders list, an order, status changes, a customer's orders, API keys and erasure."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -9,7 +9,6 @@ from shopadmin.audit import AuditEvent
 from shopadmin.extensions import db
 from shopadmin.orders.models import ApiKey, Order, OrderLine, OrderStatus
 from shopadmin.orders.services import OrderQuery, anonymise_orders_of, hash_key, list_orders
-
 from shopadmin.text import fold
 
 from ..conftest import csrf_token
@@ -21,7 +20,7 @@ def make_order(number, customer=None, day=1, status=OrderStatus.NEW, total="10.0
     fields.setdefault("email", customer.email if customer else f"{number.lower()}@guest.test")
     fields.setdefault("name", customer.full_name if customer else "Gast Gästin")
     order = Order(number=number, customer_id=customer.id if customer else None,
-                  placed_at=datetime(2026, 3, day, 12, tzinfo=timezone.utc), status=status,
+                  placed_at=datetime(2026, 3, day, 12, tzinfo=UTC), status=status,
                   currency=currency, subtotal=Decimal(total), total=Decimal(total),
                   email_key=fields["email"].lower(), search_text=fold(fields["name"]),
                   country=country, billing_address={"city": "Berlin", "country": country},
