@@ -32,5 +32,9 @@ def test_customer_order_list_in_french(page, screenshot):
     screenshot("customer-orders-fr")
     page.click("text=FR-1")
     page.wait_for_selector("#order-lines")
+    screenshot("order-fr")
     assert "1 234,50 €" in page.inner_text("#order-lines").replace("\u202f", " ").replace(
         "\xa0", " ")
+    page.goto("/orders/")
+    assert page.inner_text("#orders").count("FR-") == 2
+    screenshot("orders-list-fr")
