@@ -133,6 +133,8 @@ def main() -> None:
         "one customer's orders": f"/customers/{customer_id}/orders",
         "search by e-mail": f"/orders/?q=c{customer_id:07d}@bench.test",
         "an order by number": f"/orders/{number}",
+        "search by number": f"/orders/?q={number}",
+        "search by text (LIKE, no index)": f"/orders/?q=c{customer_id:07d}",
     }
     page = client.get(urls["filter: status + 7 days"]).get_data(as_text=True)
     cursor = page.split("after=")[1].split('"')[0].split("&")[0] if "after=" in page else ""
