@@ -111,7 +111,7 @@ def main() -> None:
                               password="bench password 1")
             db.session.commit()
         customer_id = db.session.scalar(select(Order.customer_id).where(
-            Order.id == ORDERS // 2))
+            Order.id >= ORDERS // 2, Order.customer_id.is_not(None)).limit(1))
         number = db.session.scalar(select(Order.number).where(Order.id == ORDERS // 3))
         last = db.session.scalar(select(func.max(Order.placed_at)))
     with app.app_context():
