@@ -60,14 +60,23 @@ def register_blueprints(app: Flask) -> None:
     from .dashboard.routes import bp as dashboard_bp
     from .notifications import hooks as notification_hooks
     from .notifications.routes import bp as notifications_bp
+    from .orders import hooks as order_hooks
+    from .orders.api import bp as api_bp
+    from .orders.routes import bp as orders_bp
+    from .orders.routes import customer_bp as customer_orders_bp
+    from .orders.routes import keys_bp as api_keys_bp
     from .settings.routes import bp as settings_bp
+    from .transfer import hooks as transfer_hooks
     from .transfer.export_routes import bp as exports_bp
     from .transfer.import_routes import bp as imports_bp
 
     for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, notifications_bp,
-                      account_bp, imports_bp, exports_bp):
+                      account_bp, imports_bp, exports_bp, orders_bp, customer_orders_bp,
+                      api_keys_bp, api_bp):
         app.register_blueprint(blueprint)
     notification_hooks.register()
+    order_hooks.register()
+    transfer_hooks.register()
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -114,11 +114,17 @@ def serve_command(bind: str, threads: int):
 @click.command("demo-data")
 @click.option("--customers", "customers", default=0, show_default=True,
               help="How many demo customers to add.")
+@click.option("--orders", "orders", default=0, show_default=True,
+              help="How many demo orders to add, for the customers and some guests.")
 @click.option("--seed", default=2026, show_default=True)
 @with_appcontext
-def demo_data_command(customers: int, seed: int) -> None:
-    """Fill the register with realistic demo customers (names of de, fr, pl, en countries)."""
+def demo_data_command(customers: int, orders: int, seed: int) -> None:
+    """Fill the register with realistic demo customers (names of de, fr, pl, en countries)
+    and their orders."""
+    import random
+
     from .customers.demo import generate_customers
+    from .orders.demo import generate_orders
 
     started = time.monotonic()
     with click.progressbar(length=customers, label="Customers") as bar:
@@ -126,14 +132,21 @@ def demo_data_command(customers: int, seed: int) -> None:
     elapsed = time.monotonic() - started
     click.echo(f"{customers:,} customers in {elapsed:.1f} s "
                f"({customers / max(elapsed, 1e-9):,.0f} per second).")
+    if orders:
+        started = time.monotonic()
+        generate_orders(orders, random.Random(seed))
+        db.session.commit()
+        click.echo(f"{orders:,} orders in {time.monotonic() - started:.1f} s.")
 
 
 def register(app: Flask) -> None:
+    from .orders.cli import orders_cli
     from .transfer.cli import customers_cli
 
     app.cli.add_command(customers_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(orders_cli)
     app.cli.add_command(setup_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)

@@ -7,14 +7,15 @@ from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.search import customer_search_terms
 from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
+from .orders.models import ApiKey, IdempotentRequest, Order, OrderLine
 from .settings.models import Setting
 from .transfer.exports import ExportJob
 from .transfer.import_models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 
 __all__ = [
-    "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",
-    "ImportChange",
-    "ImportJob", "ImportMapping", "ImportRowResult", "MailBatch", "MailLog",
-    "NotificationTemplate", "OutboxMessage", "PasswordResetToken", "SavedView", "Setting",
-    "StaffSession", "StaffUser", "customer_search_terms",
+    "ApiKey", "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",
+    "IdempotentRequest", "ImportChange", "ImportJob", "ImportMapping", "ImportRowResult",
+    "MailBatch", "MailLog", "NotificationTemplate", "Order", "OrderLine", "OutboxMessage",
+    "PasswordResetToken", "SavedView", "Setting", "StaffSession", "StaffUser",
+    "customer_search_terms",
 ]

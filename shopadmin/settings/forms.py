@@ -1,7 +1,15 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, ValidationError
 
 from ..i18n import country_choices, language_name
@@ -11,6 +19,11 @@ EXPORT_FORMATS = {
     "csv_semicolon": _l("CSV with semicolon (European Excel)"),
     "xlsx": _l("Excel workbook (XLSX)"),
     "json": _l("JSON"),
+}
+
+GUEST_ORDER_POLICIES = {
+    "keep_out": _l("Keep guests out of the register (their details stay on the order)"),
+    "create_account": _l("Create a customer account for every guest order"),
 }
 
 
@@ -23,6 +36,10 @@ class StoreSettingsForm(FlaskForm):
     default_language = SelectField(_l("Default language"))
     languages = SelectMultipleField(_l("Languages offered to customers"))
     export_format = SelectField(_l("Default export format"))
+    guest_order_policy = SelectField(_l("Orders placed as a guest"),
+                                     choices=[SelectChoice(value, label) for value, label
+                                              in GUEST_ORDER_POLICIES.items()])
+    require_approval = BooleanField(_l("New accounts from the shop wait for approval"))
     sender_address = EmailField(_l("Sender address of mails"),
                                 validators=[InputRequired(), Email(), Length(max=254)])
     trash_days = IntegerField(_l("Days in the trash before removal"),

@@ -20,6 +20,8 @@ def default_settings() -> dict[str, Any]:
         "export_format": "csv",
         "sender_address": config["MAIL_DEFAULT_SENDER"],
         "guest_order_policy": "keep_out",
+        # Accounts created in the storefront wait for approval before they may buy.
+        "require_approval": False,
         "reset_link_hours": 72,
         "forgot_link_hours": 2,
         # How fast batches of mails go out; 0: as fast as the mail server takes them.

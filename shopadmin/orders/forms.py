@@ -1,0 +1,50 @@
+"""Forms of the order pages and of the API keys."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice as C
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import OrderStatus
+
+STATUS_LABELS = {
+    OrderStatus.NEW: _l("New"),
+    OrderStatus.PROCESSING: _l("Processing"),
+    OrderStatus.SHIPPED: _l("Shipped"),
+    OrderStatus.COMPLETED: _l("Completed"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+}
+PAYMENT_LABELS = {
+    "pending": _l("Payment pending"),
+    "paid": _l("Paid"),
+    "refunded": _l("Refunded"),
+    "failed": _l("Payment failed"),
+}
+
+
+class OrderFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    status = SelectField(_l("Status"), choices=[C("", _l("All statuses"))] + [
+        C(status.value, label) for status, label in STATUS_LABELS.items()], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    kind = SelectField(_l("Customer"), choices=[
+        C("", _l("Guests and registered")), C("guest", _l("Guests only")),
+        C("registered", _l("Registered customers only"))], validate_choice=False)
+    country = StringField(_l("Country code"), validators=[Optional(), Length(max=2)])
+    sort = SelectField(_l("Sort"), choices=[C("newest", _l("Newest first")),
+                                            C("oldest", _l("Oldest first"))],
+                       validate_choice=False)
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=[
+        C(status.value, label) for status, label in STATUS_LABELS.items()])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Name of the key"), validators=[DataRequired(), Length(max=100)])

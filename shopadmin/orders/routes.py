@@ -1,0 +1,126 @@
+"""The order pages, a customer's orders, and the API keys in the settings (thin views)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_currency
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.sessions import admin_required
+from ..customers.models import Customer
+from ..errors import DomainError, apply_to_form
+from ..extensions import db
+from .forms import PAYMENT_LABELS, STATUS_LABELS, ApiKeyForm, OrderFilterForm, StatusForm
+from .models import ApiKey, OrderStatus
+from .services import (
+    OrderQuery,
+    change_status,
+    create_api_key,
+    customer_orders,
+    get_order,
+    list_orders,
+    revoke_api_key,
+)
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+keys_bp = Blueprint("api_keys", __name__, url_prefix="/settings/api-keys")
+# The customer's orders at /customers/<id>/orders, beside the register's own blueprint.
+customer_bp = Blueprint("customer_orders", __name__, url_prefix="/customers")
+# How many of a customer's orders the customer page shows; their order list has them all.
+CUSTOMER_PAGE_ORDERS = 20
+
+
+@bp.app_context_processor
+def order_labels():
+    return {"order_status_labels": STATUS_LABELS, "payment_labels": PAYMENT_LABELS}
+
+
+@bp.route("/")
+def index():
+    form = OrderFilterForm(request.args)
+    form.validate()
+    query = OrderQuery(
+        q=form.q.data or "", status=form.status.data or "",
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        kind=form.kind.data or "", country=(form.country.data or "").strip(),
+        sort=form.sort.data or "newest", after=request.args.get("after", ""))
+    orders, following = list_orders(query)
+    args = {key: value for key, value in request.args.items() if key != "after" and value}
+    return render_template("orders/list.html", form=form, orders=orders, following=following,
+                           args=args, first_page=not query.after)
+
+
+@bp.route("/<number>", methods=["GET", "POST"])
+def detail(number):
+    order = get_order(number) or abort(404)
+    form = StatusForm(status=order.status.value)
+    if request.method == "POST":
+        if not current_user.is_admin:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                change_status(order, OrderStatus(form.status.data), current_user)
+            except DomainError as error:
+                db.session.rollback()
+                apply_to_form(error, form)
+            else:
+                db.session.commit()
+                flash(_("The status of order %(number)s is now “%(status)s”.", number=order.number,
+                        status=STATUS_LABELS[order.status]), "success")
+                return redirect(url_for("orders.detail", number=order.number))
+    return render_template("orders/detail.html", order=order, form=form)
+
+
+@customer_bp.app_template_global("customer_orders")
+def latest_customer_orders(customer_id: int):
+    """For the panel on the customer page: the latest orders, their count and total spent."""
+    return customer_orders(customer_id, limit=CUSTOMER_PAGE_ORDERS)
+
+
+@customer_bp.route("/<int:customer_id>/orders")
+def customer_page(customer_id):
+    customer = db.session.get(Customer, customer_id) or abort(404)
+    orders, count, spent = customer_orders(customer.id)
+    return render_template("orders/customer_orders.html", customer=customer, orders=orders,
+                           order_count=count, total_spent=spent)
+
+
+@keys_bp.route("/", methods=["GET", "POST"])
+@admin_required
+def index_keys():
+    form = ApiKeyForm()
+    secret = None
+    if form.validate_on_submit():
+        try:
+            api_key, secret = create_api_key(form.name.data, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(error, form)
+        else:
+            db.session.commit()
+            form = ApiKeyForm(formdata=None)
+    keys = db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None),
+                                                      ApiKey.id.desc()))
+    return render_template("orders/api_keys.html", form=form, keys=list(keys), secret=secret)
+
+
+@keys_bp.post("/<int:key_id>/revoke")
+@admin_required
+def revoke(key_id):
+    api_key = db.session.get(ApiKey, key_id) or abort(404)
+    try:
+        revoke_api_key(api_key, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+    else:
+        db.session.commit()
+        flash(_("The key “%(name)s” has been revoked.", name=api_key.name), "success")
+    return redirect(url_for("api_keys.index_keys"))
+
+
+@bp.app_template_filter("money")
+def money(amount, currency: str) -> str:
+    """An amount with its currency, formatted for the interface language."""
+    return format_currency(amount, currency)
