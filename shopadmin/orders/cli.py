@@ -1,11 +1,14 @@
-"""flask orders ...: demo orders (the lead hooks generate_orders into demo-data --orders)."""
+"""flask orders ...: demo orders and exports of orders."""
 
 import random
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..transfer.exports import start_export, write_export
+from ..transfer.writers import FORMATS
 from .demo import generate_orders
 
 orders_cli = AppGroup("orders", help="Orders.")
@@ -19,3 +22,18 @@ def demo_data(count: int, seed: int | None):
     generate_orders(count, random.Random(seed))
     db.session.commit()
     click.echo(f"Added {count} demo orders.")
+
+
+@orders_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--query", default="", help="The orders list's search and filters, as in its "
+              "address (status=shipped&date_from=2026-01-01); all orders when left out.")
+@click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
+              help="Headings in this language instead of the canonical English ones.")
+def export_command(fmt: str, output: Path, query: str, language: str | None):
+    """Export orders, one row per order line."""
+    export = start_export(None, fmt, None, query, language, kind="orders")
+    db.session.commit()
+    count = write_export(export, output)
+    click.echo(f"{count:,} order lines written to {output}.")

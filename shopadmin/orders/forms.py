@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..i18n import country_choices
 from .models import OrderStatus
 
 STATUS_LABELS = {
@@ -35,10 +36,15 @@ class OrderFilterForm(FlaskForm):
     kind = SelectField(_l("Customer"), choices=[
         C("", _l("Guests and registered")), C("guest", _l("Guests only")),
         C("registered", _l("Registered customers only"))], validate_choice=False)
-    country = StringField(_l("Country code"), validators=[Optional(), Length(max=2)])
+    country = SelectField(_l("Country"), validate_choice=False)
     sort = SelectField(_l("Sort"), choices=[C("newest", _l("Newest first")),
                                             C("oldest", _l("Oldest first"))],
                        validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [C("", _l("All countries"))] + [
+            C(code, name) for code, name in country_choices()]
 
 
 class StatusForm(FlaskForm):

@@ -8,6 +8,7 @@ from ..customers.privacy import register_contributor, register_eraser
 from ..customers.routes import register_customer_panel
 from ..extensions import db
 from ..settings.routes import SETTINGS_LINKS
+from . import export as order_export
 from .models import Order
 from .services import anonymise_orders_of
 
@@ -29,6 +30,7 @@ def _orders_of(customer: Customer) -> tuple[str, list]:
 
 
 def register() -> None:
+    order_export.register()
     register_customer_panel("orders/_customer_orders_panel.html")
     register_contributor(_orders_of)
     register_eraser(anonymise_orders_of)

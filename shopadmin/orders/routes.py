@@ -1,5 +1,7 @@
 """The order pages, a customer's orders, and the API keys in the settings (thin views)."""
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_currency
 from flask_babel import gettext as _
@@ -13,12 +15,12 @@ from ..extensions import db
 from .forms import PAYMENT_LABELS, STATUS_LABELS, ApiKeyForm, OrderFilterForm, StatusForm
 from .models import ApiKey, OrderStatus
 from .services import (
-    OrderQuery,
     change_status,
     create_api_key,
     customer_orders,
     get_order,
     list_orders,
+    order_query,
     revoke_api_key,
 )
 
@@ -39,16 +41,16 @@ def order_labels():
 def index():
     form = OrderFilterForm(request.args)
     form.validate()
-    query = OrderQuery(
-        q=form.q.data or "", status=form.status.data or "",
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_to=form.date_to.data if not form.date_to.errors else None,
-        kind=form.kind.data or "", country=(form.country.data or "").strip(),
-        sort=form.sort.data or "newest", after=request.args.get("after", ""))
+    args = {key: value for key, value in request.args.items() if value}
+    if form.date_from.errors:
+        args.pop("date_from", None)
+    if form.date_to.errors:
+        args.pop("date_to", None)
+    query = order_query(args)
     orders, following = list_orders(query)
-    args = {key: value for key, value in request.args.items() if key != "after" and value}
+    args.pop("after", None)
     return render_template("orders/list.html", form=form, orders=orders, following=following,
-                           args=args, first_page=not query.after)
+                           args=args, first_page=not query.after, query_string=urlencode(args))
 
 
 @bp.route("/<number>", methods=["GET", "POST"])

@@ -44,12 +44,22 @@ def _known_number(text: str) -> str | None:
     return db.session.scalar(select(Order.number).where(Order.number.in_({text, text.upper()})))
 
 
-def list_orders(query: OrderQuery, limit: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
-    """One page of orders and the cursor of the next page (None on the last page).
+def order_query(args) -> OrderQuery:
+    """The list's search and filters from its query string (as bookmarked or exported)."""
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return None
 
-    Keyset pagination over (placed_at, id), which every filter index ends with, so that any
-    page costs the same as the first whatever the table's size."""
-    stmt = select(Order)
+    return OrderQuery(q=args.get("q", ""), status=args.get("status", ""),
+                      date_from=day("date_from"), date_to=day("date_to"),
+                      kind=args.get("kind", ""), country=args.get("country", "").strip(),
+                      sort=args.get("sort", "newest"), after=args.get("after", ""))
+
+
+def filter_orders(stmt, query: OrderQuery):
+    """The statement narrowed to the orders the search and filters of `query` match."""
     text = query.q.strip()
     if text:
         if "@" in text:
@@ -71,6 +81,15 @@ def list_orders(query: OrderQuery, limit: int = PAGE_SIZE) -> tuple[list[Order],
         stmt = stmt.where(Order.customer_id.is_not(None))
     if query.country:
         stmt = stmt.where(Order.country == query.country.upper())
+    return stmt
+
+
+def list_orders(query: OrderQuery, limit: int = PAGE_SIZE) -> tuple[list[Order], str | None]:
+    """One page of orders and the cursor of the next page (None on the last page).
+
+    Keyset pagination over (placed_at, id), which every filter index ends with, so that any
+    page costs the same as the first whatever the table's size."""
+    stmt = filter_orders(select(Order), query)
     newest = query.sort != "oldest"
     if query.after:
         placed, _, last_id = query.after.rpartition("_")

@@ -1,4 +1,5 @@
-"""Exports: start one (all customers or the list's current search), follow it, download it."""
+"""Exports: start one (all customers or orders, or the list's current search), follow it,
+download it."""
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -7,19 +8,22 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, SelectMultipleField
-from wtforms.validators import InputRequired
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, ValidationError
 
 from ..extensions import db
 from ..i18n import language_name
 from ..settings.forms import EXPORT_FORMATS
 from ..settings.services import get_setting
-from .exports import EXPORTABLE, ExportJob, ExportStatus, export_folder, run_export, start_export
+from .export_kinds import EXPORT_KINDS
+from .exports import ExportJob, ExportStatus, export_folder, run_export, start_export
 from .writers import MEDIA_TYPES
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
 class ExportForm(FlaskForm):
+    kind = HiddenField(default="customers")
     format = SelectField(_l("Format"), validators=[InputRequired()])
     headings = SelectField(_l("Column headings"))
     columns = SelectMultipleField(_l("Columns (none chosen: all)"))
@@ -30,21 +34,30 @@ class ExportForm(FlaskForm):
         self.format.choices = list(EXPORT_FORMATS.items())
         self.headings.choices = [("", _("Canonical English (for re-import anywhere)"))] + [
             (code, language_name(code)) for code in ("de", "fr", "en", "pl")]
-        self.columns.choices = [(f.name, f.label) for f in EXPORTABLE]
+        kind = EXPORT_KINDS.get(self.kind.data) or EXPORT_KINDS["customers"]
+        self.columns.choices = [SelectChoice(c.name, c.label) for c in kind.columns]
+
+    def validate_kind(self, field):
+        if field.data not in EXPORT_KINDS:
+            raise ValidationError(_("Choose what to export."))
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index():
+    kind = request.args.get("kind", "customers")
     form = ExportForm(data={"format": get_setting("export_format"),
+                            "kind": kind if kind in EXPORT_KINDS else "customers",
                             "query": request.args.get("query", "")})
     if form.validate_on_submit():
         export = start_export(current_user, form.format.data, form.columns.data,
-                              form.query.data or "", form.headings.data or None)
+                              form.query.data or "", form.headings.data or None,
+                              kind=form.kind.data)
         db.session.commit()
         run_export(export.id)
         return redirect(url_for(".show", export_id=export.id))
     exports = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc()).limit(50)).all()
-    return render_template("exports/index.html", form=form, exports=exports)
+    return render_template("exports/index.html", form=form, exports=exports,
+                           kind=EXPORT_KINDS[form.kind.data or "customers"])
 
 
 def _export(export_id: int) -> ExportJob:
@@ -55,8 +68,7 @@ def _export(export_id: int) -> ExportJob:
 def show(export_id: int):
     export = _export(export_id)
     if request.args.get("format") == "json":
-        percent = 100 if export.status != ExportStatus.PROCESSING else 0
-        return jsonify(percent=percent, finished=export.status != ExportStatus.PROCESSING,
+        return jsonify(percent=export.percent, finished=export.status != ExportStatus.PROCESSING,
                        reload=True, text=_("%(done)s of %(total)s", done=export.rows_done,
                                            total=export.rows_total))
     return render_template("exports/show.html", export=export)

@@ -21,12 +21,12 @@ MEDIA_TYPES = {
 
 
 def write_worksheet(path: Path, fmt: str, headings: list[str],
-                    rows: Iterable[list[str | None]]) -> int:
+                    rows: Iterable[list[str | None]], sheet: str = "Customers") -> int:
     """Write the rows under the headings; returns how many rows were written."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
     if fmt == "xlsx":
-        return _write_xlsx(path, headings, rows)
+        return _write_xlsx(path, headings, rows, sheet)
     if fmt == "json":
         return _write_json(path, headings, rows)
     # UTF-8 with a byte order mark: Excel then reads every letter of the four languages right.
@@ -42,12 +42,13 @@ def write_worksheet(path: Path, fmt: str, headings: list[str],
     return count
 
 
-def _write_xlsx(path: Path, headings: list[str], rows: Iterable[list[str | None]]) -> int:
+def _write_xlsx(path: Path, headings: list[str], rows: Iterable[list[str | None]],
+                sheet_name: str) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Customers")
+    sheet = workbook.create_sheet(sheet_name[:31])
 
     def text_cell(value: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=neutralise(value))
