@@ -5,11 +5,23 @@ from datetime import date
 from flask import Flask
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..i18n import country_name, language_name
 from .fields import BY_NAME, Kind
 from .forms import GENDER_LABELS, TYPE_LABELS
 from .models import CustomerType, Gender
+
+# What a customer's history calls its events, the parts that wrote them without a staff member,
+# and where a change of consent came from.
+AUDIT_ACTIONS = {
+    "customer.created": _l("Created"), "customer.updated": _l("Changed"),
+    "customer.deleted": _l("Deleted"), "customer.restored": _l("Restored"),
+    "password_mail": _l("Send password mail"), "password_set": _l("Password set"),
+}
+AUDIT_SOURCES = {"import": _l("Import"), "storefront": _l("Shop"), "system": _l("System")}
+CONSENT_SOURCES = {"staff": _l("by staff"), "import": _l("by an import"),
+                   "storefront": _l("in the shop"), "api": _l("through the shop API")}
 
 
 def display_value(value, name: str) -> str:
@@ -37,3 +49,6 @@ def display_value(value, name: str) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters["audit_value"] = display_value
+    app.jinja_env.filters["audit_action"] = lambda action: AUDIT_ACTIONS.get(action, action)
+    app.jinja_env.filters["audit_source"] = lambda source: AUDIT_SOURCES.get(source, source)
+    app.jinja_env.filters["consent_source"] = lambda source: CONSENT_SOURCES[source.value]

@@ -145,3 +145,10 @@ EDITABLE: tuple[CustomerField, ...] = tuple(f for f in FIELDS if f.editable)
 
 def fields_in(section: Section) -> tuple[CustomerField, ...]:
     return tuple(f for f in FIELDS if f.section == section)
+
+
+# What only a business customer has, and the shipping address apart from its switch: both are
+# left out of a save when the form hides them.
+COMPANY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields_in(Section.COMPANY))
+SHIPPING_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields_in(Section.SHIPPING) if f.name != "shipping_differs")

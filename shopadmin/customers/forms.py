@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from ..extensions import db
 from ..i18n import country_choices, language_name
 from ..settings.services import get_setting
-from .fields import EDITABLE, CustomerField, Kind
+from .fields import COMPANY_FIELDS, EDITABLE, SHIPPING_FIELDS, CustomerField, Kind
 from .models import CustomerGroup, CustomerType, Gender
 
 GENDER_LABELS = {
@@ -87,13 +87,11 @@ class CustomerForm(FlaskForm):
         for f in EDITABLE:
             if f.kind in TEXT_KINDS and data[f.name] is None:
                 data[f.name] = ""
-        if data.get("customer_type") != CustomerType.BUSINESS.value:
-            for name in ("company_name", "company_id_number", "coc_number", "vat_number"):
-                data.pop(name)
+        hidden = () if data.get("customer_type") == CustomerType.BUSINESS.value else COMPANY_FIELDS
         if not data.get("shipping_differs"):
-            for f in EDITABLE:
-                if f.name.startswith("shipping_") and f.name != "shipping_differs":
-                    data.pop(f.name)
+            hidden += SHIPPING_FIELDS
+        for name in hidden:
+            data.pop(name)
         return data
 
 

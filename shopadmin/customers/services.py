@@ -28,10 +28,6 @@ from .models import (
 )
 from .validation import check_birth_date, email_key, normalise_email, normalise_vat_number
 
-COMPANY_FIELDS = ("company_name", "company_id_number", "coc_number", "vat_number")
-SHIPPING_FIELDS = tuple(f.name for f in EDITABLE if f.name.startswith("shipping_")
-                        and f.name != "shipping_differs")
-
 
 class EditConflict(DomainError):
     """A colleague saved the customer after this form was opened."""

@@ -8,13 +8,13 @@ those (or a digit, since Shopify writes phone numbers as '+49... and '0301...).
 """
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
-_EXPORT_PREFIXED = FORMULA_STARTS | {"'"}
-_IMPORT_STRIPPED = _EXPORT_PREFIXED | frozenset("0123456789")
+EXPORT_PREFIXED = FORMULA_STARTS | {"'"}
+_IMPORT_STRIPPED = EXPORT_PREFIXED | frozenset("0123456789")
 
 
 def neutralise(text: str) -> str:
     """The text as it is written to a CSV or XLSX cell."""
-    if text and text[0] in _EXPORT_PREFIXED:
+    if text and text[0] in EXPORT_PREFIXED:
         return "'" + text
     return text
 

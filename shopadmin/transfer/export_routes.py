@@ -22,6 +22,9 @@ from .writers import MEDIA_TYPES
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
+STATUS_LABELS = {"processing": _l("Processing"), "ready": _l("Ready"), "failed": _l("Failed")}
+
+
 class ExportForm(FlaskForm):
     kind = HiddenField(default="customers")
     format = SelectField(_l("Format"), validators=[InputRequired()])
@@ -57,6 +60,7 @@ def index():
         return redirect(url_for(".show", export_id=export.id))
     exports = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc()).limit(50)).all()
     return render_template("exports/index.html", form=form, exports=exports,
+                           export_status_labels=STATUS_LABELS,
                            kind=EXPORT_KINDS[form.kind.data or "customers"])
 
 

@@ -104,8 +104,10 @@ def write_export(export: ExportJob, path: Path | None = None) -> int:
     stamp = utcnow().strftime("%Y-%m-%d")
     name = f"{kind.name}-{stamp}-{export_id}.{EXTENSIONS[export.format]}"
     target = path or export_folder() / name
-    rows = _recording_progress(export_id, kind.rows(columns, query))
-    count = write_worksheet(target, export.format, headings, rows, sheet=str(kind.label))
+    guard = export.format != "json"  # JSON holds texts as they are (see writers)
+    rows = _recording_progress(export_id, kind.rows(columns, query, guard))
+    count = write_worksheet(target, export.format, headings, rows,
+                            sheet=kind.name.capitalize(), neutralised=kind.neutralised and guard)
     export = db.session.get(ExportJob, export_id)
     export.rows_done = count
     export.file_name = name if path is None else str(path)

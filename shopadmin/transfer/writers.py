@@ -1,7 +1,9 @@
 """Writing worksheets: CSV for Excel (comma, or semicolon for European Excel), XLSX and JSON.
 
-CSV and XLSX cells pass through `cells.neutralise`, so no cell runs as a formula, and the
-import undoes that exactly: a file written here re-imports unchanged. Rows are streamed.
+CSV and XLSX cells pass through `cells.neutralise` (unless the rows come neutralised already),
+so no cell runs as a formula, and the import undoes that exactly: a file written here
+re-imports unchanged. JSON holds the texts as they are. Rows are streamed; XLSX through
+XlsxWriter in constant memory, every cell text.
 """
 
 import csv
@@ -21,51 +23,56 @@ MEDIA_TYPES = {
 
 
 def write_worksheet(path: Path, fmt: str, headings: list[str],
-                    rows: Iterable[list[str | None]], sheet: str = "Customers") -> int:
-    """Write the rows under the headings; returns how many rows were written."""
+                    rows: Iterable[list[str | None]], sheet: str = "Customers",
+                    neutralised: bool = False) -> int:
+    """Write the rows under the headings; returns how many rows were written.
+
+    neutralised: the rows' cells are final text, formulas neutralised (see export_kinds)."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    if fmt == "xlsx":
-        return _write_xlsx(path, headings, rows, sheet)
     if fmt == "json":
         return _write_json(path, headings, rows)
+    if not neutralised:
+        rows = ([neutralise(cell or "") for cell in row] for row in rows)
+    headings = [neutralise(h) for h in headings]
+    if fmt == "xlsx":
+        return _write_xlsx(path, headings, rows, sheet)
     # UTF-8 with a byte order mark: Excel then reads every letter of the four languages right.
     # The semicolon is what Excel expects where the comma is the decimal sign (de, fr, pl).
     delimiter = ";" if fmt == "csv_semicolon" else ","
     count = 0
     with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow([neutralise(h) for h in headings])
-        for row in rows:
-            writer.writerow([neutralise(cell or "") for cell in row])
-            count += 1
+        writer.writerow(headings)
+        for count, row in enumerate(rows, 1):  # noqa: B007  (the count is the result)
+            writer.writerow(row)
     return count
 
 
-def _write_xlsx(path: Path, headings: list[str], rows: Iterable[list[str | None]],
+def _write_xlsx(path: Path, headings: list[str], rows: Iterable[list[str]],
                 sheet_name: str) -> int:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
-
-    def text_cell(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=neutralise(value))
-        cell.data_type = "s"  # always text: a postcode keeps its zeros, nothing is a formula
-        cell.number_format = "@"
-        return cell
-
-    sheet.append([text_cell(h) for h in headings])
+    # Text stays text: no number, formula or link is made of a string.
+    workbook = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+        "strings_to_urls": False})
+    sheet = workbook.add_worksheet(sheet_name[:31])
+    # Text format for the columns, so that what staff type into them stays text too (postcodes).
+    sheet.set_column(0, max(len(headings) - 1, 0), None, workbook.add_format({"num_format": "@"}))
+    write = sheet.write_string
+    for column, heading in enumerate(headings):
+        write(0, column, heading)
     count = 0
-    for row in rows:
-        sheet.append([text_cell(cell or "") for cell in row])
-        count += 1
-    workbook.save(path)
+    for count, row in enumerate(rows, 1):  # noqa: B007  (the count is the result)
+        for column, value in enumerate(row):
+            if value:
+                write(count, column, value)
+    workbook.close()
     return count
 
 
-def _write_json(path: Path, headings: list[str], rows: Iterable[list[str | None]]) -> int:
+def _write_json(path: Path, headings: list[str], rows: Iterable[list[str]]) -> int:
     count = 0
     with Path(path).open("w", encoding="utf-8") as handle:
         handle.write("[")

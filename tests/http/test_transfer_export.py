@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from shopadmin.customers.models import CustomerGroup, CustomerType, Gender
+from shopadmin.customers.models import Customer, CustomerGroup, CustomerType, Gender
 from shopadmin.extensions import db
 from shopadmin.transfer.exports import ExportJob, ExportStatus
 
@@ -86,3 +86,32 @@ def test_imported_customers_are_found_by_the_search(runner, tmp_path):
     result = runner.invoke(args=["customers", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert count_customers(MultiDict({"q": "wisniewska lodz"})) == 1
+
+
+def test_export_cells_guard_formulas_and_write_times_alike(runner, tmp_path):
+    import csv
+    import re
+
+    varied_customers()
+    make_customer(first_name="=HYPERLINK(1)", last_name="@SUM", email="f@x.test",
+                  phone="+49 30 1", mobile="0301", notes="'=kept")
+    db.session.add(CustomerGroup(name="-Rabatt"))
+    db.session.commit()
+    customer = db.session.scalar(select(Customer).where(Customer.email == "f@x.test"))
+    customer.groups = [db.session.scalar(select(CustomerGroup).where(
+        CustomerGroup.name == "-Rabatt"))]
+    db.session.commit()
+    path = tmp_path / "out.csv"
+    runner.invoke(args=["customers", "export", "-o", str(path)])
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    row = next(r for r in rows if r["E-mail"] == "f@x.test")
+    assert (row["First name"], row["Last name"], row["Phone"], row["Mobile"]) == (
+        "'=HYPERLINK(1)", "'@SUM", "'+49 30 1", "0301")
+    assert row["Notes"] == "''=kept" and row["Groups"] == "'-Rabatt"
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+00:00", r["Created"]) for r in rows)
+    plain = next(r for r in rows if r["E-mail"] == "zoe@exemple.fr")
+    assert (plain["First name"], plain["Phone"], plain["Birth date"]) == (
+        "Zoé", "'+33 1 23 45 67 89", "1980-05-17")
+    again = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
+    assert "would be created: 0, updated: 0, unchanged: 4; rejected rows: 0" in again.output, \
+        again.output

@@ -1,0 +1,103 @@
+"""Export speed and memory: all 1,000,000 customers of the customers bench to CSV and XLSX.
+
+Measures, each in a process of its own (so peak memory is that step's own):
+  raw    the same columns read with sqlite3 in id order and written with csv.writer: the floor
+         no CSV export can beat;
+  csv    our export (`flask customers export --format csv`: the job, the list's query, every
+         exportable column, cells the import reads back, formula neutralising, progress);
+  xlsx   the same to an XLSX workbook (openpyxl, write-only, every cell text);
+and prints rows per second, peak memory and the time as a multiple of the raw floor.
+Target: CSV above 100,000 rows per second; memory under 300 MB.
+"""
+
+import csv
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .common import OUTPUT
+
+CSV_TARGET = 100_000
+MEMORY_LIMIT_MB = 300
+DATABASE = OUTPUT / "customers" / "shopadmin.db"
+
+
+def raw_floor(target: Path) -> dict:
+    from shopadmin.transfer.export_kinds import EXPORTABLE
+
+    names = [f.name for f in EXPORTABLE if f.name != "groups"]
+    connection = sqlite3.connect(DATABASE)
+    started = time.perf_counter()
+    count = 0
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for row in connection.execute(f"SELECT {', '.join(names)} FROM customers ORDER BY id"):
+            writer.writerow(row)
+            count += 1
+    return {"seconds": time.perf_counter() - started, "rows": count}
+
+
+def our_export(target: Path, fmt: str) -> dict:
+    from shopadmin.extensions import db
+    from shopadmin.transfer.exports import start_export, write_export
+
+    from .common import bench_app
+
+    app = bench_app("customers")
+    with app.app_context():
+        started = time.perf_counter()
+        export = start_export(None, fmt, None, "", None)
+        db.session.commit()
+        count = write_export(export, target)
+        return {"seconds": time.perf_counter() - started, "rows": count}
+
+
+def _child(step: str, target: str) -> None:
+    result = raw_floor(Path(target)) if step == "raw" else our_export(Path(target), step)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def _run(step: str, target: Path) -> dict:
+    output = subprocess.run(
+        [sys.executable, "-c", "import sys; from bench.transfer_export import _child; "
+         "_child(*sys.argv[1:])", step, str(target)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    if output.returncode:
+        sys.exit(f"bench step {step} failed:\n{output.stderr[-3000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    from .common import bench_app
+    from .customers import build
+
+    build(bench_app("customers"))  # the 1,000,000 demo customers, built once and reused
+    folder = OUTPUT / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {step: _run(step, folder / f"{step}.{'xlsx' if step == 'xlsx' else 'csv'}")
+               for step in ("raw", "csv", "xlsx")}
+    failed = False
+    print(f"{'step':<6}{'rows':>11}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'x raw':>7}")
+    for step, result in results.items():
+        rate = result["rows"] / result["seconds"]
+        print(f"{step:<6}{result['rows']:>11,}{result['seconds']:>9.1f}{rate:>11,.0f}"
+              f"{result['peak_mb']:>9.0f}{result['seconds'] / results['raw']['seconds']:>7.1f}")
+        if step == "csv" and rate < CSV_TARGET:
+            print(f"      MISSED: CSV export above {CSV_TARGET:,} rows/s")
+            failed = True
+        if result["peak_mb"] > MEMORY_LIMIT_MB:
+            print(f"      MISSED: peak memory under {MEMORY_LIMIT_MB} MB")
+            failed = True
+    for path in folder.iterdir():
+        path.unlink()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
