@@ -2,9 +2,11 @@
 
 Prints mails per second of a whole batch (tokens, rendering in four languages, the log, one
 reused SMTP connection) beside the baseline of plain smtplib sending the same number of
-minimal messages over one connection to the same server, measured in the same run.
+minimal messages over one connection to the same server, measured in the same run. The server
+runs in a process of its own, as a mail server would, and counts what it receives.
 """
 
+import multiprocessing
 import os
 import smtplib
 import socket
@@ -27,12 +29,21 @@ TARGET = 200
 
 
 class Counter:
-    def __init__(self):
-        self.received = 0
+    def __init__(self, received):
+        self.received = received
 
     async def handle_DATA(self, server, session, envelope):
-        self.received += 1
+        with self.received.get_lock():
+            self.received.value += 1
         return "250 OK"
+
+
+def serve(port: int, received, stop) -> None:
+    """The SMTP server's process: receive and count until told to stop."""
+    controller = Controller(Counter(received), hostname="127.0.0.1", port=port)
+    controller.start()
+    stop.wait()
+    controller.stop()
 
 
 def free_port() -> int:
@@ -42,10 +53,17 @@ def free_port() -> int:
 
 
 def main() -> None:
-    handler = Counter()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    context = multiprocessing.get_context("spawn")
+    received, stop = context.Value("l", 0), context.Event()
+    server = context.Process(target=serve, args=(port, received, stop), daemon=True)
+    server.start()
+    for _ in range(100):  # until the server listens
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     try:
         started = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", port) as smtp:
@@ -66,7 +84,7 @@ def main() -> None:
             update_settings({"mail_rate_per_minute": 0})
             db.session.commit()
             ids = list(db.session.scalars(select(Customer.id)))
-            handler.received = 0
+            received.value = 0
             started = time.perf_counter()
             batch = services.send_password_mails(ids, None)
             db.session.commit()
@@ -76,13 +94,14 @@ def main() -> None:
             sent = db.session.scalar(select(db.func.count(MailLog.id)).where(
                 MailLog.status == MailStatus.SENT))
     finally:
-        controller.stop()
+        stop.set()
+        server.join(10)
     ours = sent / seconds
     print(f"baseline: plain smtplib, {COUNT:,} minimal messages   {raw:10,.0f} mails/s")
     print(f"password mail batch, {sent:,} sent in {seconds:.1f} s          {ours:10,.0f} mails/s"
           f"  ({ours / raw:.2f} x baseline)")
-    print(f"received by the server: {handler.received:,}; target >= {TARGET} mails/s: "
-          f"{'met' if ours >= TARGET and sent == COUNT else 'NOT met'}")
+    print(f"received by the server: {received.value:,}; target >= {TARGET} mails/s: "
+          f"{'met' if ours >= TARGET and sent == COUNT == received.value else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Sending logged mails: one (deliver_logged_mail) or a whole batch (run_batch).
 
 Each mail's state is committed around its hand-over: "sending" (with its new link) before, "sent"
-or what went wrong after. A row found in "sending" by a later run belongs to a run that died
-mid-send; it may have gone out, so it is marked failed ("interrupted") and is never sent again
-automatically. Together with one row per customer and batch, no customer gets a batch's mail
-twice, whatever happens to the worker. These functions own their commits: they run in the worker
-(or, for a single mail, after the request's own commit).
+or what went wrong after. A batch does this for a group of mails at a time (GROUP): one commit
+claims and prepares the group, one settles it, so that the database is not the bottleneck of a
+mailing. A row found in "sending" by a later run belongs to a run that died mid-send; it may
+have gone out, so it is marked failed ("interrupted") and is never sent again automatically.
+Together with one row per customer and batch, no customer gets a batch's mail twice, whatever
+happens to the worker. These functions own their commits: they run in the worker (or, for a
+single mail, after the request's own commit).
 """
 
 import enum
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 from email.utils import formataddr
 
 from flask import current_app
-from sqlalchemy import exists, or_, update
+from sqlalchemy import exists, or_, select, update
 
 from ..account import tokens
 from ..customers.models import Customer
@@ -37,6 +39,7 @@ from .transport import (
 )
 
 CHUNK = 500
+GROUP = 25  # mails claimed, prepared and settled together in a batch
 HEARTBEAT_SECONDS = 5
 STALE_AFTER = timedelta(minutes=3)  # a batch whose runner was silent this long is taken over
 MAX_INLINE_WAIT = 60  # seconds a run waits for retries itself before it hands back to the queue
@@ -147,30 +150,77 @@ def deliver(log_id: int, transport: Transport, context: MailContext,
     outgoing = _prepare(log, customer, context, now)
     db.session.commit()
 
-    server_trouble = False
+    outcome = _hand_over(log, outgoing, transport, context, now, clock)
+    db.session.commit()
+    return outcome
+
+
+def _hand_over(log: MailLog, outgoing: OutgoingMail, transport: Transport, context: MailContext,
+               now: datetime, clock: Callable[[], datetime]) -> Outcome:
+    """Send one prepared mail and set its log to what became of it (not committed)."""
     try:
         transport.send(outgoing)
     except ServerTrouble as error:
-        server_trouble = True
-        outcome = _fail(log, ErrorKind.SERVER, str(error), retry=True, context=context, now=now)
+        _fail(log, ErrorKind.SERVER, str(error), retry=True, context=context, now=now)
+        return Outcome.SERVER_TROUBLE
     except RecipientTrouble as error:
-        outcome = _fail(log, ErrorKind.RECIPIENT, str(error), retry=True, context=context,
-                        now=now)
+        return _fail(log, ErrorKind.RECIPIENT, str(error), retry=True, context=context, now=now)
     except PermanentFailure as error:
-        outcome = _fail(log, ErrorKind.REFUSED, str(error), retry=False, context=context,
-                        now=now)
+        return _fail(log, ErrorKind.REFUSED, str(error), retry=False, context=context, now=now)
     except UncertainDelivery as error:
-        outcome = _fail(log, ErrorKind.UNCERTAIN, str(error), retry=False, context=context,
-                        now=now)
-    else:
-        log.status = MailStatus.SENT
-        log.sent_at = clock()
-        log.error = ""
-        log.error_kind = ""
-        log.next_attempt_at = None
-        outcome = Outcome.SENT
+        return _fail(log, ErrorKind.UNCERTAIN, str(error), retry=False, context=context,
+                     now=now)
+    log.status = MailStatus.SENT
+    log.sent_at = clock()
+    log.error = ""
+    log.error_kind = ""
+    log.next_attempt_at = None
+    return Outcome.SENT
+
+
+def deliver_group(log_ids: list[int], transport: Transport, context: MailContext,
+                  pace: Callable[[], None] = lambda: None,
+                  clock: Callable[[], datetime] = utcnow) -> dict[int, Outcome]:
+    """Send queued mails of a batch as deliver() does, a group at a time: one commit claims
+    and prepares them all ("sending", each with its link), one settles them. When the server
+    is in trouble, the mails of the group not yet handed over go back to the queue untouched."""
+    now = clock()
+    result = db.session.execute(
+        update(MailLog)
+        .where(MailLog.id.in_(log_ids), MailLog.status == MailStatus.QUEUED)
+        .values(status=MailStatus.SENDING, attempts=MailLog.attempts + 1, updated_at=now)
+        .returning(MailLog.id).execution_options(synchronize_session=False))
+    claimed = set(result.scalars())
+    outcomes = {log_id: Outcome.SKIPPED for log_id in log_ids if log_id not in claimed}
+    logs = {log.id: log for log in db.session.scalars(
+        select(MailLog).where(MailLog.id.in_(claimed))
+        .execution_options(populate_existing=True))}
+    customers = {customer.id: customer for customer in db.session.scalars(
+        select(Customer).where(Customer.id.in_({log.customer_id for log in logs.values()})))}
+    ready: list[tuple[MailLog, OutgoingMail]] = []
+    for log_id in sorted(claimed):
+        log = logs[log_id]
+        customer = customers.get(log.customer_id)
+        if customer is None or customer.deleted_at is not None:
+            outcomes[log_id] = _fail(log, ErrorKind.NO_CUSTOMER, "customer deleted",
+                                     retry=False, context=context, now=now)
+        else:
+            ready.append((log, _prepare(log, customer, context, now)))
     db.session.commit()
-    return Outcome.SERVER_TROUBLE if server_trouble else outcome
+    # Load the committed rows back in one query (a commit expires them).
+    list(db.session.scalars(select(MailLog).where(MailLog.id.in_(claimed))))
+    trouble = False
+    for log, outgoing in ready:
+        if trouble:
+            log.status = MailStatus.QUEUED
+            log.attempts -= 1
+            outcomes[log.id] = Outcome.SKIPPED
+            continue
+        pace()
+        outcomes[log.id] = _hand_over(log, outgoing, transport, context, now, clock)
+        trouble = outcomes[log.id] == Outcome.SERVER_TROUBLE
+    db.session.commit()
+    return outcomes
 
 
 def deliver_logged_mail(log_id: int) -> float | None:
@@ -268,6 +318,15 @@ def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> 
     rate = float(context.settings.get("mail_rate_per_minute") or 0)
     interval = 60.0 / rate if rate > 0 else 0.0
     next_slot = time.monotonic()
+
+    def pace() -> None:
+        """Keep to the configured rate (mails per minute; 0: as fast as the server takes)."""
+        nonlocal next_slot
+        if interval:
+            next_slot = max(next_slot, time.monotonic())
+            sleep(max(next_slot - time.monotonic(), 0.0))
+            next_slot += interval
+
     last_beat = time.monotonic()
     pauses = 0
     with Transport() as transport:
@@ -286,23 +345,20 @@ def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> 
                 sleep(max(wait, 0.0))
                 _heartbeat(batch_id, token)
                 continue
-            for log_id in due:
-                if interval:
-                    next_slot = max(next_slot, time.monotonic())
-                    sleep(max(next_slot - time.monotonic(), 0.0))
-                    next_slot += interval
-                outcome = deliver(log_id, transport, context)
+            for start in range(0, len(due), GROUP):
+                outcomes = deliver_group(due[start:start + GROUP], transport, context, pace)
                 if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
                     _heartbeat(batch_id, token)
                     last_beat = time.monotonic()
-                if outcome != Outcome.SERVER_TROUBLE:
+                troubled = [i for i, o in outcomes.items() if o == Outcome.SERVER_TROUBLE]
+                if not troubled:
                     pauses = 0
                     continue
                 pauses += 1
-                log = db.session.get(MailLog, log_id)
+                log = db.session.get(MailLog, troubled[0])
                 if pauses >= context.max_attempts:
                     _finish(batch_id, token, BatchStatus.WAITING, log.error)
                     return context.backoff_max
                 sleep(context.delay(pauses))
                 _heartbeat(batch_id, token)
-                break  # choose the due mails afresh: the one that failed is due again later
+                break  # choose the due mails afresh: those that failed are due again later

@@ -165,3 +165,71 @@ def test_a_template_with_an_unknown_placeholder_is_refused(client, login_as):
 def _debug_logs():
     return [(log.recipient, log.status, log.error_kind, log.attempts, log.error)
             for log in db.session.scalars(select(MailLog))]
+
+
+def test_a_run_that_died_mid_group_never_sends_those_mails_again(app, smtp_server):
+    """A worker killed after claiming a group leaves its mails "sending": they may have gone
+    out, so the next run marks them failed (interrupted) and sends only the others."""
+    from shopadmin.notifications import services
+    from shopadmin.notifications.delivery import GROUP, run_batch
+
+    use_smtp(app, smtp_server)
+    update_settings({"mail_rate_per_minute": 0})
+    customers = [make_customer(language="pl") for _ in range(GROUP + 5)]
+    batch = services.send_password_mails([c.id for c in customers], None)
+    db.session.commit()
+    logs = db.session.scalars(select(MailLog).where(MailLog.batch_id == batch.id)
+                              .order_by(MailLog.id)).all()
+    for log in logs[:3]:  # what a killed run leaves behind
+        log.status, log.attempts = MailStatus.SENDING, 1
+    db.session.commit()
+    assert run_batch(batch.id) is None
+    recipients = sorted(r for e in smtp_server.messages for r in e.rcpt_tos)
+    assert recipients == sorted(log.recipient for log in logs[3:])
+    interrupted = db.session.scalars(select(MailLog).where(
+        MailLog.status == MailStatus.FAILED)).all()
+    assert sorted(log.id for log in interrupted) == [log.id for log in logs[:3]]
+    assert {log.error_kind for log in interrupted} == {"interrupted"}
+
+
+def test_server_refusing_mid_group_leaves_the_rest_queued(app):
+    """The server gives up in the middle of a group (421 after two mails): the mails after it
+    were never handed over, so they are queued again with their attempts unchanged."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from shopadmin.notifications import services
+    from shopadmin.notifications.delivery import MailContext, deliver_group
+    from shopadmin.notifications.transport import Transport
+
+    class ClosingAfterTwo:
+        messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):
+            if len(self.messages) >= 2:
+                return "421 Service not available, closing transmission channel"
+            self.messages.append(envelope)
+            return "250 OK"
+
+    smtp_server = ClosingAfterTwo()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_server.port = probe.getsockname()[1]
+    controller = Controller(smtp_server, hostname="127.0.0.1", port=smtp_server.port)
+    controller.start()
+    use_smtp(app, smtp_server)
+    customers = [make_customer(language="de") for _ in range(6)]
+    batch = services.send_password_mails([c.id for c in customers], None)
+    db.session.commit()
+    ids = list(db.session.scalars(select(MailLog.id).where(MailLog.batch_id == batch.id)
+                                  .order_by(MailLog.id)))
+    try:
+        with Transport() as transport:
+            outcomes = deliver_group(ids, transport, MailContext.load())
+    finally:
+        controller.stop()
+    logs = [db.session.get(MailLog, i) for i in ids]
+    assert [log.status for log in logs] == [MailStatus.SENT] * 2 + [MailStatus.QUEUED] * 4
+    assert [log.attempts for log in logs] == [1, 1, 1, 0, 0, 0]
+    assert outcomes[ids[2]].value == "server" and len(smtp_server.messages) == 2
