@@ -30,13 +30,14 @@ class Parsed(NamedTuple):
     values: dict
     group_names: list
     errors: list
+    terms: frozenset
 
 
 def _compact(parsed, cells: list[str]) -> tuple:
     packed = SEPARATOR.join(cells)
     if packed.count(SEPARATOR) != len(cells) - 1:
         packed = list(cells)  # a cell holds the separator itself: send the list
-    return (parsed.row, parsed.values, parsed.group_names, parsed.errors, packed)
+    return (parsed.row, parsed.values, parsed.group_names, parsed.errors, parsed.terms, packed)
 
 
 def cells_of(cells) -> list[str]:
@@ -98,8 +99,8 @@ def parsed_in_child(rows: Callable[[], Iterator[tuple]]) -> Iterator[tuple]:
                 return
             if isinstance(item, tuple) and item[0] == _ERROR:
                 raise ParseFailed(item[1])
-            for row, values, group_names, errors, cells in item:
-                yield Parsed(row, values, group_names, errors), cells
+            for row, values, group_names, errors, terms, cells in item:
+                yield Parsed(row, values, group_names, errors, terms), cells
     finally:
         if child.is_alive():
             child.terminate()

@@ -13,7 +13,13 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
 
-from ..customers.search import reindex_customers
+from ..customers.search import (
+    insert_terms,
+    merge_staged_terms,
+    reindex_customers,
+    search_terms,
+    stage_terms,
+)
 from ..database import utcnow
 from ..extensions import db
 from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
@@ -23,6 +29,11 @@ from .write import BatchWriter, ConcurrentChange, insert_rejected
 BATCH_ROWS = 2000
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
+# From this many rows on, new customers' search terms are staged and merged into the index every
+# MERGE_EVERY_ROWS rows and at the end (see search.stage_terms): they are found a little later,
+# and the import is several times faster.
+STAGED_TERMS_ROWS = 50_000
+MERGE_EVERY_ROWS = 200_000
 PREVIEW_SAMPLE = 20
 # A running import whose heartbeat is older than this is taken for dead and resumed.
 STALE_AFTER = timedelta(minutes=3)
@@ -67,8 +78,13 @@ def parsed_rows(job: ImportJob) -> Iterator[tuple]:
                                     empty_clears=options.empty_clears))
 
     def rows() -> Iterator[tuple]:
+        # The search terms a new customer will have come with the row: on a big file they are
+        # worked out in the reading process too, beside the writing one.
         for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
-            yield parser.parse(row, cells), cells
+            parsed = parser.parse(row, cells)
+            if not parsed.errors:
+                parsed.terms = frozenset(search_terms(parsed.values))
+            yield parsed, cells
 
     if job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS):
         from .parallel import parsed_in_child
@@ -96,6 +112,8 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
             _run(job, dry_run, resume, progress)
         except Exception as error:
             db.session.rollback()
+            if not dry_run:
+                merge_staged_terms()  # what was written is found, whatever stopped the rest
             job.status, job.task = ImportStatus.FAILED, None
             job.finished_at = utcnow()
             job.error = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -141,6 +159,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
                        "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
     else:
         job.status = ImportStatus.READY
+        merge_staged_terms()
     db.session.commit()
     if progress:
         progress(job)
@@ -194,7 +213,16 @@ def _flush(job, planner, writer, batch, sample, options) -> None:
     job.rows_done += len(batch)
     job.heartbeat_at = utcnow()
     if writer is not None:
-        _reindex(changed_ids)
+        created = {o.customer_id: o.terms for o in outcomes if o.action == "create"}
+        pairs = [(term, customer_id) for customer_id, terms in created.items() for term in terms]
+        if job.rows_total >= current_app.config.get("IMPORT_STAGED_TERMS_ROWS",
+                                                    STAGED_TERMS_ROWS):
+            stage_terms(db.session.connection(), pairs)
+        else:
+            insert_terms(db.session.connection(), sorted(pairs))
+        _reindex([customer_id for customer_id in changed_ids if customer_id not in created])
+        if job.rows_done % MERGE_EVERY_ROWS < len(batch):
+            merge_staged_terms()
     db.session.commit()
 
 

@@ -51,7 +51,7 @@ class Outcome:
     """What one row of the file will do (a plain class: a million are made per import)."""
 
     __slots__ = ("row", "cells", "action", "values", "previous", "customer_id", "version",
-                 "group_names", "errors")
+                 "group_names", "errors", "terms")
 
     def __init__(self, row: int, cells, action: str, values: dict[str, Any],
                  group_names: list[str]):
@@ -62,6 +62,7 @@ class Outcome:
         self.version: int | None = None
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []
+        self.terms: frozenset[str] = frozenset()  # create: the new customer's search terms
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"
@@ -177,6 +178,7 @@ class Planner:
         for name in _ENUM_FIELDS.keys() & values.keys():
             values[name] = column_value(name, values[name])
         outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
+        outcome.terms = parsed.terms
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
         if earlier:

@@ -50,6 +50,8 @@ class ParsedRow:
     values: dict[str, Any]
     group_names: list[str]
     errors: list[RowError] = field(default_factory=list)
+    # The search terms of a new customer with these values (see pipeline.parsed_rows).
+    terms: frozenset[str] = frozenset()
 
 
 def _empty(name: str) -> Any:

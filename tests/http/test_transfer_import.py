@@ -3,8 +3,11 @@
 import io
 import re
 
+from sqlalchemy import func, select
+
 from shopadmin.audit import AuditEvent
 from shopadmin.customers.models import ConsentEvent, Customer, CustomerGroup
+from shopadmin.customers.search import customer_search_staging, customer_search_terms
 from shopadmin.extensions import db
 from shopadmin.transfer.import_models import ImportJob, ImportStatus
 from shopadmin.transfer.undo import undo_changes
@@ -268,6 +271,7 @@ def test_a_file_over_the_size_limit_gets_a_translated_413(app, client, login_as)
 
 def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as, run_jobs):
     app.config["IMPORT_PARALLEL_ROWS"] = 0  # what a file of 50,000 rows or more gets
+    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
     login_as("staff")
     rows = [f"Ann;Lee {i};ann{i}@shop.test;+48 {i:05d};;" for i in range(2500)]
     rows[7] = "Bad;Row;not-an-address;;;"
@@ -278,6 +282,19 @@ def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as
     job = apply(client, run_jobs, import_id)
     assert (job.created, job.rejected, job.rows_done) == (2498, 2, 2500)
     assert customers_by_email()["ann2499@shop.test"].phone == "+48 02499"
+    from werkzeug.datastructures import MultiDict
+
+    from shopadmin.customers.listing import count_customers
+    from shopadmin.customers.search import search_terms
+
+    # The search terms made in the reading process are those the register would make.
+    customer = customers_by_email()["ann1234@shop.test"]
+    stored = set(db.session.scalars(select(customer_search_terms.c.term).where(
+        customer_search_terms.c.customer_id == customer.id)))
+    assert stored == search_terms({"first_name": "Ann", "last_name": "Lee 1234",
+                                   "email": "ann1234@shop.test", "phone": "+48 01234"})
+    assert count_customers(MultiDict({"q": "lee 2345"})) == 1
+    assert db.session.scalar(select(func.count()).select_from(customer_search_staging)) == 0
     with client.get(f"/imports/{import_id}/rejected") as response:
         lines = response.get_data().decode("utf-8-sig").splitlines()
     assert lines[1].startswith("Bad;Row;not-an-address;;;")  # the cells, as they were

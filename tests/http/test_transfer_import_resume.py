@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import create_engine, func, select, text
 
 from shopadmin.customers.models import Customer
+from shopadmin.customers.search import customer_search_staging, customer_search_terms
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
 from shopadmin.transfer import import_services as services
@@ -29,6 +30,7 @@ from shopadmin.transfer import pipeline
 from shopadmin.transfer.import_models import ImportJob
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2]})
 pipeline.BATCH_ROWS = 250
+pipeline.STAGED_TERMS_ROWS, pipeline.MERGE_EVERY_ROWS = 0, 5000  # as a big file's import
 with app.app_context():
     pipeline.run_import(db.session.get(ImportJob, int(sys.argv[1])), dry_run=False)
 """
@@ -55,6 +57,7 @@ def progress_of(engine, import_id: int) -> tuple[int, int]:
 
 
 def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
+    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
     job = make_import(ROWS)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": app.instance_path}
@@ -91,6 +94,10 @@ def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
     count, distinct = db.session.execute(
         select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
     assert count == distinct == ROWS
+    # Every customer is in the search index, those staged before the kill too.
+    indexed = select(func.count(func.distinct(customer_search_terms.c.customer_id)))
+    assert db.session.scalar(indexed) == ROWS
+    assert db.session.scalar(select(func.count()).select_from(customer_search_staging)) == 0
 
     again = make_import(ROWS)  # a rerun of the same file duplicates no one
     run_import(again, dry_run=False)
