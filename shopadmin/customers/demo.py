@@ -6,7 +6,7 @@ statements in batches together with their search terms.
 """
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
@@ -15,6 +15,8 @@ from stdnum.iso7064 import mod_11_10
 
 from ..database import utcnow
 from ..extensions import db
+from ..transfer.bulk import execute_many
+from ..transfer.parallel import produced_in_child
 from .models import (
     Customer,
     CustomerGroup,
@@ -23,7 +25,7 @@ from .models import (
     Origin,
     customer_group_members,
 )
-from .search import insert_terms, search_terms
+from .search import insert_terms, merge_staged_terms, search_terms, stage_terms
 
 BATCH = 5000
 STAGED_LOAD_MIN = 50_000
@@ -202,52 +204,50 @@ def ensure_groups() -> list[int]:
     return ids
 
 
+def _batches(count: int, start: int, seed: int, group_ids: list[int]) -> Iterator[tuple]:
+    """(customers, their search terms, their group memberships), BATCH customers at a time."""
+    rng = random.Random(seed)
+    now = utcnow()
+    for offset in range(0, count, BATCH):
+        rows = [_customer(start + offset + i, rng, now)
+                for i in range(min(BATCH, count - offset))]
+        for i, row in enumerate(rows):
+            row["id"] = start + offset + i
+        terms = [(term, row["id"]) for row in rows for term in search_terms(row)]
+        members = [{"customer_id": row["id"], "group_id": rng.choice(group_ids)}
+                   for row in rows if rng.random() < 0.3]
+        yield rows, terms, members
+
+
 def generate_customers(
     count: int, seed: int = 2026, progress: Callable[[int], None] | None = None
 ) -> int:
     """Add `count` demo customers (committing batch by batch); returns how many were added.
 
-    On SQLite a large load stages the search terms in a temporary table and moves them into the
-    index sorted at the end: one sequential pass instead of millions of random b-tree inserts.
+    A large load makes the customers in a second process while this one writes them (two cores
+    busy), sends them to the driver in one executemany per batch (transfer.bulk), and stages
+    their search terms to merge them into the index sorted at the end (search.stage_terms): one
+    sequential pass instead of millions of random b-tree inserts.
     """
-    rng = random.Random(seed)
     group_ids = ensure_groups()
     db.session.commit()
     start = (db.session.scalar(select(func.max(Customer.id))) or 0) + 1
-    now = utcnow()
-    table = Customer.__table__
-    with db.engine.connect() as connection:
-        staged = connection.dialect.name == "sqlite" and count >= STAGED_LOAD_MIN
-        if connection.dialect.name == "sqlite":
-            # Random inserts into the customer indexes thrash SQLite's default 2 MB page cache
-            # once the file outgrows it.
-            connection.exec_driver_sql("PRAGMA cache_size = -262144")
-        if staged:
-            connection.exec_driver_sql(
-                "CREATE TEMP TABLE staged_terms (term TEXT, customer_id INTEGER)")
-        for offset in range(0, count, BATCH):
-            rows = [_customer(start + offset + i, rng, now)
-                    for i in range(min(BATCH, count - offset))]
-            for i, row in enumerate(rows):
-                row["id"] = start + offset + i
-            connection.execute(insert(table), rows)
-            terms = [(term, row["id"]) for row in rows for term in search_terms(row)]
-            if staged:
-                connection.connection.driver_connection.executemany(
-                    "INSERT INTO staged_terms VALUES (?, ?)", terms)
-            else:
-                insert_terms(connection, terms)
-            members = [{"customer_id": row["id"], "group_id": rng.choice(group_ids)}
-                       for row in rows if rng.random() < 0.3]
-            if members:
-                connection.execute(insert(customer_group_members), members)
-            connection.commit()
-            if progress:
-                progress(len(rows))
-        if staged:
-            connection.exec_driver_sql(
-                "INSERT INTO customer_search_terms (term, customer_id) "
-                "SELECT term, customer_id FROM staged_terms ORDER BY term, customer_id")
-            connection.exec_driver_sql("DROP TABLE staged_terms")
-            connection.commit()
+    statement = insert(Customer.__table__)
+    large = count >= STAGED_LOAD_MIN
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # Random inserts into the customer indexes thrash SQLite's default 2 MB page cache once
+        # the file outgrows it (this connection only).
+        connection.exec_driver_sql("PRAGMA cache_size = -262144")
+    made = _batches(count, start, seed, group_ids)
+    for rows, terms, members in (produced_in_child(lambda: made) if large else made):
+        execute_many(statement, rows, cache_key="demo-customers")
+        (stage_terms if large else insert_terms)(db.session.connection(), terms)
+        execute_many(insert(customer_group_members), members, cache_key="demo-members")
+        db.session.commit()
+        if progress:
+            progress(len(rows))
+    if large:
+        merge_staged_terms()
+        db.session.commit()
     return count

@@ -44,9 +44,9 @@ def cells_of(cells) -> list[str]:
     return cells.split(SEPARATOR) if isinstance(cells, str) else list(cells)
 
 
-def _produce(rows: Callable[[], Iterator[tuple]], batches: multiprocessing.Queue,
+def _produce(produce: Callable[[], Iterator], batches: multiprocessing.Queue,
              parent: int) -> None:
-    """The child: parse everything into the queue; give up if the parent dies."""
+    """The child: put every item of produce() into the queue; give up if the parent dies."""
 
     def put(item) -> bool:
         while True:
@@ -58,15 +58,9 @@ def _produce(rows: Callable[[], Iterator[tuple]], batches: multiprocessing.Queue
                     return False
 
     try:
-        batch = []
-        for parsed, cells in rows():
-            batch.append(_compact(parsed, cells))
-            if len(batch) >= BATCH:
-                if not put(batch):
-                    return
-                batch = []
-        if batch and not put(batch):
-            return
+        for item in produce():
+            if not put(item):
+                return
         put(_END)
     except Exception as error:  # noqa: BLE001  (sent to the parent, which raises it)
         put((_ERROR, getattr(error, "message", None) or str(error) or type(error).__name__))
@@ -81,11 +75,12 @@ class ParseFailed(Exception):
         self.message = message
 
 
-def parsed_in_child(rows: Callable[[], Iterator[tuple]]) -> Iterator[tuple]:
-    """The items of rows(), produced by a forked child process."""
+def produced_in_child(produce: Callable[[], Iterator]) -> Iterator:
+    """The items of produce() (each picklable; best a batch of work), made by a forked child
+    process while this one goes on with them."""
     context = multiprocessing.get_context("fork")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
-    child = context.Process(target=_produce, args=(rows, batches, os.getpid()), daemon=True)
+    child = context.Process(target=_produce, args=(produce, batches, os.getpid()), daemon=True)
     child.start()
     try:
         while True:
@@ -95,15 +90,31 @@ def parsed_in_child(rows: Callable[[], Iterator[tuple]]) -> Iterator[tuple]:
                 if not child.is_alive():
                     raise ParseFailed(f"the reading process ended ({child.exitcode})") from None
                 continue
-            if item == _END:
+            if isinstance(item, str) and item == _END:
                 return
-            if isinstance(item, tuple) and item[0] == _ERROR:
+            if isinstance(item, tuple) and item and item[0] == _ERROR:
                 raise ParseFailed(item[1])
-            for row, values, group_names, errors, terms, cells in item:
-                yield Parsed(row, values, group_names, errors, terms), cells
+            yield item
     finally:
         if child.is_alive():
             child.terminate()
         child.join(timeout=5)
         batches.close()
         batches.cancel_join_thread()
+
+
+def parsed_in_child(rows: Callable[[], Iterator[tuple]]) -> Iterator[tuple]:
+    """The items of rows(), read and parsed by a forked child process, a batch at a time."""
+    def batched() -> Iterator[list]:
+        batch = []
+        for parsed, cells in rows():
+            batch.append(_compact(parsed, cells))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    for item in produced_in_child(batched):
+        for row, values, group_names, errors, terms, cells in item:
+            yield Parsed(row, values, group_names, errors, terms), cells
