@@ -31,6 +31,7 @@ def _orders_of(customer: Customer) -> tuple[str, list]:
 
 def register() -> None:
     order_export.register()
+    register_customer_panel("orders/_customer_orders_button.html", action=True)
     register_customer_panel("orders/_customer_orders_panel.html")
     register_contributor(_orders_of)
     register_eraser(anonymise_orders_of)

@@ -5,6 +5,8 @@ commits after every batch together with the job's progress, so the job row alway
 the import has durably got; a run started again on the same job resumes after that point.
 """
 
+import multiprocessing
+import types
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +37,7 @@ PARALLEL_ROWS = 50_000
 STAGED_TERMS_ROWS = 50_000
 MERGE_EVERY_ROWS = 200_000
 PREVIEW_SAMPLE = 20
+IMPORT_CACHE_KB = 65_536
 # A running import whose heartbeat is older than this is taken for dead and resumed.
 STALE_AFTER = timedelta(minutes=3)
 
@@ -63,11 +66,29 @@ def open_job_worksheet(job: ImportJob):
                           encoding=job.encoding, delimiter=job.delimiter)
 
 
-def parsed_rows(job: ImportJob) -> Iterator[tuple]:
+class TermsWanted:
+    """Whether the reading process works out each row's search terms: worth it while the rows
+    create customers, wasted on a file of updates. The writer says so after every batch
+    (shared memory, seen by a forked reader); rows that come without terms and do create a
+    customer get them in the writing process."""
+
+    def __init__(self, shared: bool):
+        self.flag = multiprocessing.get_context("fork").Value("b", 1, lock=False) if shared \
+            else types.SimpleNamespace(value=1)
+
+    def __bool__(self) -> bool:
+        return bool(self.flag.value)
+
+    def set(self, wanted: bool) -> None:
+        self.flag.value = int(wanted)
+
+
+def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tuple]:
     """(ParsedRow, cells) for every data row of the file, in order.
 
     A big file is read and parsed by a second process (see parallel.py); the parser is made
-    here first, so that whatever it looks up is looked up before the fork.
+    here first, so that whatever it looks up is looked up before the fork. With `terms`, rows
+    come with the search terms a new customer would have, while terms says they are wanted.
     """
     from .rows import ParseOptions, RowParser, combine_rows
 
@@ -82,15 +103,20 @@ def parsed_rows(job: ImportJob) -> Iterator[tuple]:
         # worked out in the reading process too, beside the writing one.
         for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
             parsed = parser.parse(row, cells)
-            if not parsed.errors:
+            if terms and not parsed.errors:
                 parsed.terms = frozenset(search_terms(parsed.values))
             yield parsed, cells
 
-    if job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS):
+    if in_child(job):
         from .parallel import parsed_in_child
 
         return parsed_in_child(rows)
     return rows()
+
+
+def in_child(job: ImportJob) -> bool:
+    """Whether a second process reads and parses the file."""
+    return job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
 
 
 def count_rows(job: ImportJob) -> int:
@@ -147,6 +173,11 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
     planner = Planner(options, job.headings or None, job.mapping)
+    connection = db.session.connection()
+    if not dry_run and connection.dialect.name == "sqlite":
+        # The customer indexes take random inserts: SQLite's default 2 MB page cache thrashes
+        # once the file outgrows it (this connection only; within the memory budget).
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KB}")
     try:
         sample = _work_through(job, planner, dry_run, done, progress)
     finally:
@@ -171,21 +202,22 @@ def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
-    for index, (parsed, cells) in enumerate(parsed_rows(job), start=1):
+    terms = TermsWanted(shared=in_child(job)) if writer is not None else None
+    for index, (parsed, cells) in enumerate(parsed_rows(job, terms), start=1):
         if index <= done:
             planner.remember(parsed.row, parsed.values)
             continue
         batch.append((parsed, cells))
         if len(batch) >= BATCH_ROWS:
-            _flush(job, planner, writer, batch, sample, options)
+            _flush(job, planner, writer, batch, sample, options, terms)
             batch = []
             if progress:
                 progress(job)
-    _flush(job, planner, writer, batch, sample, options)
+    _flush(job, planner, writer, batch, sample, options, terms)
     return sample
 
 
-def _flush(job, planner, writer, batch, sample, options) -> None:
+def _flush(job, planner, writer, batch, sample, options, terms) -> None:
     if not batch:
         return
     for attempt in range(3):
@@ -213,7 +245,9 @@ def _flush(job, planner, writer, batch, sample, options) -> None:
     job.rows_done += len(batch)
     job.heartbeat_at = utcnow()
     if writer is not None:
-        created = {o.customer_id: o.terms for o in outcomes if o.action == "create"}
+        created = {o.customer_id: o.terms or frozenset(search_terms(o.values))
+                   for o in outcomes if o.action == "create"}
+        terms.set(2 * len(created) >= len(batch))
         pairs = [(term, customer_id) for customer_id, terms in created.items() for term in terms]
         if job.rows_total >= current_app.config.get("IMPORT_STAGED_TERMS_ROWS",
                                                     STAGED_TERMS_ROWS):

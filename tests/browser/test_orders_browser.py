@@ -9,7 +9,7 @@ from ..http.test_orders_pages import make_order
 pytestmark = pytest.mark.browser
 
 
-def test_customer_order_list_in_french(page, screenshot):
+def test_customer_order_list_in_french(page, screenshot, run_jobs):
     user = make_staff(name="Claire Martin")
     customer = make_customer(first_name="Zoé", last_name="Lefèvre")
     make_order("FR-1", customer, day=2, total="1234.50")
@@ -21,7 +21,11 @@ def test_customer_order_list_in_french(page, screenshot):
     page.wait_for_selector("#figure-customers")
     page.click("#language-switcher button[value=fr]")
     page.wait_for_selector("html[lang=fr]")
-    page.goto(f"/customers/{customer.id}/orders")
+    page.goto(f"/customers/{customer.id}")  # the customer page, where staff look first
+    panel = page.inner_text("#customer-orders")
+    assert "Liste des commandes" in panel and "2 commandes" in panel
+    screenshot("customer-page-orders-fr")
+    page.click("#customer-order-list")
     section = page.inner_text("#customer-orders")
     assert section.index("FR-2") < section.index("FR-1")
     # Amounts and dates formatted for French by Babel (narrow no-break spaces included).
@@ -38,3 +42,12 @@ def test_customer_order_list_in_french(page, screenshot):
     page.goto("/orders/")
     assert page.inner_text("#orders").count("FR-") == 2
     screenshot("orders-list-fr")
+    page.click("#export-orders")  # the orders as a worksheet, in the background
+    page.wait_for_selector("#export-form")
+    page.click("#export-form button[type=submit]")
+    page.wait_for_selector("text=Export : Commandes")
+    assert run_jobs() == 1  # the job worker's turn
+    page.reload()
+    page.wait_for_selector("#download")
+    assert "2 lignes exportées" in page.inner_text("#export-ready")
+    screenshot("orders-export-fr")

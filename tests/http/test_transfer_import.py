@@ -311,3 +311,25 @@ def test_the_date_order_option_reaches_the_parser(client, login_as, run_jobs):
     assert job.options["date_order"] == "dmy" and job.preview["created"] == 1
     apply(client, run_jobs, day_first)
     assert customers_by_email()["a@shop.test"].birth_date.isoformat() == "1990-04-03"
+
+
+def test_new_customers_in_a_file_of_updates_are_found_too(app, client, login_as, run_jobs):
+    """On a file that mostly updates, the reading process stops working out search terms; the
+    few rows that do create a customer get theirs in the writing process."""
+    app.config["IMPORT_PARALLEL_ROWS"] = 0
+    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
+    login_as("staff")
+    rows = [f"Ann;Lee {i};ann{i}@shop.test;;;" for i in range(4500)]
+    apply(client, run_jobs, preview(client, run_jobs, upload(client, csv_file(HEADINGS, *rows)))
+          .id)
+    rows = [f"Ann;Lee {i};ann{i}@shop.test;+48 {i:05d};;" for i in range(4500)]
+    rows += ["Żaneta;Wójcik;zaneta@shop.test;;;"]
+    job = apply(client, run_jobs, preview(client, run_jobs, upload(client,
+                                                                   csv_file(HEADINGS, *rows))).id)
+    assert (job.created, job.updated) == (1, 4500)
+    from werkzeug.datastructures import MultiDict
+
+    from shopadmin.customers.listing import count_customers
+
+    assert count_customers(MultiDict({"q": "wojcik"})) == 1
+    assert count_customers(MultiDict({"q": "48 04499"})) == 1  # updated ones reindexed
