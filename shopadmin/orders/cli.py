@@ -7,8 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..transfer.exports import start_export, write_export
-from ..transfer.writers import FORMATS
+from ..transfer.cli import export_options, run_export
 from .demo import generate_orders
 
 orders_cli = AppGroup("orders", help="Orders.")
@@ -25,15 +24,9 @@ def demo_data(count: int, seed: int | None):
 
 
 @orders_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--query", default="", help="The orders list's search and filters, as in its "
-              "address (status=shipped&date_from=2026-01-01); all orders when left out.")
-@click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
-              help="Headings in this language instead of the canonical English ones.")
+@export_options("The orders list's search and filters, as in its address "
+                "(status=shipped&date_from=2026-01-01); all orders when left out.")
 def export_command(fmt: str, output: Path, query: str, language: str | None):
     """Export orders, one row per order line."""
-    export = start_export(None, fmt, None, query, language, kind="orders")
-    db.session.commit()
-    count = write_export(export, output)
+    count = run_export("orders", fmt, output, query, language)
     click.echo(f"{count:,} order lines written to {output}.")

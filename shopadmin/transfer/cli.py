@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from ..auth.models import StaffUser
 from ..errors import DomainError
 from ..extensions import db
+from .writers import FORMATS
 
 customers_cli = AppGroup("customers", help="The customer register: import and export.")
 
@@ -91,19 +92,35 @@ def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
         click.echo(f"Rejected rows written to {rejected_to}")
 
 
-@customers_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "csv_semicolon", "xlsx", "json"]),
-              default="csv", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--query", default="", help="The customer list's search and filters, as in its "
-              "address (q=muller&country=DE); all customers when left out.")
-@click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
-              help="Headings in this language instead of the canonical English ones.")
-def export_command(fmt: str, output: Path, query: str, language: str | None):
-    """Export customers to a worksheet that re-imports unchanged."""
+def export_options(query_help: str):
+    """The options of an export command (customers, orders): format, file, query, headings."""
+    def decorate(command):
+        for option in reversed((
+            click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv",
+                         show_default=True),
+            click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                         required=True),
+            click.option("--query", default="", help=query_help),
+            click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
+                         help="Headings in this language instead of the canonical English ones."),
+        )):
+            command = option(command)
+        return command
+    return decorate
+
+
+def run_export(kind: str, fmt: str, output: Path, query: str, language: str | None) -> int:
     from .exports import start_export, write_export
 
-    export = start_export(None, fmt, None, query, language)
+    export = start_export(None, fmt, None, query, language, kind=kind)
     db.session.commit()
-    count = write_export(export, output)
+    return write_export(export, output)
+
+
+@customers_cli.command("export")
+@export_options("The customer list's search and filters, as in its address "
+                "(q=muller&country=DE); all customers when left out.")
+def export_command(fmt: str, output: Path, query: str, language: str | None):
+    """Export customers to a worksheet that re-imports unchanged."""
+    count = run_export("customers", fmt, output, query, language)
     click.echo(f"{count:,} customers written to {output}.")

@@ -40,6 +40,9 @@ class ExportKind:
     # columns, query string, guard formulas? -> rows of text
     rows: Callable[[list, str, bool], Iterator[list[str]]]
     neutralised: bool = False  # rows asked to guard formulas come neutralised
+    # For kinds whose rows go by id (customers): the id halfway through the matches, so that
+    # two processes can write the two halves; rows() then takes after= and upto= ids.
+    middle_id: Callable[[str], int | None] | None = None
 
     def columns_for(self, names: Sequence[str] | None) -> list:
         chosen = [c for c in self.columns if not names or c.name in names]
@@ -122,13 +125,19 @@ def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
     return func.coalesce(column, "")
 
 
-def customer_rows(columns: list[CustomerField], query: str,
-                  guard: bool = True) -> Iterator[list[str]]:
+def customer_middle_id(query: str) -> int | None:
+    ids = customer_query(query_args(query)).order_by(Customer.id)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+    return db.session.scalar(ids.offset(total // 2).limit(1)) if total > 1 else None
+
+
+def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
+                  after: int = 0, upto: int | None = None) -> Iterator[list[str]]:
     """The customers matching the list's query string, in id order, batch by batch, as rows
     of final text (with guard, formulas neutralised).
 
     The filters go straight onto a select of the exported cells, read a batch at a time along
-    the primary key (no IN over the whole match, no ORM objects)."""
+    the primary key (no IN over the whole match, no ORM objects); after/upto: ids of a part."""
     table = Customer.__table__
     plain = [f for f in columns if f.kind != Kind.GROUPS]
     group_at = next((i for i, f in enumerate(columns) if f.kind == Kind.GROUPS), None)
@@ -148,9 +157,13 @@ def customer_rows(columns: list[CustomerField], query: str,
                                               _sql_cell(f, table.c[f.name], dialect)
                                               for f in selected)),
                          query_args(query)).order_by(table.c.id).limit(BATCH)
+    if upto is not None:
+        stmt = stmt.where(table.c.id <= upto)
     join, guarded, end = SEPARATOR.join, _GUARDED_CELL.search, 1 + len(checked)
-    last = 0
+    last = after
     while True:
+        # The session's connection afresh each batch: the export's progress commits between.
+        connection = db.session.connection()
         batch = connection.execute(stmt.where(table.c.id > last)).all()
         if not batch:
             return
@@ -181,4 +194,4 @@ def customer_rows(columns: list[CustomerField], query: str,
 
 register_export_kind(ExportKind(
     "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers, customer_rows,
-    neutralised=True))
+    neutralised=True, middle_id=customer_middle_id))

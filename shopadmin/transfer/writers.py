@@ -22,28 +22,32 @@ MEDIA_TYPES = {
 }
 
 
-def write_worksheet(path: Path, fmt: str, headings: list[str],
+def write_worksheet(path: Path, fmt: str, headings: list[str] | None,
                     rows: Iterable[list[str | None]], sheet: str = "Customers",
                     neutralised: bool = False) -> int:
     """Write the rows under the headings; returns how many rows were written.
 
-    neutralised: the rows' cells are final text, formulas neutralised (see export_kinds)."""
+    neutralised: the rows' cells are final text, formulas neutralised (see export_kinds).
+    headings None (CSV only): the rows alone, without byte order mark, to be appended to a file
+    that has them."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
     if fmt == "json":
         return _write_json(path, headings, rows)
     if not neutralised:
         rows = ([neutralise(cell or "") for cell in row] for row in rows)
-    headings = [neutralise(h) for h in headings]
+    headings = None if headings is None else [neutralise(h) for h in headings]
     if fmt == "xlsx":
         return _write_xlsx(path, headings, rows, sheet)
     # UTF-8 with a byte order mark: Excel then reads every letter of the four languages right.
     # The semicolon is what Excel expects where the comma is the decimal sign (de, fr, pl).
     delimiter = ";" if fmt == "csv_semicolon" else ","
     count = 0
-    with Path(path).open("w", encoding="utf-8-sig", newline="") as handle:
+    encoding = "utf-8" if headings is None else "utf-8-sig"
+    with Path(path).open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
-        writer.writerow(headings)
+        if headings is not None:
+            writer.writerow(headings)
         for count, row in enumerate(rows, 1):  # noqa: B007  (the count is the result)
             writer.writerow(row)
     return count

@@ -32,7 +32,12 @@ def varied_customers():
 
 
 @pytest.mark.parametrize("fmt", ["csv", "csv_semicolon", "xlsx", "json"])
-def test_an_export_reimports_unchanged(runner, tmp_path, fmt):
+def test_an_export_reimports_unchanged(runner, tmp_path, fmt, monkeypatch):
+    from shopadmin.transfer import export_kinds, exports
+
+    # Batches of one and progress after every row: the export reads on after each commit.
+    monkeypatch.setattr(export_kinds, "BATCH", 1)
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
     varied_customers()
     path = tmp_path / f"customers.{fmt}"
     result = runner.invoke(args=["customers", "export", "--format", fmt, "-o", str(path)])
@@ -115,3 +120,22 @@ def test_export_cells_guard_formulas_and_write_times_alike(runner, tmp_path):
     again = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
     assert "would be created: 0, updated: 0, unchanged: 4; rejected rows: 0" in again.output, \
         again.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv_semicolon"])
+def test_a_big_csv_export_is_written_by_two_processes_alike(runner, tmp_path, fmt,
+                                                           monkeypatch):
+    from shopadmin.transfer import exports
+
+    varied_customers()
+    for index in range(7):
+        make_customer(first_name=f"=Kunde {index}", email=f"k{index}@shop.test")
+    one = tmp_path / "one.csv"
+    runner.invoke(args=["customers", "export", "--format", fmt, "-o", str(one)])
+    monkeypatch.setattr(exports, "PARALLEL_ROWS", 0)
+    two = tmp_path / "two.csv"
+    result = runner.invoke(args=["customers", "export", "--format", fmt, "-o", str(two)])
+    assert "10 customers written" in result.output, result.output
+    assert two.read_bytes() == one.read_bytes()
+    assert two.read_bytes().count(b"\xef\xbb\xbf") == 1  # one byte order mark, at the start
+    assert not list(tmp_path.glob("*.part"))
