@@ -97,11 +97,11 @@ def _step(job: ImportJob) -> dict:
             if job.status == ImportStatus.PREVIEWED else []}
 
 
-@bp.post("/<int:import_id>/apply")
-def apply(import_id: int):
+def _start_task(import_id: int, request_task):
+    """Ask for the job's next task (apply, undo) and hand it to the worker; back to the job."""
     job = _job(import_id)
     try:
-        services.request_apply(job)
+        request_task(job)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -109,20 +109,16 @@ def apply(import_id: int):
         db.session.commit()
         run_import_task(job.id)
     return redirect(url_for(".show", import_id=job.id))
+
+
+@bp.post("/<int:import_id>/apply")
+def apply(import_id: int):
+    return _start_task(import_id, services.request_apply)
 
 
 @bp.post("/<int:import_id>/undo")
 def undo(import_id: int):
-    job = _job(import_id)
-    try:
-        services.request_undo(job)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        run_import_task(job.id)
-    return redirect(url_for(".show", import_id=job.id))
+    return _start_task(import_id, services.request_undo)
 
 
 @bp.route("/<int:import_id>/status")
