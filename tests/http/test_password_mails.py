@@ -233,3 +233,22 @@ def test_server_refusing_mid_group_leaves_the_rest_queued(app):
     assert [log.status for log in logs] == [MailStatus.SENT] * 2 + [MailStatus.QUEUED] * 4
     assert [log.attempts for log in logs] == [1, 1, 1, 0, 0, 0]
     assert outcomes[ids[2]].value == "server" and len(smtp_server.messages) == 2
+
+
+def test_mail_log_and_mailing_pages_show_each_mail(app, client, login_as):
+    from shopadmin.notifications import services
+
+    app.config["MAIL_SERVER"] = ""  # the outbox
+    login_as("admin")
+    customers = [make_customer(language=code) for code in ("de", "pl")]
+    batch = services.send_password_mails([c.id for c in customers], None)
+    db.session.commit()
+    failed = db.session.scalar(select(MailLog).where(MailLog.customer_id == customers[1].id))
+    failed.status, failed.error, failed.error_kind = MailStatus.FAILED, "550 no", "refused"
+    db.session.commit()
+    for url in ("/mails/", f"/mails/batches/{batch.id}"):
+        page = client.get(url).get_data(as_text=True)
+        for customer in customers:
+            assert f'href="/customers/{customer.id}"' in page and customer.email in page
+        assert "Polish" in page and "German" in page
+        assert f"/mails/{failed.id}/retry" in page, url
