@@ -35,18 +35,20 @@ def _status(rng: random.Random) -> OrderStatus:
 
 def generate_orders(n: int, rng: random.Random, guest_share: float = 0.15) -> int:
     """Insert n orders with 1-4 lines each over the last two years, for random live customers
-    and (guest_share of them) guests; EUR or PLN. Flushes through Core; the caller commits."""
-    customers = db.session.execute(select(
-        Customer.id, Customer.email, Customer.first_name, Customer.last_name,
-        Customer.billing_country, Customer.billing_address1, Customer.billing_house_number,
-        Customer.billing_postcode, Customer.billing_city,
-    ).where(Customer.deleted_at.is_(None))).all()
+    and (guest_share of them) guests; EUR or PLN. Flushes through Core; the caller commits.
+
+    Buyers are drawn BATCH at a time by random id and fetched together, so that memory stays
+    flat however large the register."""
+    low, high = db.session.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
     start = (db.session.scalar(select(func.max(Order.id))) or 0) + 1
     now = utcnow()
     orders, lines = [], []
+    buyers: list = []
     for offset in range(n):
         order_id = start + offset
-        customer = rng.choice(customers) if customers and rng.random() >= guest_share else None
+        if not buyers and low is not None:
+            buyers = _draw_buyers(rng, low, high)
+        customer = buyers.pop() if buyers and rng.random() >= guest_share else None
         if customer:
             name = f"{customer.first_name} {customer.last_name}".strip()
             email, country = customer.email, customer.billing_country
@@ -88,6 +90,18 @@ def generate_orders(n: int, rng: random.Random, guest_share: float = 0.15) -> in
             _flush(orders, lines)
     _flush(orders, lines)
     return n
+
+
+def _draw_buyers(rng: random.Random, low: int, high: int) -> list:
+    """Live customers with random ids (ids of deleted ones are drawn again next time)."""
+    ids = {rng.randint(low, high) for _ in range(BATCH)}
+    buyers = db.session.execute(select(
+        Customer.id, Customer.email, Customer.first_name, Customer.last_name,
+        Customer.billing_country, Customer.billing_address1, Customer.billing_house_number,
+        Customer.billing_postcode, Customer.billing_city,
+    ).where(Customer.id.in_(ids), Customer.deleted_at.is_(None))).all()
+    rng.shuffle(buyers)
+    return buyers
 
 
 def _flush(orders: list, lines: list) -> None:
