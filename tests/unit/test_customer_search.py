@@ -110,3 +110,26 @@ def test_sorting_and_paging_read_the_same_from_both_ends(app):
     assert names == [f"Name{i:02d}" for i in range(23)]
     last = list_customers(MultiDict({"sort": "-name"}), 5, per_page=5)
     assert [c.last_name for c in last.customers] == ["Name02", "Name01", "Name00"]
+
+
+def test_counts_with_groups_agree_with_the_list(app):
+    """The count joins from group members; the list filters by id lists: both the same."""
+    vip, b2b = CustomerGroup(name="VIP"), CustomerGroup(name="B2B")
+    db.session.add_all([vip, b2b])
+    both = make_customer(email="both@shop.test", last_name="Wiśniewska", newsletter=True)
+    both.groups = [vip, b2b]
+    only = make_customer(email="only@shop.test", last_name="Wiśniewska")
+    only.groups = [vip]
+    gone = make_customer(email="gone@shop.test", deleted_at=utcnow())
+    gone.groups = [vip, b2b]
+    db.session.commit()
+    for args in ({"group": [str(vip.id)]}, {"group": [str(vip.id), str(b2b.id)]},
+                 {"group": [str(vip.id)], "q": ["wisniewska"], "newsletter": ["yes"]},
+                 {"group": [str(b2b.id)], "newsletter": ["no"]}):
+        listed = found(**{k: v[0] for k, v in args.items()}) if len(args["group"]) == 1 \
+            else None
+        count = count_customers(MultiDict([(k, v) for k, vs in args.items() for v in vs]))
+        if listed is not None:
+            assert count == len(listed), args
+    assert count_customers(MultiDict([("group", str(vip.id)), ("group", str(b2b.id))])) == 1
+    assert count_customers(MultiDict({"group": str(vip.id)})) == 2
