@@ -78,6 +78,15 @@ def _language(data: dict, errors: list) -> str | None:
     return language if isinstance(language, str) else None
 
 
+def _checked(data: Any, spec: dict) -> tuple[str, str | None, list]:
+    """The body's shape against the spec (raised at once when wrong), then its e-mail and
+    language; returns them with the problems found so far."""
+    errors = _check(data, spec)
+    if errors:
+        raise IntakeError(errors)
+    return _email(data, errors), _language(data, errors), errors
+
+
 def _live_customer(email: str) -> Customer | None:
     return db.session.scalar(select(Customer).where(
         Customer.email_key == email_key(email), Customer.deleted_at.is_(None)))
@@ -107,11 +116,7 @@ CUSTOMER_SPEC = {
 
 def register_customer(data: Any) -> Customer:
     """POST /api/v1/customers: a visitor created an account."""
-    errors = _check(data, CUSTOMER_SPEC)
-    if errors:
-        raise IntakeError(errors)
-    email = _email(data, errors)
-    language = _language(data, errors)
+    email, language, errors = _checked(data, CUSTOMER_SPEC)
     if errors:
         raise IntakeError(errors)
     if _live_customer(email) is not None:
@@ -132,11 +137,7 @@ def set_newsletter(data: Any) -> tuple[Customer | None, bool]:
     """POST /api/v1/newsletter: (un)subscribe by e-mail; a new address enters the register
     subscribed. Returns the customer (None for an unknown address unsubscribing) and whether
     a customer was created."""
-    errors = _check(data, NEWSLETTER_SPEC)
-    if errors:
-        raise IntakeError(errors)
-    email = _email(data, errors)
-    language = _language(data, errors)
+    email, language, errors = _checked(data, NEWSLETTER_SPEC)
     if errors:
         raise IntakeError(errors)
     subscribed = data["subscribed"]
@@ -211,11 +212,7 @@ def _lines(data: dict, errors: list) -> list[OrderLine]:
 
 def place_order(data: Any) -> Order:
     """POST /api/v1/orders: a registered customer by e-mail, or a guest under the store's policy."""
-    errors = _check(data, ORDER_SPEC)
-    if errors:
-        raise IntakeError(errors)
-    email = _email(data, errors)
-    language = _language(data, errors)
+    email, language, errors = _checked(data, ORDER_SPEC)
     currency = data["currency"].upper()
     if currency not in CURRENCIES:
         errors.append(_problem("currency", "is not a supported currency"))
