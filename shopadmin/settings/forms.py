@@ -36,6 +36,8 @@ class StoreSettingsForm(FlaskForm):
     default_language = SelectField(_l("Default language"))
     languages = SelectMultipleField(_l("Languages offered to customers"))
     export_format = SelectField(_l("Default export format"))
+    export_keep_days = IntegerField(_l("Days an export file is kept"),
+                                    validators=[InputRequired(), NumberRange(1, 365)])
     guest_order_policy = SelectField(_l("Orders placed as a guest"),
                                      choices=[SelectChoice(value, label) for value, label
                                               in GUEST_ORDER_POLICIES.items()])

@@ -18,6 +18,7 @@ def default_settings() -> dict[str, Any]:
         "default_language": config["BABEL_DEFAULT_LOCALE"],
         "languages": list(config["LANGUAGES"]),
         "export_format": "csv",
+        "export_keep_days": 7,
         "sender_address": config["MAIL_DEFAULT_SENDER"],
         "guest_order_policy": "keep_out",
         # Accounts created in the storefront wait for approval before they may buy.

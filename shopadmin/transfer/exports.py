@@ -21,10 +21,10 @@ from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..jobs import job
+from ..settings.services import get_setting
 from .export_kinds import EXPORT_KINDS, ExportKind
 from .writers import EXTENSIONS, write_worksheet
 
-KEEP_DAYS = 7
 # How often (in rows) a running export records its progress.
 PROGRESS_EVERY = 20_000
 # From this many rows on, a CSV export of customers is written by two processes (two halves).
@@ -166,7 +166,7 @@ def write_export(export: ExportJob, path: Path | None = None) -> int:
     export.rows_done = count
     export.file_name = name if path is None else str(path)
     export.status = ExportStatus.READY
-    export.expires_at = utcnow() + timedelta(days=KEEP_DAYS)
+    export.expires_at = utcnow() + timedelta(days=get_setting("export_keep_days"))
     db.session.commit()
     return count
 

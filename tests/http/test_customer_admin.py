@@ -136,13 +136,15 @@ def test_store_settings_are_validated_and_saved(client, login_as):
     data = {"csrf_token": token, "shop_name": "Sklep Łucji", "shop_url": "https://sklep.test",
             "store_country": "PL", "default_language": "de", "languages": ["pl", "en"],
             "export_format": "xlsx", "sender_address": "sklep@sklep.test",
-            "trash_days": "14", "reset_link_hours": "72", "forgot_link_hours": "2"}
+            "trash_days": "14", "reset_link_hours": "72", "forgot_link_hours": "2",
+            "export_keep_days": "3"}
     refused = client.post("/settings/", data=data)
     assert "must be one of the languages offered" in refused.get_data(as_text=True)
     saved = client.post("/settings/", data={**data, "default_language": "pl"})
     assert saved.status_code == 302
     assert get_setting("languages") == ["pl", "en"]
     assert get_setting("trash_days") == 14
+    assert get_setting("export_keep_days") == 3
     assert count(AuditEvent, AuditEvent.action == "settings.updated") == 1
 
 

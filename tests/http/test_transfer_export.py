@@ -1,6 +1,6 @@
 """Exports: the pages with the job worker, the CLI, and the exact round trip in every format."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -71,6 +71,8 @@ def test_export_pages_with_the_worker(client, login_as, run_jobs):
     assert run_jobs() == 1
     export = db.session.scalar(select(ExportJob))
     assert export.status == ExportStatus.READY and export.rows_done == 1
+    kept = export.expires_at - export.created_at  # the store's setting, 7 days by default
+    assert timedelta(days=6, hours=23) < kept < timedelta(days=7, minutes=5)
     shown = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="download"' in shown
     download = client.get(f"/exports/{export.id}/download")
