@@ -46,7 +46,8 @@ COLUMNS = [
     OrderColumn("subtotal", "Subtotal", _l("Subtotal")),
     OrderColumn("shipping", "Shipping costs", _l("Shipping costs")),
     OrderColumn("total", "Total", _l("Total")),
-    *(OrderColumn(key, f"{ADDRESS_LABELS[kind][0]} {heading.lower()}", label, kind)
+    *(OrderColumn(key, f"{ADDRESS_LABELS[kind][0]} {heading.lower()}",
+                  _l("%(address)s: %(part)s", address=ADDRESS_LABELS[kind][1], part=label), kind)
       for kind in ("billing", "shipping") for key, heading, label in ADDRESS_PARTS),
     OrderColumn("position", "Line", _l("Line"), "line"),
     OrderColumn("sku", "SKU", _l("SKU"), "line"),
@@ -65,8 +66,7 @@ def headings(columns: list[OrderColumn], language: str | None) -> list[str]:
     if not language:
         return [c.heading for c in columns]
     with force_locale(language):
-        return [f"{ADDRESS_LABELS[c.part][1]}: {c.label}" if c.part in ADDRESS_LABELS
-                else str(c.label) for c in columns]
+        return [str(c.label) for c in columns]
 
 
 def count(query: str) -> int:
