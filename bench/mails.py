@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select
 from shopadmin.customers.models import Customer
 from shopadmin.extensions import db
 from shopadmin.notifications import services
-from shopadmin.notifications.delivery import run_batch
+from shopadmin.notifications.batches import run_batch
 from shopadmin.notifications.models import MailLog, MailStatus
 from shopadmin.settings.services import update_settings
 

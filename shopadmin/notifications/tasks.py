@@ -1,7 +1,8 @@
 """The mail jobs. Thin: they call delivery.py and come back later when it says so."""
 
 from ..jobs import job
-from .delivery import deliver_logged_mail, run_batch
+from .batches import run_batch
+from .delivery import deliver_logged_mail
 
 
 @job()

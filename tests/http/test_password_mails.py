@@ -171,7 +171,8 @@ def test_a_run_that_died_mid_group_never_sends_those_mails_again(app, smtp_serve
     """A worker killed after claiming a group leaves its mails "sending": they may have gone
     out, so the next run marks them failed (interrupted) and sends only the others."""
     from shopadmin.notifications import services
-    from shopadmin.notifications.delivery import GROUP, run_batch
+    from shopadmin.notifications.batches import run_batch
+    from shopadmin.notifications.delivery import GROUP
 
     use_smtp(app, smtp_server)
     update_settings({"mail_rate_per_minute": 0})
