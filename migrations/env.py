@@ -69,6 +69,18 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave autogenerate alone with what one database has and the other not: tables kept for
+    some dialects only (info["dialects"]), and SQLite's FTS5 search table with its shadow
+    tables (made by hand in a migration)."""
+    if type_ != "table":
+        return True
+    dialect = get_engine().dialect.name
+    if not reflected and dialect not in obj.info.get("dialects", (dialect,)):
+        return False
+    return not (reflected and compare_to is None and name.startswith("customer_search"))
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -91,6 +103,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

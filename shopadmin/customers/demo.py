@@ -25,10 +25,10 @@ from .models import (
     Origin,
     customer_group_members,
 )
-from .search import insert_terms, merge_staged_terms, search_terms, stage_terms
+from .search import index_new, terms_text
 
 BATCH = 5000
-STAGED_LOAD_MIN = 50_000
+PARALLEL_LOAD_MIN = 50_000
 GROUP_NAMES = ("Stammkunden", "Grossistes", "Hurtownicy", "VIP", "Newsletter 2026", "B2B")
 
 PEOPLE = {
@@ -213,7 +213,7 @@ def _batches(count: int, start: int, seed: int, group_ids: list[int]) -> Iterato
                 for i in range(min(BATCH, count - offset))]
         for i, row in enumerate(rows):
             row["id"] = start + offset + i
-        terms = [(term, row["id"]) for row in rows for term in search_terms(row)]
+        terms = [(row["id"], terms_text(row)) for row in rows]
         members = [{"customer_id": row["id"], "group_id": rng.choice(group_ids)}
                    for row in rows if rng.random() < 0.3]
         yield rows, terms, members
@@ -224,16 +224,15 @@ def generate_customers(
 ) -> int:
     """Add `count` demo customers (committing batch by batch); returns how many were added.
 
-    A large load makes the customers in a second process while this one writes them (two cores
-    busy), sends them to the driver in one executemany per batch (transfer.bulk), and stages
-    their search terms to merge them into the index sorted at the end (search.stage_terms): one
-    sequential pass instead of millions of random b-tree inserts.
+    A large load makes the customers and their search terms in a second process while this one
+    writes them (two cores busy), and sends them to the driver in one executemany per batch
+    (transfer.bulk).
     """
     group_ids = ensure_groups()
     db.session.commit()
     start = (db.session.scalar(select(func.max(Customer.id))) or 0) + 1
     statement = insert(Customer.__table__)
-    large = count >= STAGED_LOAD_MIN
+    large = count >= PARALLEL_LOAD_MIN
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         # Random inserts into the customer indexes thrash SQLite's default 2 MB page cache once
@@ -242,12 +241,9 @@ def generate_customers(
     made = _batches(count, start, seed, group_ids)
     for rows, terms, members in (produced_in_child(lambda: made) if large else made):
         execute_many(statement, rows, cache_key="demo-customers")
-        (stage_terms if large else insert_terms)(db.session.connection(), terms)
+        index_new(db.session.connection(), terms)
         execute_many(insert(customer_group_members), members, cache_key="demo-members")
         db.session.commit()
         if progress:
             progress(len(rows))
-    if large:
-        merge_staged_terms()
-        db.session.commit()
     return count

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from .models import Customer, CustomerType, customer_group_members
-from .search import matching_ids, query_words
+from .search import matching, query_words
 
 PER_PAGE = 50
 # Sort orders with an index of their own. When many customers match, walking that index and
@@ -63,8 +63,7 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
     query = query.where(Customer.deleted_at.is_(None))
     text = (args.get("q") or "").strip()
     if text:
-        words = query_words(text)
-        conditions = [ident.in_(matching_ids(word)) for word in words]
+        conditions = matching(ident, query_words(text))
         if text.isdigit():
             conditions = [or_(ident == int(text), and_(*conditions))]
         query = query.where(*conditions)

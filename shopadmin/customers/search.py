@@ -1,9 +1,17 @@
-"""The search index of the register: one row per folded word of a customer.
+"""The search index of the register: the folded words under which a customer is found.
 
 "Müller" is indexed as "muller" and "Łódź" as "lodz"; a search word matches every term that
-starts with it, a range scan on the primary key (term, customer_id), fast on SQLite and PostgreSQL
-alike. ORM changes keep the index current by themselves (a flush hook below); code that writes
-customers with Core statements (the import, demo data) calls `reindex_customers` afterwards.
+starts with it. One behaviour, a store for each database:
+
+- SQLite: an FTS5 table `customer_search`, one row per customer (rowid = customer id) holding
+  its terms as tokens; a search is one prefix query. A customer costs one row, not one per term,
+  which is what makes a million-row import fast, and the index a fifth of the size.
+- PostgreSQL: the table `customer_search_terms`, one row per (term, customer id); a search word
+  is a range scan on its primary key (C collation).
+
+ORM changes keep the index current by themselves (a flush hook below); code that writes customers
+with Core statements (the import, demo data) calls `index_new` or `reindex_customers`. Deleting a
+customer removes its entry (a trigger on SQLite, the foreign key's cascade on PostgreSQL).
 """
 
 import re
@@ -18,12 +26,15 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    column,
     delete,
     event,
+    func,
+    literal_column,
     or_,
     select,
+    table,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -35,6 +46,7 @@ TERM_LENGTH = 64
 BATCH = 2000
 _TermType = String(TERM_LENGTH).with_variant(String(TERM_LENGTH, collation="C"), "postgresql")
 
+# PostgreSQL's store (on SQLite the migrations leave it out; see customer_search below).
 customer_search_terms = Table(
     "customer_search_terms",
     db.metadata,
@@ -44,16 +56,17 @@ customer_search_terms = Table(
     ),
     Index("ix_customer_search_terms_customer_id", "customer_id"),
     sqlite_with_rowid=False,
+    info={"dialects": ("postgresql",)},
 )
 
-# Terms of customers written in bulk (a big import), kept here in the order they come and moved
-# into the index sorted, many at a time (merge_staged_terms): a sorted merge touches each page of
-# the index once, where the same terms inserted batch by batch would touch most pages each time.
-customer_search_staging = Table(
-    "customer_search_staging",
-    db.metadata,
-    Column("term", _TermType, nullable=False),
-    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+# SQLite's store: a virtual table, made by the migrations with SQLITE_DDL (not in the metadata).
+customer_search = table("customer_search", column("rowid"), column("terms"))
+# Terms are ASCII words of [0-9a-z@.+-_]: those characters keep a term one token.
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE customer_search USING fts5("
+    "terms, tokenize = \"ascii tokenchars '@.-_+'\", detail = none)",
+    "CREATE TRIGGER customer_search_forget AFTER DELETE ON customers BEGIN "
+    "DELETE FROM customer_search WHERE rowid = old.id; END",
 )
 
 WORD_FIELDS = (
@@ -122,62 +135,56 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def matching_ids(word: str | tuple[str, ...]):
-    """A select of the ids of customers with a term starting with `word` (or one of them)."""
+def _on_sqlite(connection: Connection | None = None) -> bool:
+    return (connection.dialect if connection is not None else db.engine.dialect).name == "sqlite"
+
+
+def matching(ident, words: list[tuple[str, ...]]) -> list:
+    """Conditions on the customer id `ident`: a term of the customer starts with each word (or
+    one of its alternatives)."""
+    if not words:
+        return []
+    if _on_sqlite():
+        query = " AND ".join(
+            "(" + " OR ".join(f'"{w}"*' for w in alternatives) + ")" for alternatives in words)
+        return [ident.in_(select(customer_search.c.rowid).where(
+            literal_column("customer_search").op("MATCH")(query)))]
     term = customer_search_terms.c.term
-    alternatives = (word,) if isinstance(word, str) else word
-    return select(customer_search_terms.c.customer_id).where(
-        or_(*(and_(term >= w, term < _after(w)) for w in alternatives))
-    )
+    return [ident.in_(select(customer_search_terms.c.customer_id).where(
+        or_(*(and_(term >= w, term < _after(w)) for w in alternatives))))
+        for alternatives in words]
 
 
-def insert_terms(connection: Connection, pairs: list[tuple[str, int]],
-                 table: str = "customer_search_terms") -> None:
-    """Insert (term, customer_id) pairs through the driver directly: the search index is the
-    largest table of the register, and SQLAlchemy's per-row parameter handling doubles the
-    time of a bulk load. table: the index, or its staging table (see stage_terms)."""
-    if not pairs:
-        return
-    marks = {"qmark": "?, ?", "format": "%s, %s", "pyformat": "%s, %s",
-             "numeric": ":1, :2"}[connection.dialect.paramstyle]
+def index_new(connection: Connection, entries: Iterable[tuple[int, str]]) -> None:
+    """Index customers that have no entry yet: (customer id, their terms joined by spaces),
+    straight through the driver (the index is written for every customer a big import makes)."""
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} (term, customer_id) VALUES ({marks})", pairs)
+        if _on_sqlite(connection):
+            cursor.executemany("INSERT INTO customer_search (rowid, terms) VALUES (?, ?)",
+                               [entry for entry in entries if entry[1]])
+        else:
+            pairs = [(term, customer_id) for customer_id, terms in entries
+                     for term in terms.split()]
+            if pairs:
+                cursor.executemany(
+                    "INSERT INTO customer_search_terms (term, customer_id) VALUES (%s, %s)",
+                    pairs)
     finally:
         cursor.close()
 
 
-def stage_terms(connection: Connection, pairs: list[tuple[str, int]]) -> None:
-    """Keep the terms of new customers for the next merge_staged_terms (same transaction as
-    the customers: a resumed import finds them there)."""
-    insert_terms(connection, pairs, "customer_search_staging")
+def terms_text(values: Mapping[str, Any]) -> str:
+    """A customer's terms as index_new takes them."""
+    return " ".join(search_terms(values))
 
 
-def merge_staged_terms(connection: Connection | None = None) -> int:
-    """Move the staged terms into the index, sorted; returns how many. The caller commits.
-
-    Into an empty index on SQLite (a first big import or demo load) the secondary index by
-    customer is built afterwards, in one sorted pass, instead of row by row in term order.
-    (Readers keep their snapshot meanwhile; on PostgreSQL dropping it would lock them out.)"""
-    connection = connection or db.session.connection()
-    by_customer = next(iter(customer_search_terms.indexes))
-    rebuild = connection.dialect.name == "sqlite" and connection.execute(
-        select(customer_search_terms.c.term).limit(1)).first() is None
-    if rebuild:
-        by_customer.drop(connection)
-    staged = customer_search_staging.c
-    rows = select(staged.term, staged.customer_id).order_by(staged.term, staged.customer_id)
-    if connection.dialect.name == "postgresql":
-        statement = postgresql_insert(customer_search_terms).from_select(
-            ["term", "customer_id"], rows).on_conflict_do_nothing()
+def _forget(connection: Connection, customer_ids: list[int]) -> None:
+    if _on_sqlite(connection):
+        connection.execute(delete(customer_search).where(customer_search.c.rowid.in_(customer_ids)))
     else:
-        statement = customer_search_terms.insert().from_select(
-            ["term", "customer_id"], rows).prefix_with("OR IGNORE")
-    moved = connection.execute(statement).rowcount
-    connection.execute(delete(customer_search_staging))
-    if rebuild:
-        by_customer.create(connection)
-    return moved
+        connection.execute(delete(customer_search_terms).where(
+            customer_search_terms.c.customer_id.in_(customer_ids)))
 
 
 def reindex_customers(customer_ids: Iterable[int], connection: Connection | None = None) -> None:
@@ -188,11 +195,29 @@ def reindex_customers(customer_ids: Iterable[int], connection: Connection | None
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         rows = connection.execute(select(*columns).where(Customer.__table__.c.id.in_(chunk)))
-        new_terms = [(term, row.id) for row in rows for term in search_terms(row._mapping)]
-        connection.execute(
-            delete(customer_search_terms).where(customer_search_terms.c.customer_id.in_(chunk))
-        )
-        insert_terms(connection, new_terms)
+        entries = [(row.id, terms_text(row._mapping)) for row in rows]
+        _forget(connection, chunk)
+        index_new(connection, entries)
+
+
+def indexed_terms(customer_id: int, connection: Connection | None = None) -> set[str]:
+    """The terms the index holds for one customer."""
+    connection = connection or db.session.connection()
+    if _on_sqlite(connection):
+        stored = connection.execute(select(customer_search.c.terms).where(
+            customer_search.c.rowid == customer_id)).scalar()
+        return set((stored or "").split())
+    return set(connection.execute(select(customer_search_terms.c.term).where(
+        customer_search_terms.c.customer_id == customer_id)).scalars())
+
+
+def indexed_customers(connection: Connection | None = None) -> int:
+    """How many customers the index holds."""
+    connection = connection or db.session.connection()
+    if _on_sqlite(connection):
+        return connection.execute(select(func.count()).select_from(customer_search)).scalar()
+    return connection.execute(select(func.count(func.distinct(
+        customer_search_terms.c.customer_id)))).scalar()
 
 
 @event.listens_for(Session, "after_flush")

@@ -30,7 +30,7 @@ class Parsed(NamedTuple):
     values: dict
     group_names: list
     errors: list
-    terms: frozenset
+    terms: str
 
 
 def _compact(parsed, cells: list[str]) -> tuple:

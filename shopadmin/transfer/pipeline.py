@@ -15,13 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
 
-from ..customers.search import (
-    insert_terms,
-    merge_staged_terms,
-    reindex_customers,
-    search_terms,
-    stage_terms,
-)
+from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
 from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
@@ -31,12 +25,6 @@ from .write import BatchWriter, ConcurrentChange, insert_rejected
 BATCH_ROWS = 2000
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
-# From this many rows on, new customers' search terms are staged and merged into the index every
-# MERGE_EVERY_ROWS rows and at the end (see search.stage_terms): they are found a little later,
-# and the import is faster. (Merging a million customers' terms at once sorts 15 million rows:
-# more memory than an import may take.)
-STAGED_TERMS_ROWS = 50_000
-MERGE_EVERY_ROWS = 200_000
 PREVIEW_SAMPLE = 20
 IMPORT_CACHE_KB = 65_536
 # A running import whose heartbeat is older than this is taken for dead and resumed.
@@ -105,7 +93,7 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tu
         for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
             parsed = parser.parse(row, cells)
             if terms and not parsed.errors:
-                parsed.terms = frozenset(search_terms(parsed.values))
+                parsed.terms = terms_text(parsed.values)
             yield parsed, cells
 
     if in_child(job):
@@ -139,8 +127,6 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
             _run(job, dry_run, resume, progress)
         except Exception as error:
             db.session.rollback()
-            if not dry_run:
-                merge_staged_terms()  # what was written is found, whatever stopped the rest
             job.status, job.task = ImportStatus.FAILED, None
             job.finished_at = utcnow()
             job.error = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -191,7 +177,6 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
                        "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
     else:
         job.status = ImportStatus.READY
-        merge_staged_terms()
     db.session.commit()
     if progress:
         progress(job)
@@ -228,7 +213,7 @@ def _flush(job, planner, writer, batch, sample, options, terms) -> None:
             _keep_sample(outcomes, sample)
             break
         try:
-            changed_ids = writer.write(outcomes)
+            writer.write(outcomes)
             break
         except ConcurrentChange:
             # Someone saved one of these customers meanwhile: plan the batch again.
@@ -246,18 +231,11 @@ def _flush(job, planner, writer, batch, sample, options, terms) -> None:
     job.rows_done += len(batch)
     job.heartbeat_at = utcnow()
     if writer is not None:
-        created = {o.customer_id: o.terms or frozenset(search_terms(o.values))
-                   for o in outcomes if o.action == "create"}
+        created = [(o.customer_id, o.terms or terms_text(o.values))
+                   for o in outcomes if o.action == "create"]
         terms.set(2 * len(created) >= len(batch))
-        pairs = [(term, customer_id) for customer_id, terms in created.items() for term in terms]
-        if job.rows_total >= current_app.config.get("IMPORT_STAGED_TERMS_ROWS",
-                                                    STAGED_TERMS_ROWS):
-            stage_terms(db.session.connection(), pairs)
-        else:
-            insert_terms(db.session.connection(), sorted(pairs))
-        _reindex([customer_id for customer_id in changed_ids if customer_id not in created])
-        if job.rows_done % MERGE_EVERY_ROWS < len(batch):
-            merge_staged_terms()
+        index_new(db.session.connection(), created)
+        _reindex([o.customer_id for o in outcomes if o.action == "update"])
     db.session.commit()
 
 

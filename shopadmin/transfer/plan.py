@@ -62,7 +62,7 @@ class Outcome:
         self.version: int | None = None
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []
-        self.terms: frozenset[str] = frozenset()  # create: the new customer's search terms
+        self.terms = ""  # create: the new customer's search terms (search.terms_text)
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"

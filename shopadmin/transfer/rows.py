@@ -51,7 +51,7 @@ class ParsedRow:
     group_names: list[str]
     errors: list[RowError] = field(default_factory=list)
     # The search terms of a new customer with these values (see pipeline.parsed_rows).
-    terms: frozenset[str] = frozenset()
+    terms: str = ""
 
 
 def _empty(name: str) -> Any:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from shopadmin.audit import AuditEvent
 from shopadmin.customers.models import ConsentEvent, Customer, CustomerGroup
-from shopadmin.customers.search import customer_search_terms
+from shopadmin.customers.search import indexed_customers
 from shopadmin.customers.services import set_newsletter, update_customer
 from shopadmin.customers.trash import purge
 from shopadmin.database import utcnow
@@ -68,7 +68,7 @@ def test_delete_restore_and_purge(client, login_as):
     client.post("/customers/trash/empty",
                 data={"csrf_token": csrf_token(client, "/customers/trash/")})
     assert count(Customer) == 0
-    assert count(customer_search_terms) == 0
+    assert indexed_customers() == 0
 
 
 def test_expired_trash_is_purged_by_the_daily_job(app):
