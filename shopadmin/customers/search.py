@@ -59,15 +59,9 @@ customer_search_terms = Table(
     info={"dialects": ("postgresql",)},
 )
 
-# SQLite's store: a virtual table, made by the migrations with SQLITE_DDL (not in the metadata).
+# SQLite's store: an FTS5 table (not in the metadata; made by migration 49df0c3c7722), whose
+# tokenizer keeps a term of [0-9a-z@.+-_] one token, and a trigger that forgets deleted customers.
 customer_search = table("customer_search", column("rowid"), column("terms"))
-# Terms are ASCII words of [0-9a-z@.+-_]: those characters keep a term one token.
-SQLITE_DDL = (
-    "CREATE VIRTUAL TABLE customer_search USING fts5("
-    "terms, tokenize = \"ascii tokenchars '@.-_+'\", detail = none)",
-    "CREATE TRIGGER customer_search_forget AFTER DELETE ON customers BEGIN "
-    "DELETE FROM customer_search WHERE rowid = old.id; END",
-)
 
 WORD_FIELDS = (
     "first_name", "last_name_prefix", "last_name", "username", "company_name",
@@ -78,6 +72,8 @@ PHONE_FIELDS = ("phone", "mobile")
 INDEXED = (*WORD_FIELDS, *POSTCODE_FIELDS, *PHONE_FIELDS, "email", "customer_number")
 _INNER = re.compile(r"[-.'_+@]+")
 _DIGITS = re.compile(r"\D+")
+_PLAIN_WORD = re.compile(r"[0-9A-Za-z]+")
+_CHANGED_BY_FOLDING = re.compile(r"[^0-9a-z@.+\-_]")
 _PHONE_QUERY = re.compile(r"\+?[\d\s\-/().]{5,}")
 
 
@@ -88,6 +84,27 @@ def _words(text: str | None) -> frozenset[str]:
         words.add(word)
         words.update(part for part in _INNER.split(word) if part)
     return frozenset(words)
+
+
+def _folded(text: str | None) -> str:
+    """fold_words(text), without its cache for the plain ASCII texts (mostly unique: e-mail
+    addresses, customer numbers, postcodes) that it would leave as they are once lowercased."""
+    if not text:
+        return ""
+    if text.isascii():
+        lowered = text.lower()
+        if not _CHANGED_BY_FOLDING.search(lowered):
+            return lowered
+    return fold_words(text)
+
+
+def _add_words(terms: set[str], text: str | None) -> None:
+    """Add _words(text): a plain word of letters and digits directly, others through the cache."""
+    if text:
+        if _PLAIN_WORD.fullmatch(text):
+            terms.add(text.lower())
+        else:
+            terms |= _words(text)
 
 
 def _phone_terms(text: str | None) -> set[str]:
@@ -102,20 +119,24 @@ def search_terms(values: Mapping[str, Any]) -> set[str]:
     """Every term under which a customer with these values is found."""
     terms: set[str] = set()
     for name in WORD_FIELDS:
-        terms |= _words(values.get(name))
-    email = fold_words(values.get("email"))
+        _add_words(terms, values.get(name))
+    email = _folded(values.get("email"))
     if email:
         local, _, domain = email.partition("@")
-        terms |= {email, local, domain} | _words(local) | _words(domain)
+        terms.update((email, local, domain))
+        _add_words(terms, local)
+        _add_words(terms, domain)
     for name in POSTCODE_FIELDS:
-        postcode = fold_words(values.get(name))
+        postcode = _folded(values.get(name))
         if postcode:
-            terms |= {postcode, postcode.replace(" ", ""), postcode.replace("-", "")}
+            terms.update((postcode, postcode.replace(" ", ""), postcode.replace("-", "")))
     for name in PHONE_FIELDS:
-        terms |= _phone_terms(values.get(name))
-    number = fold_words(values.get("customer_number"))
+        if phone := values.get(name):
+            terms |= _phone_terms(phone)
+    number = _folded(values.get("customer_number"))
     if number:
-        terms |= {number.replace(" ", "")} | _words(number)
+        terms.add(number.replace(" ", ""))
+        _add_words(terms, number)
     return {term[:TERM_LENGTH] for term in terms if len(term) > 1 and " " not in term}
 
 

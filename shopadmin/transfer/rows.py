@@ -65,12 +65,43 @@ def _empty(name: str) -> Any:
     return ""
 
 
+_KEEP = object()  # an empty cell leaves the field as it is
+_TEXT, _CONVERT, _SPECIAL, _LATER = range(4)  # how a column's text becomes a value
+_SPECIAL_TARGETS = ("groups", "full_name", "title_code")
+_LATER_TARGETS = ("vat_number", "birth_date")  # checks that need other columns of the row
+
+
 class RowParser:
+    """Parses rows for one mapping: what each column does is worked out once, here, not for
+    every cell (a big import parses tens of millions)."""
+
     def __init__(self, headings: list[str] | None, mapping: list[str | None],
                  options: ParseOptions):
         self.headings = headings
         self.mapping = mapping
         self.options = options
+        self.columns = [(index, target, *self._plan(target))
+                        for index, target in enumerate(mapping) if target]
+
+    def _plan(self, target: str) -> tuple:
+        """(mode, converter, longest text, value of an empty cell) for a mapped column."""
+        empty = _empty(target) if self.options.empty_clears and target in BY_NAME else _KEEP
+        if target in _SPECIAL_TARGETS:
+            return _SPECIAL, None, None, _KEEP if target == "groups" else empty
+        if target in _LATER_TARGETS:
+            return _LATER, None, None, empty
+        spec = BY_NAME[target]
+        date_order = self.options.date_order
+        converter = {
+            Kind.EMAIL: lambda text: normalise_email(text, target),
+            Kind.BOOL: parse_bool,
+            Kind.DATE: lambda text: parse_datetime_or_date(text, date_order),
+            Kind.COUNTRY: parse_country,
+            Kind.LANGUAGE: parse_language,
+            Kind.GENDER: parse_gender,
+            Kind.CUSTOMER_TYPE: parse_customer_type,
+        }.get(spec.kind)
+        return (_TEXT if converter is None else _CONVERT), converter, spec.max_length, empty
 
     def _heading(self, index: int) -> str:
         if self.headings and index < len(self.headings) and self.headings[index]:
@@ -81,23 +112,31 @@ class RowParser:
         values: dict[str, Any] = {}
         groups: list[str] = []
         errors: list[RowError] = []
-        later: list[tuple[int, str, str]] = []  # checks that need other columns of the row
-        for index, target in enumerate(self.mapping):
-            if not target:
-                continue
-            text = unneutralise(cells[index].strip()) if index < len(cells) else ""
-            if target == "groups":
-                groups += parse_groups(text)
-                continue
+        later: list[tuple[int, str, str]] = []
+        count = len(cells)
+        for index, target, mode, convert, longest, empty in self.columns:
+            text = cells[index].strip() if index < count else ""
             if not text:
-                if self.options.empty_clears and target in BY_NAME:
-                    values.setdefault(target, _empty(target))
+                if empty is not _KEEP:
+                    values.setdefault(target, empty)
                 continue
-            if target in ("vat_number", "birth_date"):
-                later.append((index, target, text))
-                continue
+            if text[0] == "'":
+                text = unneutralise(text)
             try:
-                self._set(values, target, text)
+                if mode == _TEXT:
+                    value: Any = text
+                elif mode == _CONVERT:
+                    value = convert(text)
+                elif mode == _LATER:
+                    later.append((index, target, text))
+                    continue
+                else:
+                    groups += self._special(values, target, text)
+                    continue
+                if longest and isinstance(value, str) and len(value) > longest:
+                    raise DomainError(_("Longer than the %(count)d characters this field "
+                                        "holds.", count=longest))
+                values[target] = value
             except DomainError as error:
                 errors.append(RowError(row, self._heading(index), text, error.message))
         for index, target, text in later:
@@ -113,39 +152,20 @@ class RowParser:
             values["customer_type"] = CustomerType.BUSINESS
         return ParsedRow(row, values, groups, errors)
 
-    def _set(self, values: dict[str, Any], target: str, text: str) -> None:
+    @staticmethod
+    def _special(values: dict[str, Any], target: str, text: str) -> list[str]:
+        """Columns that set other fields (or none): returns the group names of the cell."""
+        if target == "groups":
+            return parse_groups(text)
         if target == "full_name":
             first, _sep, last = text.rpartition(" ")
             values.setdefault("first_name", first or last)
             values.setdefault("last_name", last if first else "")
-            return
-        if target == "title_code":
+        else:  # title_code
             gender = parse_title_code(text)
             if gender is not None:
                 values.setdefault("gender", gender)
-            return
-        spec = BY_NAME[target]
-        match spec.kind:
-            case Kind.EMAIL:
-                value: Any = normalise_email(text, target)
-            case Kind.BOOL:
-                value = parse_bool(text)
-            case Kind.DATE:
-                value = parse_datetime_or_date(text, self.options.date_order)
-            case Kind.COUNTRY:
-                value = parse_country(text)
-            case Kind.LANGUAGE:
-                value = parse_language(text)
-            case Kind.GENDER:
-                value = parse_gender(text)
-            case Kind.CUSTOMER_TYPE:
-                value = parse_customer_type(text)
-            case _:
-                value = text
-        if isinstance(value, str) and spec.max_length and len(value) > spec.max_length:
-            raise DomainError(_("Longer than the %(count)d characters this field holds.",
-                                count=spec.max_length))
-        values[target] = value
+        return []
 
 
 def missing_required(values: dict) -> list[str]:
