@@ -7,9 +7,13 @@ are looked up once, and the rows go to the driver's executemany as plain tuples 
 a driver with named parameters). The SQL is SQLAlchemy's, so it is right for either database.
 """
 
+import json
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
+
+from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 
@@ -124,3 +128,13 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
     params = ([tuple(values) for values in rows] if positional
               else [dict(zip(names, values, strict=True)) for values in rows])
     return connection.exec_driver_sql(sql, params).rowcount
+
+
+def among(column, values: Sequence[str | int]):
+    """`column IN values` with the values as one bound parameter (a JSON array on SQLite, an
+    array on PostgreSQL): the statement stays the same from batch to batch, so SQLAlchemy
+    compiles it once, where an IN list of 2,000 values is rendered anew on every call."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    given = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(select(given.c.value))

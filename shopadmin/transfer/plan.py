@@ -17,6 +17,7 @@ from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
 from ..extensions import db
 from ..text import fold
+from .bulk import among
 from .seen import SeenKeys
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
@@ -210,10 +211,10 @@ class Planner:
         for start in range(0, max(len(emails_list), len(numbers_list)), step):
             conditions = []
             if emails_list[start:start + step]:
-                conditions.append(CUSTOMERS.c.email_key.in_(emails_list[start:start + step]))
+                conditions.append(among(CUSTOMERS.c.email_key, emails_list[start:start + step]))
             if numbers_list[start:start + step]:
                 conditions.append(
-                    CUSTOMERS.c.customer_number.in_(numbers_list[start:start + step]))
+                    among(CUSTOMERS.c.customer_number, numbers_list[start:start + step]))
             records = db.session.execute(select(*columns).where(or_(*conditions))).fetchall()
             for record in records:
                 current = dict(zip(names, record, strict=True))

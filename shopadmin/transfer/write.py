@@ -18,7 +18,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_setting
 from ..text import fold
-from .bulk import execute_lists, execute_many, parameter_order
+from .bulk import among, execute_lists, execute_many, parameter_order
 from .import_models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
@@ -112,10 +112,10 @@ class BatchWriter:
         execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)
         # The new ids by their unique e-mail keys: one indexed query, on any database.
         ids: dict[str, int] = {}
-        for start in range(0, len(keys), 1000):
+        for start in range(0, len(keys), 2000):
             ids.update((key, customer_id) for customer_id, key in db.session.execute(
                 select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
-                .where(CUSTOMERS.c.email_key.in_(keys[start:start + 1000]))))
+                .where(among(CUSTOMERS.c.email_key, keys[start:start + 2000]))))
         for outcome, key in zip(outcomes, keys, strict=True):
             outcome.customer_id, outcome.version = ids[key], 1
 
