@@ -57,6 +57,25 @@ class _Converter:
         return self.last_out
 
 
+def memoised(process):
+    """A bind processor that converts each distinct value once (the values of a column repeat:
+    yes/no, genders, a batch's timestamp, birth dates); None stays None."""
+    done: dict = {}
+
+    def convert(value):
+        if value is None:
+            return None
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = process(value)
+            return result
+        except TypeError:  # unhashable (JSON)
+            return process(value)
+
+    return convert
+
+
 def _default_value(column, for_update: bool):
     """A column's Python-side default (or onupdate) value, computed once for the whole call."""
     default = column.onupdate if for_update and column.onupdate is not None else column.default

@@ -21,10 +21,12 @@ from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
 from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from .plan import ImportOptions, Outcome, Planner, to_json
+from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
+from .seen import SeenKeys
 from .write import BatchWriter, ConcurrentChange, insert_rejected
 
 BATCH_ROWS = 2000
+SEEN_BATCH = 1000  # rows whose keys are looked up together
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
 PREVIEW_SAMPLE = 20
@@ -91,19 +93,40 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tu
                                     empty_clears=options.empty_clears))
 
     def rows() -> Iterator[tuple]:
-        # The search terms a new customer will have come with the row: on a big file they are
-        # worked out in the reading process too, beside the writing one.
-        for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
-            parsed = parser.parse(row, cells)
-            if terms and not parsed.errors:
-                parsed.terms = terms_text(parsed.values)
-            yield parsed, cells
+        # Whatever depends only on the file is worked out here, which on a big file is the
+        # reading process beside the writing one: the search terms a new customer will have,
+        # and for each key of a row, the earlier row that had it (a duplicate).
+        seen = SeenKeys()
+        try:
+            batch = []
+            for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
+                parsed = parser.parse(row, cells)
+                parsed.keys = row_keys(parsed.values)
+                if terms and not parsed.errors:
+                    parsed.terms = terms_text(parsed.values)
+                batch.append((parsed, cells))
+                if len(batch) >= SEEN_BATCH:
+                    yield from _with_duplicates(seen, batch)
+                    batch = []
+            yield from _with_duplicates(seen, batch)
+        finally:
+            seen.close()
 
     if in_child(job):
         from .parallel import parsed_in_child
 
         return parsed_in_child(rows)
     return rows()
+
+
+def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
+    earlier = seen.first_rows([(kind, key, parsed.row) for parsed, _cells in batch
+                               for kind, key in parsed.keys.items()])
+    for parsed, cells in batch:
+        if earlier:
+            parsed.duplicates = {kind: first for kind, key in parsed.keys.items()
+                                 if (first := earlier.get((kind, key), parsed.row)) != parsed.row}
+        yield parsed, cells
 
 
 def in_child(job: ImportJob) -> bool:
@@ -163,11 +186,8 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
     planner = Planner(options, job.headings or None, job.mapping)
-    try:
-        with _bulk_settings(db.session.connection(), dry_run):
-            sample = _work_through(job, planner, dry_run, done, progress)
-    finally:
-        planner.close()
+    with _bulk_settings(db.session.connection(), dry_run):
+        sample = _work_through(job, planner, dry_run, done, progress)
     job.rows_total = job.rows_done
     job.task, job.finished_at = None, utcnow()
     if dry_run:
@@ -222,7 +242,6 @@ def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict
     terms = TermsWanted(shared=in_child(job)) if writer is not None else None
     for index, (parsed, cells) in enumerate(parsed_rows(job, terms), start=1):
         if index <= done:
-            planner.remember(parsed.row, parsed.values)
             continue
         batch.append((parsed, cells))
         if len(batch) >= BATCH_ROWS:
@@ -290,17 +309,14 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it."""
     planner = Planner(options, job.headings or None, job.mapping)
     bad, batch = 0, []
-    try:
-        for item in parsed_rows(job):
-            batch.append(item)
-            if len(batch) >= BATCH_ROWS:
-                bad += sum(o.action == "reject" for o in planner.plan(batch))
-                batch = []
-                job.heartbeat_at = utcnow()
-                db.session.commit()
-        bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
-    finally:
-        planner.close()
+    for item in parsed_rows(job):
+        batch.append(item)
+        if len(batch) >= BATCH_ROWS:
+            bad += sum(o.action == "reject" for o in planner.plan(batch))
+            batch = []
+            job.heartbeat_at = utcnow()
+            db.session.commit()
+    bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
     if bad > options.max_bad_rows:
         from flask_babel import ngettext
 

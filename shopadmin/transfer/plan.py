@@ -18,7 +18,6 @@ from ..customers.validation import email_key
 from ..extensions import db
 from ..text import fold
 from .bulk import among
-from .seen import SeenKeys
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
 MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)
@@ -52,7 +51,7 @@ class Outcome:
     """What one row of the file will do (a plain class: a million are made per import)."""
 
     __slots__ = ("row", "cells", "action", "values", "previous", "customer_id", "version",
-                 "group_names", "errors", "terms")
+                 "group_names", "errors", "terms", "keys")
 
     def __init__(self, row: int, cells, action: str, values: dict[str, Any],
                  group_names: list[str]):
@@ -64,6 +63,7 @@ class Outcome:
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []
         self.terms = ""  # create: the new customer's search terms (search.terms_text)
+        self.keys: dict[str, str] = {}  # the row's unique keys, by kind (row_keys)
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"
@@ -99,11 +99,15 @@ def column_value(name: str, value: Any) -> Any:
     return value
 
 
-def match_key(values: dict[str, Any], match: str) -> str | None:
-    if match == "email":
-        return email_key(values["email"]) if values.get("email") else None
-    number = values.get("customer_number")
-    return str(number).strip() or None if number else None
+def row_keys(values: dict[str, Any]) -> dict[str, str]:
+    """The keys under which a row's customer is unique: {"email": e-mail key,
+    "customer_number": number}, for those the row gives."""
+    keys = {}
+    if email := values.get("email"):
+        keys["email"] = email_key(email)
+    if (number := values.get("customer_number")) and (number := str(number).strip()):
+        keys["customer_number"] = number
+    return keys
 
 
 class GroupNames:
@@ -119,7 +123,7 @@ class GroupNames:
 
 
 class Planner:
-    """Plans batches in file order, remembering every key seen so far in the file."""
+    """Plans batches of parsed rows (which say which of their keys an earlier row had)."""
 
     def __init__(self, options: ImportOptions, headings: list[str] | None,
                  mapping: list[str | None] | None = None):
@@ -129,8 +133,6 @@ class Planner:
                         if target and headings and i < len(headings) and headings[i]}
         self.groups = GroupNames()
         self.new_groups: set[str] = set()
-        self.seen = SeenKeys()
-        self._remembered: list[tuple[str, str, int]] = []
 
     def reload_groups(self) -> None:
         self.groups = GroupNames()
@@ -140,33 +142,11 @@ class Planner:
             return self.columns[name]
         return str(BY_NAME[name].label) if name in BY_NAME else name
 
-    def remember(self, row: int, values: dict[str, Any]) -> None:
-        """Note a row's keys without planning it (rows before a resumed import's start)."""
-        self._remembered.extend(self._keys(row, values))
-        if len(self._remembered) >= 5000:
-            self.seen.first_rows(self._remembered)
-            self._remembered = []
-
-    @staticmethod
-    def _keys(row: int, values: dict[str, Any]) -> list[tuple[str, str, int]]:
-        keys = []
-        if values.get("email"):
-            keys.append(("email", email_key(values["email"]), row))
-        if values.get("customer_number"):
-            keys.append(("customer_number", str(values["customer_number"]).strip(), row))
-        return keys
-
-    def close(self) -> None:
-        self.seen.close()
-
     def plan(self, parsed: list) -> list[Outcome]:
         """Outcomes for (ParsedRow, cells) pairs, in order."""
-        if self._remembered:
-            self.seen.first_rows(self._remembered)
-            self._remembered = []
-        keys = [key for p, _ in parsed for key in self._keys(p.row, p.values)]
-        earlier = self.seen.first_rows(keys)
-        outcomes = [self._check_row(p, cells, earlier) for p, cells in parsed]
+        outcomes = [self._outcome(p, cells) for p, cells in parsed]
+        for outcome, (row, _cells) in zip(outcomes, parsed, strict=True):
+            self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
         for outcome in live:
@@ -174,34 +154,31 @@ class Planner:
         self._drop_groups_held([o for o in outcomes if o.customer_id and o.group_names])
         return outcomes
 
-    def _check_row(self, parsed, cells: list[str], earlier: dict) -> Outcome:
+    @staticmethod
+    def _outcome(parsed, cells: list[str]) -> Outcome:
         values = dict(parsed.values)
         for name in _ENUM_FIELDS.keys() & values.keys():
             values[name] = column_value(name, values[name])
         outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
         outcome.terms = parsed.terms
+        outcome.keys = parsed.keys
+        return outcome
+
+    def _check_row(self, outcome: Outcome, parsed) -> None:
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
-        if earlier:
-            self._check_duplicates(outcome, earlier)
+        for kind, first in parsed.duplicates.items():
+            value = str(outcome.values[kind])
+            outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
+                             value=value, row=first), self.heading(kind), value)
         for name in outcome.group_names:
             if not self.groups.known(name) and not self.options.create_groups:
                 outcome.reject(_("There is no customer group “%(name)s”.", name=name),
                                self.heading("groups"), name)
-        return outcome
-
-    def _check_duplicates(self, outcome: Outcome, earlier: dict) -> None:
-        for kind, key, _row in self._keys(outcome.row, outcome.values):
-            first = earlier.get((kind, key), outcome.row)
-            if first != outcome.row:
-                value = str(outcome.values[kind])
-                outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
-                                 value=value, row=first), self.heading(kind), value)
 
     def _load_existing(self, outcomes: list[Outcome]) -> dict[str, dict[str, dict]]:
-        emails = {email_key(o.values["email"]) for o in outcomes if o.values.get("email")}
-        numbers = {str(o.values["customer_number"]).strip() for o in outcomes
-                   if o.values.get("customer_number")}
+        emails = {o.keys["email"] for o in outcomes if "email" in o.keys}
+        numbers = {o.keys["customer_number"] for o in outcomes if "customer_number" in o.keys}
         by_email: dict[str, dict] = {}
         by_number: dict[str, dict] = {}
         names = ("id", "version", "deleted_at", "email_key", *WRITABLE)
@@ -224,8 +201,8 @@ class Planner:
         return {"email": by_email, "customer_number": by_number}
 
     def _classify(self, outcome: Outcome, existing: dict[str, dict[str, dict]]) -> None:
-        options, values = self.options, outcome.values
-        key = match_key(values, options.match)
+        options = self.options
+        key = outcome.keys.get(options.match)
         if key is None:
             name = options.match
             outcome.reject(_("This column is needed to find the customer and is empty."),
@@ -241,11 +218,11 @@ class Planner:
 
     def _unique_elsewhere(self, outcome: Outcome, existing, current: dict | None) -> bool:
         """The row's other unique key (e-mail or number) is not another customer's."""
-        for name, lookup in (("email", email_key), ("customer_number", lambda v: str(v).strip())):
-            given = outcome.values.get(name)
-            if not given or name == self.options.match:
+        for name, key in outcome.keys.items():
+            if name == self.options.match:
                 continue
-            holder = existing[name].get(lookup(given))
+            given = outcome.values[name]
+            holder = existing[name].get(key)
             if holder is not None and (current is None or holder["id"] != current["id"]):
                 outcome.reject(_("“%(value)s” belongs to another customer.", value=str(given)),
                                self.heading(name), str(given))

@@ -7,6 +7,7 @@ so a batch is either wholly written and counted, or not at all.
 
 from collections import defaultdict
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -18,7 +19,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_setting
 from ..text import fold
-from .bulk import among, execute_lists, execute_many, parameter_order
+from .bulk import among, execute_lists, execute_many, memoised, parameter_order
 from .import_models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
@@ -84,29 +85,23 @@ class BatchWriter:
             return
         statement = insert(CUSTOMERS)
         order = parameter_order(statement, _COLUMNS, "import-customers")
-        position = {name: index for index, (name, _process) in enumerate(order)}
-        # Bind processors run here: once for the constants, per row only for file values.
-        process = {name: p for name, p in order if p is not None}
+        # A row's parameters: the defaults, overlaid with the file's values, overlaid with what
+        # the import sets itself, taken in the statement's order in one go (no loop per column).
+        take = itemgetter(*(name for name, _process in order))
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
-
-        def bound(name, value):
-            return process[name](value) if name in process and value is not None else value
-
-        template = [bound(name, fixed.get(name, _TEMPLATE[name])) for name, _p in order]
-        changed_at = bound("newsletter_changed_at", now)
-        at_key = position["email_key"]
-        at_changed = position["newsletter_changed_at"]
+        # Bind processors only where a column has one, each value converted once per batch.
+        convert = [(index, memoised(process)) for index, (_name, process) in enumerate(order)
+                   if process is not None]
         rows, keys = [], []
         for outcome in outcomes:
-            row = template[:]
-            for name, value in outcome.values.items():
-                if name in position and name not in fixed:
-                    row[position[name]] = (process[name](value)
-                                           if name in process and value is not None else value)
-            key = row[at_key] = email_key(outcome.values["email"])
+            key = outcome.keys["email"]
+            own = {"email_key": key}
             if outcome.values.get("newsletter"):
-                row[at_changed] = changed_at
+                own["newsletter_changed_at"] = now
+            row = list(take({**_TEMPLATE, **outcome.values, **fixed, **own}))
+            for index, process in convert:
+                row[index] = process(row[index])
             rows.append(row)
             keys.append(key)
         execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)

@@ -269,7 +269,6 @@ def test_a_file_over_the_size_limit_gets_a_translated_413(app, client, login_as)
 
 def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as, run_jobs):
     app.config["IMPORT_PARALLEL_ROWS"] = 0  # what a file of 50,000 rows or more gets
-    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
     login_as("staff")
     rows = [f"Ann;Lee {i};ann{i}@shop.test;+48 {i:05d};;" for i in range(2500)]
     rows[7] = "Bad;Row;not-an-address;;;"
@@ -287,8 +286,9 @@ def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as
 
     # The search terms made in the reading process are those the register would make.
     customer = customers_by_email()["ann1234@shop.test"]
-    assert indexed_terms(customer.id) == search_terms({"first_name": "Ann", "last_name": "Lee 1234",
-                                   "email": "ann1234@shop.test", "phone": "+48 01234"})
+    assert indexed_terms(customer.id) == search_terms({
+        "first_name": "Ann", "last_name": "Lee 1234", "email": "ann1234@shop.test",
+        "phone": "+48 01234"})
     assert count_customers(MultiDict({"q": "lee 2345"})) == 1
     with client.get(f"/imports/{import_id}/rejected") as response:
         lines = response.get_data().decode("utf-8-sig").splitlines()
@@ -312,7 +312,6 @@ def test_new_customers_in_a_file_of_updates_are_found_too(app, client, login_as,
     """On a file that mostly updates, the reading process stops working out search terms; the
     few rows that do create a customer get theirs in the writing process."""
     app.config["IMPORT_PARALLEL_ROWS"] = 0
-    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
     login_as("staff")
     rows = [f"Ann;Lee {i};ann{i}@shop.test;;;" for i in range(4500)]
     apply(client, run_jobs, preview(client, run_jobs, upload(client, csv_file(HEADINGS, *rows)))

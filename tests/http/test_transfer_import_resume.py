@@ -15,7 +15,7 @@ from shopadmin.customers.search import indexed_customers
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
 from shopadmin.transfer import import_services as services
-from shopadmin.transfer.import_models import ImportJob, ImportStatus, ImportTask
+from shopadmin.transfer.import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from shopadmin.transfer.import_tasks import resume_stale
 from shopadmin.transfer.pipeline import STALE_AFTER, run_import
 from shopadmin.transfer.plan import ImportOptions
@@ -30,7 +30,6 @@ from shopadmin.transfer import pipeline
 from shopadmin.transfer.import_models import ImportJob
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2]})
 pipeline.BATCH_ROWS = 250
-pipeline.STAGED_TERMS_ROWS, pipeline.MERGE_EVERY_ROWS = 0, 5000  # as a big file's import
 with app.app_context():
     pipeline.run_import(db.session.get(ImportJob, int(sys.argv[1])), dry_run=False)
 """
@@ -40,6 +39,8 @@ def make_import(rows: int) -> ImportJob:
     # Not the reserved .test domain: the worker process does not run under the test settings.
     lines = ["First name;Last name;E-mail;Phone"]
     lines += [f"Zofia;Nowak {i};zofia{i}@sklep-nowak.pl;+48 600 {i:06d}" for i in range(rows)]
+    # After the kill: a duplicate of a row before it (row 5 of the spreadsheet), still caught.
+    lines.append("Zofia;Again;zofia3@sklep-nowak.pl;")
     job = services.start_import(io.BytesIO("\n".join(lines).encode()), "big.csv")
     services.save_mapping(job, job.mapping)
     services.save_options(job, ImportOptions())
@@ -57,7 +58,6 @@ def progress_of(engine, import_id: int) -> tuple[int, int]:
 
 
 def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
-    app.config["IMPORT_STAGED_TERMS_ROWS"] = 0
     job = make_import(ROWS)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": app.instance_path}
@@ -77,7 +77,7 @@ def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
         done, total = progress_of(engine, job.id)
     finally:
         engine.dispose()
-    assert 0 < done < total == ROWS, "the worker should die part-way"
+    assert 0 < done < total == ROWS + 1, "the worker should die part-way"
 
     db.session.rollback()  # a fresh look at what the other process committed
     job = db.session.get(ImportJob, job.id)
@@ -90,7 +90,10 @@ def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
     db.session.rollback()
     job = db.session.get(ImportJob, job.id)
     assert job.status == ImportStatus.READY and job.task is None
-    assert (job.created, job.rows_done, job.rejected) == (ROWS, ROWS, 0)
+    assert (job.created, job.rows_done, job.rejected) == (ROWS, ROWS + 1, 1)
+    rejected = db.session.scalars(select(ImportRowResult).where(
+        ImportRowResult.import_id == job.id)).one()
+    assert "already in row 5 of this file" in rejected.errors[0]["message"]
     count, distinct = db.session.execute(
         select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
     assert count == distinct == ROWS
@@ -99,5 +102,5 @@ def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
 
     again = make_import(ROWS)  # a rerun of the same file duplicates no one
     run_import(again, dry_run=False)
-    assert (again.created, again.unchanged) == (0, ROWS)
+    assert (again.created, again.unchanged, again.rejected) == (0, ROWS, 1)
     assert db.session.scalar(select(func.count(Customer.id))) == ROWS
