@@ -7,6 +7,7 @@ the import has durably got; a run started again on the same job resumes after th
 
 import gc
 import multiprocessing
+import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ from .seen import SeenKeys
 from .write import BatchWriter, ConcurrentChange, insert_rejected
 
 BATCH_ROWS = 2000
+# A transaction holds the batches of this many rows or seconds, whichever comes first, and the
+# job's progress with them: the job row says how far the import has durably got.
+COMMIT_ROWS, COMMIT_SECONDS = 10_000, 1.0
 SEEN_BATCH = 1000  # rows whose keys are looked up together
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
@@ -235,42 +239,33 @@ def _bulk_settings(connection, dry_run: bool):
 
 def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict]:
     """Plan (and write) the batches after the first `done` rows; returns the preview sample."""
-    options = planner.options
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
     terms = TermsWanted(shared=in_child(job)) if writer is not None else None
+    commits = _Commits(done)
     for index, (parsed, cells) in enumerate(parsed_rows(job, terms), start=1):
         if index <= done:
             continue
         batch.append((parsed, cells))
         if len(batch) >= BATCH_ROWS:
-            _flush(job, planner, writer, batch, sample, options, terms)
+            _flush(job, planner, writer, batch, sample, terms, commits)
             batch = []
             if progress:
                 progress(job)
-    _flush(job, planner, writer, batch, sample, options, terms)
+    _flush(job, planner, writer, batch, sample, terms, commits)
     return sample
 
 
-def _flush(job, planner, writer, batch, sample, options, terms) -> None:
+def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
     if not batch:
         return
-    for attempt in range(3):
+    if writer is None:
         outcomes = planner.plan(batch)
-        if writer is None:
-            insert_rejected(job.id, [o for o in outcomes if o.action == "reject"])
-            _keep_sample(outcomes, sample)
-            break
-        try:
-            writer.write(outcomes)
-            break
-        except ConcurrentChange:
-            # Someone saved one of these customers meanwhile: plan the batch again.
-            db.session.rollback()
-            planner.reload_groups()
-            if attempt == 2:
-                raise
+        insert_rejected(job.id, [o for o in outcomes if o.action == "reject"])
+        _keep_sample(outcomes, sample)
+    else:
+        outcomes = _write(job, planner, writer, batch, terms)
     counts = {"create": 0, "update": 0, "unchanged": 0, "reject": 0}
     for outcome in outcomes:
         counts[outcome.action] += 1
@@ -280,13 +275,46 @@ def _flush(job, planner, writer, batch, sample, options, terms) -> None:
     job.rejected += counts["reject"]
     job.rows_done += len(batch)
     job.heartbeat_at = utcnow()
-    if writer is not None:
+    commits.maybe(job)
+
+
+class _Commits:
+    """Commits the run's transaction every COMMIT_ROWS rows or COMMIT_SECONDS."""
+
+    def __init__(self, rows_done: int):
+        self.rows, self.at = rows_done, time.monotonic()
+
+    def maybe(self, job: ImportJob) -> None:
+        if (job.rows_done - self.rows >= COMMIT_ROWS
+                or time.monotonic() - self.at >= COMMIT_SECONDS):
+            db.session.commit()
+            self.rows, self.at = job.rows_done, time.monotonic()
+
+
+def _write(job, planner, writer, batch, terms) -> list[Outcome]:
+    """Plan and write one batch, with the search index, in a savepoint of the transaction:
+    when someone saved one of its customers meanwhile, this batch alone is planned again."""
+    for attempt in range(3):
+        outcomes = planner.plan(batch)
+        job.heartbeat_at = utcnow()
+        db.session.flush()  # (a write first: on SQLite the transaction is then open)
+        savepoint = db.session.begin_nested()
+        try:
+            writer.write(outcomes)
+        except ConcurrentChange:
+            savepoint.rollback()
+            planner.reload_groups()
+            if attempt == 2:
+                raise
+            continue
         created = [(o.customer_id, o.terms or terms_text(o.values))
                    for o in outcomes if o.action == "create"]
         terms.set(2 * len(created) >= len(batch))
         index_new(db.session.connection(), created)
         _reindex([o.customer_id for o in outcomes if o.action == "update"])
-    db.session.commit()
+        savepoint.commit()
+        return outcomes
+    raise AssertionError("unreachable")
 
 
 def _reindex(customer_ids: list[int]) -> None:

@@ -327,3 +327,38 @@ def test_new_customers_in_a_file_of_updates_are_found_too(app, client, login_as,
 
     assert count_customers(MultiDict({"q": "wojcik"})) == 1
     assert count_customers(MultiDict({"q": "48 04499"})) == 1  # updated ones reindexed
+
+
+def test_a_customer_saved_between_planning_and_writing_is_planned_again(
+        client, login_as, run_jobs):
+    """The import writes an update only over the version it planned against. A colleague's save
+    that lands after the batch was planned makes the batch be planned again (in a savepoint: the
+    batches before it stay) and the import's change goes on top of the colleague's."""
+    from sqlalchemy import event
+
+    login_as("staff")
+    customer = make_customer(email="ewa@shop.test", first_name="Ewa", last_name="Alt",
+                             phone="1")
+    others = [f"Ann;Lee {i};ann{i}@shop.test;;;" for i in range(10)]
+    import_id = upload(client, csv_file(HEADINGS, *others, "Ewa;Neu;ewa@shop.test;;;"))
+    preview(client, run_jobs, import_id)
+    saved = []
+
+    def colleague_saves(connection, cursor, statement, *_args):
+        if statement.startswith("SAVEPOINT") and not saved:
+            # As if committed by a colleague just before this batch is written.
+            cursor.execute("UPDATE customers SET version = version + 1, phone = '2' "
+                           f"WHERE id = {customer.id}")
+            saved.append(True)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", colleague_saves)
+    try:
+        job = apply(client, run_jobs, import_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", colleague_saves)
+    assert saved and job.status == ImportStatus.READY
+    assert (job.created, job.updated, job.rejected) == (10, 1, 0)
+    ewa = customers_by_email()["ewa@shop.test"]
+    assert (ewa.last_name, ewa.phone, ewa.version) == ("Neu", "2", 3)
+    assert len(customers_by_email()) == 11  # the new customers of the batch, once each
