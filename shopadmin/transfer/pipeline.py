@@ -292,13 +292,17 @@ class _Commits:
 
 
 def _write(job, planner, writer, batch, terms) -> list[Outcome]:
-    """Plan and write one batch, with the search index, in a savepoint of the transaction:
-    when someone saved one of its customers meanwhile, this batch alone is planned again."""
+    """Write one planned batch, with the search index. A batch that updates customers is
+    written in a savepoint: when someone saved one of them after the batch was planned, this
+    batch alone is planned again. (Creating cannot meet that; and a savepoint makes SQLite's
+    full-text index write out what it holds, so batches that only create go without.)"""
     for attempt in range(3):
         outcomes = planner.plan(batch)
-        job.heartbeat_at = utcnow()
-        db.session.flush()  # (a write first: on SQLite the transaction is then open)
-        savepoint = db.session.begin_nested()
+        savepoint = None
+        if any(o.action == "update" for o in outcomes):
+            job.heartbeat_at = utcnow()
+            db.session.flush()  # (a write first: on SQLite the transaction is then open)
+            savepoint = db.session.begin_nested()
         try:
             writer.write(outcomes)
         except ConcurrentChange:
@@ -307,12 +311,13 @@ def _write(job, planner, writer, batch, terms) -> list[Outcome]:
             if attempt == 2:
                 raise
             continue
+        if savepoint is not None:
+            savepoint.commit()
         created = [(o.customer_id, o.terms or terms_text(o.values))
                    for o in outcomes if o.action == "create"]
         terms.set(2 * len(created) >= len(batch))
         index_new(db.session.connection(), created)
         _reindex([o.customer_id for o in outcomes if o.action == "update"])
-        savepoint.commit()
         return outcomes
     raise AssertionError("unreachable")
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from ..audit import AuditEvent
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
@@ -104,13 +104,18 @@ class BatchWriter:
                 row[index] = process(row[index])
             rows.append(row)
             keys.append(key)
+        before = db.session.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
         execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)
-        # The new ids by their unique e-mail keys: one indexed query, on any database.
-        ids: dict[str, int] = {}
-        for start in range(0, len(keys), 2000):
+        # The new ids by their unique e-mail keys: the rows after the highest id before are
+        # read along the primary key (others' new customers among them are passed over);
+        # keys not found there (ids given out of order) are looked up by the e-mail index.
+        ids = {key: customer_id for customer_id, key in db.session.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.email_key).where(CUSTOMERS.c.id > before))}
+        missing = [key for key in keys if key not in ids]
+        for start in range(0, len(missing), 2000):
             ids.update((key, customer_id) for customer_id, key in db.session.execute(
                 select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
-                .where(among(CUSTOMERS.c.email_key, keys[start:start + 2000]))))
+                .where(among(CUSTOMERS.c.email_key, missing[start:start + 2000]))))
         for outcome, key in zip(outcomes, keys, strict=True):
             outcome.customer_id, outcome.version = ids[key], 1
 
