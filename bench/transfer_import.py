@@ -151,6 +151,8 @@ def _child(step: str, path: str, folder: str) -> None:
     function = {"raw": raw_limit, "import": our_import}[step]
     result = function(Path(path), Path(folder))
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The reading process of a big file (and any other child) on its own.
+    result["child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))
 
 
@@ -179,12 +181,13 @@ def main() -> int:
         full = _run("import", path, folder)
         again = _run("import", path, folder)
     failed = False
-    print(f"{'step':<8}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'x raw':>7}  counts")
+    print(f"{'step':<8}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'child MB':>9}{'x raw':>7}"
+          "  counts")
     for name, result in (("raw", raw), ("import", full), ("update", again)):
         ratio = result["seconds"] / raw["seconds"]
         counts = result.get("counts", "")
         print(f"{name:<8}{result['seconds']:>9.1f}{ROWS / result['seconds']:>11,.0f}"
-              f"{result['peak_mb']:>9.0f}{ratio:>7.1f}  {counts}")
+              f"{result['peak_mb']:>9.0f}{result['child_mb']:>9.0f}{ratio:>7.1f}  {counts}")
         if result.get("standins") and name != "raw":
             print(f"         NOTE: measured with the tests' stand-ins for {result['standins']}")
         if result.get("errors"):
@@ -192,7 +195,7 @@ def main() -> int:
         if name in TARGETS and ratio > TARGETS[name]:
             print(f"         MISSED: {name} within {TARGETS[name]}x the raw limit")
             failed = True
-        if result["peak_mb"] > MEMORY_LIMIT_MB:
+        if max(result["peak_mb"], result["child_mb"]) > MEMORY_LIMIT_MB:
             print(f"         MISSED: peak memory under {MEMORY_LIMIT_MB} MB")
             failed = True
     return 1 if failed else 0

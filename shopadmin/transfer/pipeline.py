@@ -82,7 +82,8 @@ class TermsWanted:
 
 
 def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tuple]:
-    """(ParsedRow, cells) for every data row of the file, in order.
+    """(ParsedRow, cells) for every data row of the file, in order, each with its unique keys
+    and the earlier rows that had them (duplicates within the file).
 
     A big file is read and parsed by a second process (see parallel.py); the parser is made
     here first, so that whatever it looks up is looked up before the fork. With `terms`, rows
