@@ -185,12 +185,11 @@ def index_new(connection: Connection, entries: Iterable[tuple[int, str]]) -> Non
             cursor.executemany("INSERT INTO customer_search (rowid, terms) VALUES (?, ?)",
                                [entry for entry in entries if entry[1]])
         else:
-            pairs = [(term, customer_id) for customer_id, terms in entries
-                     for term in terms.split()]
-            if pairs:
-                cursor.executemany(
-                    "INSERT INTO customer_search_terms (term, customer_id) VALUES (%s, %s)",
-                    pairs)
+            # COPY (psycopg 3): a row per term, a dozen a customer.
+            with cursor.copy("COPY customer_search_terms (term, customer_id) FROM STDIN") as copy:
+                for customer_id, terms in entries:
+                    for term in terms.split():
+                        copy.write_row((term, customer_id))
     finally:
         cursor.close()
 
