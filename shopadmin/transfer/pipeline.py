@@ -7,6 +7,7 @@ the import has durably got; a run started again on the same job resumes after th
 
 import gc
 import multiprocessing
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -206,36 +207,55 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
         progress(job)
 
 
+class _FewerCollections:
+    """Python's cyclic garbage collector walks every live object each 700 allocations, and an
+    import allocates millions that live for one batch: while any run goes on in this process
+    (the worker runs jobs in threads), the objects from before it are frozen out of the walks,
+    and the collector runs less often (cycles are still collected)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.runs = 0
+        self.thresholds = gc.get_threshold()
+
+    def __enter__(self):
+        with self.lock:
+            if self.runs == 0:
+                self.thresholds = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(50_000, 20, 100)
+            self.runs += 1
+
+    def __exit__(self, *_exc):
+        with self.lock:
+            self.runs -= 1
+            if self.runs == 0:
+                gc.set_threshold(*self.thresholds)
+                gc.unfreeze()
+
+
+_fewer_collections = _FewerCollections()
+
+
 @contextmanager
 def _bulk_settings(connection, dry_run: bool):
-    """Settings for the length of a run, put back after it.
-
-    - Python's cyclic garbage collector would walk every live object each 700 allocations, and
-      an import allocates millions that live for one batch: the objects from before the run
-      are frozen out of its walks, and it runs less often (cycles are still collected).
-    - SQLite, this connection only: the customer indexes take random inserts, and its default
-      2 MB page cache thrashes once the file outgrows it (64 MB, within the memory budget);
-      a checkpoint every 20,000 written pages instead of 1,000 copies a page that several
-      batches change into the database once.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    """Settings for the length of a run, put back after it: fewer garbage collections (above)
+    and, on SQLite, for this connection only: a 64 MB page cache (the customer indexes take
+    random inserts, and the default 2 MB cache thrashes once the file outgrows it), and a
+    checkpoint every 20,000 written pages instead of 1,000, so that a page several batches
+    change is copied into the database once."""
     sqlite = not dry_run and connection.dialect.name == "sqlite"
     if sqlite:
         before = [connection.exec_driver_sql(f"PRAGMA {name}").scalar()
                   for name in ("cache_size", "wal_autocheckpoint")]
         connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KB}")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-    try:
+    with _fewer_collections:
         yield
-        if sqlite:  # (after an error the session is rolled back, and its connection with it)
-            connection = db.session.connection()
-            connection.exec_driver_sql(f"PRAGMA cache_size = {int(before[0])}")
-            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(before[1])}")
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+    if sqlite:  # (after an error the session is rolled back, and its connection with it)
+        connection = db.session.connection()
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before[0])}")
+        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(before[1])}")
 
 
 def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict]:
