@@ -141,7 +141,7 @@ def in_child(job: ImportJob) -> bool:
 
 
 def count_rows(job: ImportJob) -> int:
-    return sum(1 for _ in open_job_worksheet(job).rows())
+    return open_job_worksheet(job).count_rows()
 
 
 Progress = Callable[[ImportJob], None]

@@ -121,6 +121,24 @@ def test_xlsx_numbers_dates_and_declared_size(app, tmp_path):
             archive.writestr(name, data)
     rows = list(open_worksheet(path).rows())
     assert rows == [(2, ["31612345678", "01067", "1980-05-17", "12.5"])]
+    assert open_worksheet(path).count_rows() == 1  # the rows there are, not the claimed
+
+
+def test_xlsx_rows_are_counted_in_the_sheet_xml(app, tmp_path):
+    """A title row above the headings, and a sheet of several megabytes (read in chunks of
+    one, so that row tags fall across the chunks' borders)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Kunden"
+    sheet.append(["Kundenliste März"])
+    sheet.append(["Vorname", "Nachname", "E-Mail", "Notiz"])
+    for n in range(30_000):
+        sheet.append(["Jürgen", f"Müller {n}", f"j{n}@example.de", "x" * (n % 97)])
+    path = tmp_path / "f.xlsx"
+    workbook.save(path)
+    worksheet = open_worksheet(path)
+    assert worksheet.headings == ["Vorname", "Nachname", "E-Mail", "Notiz"]
+    assert worksheet.count_rows() == sum(1 for _ in worksheet.rows()) == 30_000
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "json"])
