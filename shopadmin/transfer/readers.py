@@ -27,6 +27,7 @@ MAX_CELL = 1_000_000  # characters in one CSV cell
 MAX_ZIP_ENTRIES = 10_000
 MAX_UNPACKED = 1_000_000_000  # bytes
 MAX_RATIO = 200  # unpacked / packed, for entries above a few megabytes
+MAX_ODS_CONTENT = 120_000_000  # bytes of an ODS sheet's XML (some 40,000 rows of 25 columns)
 SNIFF_BYTES = 256 * 1024
 HEADING_SCAN_ROWS = 20
 DELIMITERS = (",", ";", "\t", "|")
@@ -217,6 +218,14 @@ def _xlsx_row_count(path: Path) -> int | None:
 def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     from python_calamine import CalamineWorkbook
 
+    # The ODS reader holds the whole sheet in memory (about as much as its unpacked XML):
+    # beyond this, the file is refused with a way round, not read into a machine's memory.
+    with zipfile.ZipFile(path) as archive:
+        content = next((e for e in archive.infolist() if e.filename == "content.xml"), None)
+    if content is not None and content.file_size > MAX_ODS_CONTENT:
+        raise WorksheetError(_("This ODS file is too large to be read here (%(size)s unpacked). "
+                               "Save it as XLSX or CSV and upload that.",
+                               size=f"{content.file_size // 1_000_000} MB"))
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     except Exception as error:  # noqa: BLE001

@@ -254,3 +254,33 @@ def test_reader_streams_without_loading_the_file(app, tmp_path):
     rows = open_worksheet(path).rows()
     assert next(rows) == (2, ["Anna", "Nowak", "a0@x.pl"])
     assert sum(1 for _ in rows) == 199_999
+
+
+def test_an_ods_file_too_large_to_hold_is_refused_with_a_way_round(app, tmp_path, monkeypatch):
+    from shopadmin.transfer import readers
+
+    path = tmp_path / "f.ods"
+    rows = "".join("<table:table-row><table:table-cell office:value-type='string'><text:p>"
+                   f"a{n}</text:p></table:table-cell></table:table-row>" for n in range(300))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                         compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", (
+            "<?xml version='1.0' encoding='UTF-8'?><manifest:manifest xmlns:manifest="
+            "'urn:oasis:names:tc:opendocument:xmlns:manifest:1.0' manifest:version='1.2'>"
+            "<manifest:file-entry manifest:full-path='/' manifest:media-type="
+            "'application/vnd.oasis.opendocument.spreadsheet'/><manifest:file-entry "
+            "manifest:full-path='content.xml' manifest:media-type='text/xml'/>"
+            "</manifest:manifest>"))
+        archive.writestr("content.xml", (
+            "<?xml version='1.0' encoding='UTF-8'?><office:document-content "
+            "xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' "
+            "xmlns:table='urn:oasis:names:tc:opendocument:xmlns:table:1.0' "
+            "xmlns:text='urn:oasis:names:tc:opendocument:xmlns:text:1.0'><office:body>"
+            f"<office:spreadsheet><table:table table:name='S'>{rows}</table:table>"
+            "</office:spreadsheet></office:body></office:document-content>"))
+    assert sum(1 for _ in open_worksheet(path, has_headings=False).rows()) == 300
+    monkeypatch.setattr(readers, "MAX_ODS_CONTENT", 10_000)  # as a file of 50,000 rows is
+    with pytest.raises(WorksheetError) as error:
+        open_worksheet(path, has_headings=False)
+    assert "Save it as XLSX or CSV" in error.value.message
