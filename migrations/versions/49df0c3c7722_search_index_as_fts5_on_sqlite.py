@@ -26,7 +26,7 @@ def upgrade():
     if op.get_bind().dialect.name != 'sqlite':
         return
     op.execute("CREATE VIRTUAL TABLE customer_search USING fts5("
-               "terms, tokenize = \"ascii tokenchars '@.-_+'\", detail = none, columnsize = 0)")
+               "terms, tokenize = \"ascii tokenchars '@.-_+'\", detail = none, columnsize = 0, prefix = '1 2')")
     op.execute("CREATE TRIGGER customer_search_forget AFTER DELETE ON customers BEGIN "
                "DELETE FROM customer_search WHERE rowid = old.id; END")
     op.execute("INSERT INTO customer_search (rowid, terms) "
