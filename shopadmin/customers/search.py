@@ -76,6 +76,7 @@ _INNER = re.compile(r"[-.'_+@]+")
 _DIGITS = re.compile(r"\D+")
 _PLAIN_WORD = re.compile(r"[0-9A-Za-z]+")
 _CHANGED_BY_FOLDING = re.compile(r"[^0-9a-z@.+\-_]")
+_AROUND = "-.'_+"
 _PHONE_QUERY = re.compile(r"\+?[\d\s\-/().]{5,}")
 
 
@@ -150,7 +151,12 @@ def query_words(query: str) -> list[tuple[str, ...]]:
     if _PHONE_QUERY.fullmatch(query) and len(digits := _DIGITS.sub("", query)) >= 5:
         alternatives = {fold_words(query).replace(" ", ""), digits, digits.lstrip("0") or "0"}
         return [tuple(sorted(alternatives))]
-    return words
+    # Punctuation around a word is no part of it ("J." is "j"); a single letter beside longer
+    # words ("O'Brien" folds to "o brien", "J. Smith") is left out: no term is one letter long,
+    # so it would match nothing there but the start of a longer word.
+    words = [(trimmed,) for (word,) in words if (trimmed := word.strip(_AROUND))] or words
+    longer = [word for word in words if len(word[0]) > 1]
+    return longer or words
 
 
 def _after(prefix: str) -> str:

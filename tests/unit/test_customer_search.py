@@ -42,6 +42,15 @@ def test_search_is_accent_and_case_insensitive_by_prefix(app):
     assert found(q="kowalski berlin") == set()
 
 
+def test_a_name_with_an_apostrophe_or_an_initial_is_found(app):
+    make_customer(first_name="Seán", last_name="O'Brien-Walsh", email="s@shop.test")
+    make_customer(first_name="Jan", last_name="Nowak", email="j@shop.test")
+    assert found(q="O'Brien") == {"s@shop.test"}
+    assert found(q="o’brien walsh") == {"s@shop.test"}
+    assert found(q="J. Nowak") == {"j@shop.test"}
+    assert found(q="j") == {"j@shop.test"}  # a letter alone is still a search
+
+
 def test_search_by_email_phone_postcode_number_and_id(app):
     anna = make_customer(email="anna.nowak@poczta.pl", phone="+48 601 234 567",
                          billing_postcode="00-950", customer_number="PL-0042")
