@@ -40,27 +40,11 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
     return prepared
 
 
-class _Converter:
-    """A bind processor that converts a value repeated from row to row (a batch's timestamp,
-    an enum member) once."""
-
-    __slots__ = ("process", "last_in", "last_out")
-
-    def __init__(self, process):
-        self.process, self.last_in, self.last_out = process, _Converter, None
-
-    def __call__(self, value):
-        if value is None:
-            return None
-        if value is not self.last_in:
-            self.last_in, self.last_out = value, self.process(value)
-        return self.last_out
-
-
 def memoised(process):
-    """A bind processor that converts each distinct value once (the values of a column repeat:
-    yes/no, genders, a batch's timestamp, birth dates); None stays None."""
+    """A bind processor that converts each distinct value once: the values of a column repeat
+    (yes/no, genders, birth dates, a batch's timestamp or JSON object); None stays None."""
     done: dict = {}
+    last: list = [memoised, None]  # an unhashable value (JSON) and what it became
 
     def convert(value):
         if value is None:
@@ -70,8 +54,10 @@ def memoised(process):
         except KeyError:
             result = done[value] = process(value)
             return result
-        except TypeError:  # unhashable (JSON)
-            return process(value)
+        except TypeError:  # unhashable: converted again unless it is the same object
+            if value is not last[0]:
+                last[:] = [value, process(value)]
+            return last[1]
 
     return convert
 
@@ -103,7 +89,7 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     if defaults:
         fixed = {**fixed, **{column.key: _default_value(column, for_update)
                              for column, for_update in defaults}}
-    converters = [(index, _Converter(process)) for index, process in enumerate(processors)
+    converters = [(index, memoised(process)) for index, process in enumerate(processors)
                   if process is not None]
     take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     complete = not fixed  # else merge the constants in
@@ -139,7 +125,7 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
     if fixed or defaults:
         raise ValueError("execute_lists needs a value for every parameter")
     converters = [] if converted else [
-        (index, _Converter(process)) for index, process in enumerate(processors)
+        (index, memoised(process)) for index, process in enumerate(processors)
         if process is not None]
     for values in rows:
         for index, convert in converters:
