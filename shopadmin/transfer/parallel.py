@@ -2,10 +2,11 @@
 
 Reading and parsing a row is pure Python work; planning and writing it is the database's and
 ours. On a machine with two cores the two halves overlap: a forked child runs the reader, the
-combiner and the row parser, and hands over batches of (ParsedRow, cells) through a bounded
-queue, so memory stays flat. The child inherits the app context and the staff member's locale
-(messages come out in their language), touches no database connection, and ends when the file
-does, or when this process goes away.
+combiner, the row parser, the search terms and the duplicate check (pipeline.parsed_rows),
+and hands over batches of (ParsedRow, cells) through a bounded queue, so memory stays flat.
+The child inherits the app context and the staff member's locale (messages come out in their
+language), touches no database connection of the app's, and ends when the file does, or when
+this process goes away.
 """
 
 import contextlib
