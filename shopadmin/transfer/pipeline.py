@@ -338,14 +338,10 @@ def _write(job, planner, writer, batch, terms) -> list[Outcome]:
                    for o in outcomes if o.action == "create"]
         terms.set(2 * len(created) >= len(batch))
         index_new(db.session.connection(), created)
-        _reindex([o.customer_id for o in outcomes if o.action == "update"])
+        # (Core writes bypass the search index's ORM hook.)
+        reindex_customers([o.customer_id for o in outcomes if o.action == "update"])
         return outcomes
     raise AssertionError("unreachable")
-
-
-def _reindex(customer_ids: list[int]) -> None:
-    """Rows written with Core statements bypass the ORM hook of the search index."""
-    reindex_customers(customer_ids)
 
 
 def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:

@@ -7,6 +7,7 @@ something) after the import; it is listed in the job's undo_skipped and not over
 from sqlalchemy import and_, delete, insert, select, update
 
 from ..audit import AuditEvent
+from ..customers.search import reindex_customers
 from ..database import utcnow
 from ..extensions import db
 from .bulk import execute_many
@@ -85,9 +86,7 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
                 MEMBERS.c.customer_id == change.customer_id,
                 MEMBERS.c.group_id.in_(change.added_group_ids))))
     _audit(job, to_delete, to_restore)
-    from .pipeline import _reindex
-
-    _reindex(to_delete + [c.customer_id for c in to_restore])
+    reindex_customers(to_delete + [c.customer_id for c in to_restore])  # Core writes, no hook
     return len(to_delete) + len(to_restore)
 
 
