@@ -71,6 +71,8 @@ def build_config(folder: Path) -> dict:
         "PROXY_FIX_X_FOR": int(os.environ.get("SHOPADMIN_PROXY_COUNT", "0")),
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": os.environ.get("SHOPADMIN_DEFAULT_LANGUAGE", "en"),
+        # Unset: a new store's default language follows its country (DE, AT -> de, ...).
+        "DEFAULT_LANGUAGE": os.environ.get("SHOPADMIN_DEFAULT_LANGUAGE") or None,
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOPADMIN_TIMEZONE", "Europe/Berlin"),
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -42,14 +42,12 @@ def init_babel(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
 
-def language_name(code: str | None, in_locale: Locale | None = None) -> str:
+def language_name(code: str | None, in_locale: Locale | str | None = None) -> str:
     """A language's own name in the interface language ("Deutsch" reads "German" in English)."""
     if not code:
         return ""
-    try:
-        name = Locale.parse(code).get_display_name(in_locale or get_locale())
-    except (ValueError, TypeError):
-        return code
+    locale = Locale.parse(in_locale) if isinstance(in_locale, str) else in_locale or get_locale()
+    name = locale.languages.get(code.split("-")[0].split("_")[0])
     return name[:1].upper() + name[1:] if name else code
 
 
@@ -72,4 +70,42 @@ def register_template_helpers(app: Flask) -> None:
         language_name=language_name,
         country_name=country_name,
         get_locale=get_locale,
+        mail_language_of=mail_language_of,
     )
+
+
+def mail_language_of(customer) -> str:
+    """The language the customer's mails are written in (theirs, else the store's default)."""
+    from .notifications.rendering import mail_language
+    from .settings.services import get_settings
+
+    return mail_language(customer.language, get_settings())
+
+
+# The language most customers of a country read, for the countries shops here sell to most.
+# Belgium reads Dutch or French: Dutch where the store writes it, else French.
+COUNTRY_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "DE": ("de",), "AT": ("de",), "CH": ("de",), "LI": ("de",),
+    "FR": ("fr",), "LU": ("fr",), "MC": ("fr",), "BE": ("nl", "fr"),
+    "NL": ("nl",), "PL": ("pl",),
+    "GB": ("en",), "IE": ("en",), "US": ("en",), "CA": ("en",), "AU": ("en",), "NZ": ("en",),
+    "ES": ("es",), "IT": ("it",), "PT": ("pt",), "CZ": ("cs",), "SK": ("sk",), "DK": ("da",),
+    "SE": ("sv",), "NO": ("nb",), "FI": ("fi",), "HU": ("hu",), "SI": ("sl",), "HR": ("hr",),
+}
+
+
+def country_language(country: str | None, languages) -> str | None:
+    """The language of a country that is among `languages` (a store's, say), else None."""
+    for code in COUNTRY_LANGUAGES.get((country or "").upper(), ()):
+        if code in languages:
+            return code
+    return None
+
+
+def customer_language_choices(first=()) -> list[tuple[str, str]]:
+    """Every ISO 639-1 language, named in the interface language and sorted by name, with the
+    languages in `first` (the store's own) at the top."""
+    names = get_locale().languages
+    codes = [code for code in Locale.parse("en").languages if len(code) == 2 and code in names]
+    rest = sorted((c for c in codes if c not in first), key=lambda c: fold(names[c]))
+    return [(code, language_name(code)) for code in (*first, *rest)]

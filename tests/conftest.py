@@ -97,6 +97,8 @@ def app(database_template, tmp_path):
         "SHOP_URL": "http://shop.test",
         "TRUSTED_HOSTS": ["localhost", "127.0.0.1", "shop.test"],
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Pages in English unless a test asks otherwise (a new store's follows its country).
+        "DEFAULT_LANGUAGE": "en",
         "HUEY_SQLITE_PATH": str(instance / "jobs.db"),
     })
     app.test_client_class = IsolatedClient

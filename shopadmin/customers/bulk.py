@@ -38,6 +38,9 @@ class BulkAction:
     # An action that starts work of its own (a mail batch, say) instead of changing rows here:
     # start(ids, actor, params) returns the address of the page that follows that work.
     start: Callable[[list[int], StaffUser, dict], str] | None = None
+    # What the confirmation shows besides the count: details(ids) gives the template's
+    # `breakdown` (the password mails' languages, say).
+    details: Callable[[list[int]], dict] | None = None
 
 
 ACTIONS: dict[str, BulkAction] = {}

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import db
-from ..i18n import country_choices, language_name
+from ..i18n import country_choices, customer_language_choices
 from ..settings.services import get_setting
 from .fields import COMPANY_FIELDS, EDITABLE, SHIPPING_FIELDS, CustomerField, Kind
 from .models import CustomerGroup, CustomerType, Gender
@@ -65,9 +65,8 @@ class CustomerForm(FlaskForm):
                 case Kind.COUNTRY:
                     field.choices = countries
                 case Kind.LANGUAGE:
-                    field.choices = [("", "—")] + [
-                        (code, language_name(code)) for code in get_setting("languages")
-                    ]
+                    field.choices = [("", "—"),
+                                     *customer_language_choices(get_setting("languages"))]
                 case Kind.GENDER:
                     field.choices = [("", "—"), *((g.value, label)
                                                   for g, label in GENDER_LABELS.items())]

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import country_choices, language_name
+from ..i18n import country_choices, customer_language_choices
 from ..settings.services import get_setting
 from .blueprint import bp
 from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
@@ -69,7 +69,7 @@ def index():
         column_choices=[(c, _column_label(c)) for c in COLUMN_CHOICES],
         column_label=_column_label,
         countries=country_choices(),
-        languages=[(code, language_name(code)) for code in get_setting("languages")],
+        languages=customer_language_choices(get_setting("languages")),
         types=list(TYPE_LABELS.items()),
         actions=[a for a in ACTIONS.values() if current_user.is_admin or not a.admin_only],
         page_url=lambda number: url_for(".index", page=number, **args.to_dict(flat=False)),
@@ -143,7 +143,8 @@ def bulk():
         return redirect(url_for(".index") + "?" + request.form.get("query", ""))
     if request.form.get("confirmed") != "yes":
         return render_template("customers/bulk_confirm.html", action=action, count=len(ids),
-                               form=request.form, params=params)
+                               form=request.form, params=params,
+                               breakdown=action.details(ids) if action.details else None)
     if action.start is not None:
         params["scope"] = request.form.get("scope", "selected")
         try:

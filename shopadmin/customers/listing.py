@@ -30,7 +30,7 @@ SORTS = {
 }
 DEFAULT_SORT = "name"
 FILTER_KEYS = ("q", "group", "country", "language", "newsletter", "approval", "type",
-               "created_from", "created_to", "sort")
+               "created_from", "created_to", "import", "warnings", "sort")
 
 
 def _date(value: str | None) -> date | None:
@@ -92,7 +92,28 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
         query = query.where(Customer.created_at >= _start_of(first))
     if last := _date(args.get("created_to")):
         query = query.where(Customer.created_at < _start_of(last + timedelta(days=1)))
+    # The import's tables, read by name: the register does not import the import's code.
+    changes, results = (Customer.metadata.tables[name]
+                        for name in ("import_changes", "import_row_results"))
+    import_id = _id(args.get("import"))
+    if import_id is not None:
+        query = query.where(or_(Customer.import_id == import_id, ident.in_(
+            select(changes.c.customer_id).where(
+                changes.c.import_id == import_id,
+                changes.c.customer_id.is_not(None)))))
+    if args.get("warnings") == "yes":
+        warned = select(results.c.customer_id).where(
+            results.c.rejected.is_(False), results.c.customer_id.is_not(None))
+        if import_id is not None:
+            warned = warned.where(results.c.import_id == import_id)
+        query = query.where(ident.in_(warned))
     return query
+
+
+def _id(value) -> int | None:
+    """A record id from the URL, or None (also for one beyond any id's range)."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 def count_customers(args) -> int:

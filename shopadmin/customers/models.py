@@ -65,6 +65,8 @@ class Customer(db.Model):
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
     version: Mapped[int] = mapped_column(default=1)
+    # The import that created the customer (the report's "customers of this import").
+    import_id: Mapped[int | None] = mapped_column(index=True)
 
     first_name: Mapped[str] = mapped_column(String(100), default="")
     initials: Mapped[str] = mapped_column(String(20), default="")

@@ -26,7 +26,13 @@ from .models import (
     CustomerType,
     Gender,
 )
-from .validation import check_birth_date, email_key, normalise_email, normalise_vat_number
+from .validation import (
+    check_birth_date,
+    check_language,
+    email_key,
+    normalise_email,
+    normalise_vat_number,
+)
 
 
 class EditConflict(DomainError):
@@ -85,8 +91,8 @@ def _clean(data: dict[str, Any], customer: Customer | None) -> dict[str, Any]:
     for name in ("language", "billing_country", "shipping_country", "gender"):
         if name in values and not values[name]:
             values[name] = None
-    if values.get("language") and values["language"] not in get_setting("languages"):
-        raise DomainError(_("Choose one of the shop's languages."), "language")
+    if values.get("language"):
+        values["language"] = check_language(values["language"])
     if values.get("gender"):
         values["gender"] = Gender(values["gender"])
     if "customer_type" in values:

@@ -6,8 +6,10 @@ DomainError whose message is translated and names the field it belongs to.
 
 import re
 from datetime import date
+from functools import lru_cache
 
 import email_validator
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from stdnum import get_cc_module
@@ -96,6 +98,20 @@ def normalise_vat_number(value: str, country: str | None, field: str = "vat_numb
         raise DomainError(
             _("“%(value)s” is not a valid VAT number.", value=value.strip()), field
         ) from None
+
+
+@lru_cache(maxsize=1)
+def _language_codes() -> frozenset[str]:
+    return frozenset(code for code in Locale.parse("en").languages if len(code) == 2)
+
+
+def check_language(value: str, field: str = "language") -> str:
+    """Any ISO 639-1 language a customer may speak ("nl", "nl-BE", "en_GB"), as its code."""
+    code = (value or "").strip().lower().replace("_", "-").split("-")[0]
+    if code not in _language_codes():
+        raise DomainError(_("“%(value)s” is not a language code (ISO 639-1, such as nl or de).",
+                            value=value), field)
+    return code
 
 
 def check_birth_date(value: date | None, field: str = "birth_date") -> date | None:

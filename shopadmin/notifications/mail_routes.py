@@ -9,6 +9,8 @@ from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
+from ..transfer.import_models import ImportJob
+from ..transfer.import_services import created_customers
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
@@ -57,15 +59,20 @@ def send_passwords():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = sorted({int(value) for value in request.form.getlist("customer_ids")
-                  if value.isdigit()})
     origin = request.form.get("origin") if request.form.get("origin") in (
         "selection", "filter", "import") else "selection"
     origin_id = request.form.get("origin_id", type=int)
+    if origin == "import":  # everyone the import created, worked out here, not posted
+        job = db.session.get(ImportJob, origin_id or 0) or abort(404)
+        ids = list(db.session.scalars(created_customers(job)))
+    else:
+        ids = sorted({int(value) for value in request.form.getlist("customer_ids")
+                      if value.isdigit()})
     if request.form.get("confirmed") != "1":
-        count = db.session.scalar(db.select(db.func.count(Customer.id)).where(
-            Customer.id.in_(ids), Customer.deleted_at.is_(None))) if ids else 0
-        return render_template("notifications/send_confirm.html", ids=ids, count=count,
+        breakdown = services.language_breakdown(ids)
+        return render_template("notifications/send_confirm.html",
+                               ids=ids if origin != "import" else [],
+                               count=breakdown["total"], breakdown=breakdown,
                                origin=origin, origin_id=origin_id, form=form)
     try:
         batch = services.send_password_mails(ids, current_user, origin=origin,

@@ -106,6 +106,35 @@ def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None
     return found
 
 
+def language_breakdown(customer_ids: Iterable[int] | Select) -> dict:
+    """What a mailing to these customers will be: {"languages": {mail language: count},
+    "fallback": {customer language: count}} (customers whose language the store does not
+    write mails in, who get the store's default language; None for those without one),
+    "default": the store's default language, "total"}."""
+    from sqlalchemy import func
+
+    settings = get_settings()
+    ids = customer_ids if isinstance(customer_ids, Select) else list(customer_ids)
+    counts: dict[str | None, int] = {}
+    chunks = [ids] if isinstance(ids, Select) else [
+        ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    for chunk in chunks:
+        query = (db.select(Customer.language, func.count(Customer.id))
+                 .where(Customer.id.in_(chunk), Customer.deleted_at.is_(None))
+                 .group_by(Customer.language))
+        for language, count in db.session.execute(query):
+            counts[language] = counts.get(language, 0) + count
+    languages: dict[str, int] = {}
+    fallback: dict[str | None, int] = {}
+    for language, count in sorted(counts.items(), key=lambda item: -item[1]):
+        mail = mail_language(language, settings)
+        languages[mail] = languages.get(mail, 0) + count
+        if mail != language:
+            fallback[language] = count
+    return {"languages": languages, "fallback": fallback, "total": sum(counts.values()),
+            "default": mail_language(None, settings)}
+
+
 def send_password_mails(customer_ids: Iterable[int] | Select, actor, *,
                         origin: str = "selection", origin_id: int | None = None,
                         template_key: str = ACCOUNT_PASSWORD) -> MailBatch:

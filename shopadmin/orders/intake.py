@@ -13,7 +13,7 @@ from ..audit import record_event
 from ..customers.models import Customer, Origin
 from ..customers.services import create_customer
 from ..customers.services import set_newsletter as set_newsletter_consent
-from ..customers.validation import email_key, normalise_email
+from ..customers.validation import check_language, email_key, normalise_email
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -73,9 +73,13 @@ def _email(data: dict, errors: list, field: str = "email") -> str:
 
 def _language(data: dict, errors: list) -> str | None:
     language = data.get("language")
-    if isinstance(language, str) and language not in get_settings()["languages"]:
-        errors.append(_problem("language", "is not one of the store's languages"))
-    return language if isinstance(language, str) else None
+    if not isinstance(language, str) or not language:
+        return None
+    try:
+        return check_language(language)
+    except DomainError:
+        errors.append(_problem("language", "is not an ISO 639-1 language code"))
+        return None
 
 
 def _checked(data: Any, spec: dict) -> tuple[str, str | None, list]:

@@ -14,8 +14,8 @@ def default_settings() -> dict[str, Any]:
     return {
         "shop_name": "Shop",
         "shop_url": config["SHOP_URL"],
-        "store_country": "DE",
-        "default_language": config["BABEL_DEFAULT_LOCALE"],
+        "store_country": STORE_COUNTRY,
+        "default_language": config.get("DEFAULT_LANGUAGE") or _country_default(),
         "languages": list(config["LANGUAGES"]),
         "export_format": "csv",
         "export_keep_days": 7,
@@ -31,6 +31,19 @@ def default_settings() -> dict[str, Any]:
         # The consent statement shown with the newsletter switch, kept with every consent change.
         "newsletter_consent_text": "The customer agrees to receive marketing e-mails.",
     }
+
+
+STORE_COUNTRY = "DE"
+
+
+def _country_default() -> str:
+    """Until the settings say otherwise, the store's default language is its country's
+    (DE, AT -> de; FR -> fr; PL -> pl), else English."""
+    from ..i18n import country_language
+
+    row = db.session.get(Setting, "store_country")
+    country = row.value if row is not None else STORE_COUNTRY
+    return country_language(country, current_app.config["LANGUAGES"]) or "en"
 
 
 def get_settings() -> dict[str, Any]:

@@ -26,13 +26,17 @@ customers_cli = AppGroup("customers", help="The customer register: import and ex
 @click.option("--max-bad-rows", type=click.IntRange(min=0),
               help="Import nothing when more rows than this are bad (default: skip them).")
 @click.option("--create-groups", is_flag=True, help="Create customer groups that do not exist.")
+@click.option("--language", help="The language of new customers whose row names none (an ISO "
+              "code; default: their country's where the store writes it, else the store's).")
 @click.option("--user", "user_email", help="The staff member the import is recorded for.")
 @click.option("--rejected", "rejected_to", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the rejected rows (with an error column) to this file.")
 def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
                    date_order: str | None, empty_clears: bool, max_bad_rows: int | None,
-                   create_groups: bool, user_email: str | None, rejected_to: Path | None):
+                   create_groups: bool, language: str | None, user_email: str | None,
+                   rejected_to: Path | None):
     """Import customers from a worksheet (CSV, XLSX or ODS), as the import pages do."""
+    from ..customers.validation import check_language
     from . import import_services as services
     from .pipeline import run_import
     from .plan import ImportOptions
@@ -46,6 +50,8 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
                             empty_clears=empty_clears, max_bad_rows=max_bad_rows,
                             date_order=date_order, create_groups=create_groups)
     try:
+        if language:
+            options.language = check_language(language)
         with file.open("rb") as stream:
             job = services.start_import(stream, file.name, actor=actor)
         services.save_mapping(job, job.mapping)
@@ -81,11 +87,18 @@ def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
     verb = "would be" if dry_run else "were"
     click.echo(f"Import {job.id}: {job.rows_done} rows; customers {verb} created: {job.created}, "
                f"updated: {job.updated}, unchanged: {job.unchanged}; rejected rows: "
-               f"{job.rejected}")
-    for result in rejected_rows(job, limit=20):
-        click.echo(f"  row {result.row}: {error_text(result.errors)}")
-    if job.rejected > 20:
-        click.echo(f"  ... and {job.rejected - 20} more")
+               f"{job.rejected}; imported with warnings: {job.warned}")
+    if dry_run and job.preview.get("languages"):
+        languages = ", ".join(f"{code}: {count}"
+                              for code, count in job.preview["languages"].items())
+        click.echo(f"New customers by language: {languages}")
+    for rejected, total in ((True, job.rejected), (False, job.warned)):
+        for result in rejected_rows(job, limit=20, rejected=rejected):
+            word = "rejected" if rejected else "warning"
+            click.echo(f"  row {result.row} ({word}): "
+                       f"{error_text(result.errors + result.warnings)}")
+        if total > 20:
+            click.echo(f"  ... and {total - 20} more")
     if rejected_to and job.rejected:
         path, _, _ = write_rejected(job, rejected_to.parent)
         path.rename(rejected_to)

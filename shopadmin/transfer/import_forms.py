@@ -7,6 +7,8 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import NumberRange, Optional
 
+from ..i18n import customer_language_choices
+from ..settings.services import get_setting
 from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
 
 
@@ -43,6 +45,16 @@ class OptionsForm(FlaskForm):
         C("mdy", _l("are month/day/year")),
     ])
     create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
+    language = SelectField(_l("Language of customers without one"), default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [
+            C("", _l("the language of their country, where the shop writes it; else the "
+                     "shop's default language")),
+            *(C(code, name) for code, name in customer_language_choices(
+                get_setting("languages"))),
+        ]
 
     def fill(self, options: ImportOptions) -> None:
         self.mode.data, self.match.data = options.mode, options.match
@@ -51,6 +63,7 @@ class OptionsForm(FlaskForm):
         self.max_bad_rows.data = options.max_bad_rows or 0
         self.date_order.data = options.date_order or ""
         self.create_groups.data = options.create_groups
+        self.language.data = options.language or ""
 
     def to_options(self) -> ImportOptions:
         stop = self.on_errors.data == "stop"
@@ -58,6 +71,7 @@ class OptionsForm(FlaskForm):
             mode=self.mode.data, match=self.match.data, empty_clears=self.empty.data == "clear",
             max_bad_rows=(self.max_bad_rows.data or 0) if stop else None,
             date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
+            language=self.language.data or None,
         )
 
 

@@ -69,6 +69,9 @@ class ImportJob(db.Model):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
+    # Rows imported with a warning (a value left out, cut or cleaned); not a count of its own
+    # beside the four above, which add up to rows_done.
+    warned: Mapped[int] = mapped_column(default=0)
     # The dry run's counts and a sample of its field-level differences.
     preview: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,7 +93,9 @@ class ImportJob(db.Model):
 
 
 class ImportRowResult(db.Model):
-    """A rejected row: its cells as read, and what is wrong with it."""
+    """A row with problems: its cells as read and what is wrong with them. A rejected row
+    (`errors` say why) is not in the register; any other one was imported, and its warnings say
+    what was left out, cut or cleaned."""
 
     __tablename__ = "import_row_results"
 
@@ -100,6 +105,10 @@ class ImportRowResult(db.Model):
     cells: Mapped[list[str]] = mapped_column(JSON, default=list)
     # [{"column": heading or None, "value": str, "message": translated text}, ...]
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rejected: Mapped[bool] = mapped_column(default=True)
+    # The customer an imported row went into.
+    customer_id: Mapped[int | None] = mapped_column(index=True)
 
     __table_args__ = (Index("ix_import_row_results_import", "import_id", "row"),)
 
@@ -133,5 +142,8 @@ class ImportMapping(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature: Mapped[str] = mapped_column(String(64), unique=True)
+    # The headings as the file had them, so that a file with one more column is still
+    # mapped as before (None in mappings remembered before they were kept).
+    headings: Mapped[list[str] | None] = mapped_column(JSON)
     mapping: Mapped[list[str | None]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -90,11 +90,14 @@ def _step(job: ImportJob) -> dict:
         return {"step": "running"}
     written = job.status == ImportStatus.FAILED and (job.created or job.updated)
     if job.status in (ImportStatus.READY, ImportStatus.UNDONE) or written:
-        return {"step": "report", "rejected": services.rejected_rows(job, 100)}
+        return {"step": "report", "rejected": services.rejected_rows(job, 100),
+                "warned": services.rejected_rows(job, 100, rejected=False),
+                "mailed": services.password_links_sent(job)}
+    checked = job.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
     return {"step": "review", "choices": target_choices(),
-            "samples": services.column_samples(job),
-            "rejected": services.rejected_rows(job, 100)
-            if job.status == ImportStatus.PREVIEWED else []}
+            "samples": services.column_samples(job), "new_columns": services.new_columns(job),
+            "rejected": services.rejected_rows(job, 100) if checked else [],
+            "warned": services.rejected_rows(job, 100, rejected=False) if checked else []}
 
 
 def _start_task(import_id: int, request_task):
@@ -141,8 +144,20 @@ def rejected(import_id: int):
     job = _job(import_id)
     if job.task == ImportTask.APPLY or not job.rejected:
         abort(404)
+    return _problem_rows(job, rejected=True)
+
+
+@bp.route("/<int:import_id>/warnings")
+def warnings(import_id: int):
+    job = _job(import_id)
+    if job.task == ImportTask.APPLY or not job.warned:
+        abort(404)
+    return _problem_rows(job, rejected=False)
+
+
+def _problem_rows(job: ImportJob, *, rejected: bool):
     with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
-        path, name, mimetype = write_rejected(job, Path(folder))
+        path, name, mimetype = write_rejected(job, Path(folder), rejected=rejected)
         # Opened before the folder goes; the response closes it, and then it is gone.
         handle = path.open("rb")
     return send_file(handle, as_attachment=True, download_name=name, mimetype=mimetype,

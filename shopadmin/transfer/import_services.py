@@ -48,17 +48,58 @@ def heading_signature(headings: list[str]) -> str:
     return hashlib.sha256("\x1f".join(heading_key(h) for h in headings).encode()).hexdigest()
 
 
-def remembered_mapping(headings: list[str]) -> list[str | None] | None:
-    """The mapping confirmed for these headings; also for a file of rejected rows, which has
-    the same headings plus the error column at the end."""
-    for known, extra in ((headings, []), (headings[:-1], [None])):
-        if not known:
-            continue
+def remembered_mapping(headings: list[str]) -> list[str | None]:
+    """The mapping for a file with these headings: the one confirmed for the same headings
+    (also for a worksheet of our rejected or warned rows, which has the same headings plus our
+    column at the end); else the suggested one, with the targets staff chose for headings
+    seen in earlier files. No column is left out for being new."""
+    from .headings import heading_key, suggest_mapping
+    from .report import problem_headings
+
+    known, extra = headings, []
+    if headings and headings[-1].strip() in problem_headings():
+        known, extra = headings[:-1], [None]
+    if known:
         stored = db.session.scalar(select(ImportMapping).filter_by(
             signature=heading_signature(known)))
         if stored is not None and len(stored.mapping) == len(known):
             return [*stored.mapping, *extra]
-    return None
+    mapping = suggest_mapping(known)
+    chosen = remembered_choices()
+    keys = [heading_key(h) for h in known]
+    for index, key in enumerate(keys):
+        if key in chosen and chosen[key] not in mapping:
+            mapping[index] = chosen[key]
+    return [*mapping, *extra]
+
+
+def remembered_choices(limit: int = 50) -> dict[str, str | None]:
+    """The target last chosen for each heading, from the newest remembered mappings."""
+    from .headings import heading_key
+
+    chosen: dict[str, str | None] = {}
+    stored = db.session.scalars(select(ImportMapping).where(ImportMapping.headings.is_not(None))
+                                .order_by(ImportMapping.updated_at.desc()).limit(limit))
+    for remembered in stored:
+        for heading, target in zip(remembered.headings, remembered.mapping, strict=False):
+            chosen.setdefault(heading_key(heading), target)
+    return {key: target for key, target in chosen.items() if target}
+
+
+def new_columns(job: ImportJob) -> set[int]:
+    """The columns whose heading no remembered mapping has (shown as new), when some do."""
+    from .headings import heading_key
+
+    if not job.headings:
+        return set()
+    seen: set[str] = set()
+    for headings in db.session.scalars(select(ImportMapping.headings)
+                                       .where(ImportMapping.headings.is_not(None)).limit(200)):
+        seen.update(heading_key(h) for h in headings)
+    keys = [heading_key(h) for h in job.headings]
+    if not seen.intersection(keys):
+        return set()
+    return {index for index, key in enumerate(keys) if key and key not in seen}
 
 
 def start_import(stream: BinaryIO, filename: str, *, kind: str = "customers",
@@ -68,7 +109,6 @@ def start_import(stream: BinaryIO, filename: str, *, kind: str = "customers",
     size_limit: bytes; an upload through the pages is already held to MAX_CONTENT_LENGTH
     (413), the command line takes files of any size.
     """
-    from .headings import suggest_mapping
     from .readers import WorksheetError, open_worksheet
 
     if kind not in KINDS:
@@ -84,9 +124,12 @@ def start_import(stream: BinaryIO, filename: str, *, kind: str = "customers",
     if not headings and not sample:
         path.unlink(missing_ok=True)
         raise DomainError(_("The file holds no rows to import."), "file")
+    if headings and not sample:
+        path.unlink(missing_ok=True)
+        raise DomainError(_("The file has headings but no rows below them: there is no "
+                            "customer to import."), "file")
     width = len(headings) or max(len(cells) for cells in sample)
-    mapping = (remembered_mapping(headings) if headings else None) or (
-        suggest_mapping(headings) if headings else [None] * width)
+    mapping = remembered_mapping(headings) if headings else [None] * width
     job = ImportJob(
         kind=kind, file_path=str(path.relative_to(current_app.config["UPLOAD_FOLDER"])),
         original_name=Path(filename or "").name[:255] or "upload",
@@ -140,9 +183,10 @@ def save_mapping(job: ImportJob, mapping: list[str | None]) -> None:
         signature = heading_signature(job.headings)
         stored = db.session.scalar(select(ImportMapping).filter_by(signature=signature))
         if stored is None:
-            db.session.add(ImportMapping(signature=signature, mapping=list(mapping)))
+            db.session.add(ImportMapping(signature=signature, mapping=list(mapping),
+                                         headings=list(job.headings)))
         else:
-            stored.mapping = list(mapping)
+            stored.mapping, stored.headings = list(mapping), list(job.headings)
     job.status = ImportStatus.MAPPED
     db.session.flush()
 
@@ -192,12 +236,38 @@ def request_undo(job: ImportJob) -> None:
     _queue(job, ImportTask.UNDO)
 
 
-def rejected_rows(job: ImportJob, limit: int | None = None) -> list[ImportRowResult]:
-    query = (select(ImportRowResult).where(ImportRowResult.import_id == job.id)
+def rejected_rows(job: ImportJob, limit: int | None = None, *,
+                  rejected: bool = True) -> list[ImportRowResult]:
+    """The rejected rows (or, with rejected=False, the rows imported with warnings)."""
+    query = (select(ImportRowResult).where(ImportRowResult.import_id == job.id,
+                                           ImportRowResult.rejected.is_(rejected))
              .order_by(ImportRowResult.row))
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def created_customers(job: ImportJob):
+    """A select of the ids of the live customers this import created."""
+    from ..customers.models import Customer
+
+    return select(Customer.id).where(Customer.import_id == job.id,
+                                     Customer.deleted_at.is_(None))
+
+
+def password_links_sent(job: ImportJob) -> dict[str, int]:
+    """Of the customers this import created: how many were sent a password link, and how
+    many of those have set a password since (undo warns about both)."""
+    from sqlalchemy import func
+
+    from ..customers.models import Customer
+    from ..notifications.models import MailLog
+
+    mailed = select(MailLog.customer_id).where(MailLog.customer_id.in_(created_customers(job)))
+    sent, with_password = db.session.execute(
+        select(func.count(Customer.id), func.count(Customer.password_set_at))
+        .where(Customer.id.in_(mailed))).one()
+    return {"sent": sent, "with_password": with_password}
 
 
 def delete_upload(job: ImportJob) -> None:

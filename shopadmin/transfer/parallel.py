@@ -35,6 +35,7 @@ class Parsed(NamedTuple):
     values: dict
     group_names: list
     errors: list
+    warnings: list
     terms: str
     keys: dict
     duplicates: dict
@@ -44,8 +45,8 @@ def _compact(parsed, cells: list[str]) -> tuple:
     packed = SEPARATOR.join(cells)
     if packed.count(SEPARATOR) != len(cells) - 1:
         packed = list(cells)  # a cell holds the separator itself: send the list
-    return (parsed.row, parsed.values, parsed.group_names, parsed.errors, parsed.terms,
-            parsed.keys, parsed.duplicates, packed)
+    return (parsed.row, parsed.values, parsed.group_names, parsed.errors, parsed.warnings,
+            parsed.terms, parsed.keys, parsed.duplicates, packed)
 
 
 def cells_of(cells) -> list[str]:

@@ -25,7 +25,7 @@ from ..extensions import db
 from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
-from .write import BatchWriter, ConcurrentChange, insert_rejected
+from .write import BatchWriter, ConcurrentChange, insert_results
 
 BATCH_ROWS = 2000
 # A transaction holds the batches of this many rows or seconds, whichever comes first, and the
@@ -105,8 +105,11 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tu
         seen = SeenKeys()
         try:
             batch = []
-            for row, cells in combine_rows(worksheet.rows(), worksheet.headings, job.mapping):
-                parsed = parser.parse(row, cells)
+            for row, cells, more in combine_rows(worksheet.rows(), worksheet.headings,
+                                                 job.mapping):
+                parsed = parser.parse(row, cells, more)
+                if worksheet.notes:
+                    note_cells(parser, worksheet, parsed)
                 parsed.keys = row_keys(parsed.values)
                 if terms and not parsed.errors:
                     parsed.terms = terms_text(parsed.values)
@@ -123,6 +126,15 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tu
 
         return parsed_in_child(rows)
     return rows()
+
+
+def note_cells(parser, worksheet, parsed) -> None:
+    """What the reader found in the row's cells (a formula without a stored value), as
+    warnings of the row."""
+    from .rows import RowError
+
+    for column, message in worksheet.notes.pop(parsed.row, ()):
+        parsed.warnings.append(RowError(parsed.row, parser.heading(column), "", message))
 
 
 def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
@@ -177,6 +189,7 @@ def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
     if fresh:
         db.session.execute(delete(ImportRowResult).where(ImportRowResult.import_id == job.id))
         job.rows_done = job.created = job.updated = job.unchanged = job.rejected = 0
+        job.warned = 0
         job.started_at, job.finished_at, job.error = utcnow(), None, ""
     if not job.rows_total:
         db.session.commit()
@@ -199,7 +212,10 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None)
     if dry_run:
         job.status = ImportStatus.PREVIEWED
         job.preview = {"created": job.created, "updated": job.updated,
-                       "unchanged": job.unchanged, "rejected": job.rejected, "sample": sample}
+                       "unchanged": job.unchanged, "rejected": job.rejected,
+                       "warned": job.warned, "sample": sample,
+                       "languages": dict(planner.languages.most_common()),
+                       "missing_groups": sorted(planner.missing_groups, key=str.casefold)}
     else:
         job.status = ImportStatus.READY
     db.session.commit()
@@ -283,13 +299,17 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
         return
     if writer is None:
         outcomes = planner.plan(batch)
-        insert_rejected(job.id, [o for o in outcomes if o.action == "reject"])
+        insert_results(job.id, outcomes)
         _keep_sample(outcomes, sample)
     else:
         outcomes = _write(job, planner, writer, batch, terms)
     counts = {"create": 0, "update": 0, "unchanged": 0, "reject": 0}
+    warned = 0
     for outcome in outcomes:
         counts[outcome.action] += 1
+        if outcome.warnings and outcome.action != "reject":
+            warned += 1
+    job.warned += warned
     job.created += counts["create"]
     job.updated += counts["update"]
     job.unchanged += counts["unchanged"]
@@ -356,24 +376,35 @@ def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:
 
 
 def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
-    """With a limit on bad rows, validate the whole file first and write nothing past it."""
+    """With a limit on bad rows, validate the whole file first and write nothing past it.
+    Refused, the job keeps every bad row for its report, as a skipping import does."""
     planner = Planner(options, job.headings or None, job.mapping)
     bad, batch = 0, []
     for item in parsed_rows(job):
         batch.append(item)
         if len(batch) >= BATCH_ROWS:
-            bad += sum(o.action == "reject" for o in planner.plan(batch))
+            bad += _bad_rows(job, planner, batch)
             batch = []
             job.heartbeat_at = utcnow()
             db.session.commit()
-    bad += sum(o.action == "reject" for o in planner.plan(batch)) if batch else 0
+    bad += _bad_rows(job, planner, batch) if batch else 0
     if bad > options.max_bad_rows:
         from flask_babel import ngettext
 
+        job.rejected = bad
+        db.session.commit()
         raise TooManyBadRows(ngettext(
             "%(num)d row is bad, more than the %(limit)d allowed: nothing was imported.",
             "%(num)d rows are bad, more than the %(limit)d allowed: nothing was imported.",
             bad, limit=options.max_bad_rows))
+    db.session.execute(delete(ImportRowResult).where(ImportRowResult.import_id == job.id))
+    db.session.commit()
+
+
+def _bad_rows(job: ImportJob, planner: Planner, batch: list) -> int:
+    rejected = [o for o in planner.plan(batch) if o.action == "reject"]
+    insert_results(job.id, rejected)
+    return len(rejected)
 
 
 def rate_and_time_left(job: ImportJob) -> tuple[float, float | None]:

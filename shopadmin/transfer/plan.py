@@ -4,6 +4,7 @@ Pure reading: nothing here writes. The preview runs exactly this, and the apply 
 returns, so the dry run and the real run cannot disagree.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -16,6 +17,8 @@ from ..customers.fields import BY_NAME, Kind
 from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
 from ..extensions import db
+from ..i18n import country_language
+from ..settings.services import get_settings
 from ..text import fold
 from .bulk import among
 
@@ -37,6 +40,10 @@ class ImportOptions:
     max_bad_rows: int | None = None  # None: skip bad rows and go on
     date_order: str | None = None  # "dmy" | "mdy" | None: an ambiguous date is an error
     create_groups: bool = False
+    # The language of new customers whose row names none: None works it out from the
+    # customer's country where the store writes that country's language, else the store's
+    # default; a code gives every such customer that language.
+    language: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "ImportOptions":
@@ -51,7 +58,7 @@ class Outcome:
     """What one row of the file will do (a plain class: a million are made per import)."""
 
     __slots__ = ("row", "cells", "action", "values", "previous", "customer_id", "version",
-                 "group_names", "errors", "terms", "keys")
+                 "group_names", "errors", "warnings", "terms", "keys")
 
     def __init__(self, row: int, cells, action: str, values: dict[str, Any],
                  group_names: list[str]):
@@ -61,7 +68,8 @@ class Outcome:
         self.customer_id: int | None = None
         self.version: int | None = None
         self.group_names = group_names  # groups to add the customer to
-        self.errors: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []  # why the row is rejected
+        self.warnings: list[dict[str, Any]] = []  # what was left out, cut or cleaned
         self.terms = ""  # create: the new customer's search terms (search.terms_text)
         self.keys: dict[str, str] = {}  # the row's unique keys, by kind (row_keys)
 
@@ -69,6 +77,9 @@ class Outcome:
         self.action = "reject"
         self.errors.append({"column": column, "value": value, "message": message})
         return self
+
+    def warn(self, message: str, column: str | None = None, value: str = "") -> None:
+        self.warnings.append({"column": column, "value": value, "message": message})
 
 
 def to_json(value: Any) -> Any:
@@ -133,6 +144,13 @@ class Planner:
                         if target and headings and i < len(headings) and headings[i]}
         self.groups = GroupNames()
         self.new_groups: set[str] = set()
+        settings = get_settings()
+        self.store_languages = settings["languages"]
+        self.default_language = settings["default_language"]
+        # New customers by the language they get (the preview shows it).
+        self.languages: Counter[str] = Counter()
+        # Groups the file names that do not exist (the preview lists them).
+        self.missing_groups: set[str] = set()
 
     def reload_groups(self) -> None:
         self.groups = GroupNames()
@@ -162,6 +180,8 @@ class Planner:
         outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
         outcome.terms = parsed.terms
         outcome.keys = parsed.keys
+        for warning in parsed.warnings:
+            outcome.warn(warning.message, warning.column, warning.value)
         return outcome
 
     def _check_row(self, outcome: Outcome, parsed) -> None:
@@ -171,10 +191,13 @@ class Planner:
             value = str(outcome.values[kind])
             outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
                              value=value, row=first), self.heading(kind), value)
-        for name in outcome.group_names:
-            if not self.groups.known(name) and not self.options.create_groups:
-                outcome.reject(_("There is no customer group “%(name)s”.", name=name),
-                               self.heading("groups"), name)
+        if self.options.create_groups:
+            return
+        for name in [n for n in outcome.group_names if not self.groups.known(n)]:
+            self.missing_groups.add(name)
+            outcome.group_names.remove(name)
+            outcome.warn(_("There is no customer group “%(name)s”; the customer was imported "
+                           "without it.", name=name), self.heading("groups"), name)
 
     def _load_existing(self, outcomes: list[Outcome]) -> dict[str, dict[str, dict]]:
         emails = {o.keys["email"] for o in outcomes if "email" in o.keys}
@@ -230,7 +253,7 @@ class Planner:
         return True
 
     def _plan_create(self, outcome: Outcome) -> None:
-        from .rows import missing_required
+        from .rows import missing_names, missing_required
 
         if self.options.mode == UPDATE_ONLY:
             outcome.reject(_("There is no such customer, and this import only updates."))
@@ -238,8 +261,22 @@ class Planner:
         missing = missing_required(outcome.values)
         for name in missing:
             outcome.reject(_("A new customer needs a value here."), self.heading(name), "")
-        if not missing:
-            self._note_new_groups(outcome)
+        if missing:
+            return
+        for name in missing_names(outcome.values):
+            outcome.warn(_("Empty: the customer was imported without it."),
+                         self.heading(name), "")
+        values = outcome.values
+        if not values.get("language"):
+            values["language"] = self.language_of(values.get("billing_country"))
+        self.languages[values["language"]] += 1
+        self._note_new_groups(outcome)
+
+    def language_of(self, country: str | None) -> str:
+        """The language of a new customer whose row names none (see ImportOptions.language)."""
+        if self.options.language:
+            return self.options.language
+        return country_language(country, self.store_languages) or self.default_language
 
     def _plan_update(self, outcome: Outcome, current: dict) -> None:
         if self.options.mode == CREATE_ONLY:

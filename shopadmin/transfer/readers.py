@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from xml.parsers import expat
 
 from flask_babel import gettext as _
 
@@ -51,6 +52,9 @@ class Worksheet:
     headings: list[str] | None = None
     heading_row: int | None = None
     _skip_to: int = field(default=0, repr=False)
+    # What the reader noticed in the rows read so far, by row: [(column, message)]. The one
+    # who reads the rows takes them out (pipeline.note_cells).
+    notes: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number as the spreadsheet shows it, cell texts) of every non-blank data row."""
@@ -163,24 +167,21 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
+def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    from .xlsx import XlsxError, xlsx_rows
 
-    handle = path.open("rb")  # a file object: openpyxl would insist on the name's extension
     try:
-        workbook = load_workbook(handle, read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001  (any parser failure means: cannot be read)
-        handle.close()
+        for number, cells, formulas in xlsx_rows(sheet.path, cell_text):
+            if formulas and number > sheet._skip_to:
+                sheet.notes[number] = [(column, _(
+                    "A formula without a stored result: the cell was read as empty. Open the "
+                    "file in your spreadsheet program, save it, and upload it again."))
+                    for column in formulas]
+            yield number, cells
+    except (XlsxError, KeyError, StopIteration, ValueError, IndexError, zipfile.BadZipFile,
+            expat.ExpatError) as error:
         raise WorksheetError(_("The XLSX file cannot be read: %(error)s",
                                error=type(error).__name__)) from None
-    try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # never trust the declared size of the sheet
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [cell_text(value) for value in values]
-    finally:
-        workbook.close()
-        handle.close()
 
 
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
@@ -350,7 +351,7 @@ def _raw_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
     if sheet.format == "json":
         return _json_rows(sheet.path)
     if sheet.format == "xlsx":
-        return _xlsx_rows(sheet.path)
+        return _xlsx_rows(sheet)
     if sheet.format == "ods":
         return _ods_rows(sheet.path)
     return _csv_rows(sheet)

@@ -34,21 +34,39 @@ def rejected_format(job: ImportJob) -> str:
     return "xlsx"
 
 
-def write_rejected(job: ImportJob, folder: Path) -> tuple[Path, str, str]:
-    """Write the rejected rows; returns the file, its download name and its type."""
+def problem_headings() -> set[str]:
+    """The headings of the column our worksheets of rejected and warned rows add, in every
+    interface language (a file of them has its own columns plus this one)."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    names = set()
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            names.update((_("Import error"), _("Import warnings")))
+    return names
+
+
+def write_rejected(job: ImportJob, folder: Path, *,
+                   rejected: bool = True) -> tuple[Path, str, str]:
+    """Write the rejected rows (or the rows imported with warnings, with rejected=False) with
+    what is wrong in a column of its own; returns the file, its download name and its type."""
     from .writers import write_worksheet
 
     fmt = rejected_format(job)
     width = len(job.mapping)
     headings = list(job.headings) if job.headings else [
         _("Column %(number)d", number=i + 1) for i in range(width)]
-    headings.append(_("Import error"))
-    query = (select(ImportRowResult.cells, ImportRowResult.errors)
-             .where(ImportRowResult.import_id == job.id).order_by(ImportRowResult.row))
-    rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors)]
-            for cells, errors in db.session.execute(query).yield_per(1000))
-    stem = Path(job.original_name).stem or "import"
-    name = _("%(name)s-rejected", name=stem) + (".xlsx" if fmt == "xlsx" else ".csv")
+    headings.append(_("Import error") if rejected else _("Import warnings"))
+    query = (select(ImportRowResult.cells, ImportRowResult.errors, ImportRowResult.warnings)
+             .where(ImportRowResult.import_id == job.id,
+                    ImportRowResult.rejected.is_(rejected))
+             .order_by(ImportRowResult.row))
+    rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors + warnings)]
+            for cells, errors, warnings in db.session.execute(query).yield_per(1000))
+    stem = Path(job.original_name).stem[:100] or "import"
+    name = (_("%(name)s-rejected", name=stem) if rejected
+            else _("%(name)s-warnings", name=stem)) + (".xlsx" if fmt == "xlsx" else ".csv")
     path = folder / name
     write_worksheet(path, fmt, headings, rows)
     return path, name, MIMETYPES[fmt]

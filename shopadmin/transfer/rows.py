@@ -1,20 +1,25 @@
-"""One worksheet row → the customer values it sets, or the errors that keep it out.
+"""One worksheet row → the customer values it sets, with what had to be adjusted on the way.
 
-Every message names the row as the spreadsheet shows it, the column heading, the value and
-the problem, in the staff member's language.
+A row is kept out of the register only when no customer can be stored from it (its e-mail
+address is not one); every other problem leaves the value out, cuts or cleans it, and becomes
+a warning. Every message names the row as the spreadsheet shows it, the column heading, the
+value, the problem and what was done, in the staff member's language.
 """
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..customers.fields import BY_NAME, Kind
 from ..customers.models import CustomerType
 from ..customers.validation import check_birth_date, normalise_email, normalise_vat_number
 from ..errors import DomainError
 from .cells import unneutralise
+from .headings import heading_key
 from .values import (
     parse_bool,
     parse_country,
@@ -26,18 +31,28 @@ from .values import (
     parse_title_code,
 )
 
-REQUIRED_FOR_NEW = ("first_name", "last_name", "email")
+REQUIRED_FOR_NEW = ("email",)  # without it no customer can be stored
+NAMES = ("first_name", "last_name")  # a new customer without them is stored with a warning
 IDENTITY = ("email", "first_name", "last_name", "full_name", "customer_number")
+# Columns whose bad value keeps the whole row out: the keys a customer is found by.
+REJECTING = {"email"}
+# Magento's single-file export: which address of the customer a row is.
+DEFAULT_BILLING, DEFAULT_SHIPPING = "addressdefaultbilling", "addressdefaultshipping"
+# Control characters and bidirectional overrides, which no customer value needs (line breaks
+# and tabs stay).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
 class ParseOptions:
-    date_order: str | None = None  # "dmy" | "mdy" | None: an ambiguous date is an error
+    date_order: str | None = None  # "dmy" | "mdy" | None: an ambiguous date is a warning
     empty_clears: bool = False  # False: an empty cell keeps the current value
 
 
 @dataclass
 class RowError:
+    """A problem with a cell: a rejection when in ParsedRow.errors, else a warning."""
+
     row: int
     column: str | None
     value: str
@@ -50,6 +65,7 @@ class ParsedRow:
     values: dict[str, Any]
     group_names: list[str]
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
     # The search terms of a new customer with these values (see pipeline.parsed_rows).
     terms: str = ""
     # The row's unique keys by kind (plan.row_keys), and for each one an earlier row of the
@@ -69,6 +85,10 @@ def _empty(name: str) -> Any:
     return ""
 
 
+def left_empty(message: str) -> str:
+    return _("%(problem)s The field was left empty.", problem=message)
+
+
 _KEEP = object()  # an empty cell leaves the field as it is
 _TEXT, _CONVERT, _SPECIAL, _LATER = range(4)  # how a column's text becomes a value
 _SPECIAL_TARGETS = ("groups", "full_name", "title_code")
@@ -84,8 +104,17 @@ class RowParser:
         self.headings = headings
         self.mapping = mapping
         self.options = options
+        self.width = len(headings) if headings else len(mapping)
         self.columns = [(index, target, *self._plan(target))
                         for index, target in enumerate(mapping) if target]
+        # The columns an address row of Magento's single file sets (the billing fields and
+        # the company), and the two that say which of the customer's addresses it is.
+        self.address_columns = [c for c in self.columns
+                                if c[1].startswith("billing_") or c[1] == "company_name"]
+        keys = [heading_key(h) for h in headings or ()]
+        self.flag_columns = {flag: keys.index(flag) for flag in (DEFAULT_BILLING,
+                                                                 DEFAULT_SHIPPING)
+                             if flag in keys}
 
     def _plan(self, target: str) -> tuple:
         """(mode, converter, longest text, value of an empty cell) for a mapped column."""
@@ -107,18 +136,30 @@ class RowParser:
         }.get(spec.kind)
         return (_TEXT if converter is None else _CONVERT), converter, spec.max_length, empty
 
-    def _heading(self, index: int) -> str:
+    def heading(self, index: int) -> str:
         if self.headings and index < len(self.headings) and self.headings[index]:
             return self.headings[index]
         return _("column %(number)d", number=index + 1)
 
-    def parse(self, row: int, cells: list[str]) -> ParsedRow:
-        values: dict[str, Any] = {}
-        groups: list[str] = []
-        errors: list[RowError] = []
+    def parse(self, row: int, cells: list[str],
+              more: list[tuple[int, list[str]]] = ()) -> ParsedRow:
+        """The row's values; `more` are the rows below it that add an address (Magento)."""
+        parsed = ParsedRow(row, {}, [])
+        self._cells(parsed, cells, self.columns)
+        if self.headings and len(cells) > self.width:
+            self._extra_cells(parsed, cells)
+        values = parsed.values
+        if values.get("company_name") and "customer_type" not in values:
+            values["customer_type"] = CustomerType.BUSINESS
+        if more:
+            self._addresses(parsed, cells, more)
+        return parsed
+
+    def _cells(self, parsed: ParsedRow, cells: list[str], columns: list[tuple]) -> None:
+        values, row = parsed.values, parsed.row
         later: list[tuple[int, str, str]] = []
         count = len(cells)
-        for index, target, mode, convert, longest, empty in self.columns:
+        for index, target, mode, convert, longest, empty in columns:
             text = cells[index].strip() if index < count else ""
             if not text:
                 if empty is not _KEEP:
@@ -126,6 +167,14 @@ class RowParser:
                 continue
             if text[0] == "'":
                 text = unneutralise(text)
+            if not text.isprintable() and _CONTROL.search(text):
+                cleaned = _CONTROL.sub("", text).strip()
+                parsed.warnings.append(RowError(row, self.heading(index), text, _(
+                    "Control characters (such as NUL or a text direction override) were "
+                    "removed.")))
+                text = cleaned
+                if not text:
+                    continue
             try:
                 if mode == _TEXT:
                     value: Any = text
@@ -135,26 +184,107 @@ class RowParser:
                     later.append((index, target, text))
                     continue
                 else:
-                    groups += self._special(values, target, text)
+                    parsed.group_names += self._special(values, target, text)
                     continue
                 if longest and isinstance(value, str) and len(value) > longest:
-                    raise DomainError(_("Longer than the %(count)d characters this field "
-                                        "holds.", count=longest))
+                    value = self._too_long(parsed, index, target, value, longest)
+                    if value is None:
+                        continue
                 values[target] = value
             except DomainError as error:
-                errors.append(RowError(row, self._heading(index), text, error.message))
-        for index, target, text in later:
-            try:
-                if target == "vat_number":
-                    values[target] = normalise_vat_number(text, values.get("billing_country"))
+                problem = RowError(row, self.heading(index), text, error.message)
+                if target in REJECTING:
+                    parsed.errors.append(problem)
+                elif target == "language":
+                    problem.message = _("%(problem)s The customer gets the language for "
+                                        "customers without one.", problem=error.message)
+                    parsed.warnings.append(problem)
                 else:
-                    values[target] = check_birth_date(
-                        parse_datetime_or_date(text, self.options.date_order))
-            except DomainError as error:
-                errors.append(RowError(row, self._heading(index), text, error.message))
-        if values.get("company_name") and "customer_type" not in values:
-            values["customer_type"] = CustomerType.BUSINESS
-        return ParsedRow(row, values, groups, errors)
+                    problem.message = left_empty(error.message)
+                    parsed.warnings.append(problem)
+        for index, target, text in later:
+            self._later(parsed, index, target, text)
+
+    def _too_long(self, parsed: ParsedRow, index: int, target: str, value: str,
+                  longest: int) -> str | None:
+        """A customer number that long is left out (a cut one could be another customer's);
+        any other text is cut to what its field holds."""
+        if target == "customer_number":
+            message = left_empty(_("Longer than the %(count)d characters this field holds.",
+                                   count=longest))
+            parsed.warnings.append(RowError(parsed.row, self.heading(index), value, message))
+            return None
+        parsed.warnings.append(RowError(parsed.row, self.heading(index), value, _(
+            "Longer than the %(count)d characters this field holds: the first %(count)d were "
+            "imported.", count=longest)))
+        return value[:longest]
+
+    def _later(self, parsed: ParsedRow, index: int, target: str, text: str) -> None:
+        values = parsed.values
+        try:
+            if target == "vat_number":
+                values[target] = normalise_vat_number(text, values.get("billing_country"))
+            else:
+                values[target] = check_birth_date(
+                    parse_datetime_or_date(text, self.options.date_order))
+        except DomainError as error:
+            problem = RowError(parsed.row, self.heading(index), text, left_empty(error.message))
+            if target == "vat_number":  # kept as typed, for staff to check
+                values[target] = text[:BY_NAME[target].max_length]
+                problem.message = _("%(problem)s It was imported as typed; check it.",
+                                    problem=error.message)
+            parsed.warnings.append(problem)
+
+    def _extra_cells(self, parsed: ParsedRow, cells: list[str]) -> None:
+        extra = [cell.strip() for cell in cells[self.width:]]
+        filled = [cell for cell in extra if cell]
+        if not filled:
+            return
+        parsed.warnings.append(RowError(parsed.row, None, " | ".join(filled), ngettext(
+            "This row has %(num)d more cell than the file has headings (from column "
+            "%(column)d on); it was not imported.",
+            "This row has %(num)d more cells than the file has headings (from column "
+            "%(column)d on); they were not imported.", len(extra), column=self.width + 1)))
+
+    def _addresses(self, parsed: ParsedRow, cells: list[str],
+                   more: list[tuple[int, list[str]]]) -> None:
+        """Magento's further address rows: the one marked default billing becomes the billing
+        address, the one marked default shipping the shipping address; any other is named in
+        a warning, never dropped without a word."""
+        values = parsed.values
+        main = {n: values.pop(n) for n in list(values) if n.startswith("billing_")}
+        addresses = [(parsed.row, self._flags(cells), main)]
+        for row, extra in more:
+            address = ParsedRow(row, {}, [])
+            self._cells(address, extra, self.address_columns)
+            parsed.warnings += address.warnings
+            if company := address.values.pop("company_name", None):
+                address.values["billing_company"] = company
+            addresses.append((row, self._flags(extra), address.values))
+        billing = next((a for a in addresses if a[1][0]), addresses[0])
+        shipping = next((a for a in addresses if a[1][1]), None)
+        values.update((n, v) for n, v in billing[2].items() if n != "billing_company")
+        if shipping is not None and shipping is not billing:
+            values["shipping_differs"] = True
+            for name, value in shipping[2].items():
+                target = "shipping_company" if name == "billing_company" else \
+                    "shipping_" + name.removeprefix("billing_")
+                values[target] = value
+        for row, _flags, address in (a for a in addresses
+                                     if a[2] and a is not billing and a is not shipping):
+            parsed.warnings.append(RowError(parsed.row, None, ", ".join(
+                str(v) for v in address.values() if v), _(
+                "Row %(row)d adds a further address for this customer that is neither "
+                "the default billing nor the default shipping address; it was not "
+                "imported.", row=row)))
+
+    def _flags(self, cells: list[str]) -> tuple[bool, bool]:
+        """(default billing, default shipping) of an address row, from Magento's 0/1 flags."""
+        def flag(name: str) -> bool:
+            index = self.flag_columns.get(name)
+            return index is not None and index < len(cells) and cells[index].strip() == "1"
+
+        return flag(DEFAULT_BILLING), flag(DEFAULT_SHIPPING)
 
     @staticmethod
     def _special(values: dict[str, Any], target: str, text: str) -> list[str]:
@@ -173,21 +303,34 @@ class RowParser:
 
 
 def missing_required(values: dict) -> list[str]:
-    """The fields a new customer needs that this row leaves empty."""
+    """The fields without which no customer can be stored that this row leaves empty."""
     return [name for name in REQUIRED_FOR_NEW if not values.get(name)]
 
 
+def missing_names(values: dict) -> list[str]:
+    """The name fields a new customer from this row goes without."""
+    return [name for name in NAMES if not values.get(name)]
+
+
 def combine_rows(rows: Iterable[tuple[int, list[str]]], headings: list[str] | None,
-                 mapping: list[str | None]) -> Iterator[tuple[int, list[str]]]:
-    """Leave out rows that only continue the customer above: Magento's single-file export adds
-    each further address as a row whose customer columns are empty. Such a row is no customer
-    without a name, and shopadmin keeps one billing and one shipping address."""
+                 mapping: list[str | None]) -> Iterator[tuple[int, list[str], list]]:
+    """(row, cells, further address rows) for each customer of the file. Magento's
+    single-file export adds each further address of a customer as a row below it whose
+    customer columns are empty: such a row is no customer without a name, but part of the
+    customer above."""
     identity = [i for i, target in enumerate(mapping) if target in IDENTITY]
+    current = None
     for number, cells in rows:
-        if identity and not any(i < len(cells) and cells[i].strip() for i in identity):
+        if current is not None and identity and not any(
+                i < len(cells) and cells[i].strip() for i in identity):
+            current[2].append((number, cells))
             continue
-        yield number, cells
+        if current is not None:
+            yield current
+        current = (number, cells, [])
+    if current is not None:
+        yield current
 
 
 __all__ = ["ParseOptions", "ParsedRow", "RowError", "RowParser", "combine_rows",
-           "missing_required"]
+           "missing_names", "missing_required"]

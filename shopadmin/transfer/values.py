@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from flask_babel import gettext as _
 
 from ..customers.models import CustomerType, Gender
@@ -141,22 +141,42 @@ def parse_country(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _languages() -> dict[str, str]:
-    table = {}
-    for code in ("de", "fr", "en", "pl"):
-        table[code] = code
-        for language in ("de", "fr", "en", "pl"):
-            table[fold(Locale.parse(code).get_display_name(language))] = code
-            table[fold(Locale.parse(code).get_language_name(language))] = code
-    table.update({"deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "eng": "en", "pol": "pl"})
+    """Every ISO 639-1 language by its code, its three-letter codes where Babel's aliases
+    know them, its own name and its names in the interface languages."""
+    from babel.core import get_global
+
+    english = Locale.parse("en")
+    codes = [code for code in english.languages if len(code) == 2]
+    table = {code: code for code in codes}
+    for alias, target in get_global("language_aliases").items():
+        base = target.split("_")[0]
+        if len(alias) == 3 and base in table:
+            table.setdefault(alias, base)
+    for language in ("en", "de", "fr", "pl"):
+        names = Locale.parse(language).languages
+        for code in codes:
+            if code in names:
+                table.setdefault(fold(names[code]), code)
+    for code in codes:
+        try:
+            own = Locale.parse(code).get_language_name(code)
+        except (ValueError, TypeError, UnknownLocaleError):  # no locale data for a few
+            continue
+        if own:
+            table.setdefault(fold(own), code)
+    table.update({"deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "eng": "en", "pol": "pl",
+                  "nld": "nl", "dut": "nl", "vlaams": "nl", "flemish": "nl"})
     return table
 
 
 def parse_language(text: str) -> str:
+    """Any language a customer may speak, as its ISO 639-1 code: "nl", "nl-BE", "en_GB",
+    "Nederlands", "Niederländisch", "dut" all read "nl"."""
     word = fold(text.strip()).replace("_", "-")
     code = _languages().get(word) or _languages().get(word.split("-")[0])
     if code is None:
-        raise DomainError(_("“%(value)s” is not one of the languages de, fr, en or pl.",
-                            value=text))
+        raise DomainError(_("“%(value)s” is not a language we know; use its name or its "
+                            "two-letter code (nl, de, fr, …).", value=text))
     return code
 
 

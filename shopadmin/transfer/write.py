@@ -45,7 +45,7 @@ _COLUMNS = tuple(_TEMPLATE)
 _AUDIT = AuditEvent.__table__
 _CONSENT = ConsentEvent.__table__
 _CHANGES = ImportChange.__table__
-_REJECTED = ImportRowResult.__table__
+_RESULTS = ImportRowResult.__table__
 
 
 class BatchWriter:
@@ -68,7 +68,7 @@ class BatchWriter:
         self._insert_undo_record(created, updated)
         self._insert_audit(changed, now)
         self._insert_consent(changed, now)
-        self._insert_rejected([o for o in outcomes if o.action == "reject"])
+        insert_results(self.import_id, outcomes, written=True)
         return [o.customer_id for o in changed]
 
     def _create_groups(self, now: datetime) -> None:
@@ -89,7 +89,8 @@ class BatchWriter:
         # the import sets itself, taken in the statement's order in one go (no loop per column).
         take = itemgetter(*(name for name, _process in order))
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
-                 "created_by_id": self.actor_id, "updated_by_id": self.actor_id}
+                 "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
+                 "import_id": self.import_id}
         # Bind processors only where a column has one, each value converted once per batch.
         convert = [(index, memoised(process)) for index, (_name, process) in enumerate(order)
                    if process is not None]
@@ -199,16 +200,18 @@ class BatchWriter:
                 if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
         execute_many(insert(_CONSENT), rows, cache_key="import-consent")
 
-    def _insert_rejected(self, outcomes: list[Outcome]) -> None:
-        insert_rejected(self.import_id, outcomes)
 
 
-def insert_rejected(import_id: int, outcomes: list[Outcome]) -> None:
+def insert_results(import_id: int, outcomes: list[Outcome], *, written: bool = False) -> None:
+    """Keep the rows with problems: the rejected ones, and the ones with warnings (when
+    `written`, with the customer they went into)."""
     from .parallel import cells_of
 
-    rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells), "errors": o.errors}
-            for o in outcomes]
-    execute_many(insert(_REJECTED), rows, cache_key="import-rejected")
+    rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells),
+             "errors": o.errors, "warnings": o.warnings, "rejected": o.action == "reject",
+             "customer_id": o.customer_id if written else None}
+            for o in outcomes if o.warnings or o.action == "reject"]
+    execute_many(insert(_RESULTS), rows, cache_key="import-results")
 
 
 class ConcurrentChange(Exception):

@@ -185,7 +185,11 @@ def test_groups_are_found_by_name_and_created_only_when_asked(client, login_as, 
     db.session.commit()
     content = csv_file(HEADINGS, "A;B;a@shop.test;;;wholesale", "C;D;c@shop.test;;;VIP")
     job = preview(client, run_jobs, upload(client, content))
-    assert (job.preview["created"], job.preview["rejected"]) == (1, 1)
+    # A group that does not exist keeps no customer out: it is named, with the switch.
+    assert (job.preview["created"], job.preview["rejected"], job.preview["warned"]) == (2, 0, 1)
+    assert job.preview["missing_groups"] == ["VIP"]
+    page = client.get(f"/imports/{job.id}").get_data(as_text=True)
+    assert 'id="missing-groups"' in page and "VIP" in page
     import_id = upload(client, content)
     preview(client, run_jobs, import_id, create_groups="y")
     apply(client, run_jobs, import_id)
@@ -300,7 +304,9 @@ def test_the_date_order_option_reaches_the_parser(client, login_as, run_jobs):
     login_as("staff")
     content = csv_file("First name;Last name;E-mail;Birth date", "A;B;a@shop.test;03/04/1990")
     ambiguous = preview(client, run_jobs, upload(client, content))
-    assert (ambiguous.preview["created"], ambiguous.preview["rejected"]) == (0, 1)
+    # An ambiguous date leaves the birth date empty, with a warning; the customer goes in.
+    assert (ambiguous.preview["created"], ambiguous.preview["rejected"],
+            ambiguous.preview["warned"]) == (1, 0, 1)
     day_first = upload(client, content)
     job = preview(client, run_jobs, day_first, date_order="dmy")
     assert job.options["date_order"] == "dmy" and job.preview["created"] == 1

@@ -23,7 +23,7 @@ def test_dry_run_reports_and_writes_nothing(runner, tmp_path):
     result = runner.invoke(args=["customers", "import", str(file), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "would be created: 1" in result.output and "rejected rows: 1" in result.output
-    assert "row 3:" in result.output and "nope" in result.output
+    assert "row 3 (rejected):" in result.output and "nope" in result.output
     assert emails() == set()
 
 

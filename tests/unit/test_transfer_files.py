@@ -233,8 +233,11 @@ def test_rows_parse_and_report_with_headings(app):
     assert good.values["customer_type"] == CustomerType.BUSINESS
     assert good.values["vat_number"] == "PL5261040828" and good.values["newsletter"] is True
     bad = parser.parse(3, ["Jan", "Kos", "jan@@x", "", "Atlantis", "", "maybe"])
-    assert [(e.row, e.column) for e in bad.errors] == [(3, "E-mail"), (3, "Kraj"),
-                                                      (3, "Newsletter")]
+    # Only the address keeps the row out; the rest is left empty and named in a warning.
+    assert [(e.row, e.column) for e in bad.errors] == [(3, "E-mail")]
+    assert [(w.row, w.column, w.value) for w in bad.warnings] == [
+        (3, "Kraj", "Atlantis"), (3, "Newsletter", "maybe")]
+    assert "billing_country" not in bad.values and "newsletter" not in bad.values
 
 
 def test_magento_address_rows_are_not_customers(app):
@@ -242,7 +245,8 @@ def test_magento_address_rows_are_not_customers(app):
     mapping = suggest_mapping(headings)
     rows = [(2, ["a@x.de", "Anna", "Alt", "Berlin"]), (3, ["", "", "", "Potsdam"]),
             (4, ["b@x.de", "Ben", "Bau", "Köln"])]
-    assert [n for n, _c in combine_rows(rows, headings, mapping)] == [2, 4]
+    combined = list(combine_rows(rows, headings, mapping))
+    assert [(n, [m for m, _ in more]) for n, _c, more in combined] == [(2, [3]), (4, [])]
 
 
 def test_reader_streams_without_loading_the_file(app, tmp_path):
