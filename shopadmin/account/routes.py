@@ -64,6 +64,7 @@ def _link_not_usable():
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"])
 def reset_link(token: str):
     session[SESSION_TOKEN] = token
+    session.pop(SESSION_LANGUAGE, None)  # a new link opens in its mail's language
     return redirect(url_for("account.reset"))
 
 
@@ -75,12 +76,17 @@ def reset():
     language = services.link_language(token)
     if language is None:
         return _link_not_usable()
-    session[SESSION_LANGUAGE] = language  # later pages of this visit speak the mail's language
+    # The mail's language, until the customer picks another with the switcher; later pages
+    # of this visit, and the notice that the password was set, speak it too.
+    chosen = request.args.get("lang") or session.get(SESSION_LANGUAGE)
+    if chosen in current_app.config["LANGUAGES"]:
+        language = chosen
+    session[SESSION_LANGUAGE] = language
     with force_locale(language):
         form = ResetForm()
         if form.validate_on_submit():
             try:
-                services.set_password_with_link(token, form.password.data)
+                services.set_password_with_link(token, form.password.data, language=language)
             except services.LinkNotUsable:
                 db.session.rollback()
                 return _link_not_usable()

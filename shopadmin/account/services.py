@@ -10,6 +10,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..notifications.catalog import PASSWORD_CHANGED, PASSWORD_RESET
 from ..notifications.services import queue_notification
+from ..settings.services import get_setting
 from . import tokens
 from .passwords import check_customer_password
 
@@ -18,10 +19,11 @@ class LinkNotUsable(Exception):
     """The link is unknown, used, expired or replaced: one answer for all of them."""
 
 
-def set_password_with_link(token: str | None, password: str, *,
+def set_password_with_link(token: str | None, password: str, *, language: str | None = None,
                            now: datetime | None = None) -> Customer:
     """Check the password, use the link up and set the password; the customer then gets the
-    Password changed notice. Signs nobody in. Raises DomainError for a password that is not
+    Password changed notice, in `language` (the page's) if the store writes mails in it, else
+    in the link's. Signs nobody in. Raises DomainError for a password that is not
     accepted (the link stays usable) and LinkNotUsable when the link cannot be used."""
     now = now or utcnow()
     row = tokens.find_usable(token, now=now)
@@ -36,7 +38,9 @@ def set_password_with_link(token: str | None, password: str, *,
     customer.password_set_at = now
     record_event("password_set", "customer", customer.id, source="storefront",
                  changes={"link": used.purpose})
-    queue_notification(customer, PASSWORD_CHANGED, language=used.language)
+    if language not in get_setting("languages"):
+        language = used.language
+    queue_notification(customer, PASSWORD_CHANGED, language=language)
     db.session.flush()
     return customer
 

@@ -38,8 +38,8 @@ PLATFORM_ALIASES: dict[str, tuple[str, ...]] = {
               "Courriel", "Adres e-mail", "Customer e-mail", "billing_email", "Mail"),
     "username": ("Username", "user_login", "Login", "Benutzername", "Nom d'utilisateur",
                  "Nazwa użytkownika"),
-    "phone": ("Phone", "Telephone", "Telefon", "Téléphone", "Telefonnummer",
-              "Default Address Phone", "billing_phone", "_address_telephone", "Phone day",
+    # (Shopify's "Default Address Phone" is left to staff: its "Phone" is the customer's.)
+    "phone": ("Phone", "Telephone", "Telefon", "Téléphone", "Telefonnummer", "billing_phone", "_address_telephone", "Phone day",
               "Numer telefonu"),
     "mobile": ("Mobile", "Mobile phone", "Mobil", "Handy", "Mobiltelefon", "Portable",
                "Téléphone portable", "Telefon komórkowy", "Komórka", "Phone evening"),

@@ -176,7 +176,7 @@ class _Cells:
 
     def _text(self) -> str:
         value, kind = self.value, self.kind
-        if value is None:
+        if not value:
             if self.formula:
                 self.formulas.setdefault(self.number, []).append(self.column)
             return ""

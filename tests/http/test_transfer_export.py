@@ -25,7 +25,8 @@ def varied_customers():
                              mobile="+48 601 234 567", billing_city="Łódź", language="pl",
                              billing_country="PL", approved=False, customer_number="'0042")
     customer.groups = [vip]
-    make_customer(first_name="Jürgen", last_name="Groß", email="j@shop.de", notes="-5 @x",
+    make_customer(first_name="Jürgen", last_name="Groß", email="j@shop.de",
+                  notes="-5 @x\r\nzweite Zeile a_x0041_b",
                   billing_postcode="04109", shipping_differs=True, shipping_city="Köln",
                   shipping_country="DE")
     db.session.commit()
