@@ -39,8 +39,8 @@ PLATFORM_ALIASES: dict[str, tuple[str, ...]] = {
     "username": ("Username", "user_login", "Login", "Benutzername", "Nom d'utilisateur",
                  "Nazwa użytkownika"),
     # (Shopify's "Default Address Phone" is left to staff: its "Phone" is the customer's.)
-    "phone": ("Phone", "Telephone", "Telefon", "Téléphone", "Telefonnummer", "billing_phone", "_address_telephone", "Phone day",
-              "Numer telefonu"),
+    "phone": ("Phone", "Telephone", "Telefon", "Téléphone", "Telefonnummer", "billing_phone",
+              "_address_telephone", "Phone day", "Numer telefonu"),
     "mobile": ("Mobile", "Mobile phone", "Mobil", "Handy", "Mobiltelefon", "Portable",
                "Téléphone portable", "Telefon komórkowy", "Komórka", "Phone evening"),
     "language": ("Language", "Sprache", "Langue", "Język", "Locale"),
