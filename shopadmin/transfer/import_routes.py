@@ -31,6 +31,7 @@ from .plan import ImportOptions
 from .report import write_rejected
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+bp.add_app_template_global(services.customer_warnings, "customer_import_warnings")
 
 
 def _job(import_id: int) -> ImportJob:
@@ -96,6 +97,7 @@ def _step(job: ImportJob) -> dict:
     checked = job.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
     return {"step": "review", "choices": target_choices(),
             "samples": services.column_samples(job), "new_columns": services.new_columns(job),
+            "secret_columns": services.secret_columns(job),
             "rejected": services.rejected_rows(job, 100) if checked else [],
             "warned": services.rejected_rows(job, 100, rejected=False) if checked else []}
 

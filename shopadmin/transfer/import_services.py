@@ -86,6 +86,13 @@ def remembered_choices(limit: int = 50) -> dict[str, str | None]:
     return {key: target for key, target in chosen.items() if target}
 
 
+def secret_columns(job: ImportJob) -> set[int]:
+    """The columns with the old shop's passwords or tokens (never imported)."""
+    from .headings import is_sensitive
+
+    return {index for index, heading in enumerate(job.headings or []) if is_sensitive(heading)}
+
+
 def new_columns(job: ImportJob) -> set[int]:
     """The columns whose heading no remembered mapping has (shown as new), when some do."""
     from .headings import heading_key
@@ -178,6 +185,10 @@ def save_mapping(job: ImportJob, mapping: list[str | None]) -> None:
                             fields=", ".join(doubles)))
     if not chosen:
         raise DomainError(_("Map at least one column to a field."))
+    for index in secret_columns(job):
+        if mapping[index]:
+            raise DomainError(_("The column “%(heading)s” holds passwords or tokens of the old "
+                                "shop and is never imported.", heading=job.headings[index]))
     job.mapping = list(mapping)
     if job.headings:
         signature = heading_signature(job.headings)
@@ -245,6 +256,14 @@ def rejected_rows(job: ImportJob, limit: int | None = None, *,
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def customer_warnings(customer_id: int, limit: int = 20) -> list[ImportRowResult]:
+    """The warnings imports left on a customer, newest first (the customer page shows them)."""
+    return list(db.session.scalars(
+        select(ImportRowResult).where(ImportRowResult.customer_id == customer_id,
+                                      ImportRowResult.rejected.is_(False))
+        .order_by(ImportRowResult.id.desc()).limit(limit)))
 
 
 def created_customers(job: ImportJob):

@@ -253,24 +253,24 @@ class Planner:
         return True
 
     def _plan_create(self, outcome: Outcome) -> None:
-        from .rows import missing_names, missing_required
-
         if self.options.mode == UPDATE_ONLY:
             outcome.reject(_("There is no such customer, and this import only updates."))
             return
-        missing = missing_required(outcome.values)
-        for name in missing:
-            outcome.reject(_("A new customer needs a value here."), self.heading(name), "")
-        if missing:
-            return
-        for name in missing_names(outcome.values):
-            outcome.warn(_("Empty: the customer was imported without it."),
-                         self.heading(name), "")
         values = outcome.values
-        if not values.get("language"):
-            values["language"] = self.language_of(values.get("billing_country"))
-        self.languages[values["language"]] += 1
-        self._note_new_groups(outcome)
+        if not values.get("email"):  # (only when matching on the customer number)
+            outcome.reject(_("A new customer needs a value here."), self.heading("email"), "")
+            return
+        if not values.get("first_name") or not values.get("last_name"):
+            for name in ("first_name", "last_name"):
+                if not values.get(name):
+                    outcome.warn(_("Empty: the customer was imported without it."),
+                                 self.heading(name), "")
+        language = values.get("language")
+        if not language:
+            language = values["language"] = self.language_of(values.get("billing_country"))
+        self.languages[language] += 1
+        if outcome.group_names:
+            self._note_new_groups(outcome)
 
     def language_of(self, country: str | None) -> str:
         """The language of a new customer whose row names none (see ImportOptions.language)."""

@@ -31,8 +31,6 @@ from .values import (
     parse_title_code,
 )
 
-REQUIRED_FOR_NEW = ("email",)  # without it no customer can be stored
-NAMES = ("first_name", "last_name")  # a new customer without them is stored with a warning
 IDENTITY = ("email", "first_name", "last_name", "full_name", "customer_number")
 # Columns whose bad value keeps the whole row out: the keys a customer is found by.
 REJECTING = {"email"}
@@ -302,16 +300,6 @@ class RowParser:
         return []
 
 
-def missing_required(values: dict) -> list[str]:
-    """The fields without which no customer can be stored that this row leaves empty."""
-    return [name for name in REQUIRED_FOR_NEW if not values.get(name)]
-
-
-def missing_names(values: dict) -> list[str]:
-    """The name fields a new customer from this row goes without."""
-    return [name for name in NAMES if not values.get(name)]
-
-
 def combine_rows(rows: Iterable[tuple[int, list[str]]], headings: list[str] | None,
                  mapping: list[str | None]) -> Iterator[tuple[int, list[str], list]]:
     """(row, cells, further address rows) for each customer of the file. Magento's
@@ -332,5 +320,4 @@ def combine_rows(rows: Iterable[tuple[int, list[str]]], headings: list[str] | No
         yield current
 
 
-__all__ = ["ParseOptions", "ParsedRow", "RowError", "RowParser", "combine_rows",
-           "missing_names", "missing_required"]
+__all__ = ["ParseOptions", "ParsedRow", "RowError", "RowParser", "combine_rows"]

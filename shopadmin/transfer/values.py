@@ -142,11 +142,10 @@ def parse_country(text: str) -> str:
 @lru_cache(maxsize=1)
 def _languages() -> dict[str, str]:
     """Every ISO 639-1 language by its code, its three-letter codes where Babel's aliases
-    know them, its own name and its names in the interface languages."""
+    know them, and its names in the interface languages."""
     from babel.core import get_global
 
-    english = Locale.parse("en")
-    codes = [code for code in english.languages if len(code) == 2]
+    codes = [code for code in Locale.parse("en").languages if len(code) == 2]
     table = {code: code for code in codes}
     for alias, target in get_global("language_aliases").items():
         base = target.split("_")[0]
@@ -157,15 +156,24 @@ def _languages() -> dict[str, str]:
         for code in codes:
             if code in names:
                 table.setdefault(fold(names[code]), code)
-    for code in codes:
+    table.update({"deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "eng": "en", "pol": "pl",
+                  "nld": "nl", "dut": "nl", "vlaams": "nl", "flemish": "nl"})
+    return table
+
+
+@lru_cache(maxsize=1)
+def _own_names() -> dict[str, str]:
+    """Each language by its own name ("Nederlands", "čeština"). Looked up only when a cell
+    holds neither a code nor a name in the interface languages: it loads the locale data of
+    every language (some 100 MB), which an import of codes never needs."""
+    table = {}
+    for code in set(_languages().values()):
         try:
             own = Locale.parse(code).get_language_name(code)
         except (ValueError, TypeError, UnknownLocaleError):  # no locale data for a few
             continue
         if own:
             table.setdefault(fold(own), code)
-    table.update({"deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "eng": "en", "pol": "pl",
-                  "nld": "nl", "dut": "nl", "vlaams": "nl", "flemish": "nl"})
     return table
 
 
@@ -173,7 +181,8 @@ def parse_language(text: str) -> str:
     """Any language a customer may speak, as its ISO 639-1 code: "nl", "nl-BE", "en_GB",
     "Nederlands", "Niederländisch", "dut" all read "nl"."""
     word = fold(text.strip()).replace("_", "-")
-    code = _languages().get(word) or _languages().get(word.split("-")[0])
+    table = _languages()
+    code = table.get(word) or table.get(word.split("-")[0]) or _own_names().get(word)
     if code is None:
         raise DomainError(_("“%(value)s” is not a language we know; use its name or its "
                             "two-letter code (nl, de, fr, …).", value=text))

@@ -51,6 +51,8 @@ def test_a_lightspeed_benelux_export_goes_in_whole(client, login_as, run_jobs):
     assert any(w["column"] == "Date of birth" and w["value"] == "31-02-1980"
                for r in warned for w in r.warnings)
     assert customers["klant3@winkel.test"].birth_date is None
+    page = client.get(f"/customers/{flagged.id}").get_data(as_text=True)
+    assert 'id="customer-import-warnings"' in page and "NL000000000B00" in page
     assert {c.last_name_prefix for c in customers.values()} >= {"van", "de", "van der"}
     # The register shows the customers with warnings for review, and the import's own.
     page = client.get(f"/customers/?warnings=yes&import={job.id}").get_data(as_text=True)
@@ -121,7 +123,9 @@ def test_magento_address_rows_become_the_shipping_address_or_a_warning(
     job = preview(client, run_jobs, upload(client, magento_with_address_rows(), "magento.csv"))
     assert (job.preview["created"], job.preview["rejected"]) == (2, 0)
     page = client.get(f"/imports/{job.id}").get_data(as_text=True)
-    assert "password_hash" in page  # the column is listed, and goes nowhere
+    assert "password_hash" in page and "$2y$10$secret" not in page  # listed, never imported
+    # password_hash, rp_token, rp_token_created_at, password
+    assert page.count('class="form-text secret-column"') == 4
     job = apply(client, run_jobs, job.id)
     customers = customers_by_email()
     jana = customers["jana@mage.test"]
