@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,6 +17,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .groups import create_group, delete_group, member_counts, update_group
@@ -78,7 +79,7 @@ def group(group_id: int):
             flash(_("Group saved."), "success")
             return redirect(url_for(".group", group_id=group.id))
     page = list_customers(MultiDict({"group": str(group.id)}),
-                          request.args.get("page", 1, type=int))
+                          requested_page())
     return render_template("customers/group.html", group=group, form=form, page=page,
                            delete_form=ConfirmForm(),
                            page_url=lambda n: url_for(".group", group_id=group.id, page=n))

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices, language_name
+from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
@@ -53,7 +54,7 @@ def _column_label(name: str):
 @bp.route("/")
 def index():
     args = _filters(request.args)
-    page = list_customers(args, request.args.get("page", 1, type=int))
+    page = list_customers(args, requested_page())
     groups = db.session.scalars(select(CustomerGroup).order_by(CustomerGroup.name)).all()
     views = db.session.scalars(select(SavedView).where(
         SavedView.staff_user_id == current_user.id, SavedView.name != "")

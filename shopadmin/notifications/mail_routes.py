@@ -9,6 +9,7 @@ from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
+from ..routing import requested_page
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
@@ -82,7 +83,7 @@ def send_passwords():
 
 @bp.route("/mails/")
 def mail_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     status = request.args.get("status") or None
     rows, total = campaigns.mail_log_page(status=status, page=page)
     return render_template("notifications/mail_log.html", rows=rows, total=total, page=page,
@@ -112,7 +113,7 @@ def batches():
 @bp.route("/mails/batches/<int:batch_id>")
 def batch(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     status = request.args.get("status") or None
     rows, total = campaigns.batch_recipients(mailing, status=status, page=page)
     return render_template("notifications/batch.html", batch=mailing,

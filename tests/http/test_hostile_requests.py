@@ -1,0 +1,66 @@
+"""No request a user can make answers 500: every GET route walked with hostile values."""
+
+import pytest
+
+HOSTILE_VALUES = (
+    "99999999999999999999",
+    str(2**63),
+    "-1",
+    "0",
+    "x" * 3000,
+    "Zażółć-gęślą-jaźń-ü-€-日本",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "1e9",
+)
+HOSTILE_QUERIES = ("", "?page=99999999999999999999", "?page=-5&sort=%27&status=x&q=%F0%9F")
+
+
+def _get_rules(app):
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint not in ("static", "bootstrap.static"):
+            yield rule
+
+
+def _urls(rule):
+    if not rule.arguments:
+        yield rule.rule
+        return
+    for value in HOSTILE_VALUES:
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<{name}>", value)
+            for converter in ("int", "string", "path"):
+                url = url.replace(f"<{converter}:{name}>", value)
+        yield url
+
+
+@pytest.fixture
+def no_propagation(app):
+    # The walk wants each answer, as a real server gives it, not the exception.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+def test_no_get_route_answers_500_to_hostile_values(app, client, login_as, no_propagation):
+    login_as("admin")
+    failures = []
+    for rule in _get_rules(app):
+        if rule.endpoint == "auth.logout":
+            continue
+        for url in _urls(rule):
+            for query in HOSTILE_QUERIES:
+                response = client.get(url + query)
+                if response.status_code >= 500:
+                    failures.append(f"{response.status_code} {url[:80]}{query}")
+    assert not failures, "\n".join(failures)
+
+
+def test_twenty_digit_ids_are_404(client, login_as):
+    login_as("admin")
+    for url in ("/customers/99999999999999999999", "/imports/99999999999999999999",
+                "/exports/99999999999999999999/download", "/settings/staff/99999999999999999999",
+                "/mails/batches/99999999999999999999", "/customers/bulk/99999999999999999999",
+                "/imports/99999999999999999999/rejected",
+                "/customers/99999999999999999999/orders",
+                "/orders/99999999999999999999"):
+        assert client.get(url).status_code == 404, url
