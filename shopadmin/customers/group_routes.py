@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -164,7 +164,13 @@ def privacy_export(customer_id: int):
 @bp.route("/<int:customer_id>/privacy/erase", methods=["GET", "POST"])
 @admin_required
 def privacy_erase(customer_id: int):
-    customer = db.session.get(Customer, customer_id) or abort(404)
+    customer = db.session.get(Customer, customer_id)
+    if customer is None and request.method == "POST" and ConfirmForm().validate_on_submit():
+        # Sent twice, or by two admins at once: the customer is gone, which is what was asked.
+        flash(_("Customer %(id)d was already erased.", id=customer_id), "info")
+        return redirect(url_for(".index"))
+    if customer is None:
+        abort(404)
     form = EraseForm()
     if form.validate_on_submit():
         if form.email.data.strip().lower() != customer.email_key:

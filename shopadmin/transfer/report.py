@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from .import_models import ImportJob, ImportRowResult
 
+DOWNLOAD_STEM_LENGTH = 100
 MIMETYPES = {
     "csv": "text/csv",
     "csv_semicolon": "text/csv",
@@ -47,8 +48,11 @@ def write_rejected(job: ImportJob, folder: Path) -> tuple[Path, str, str]:
              .where(ImportRowResult.import_id == job.id).order_by(ImportRowResult.row))
     rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors)]
             for cells, errors in db.session.execute(query).yield_per(1000))
-    stem = Path(job.original_name).stem or "import"
-    name = _("%(name)s-rejected", name=stem) + (".xlsx" if fmt == "xlsx" else ".csv")
-    path = folder / name
+    suffix = ".xlsx" if fmt == "xlsx" else ".csv"
+    # The upload's name may be as long as its column (255) and any script: the download name
+    # is cut to a length every system takes, and the file on disk has a name of our own.
+    stem = Path(job.original_name).stem[:DOWNLOAD_STEM_LENGTH].strip() or "import"
+    name = _("%(name)s-rejected", name=stem) + suffix
+    path = folder / f"rejected{suffix}"
     write_worksheet(path, fmt, headings, rows)
     return path, name, MIMETYPES[fmt]

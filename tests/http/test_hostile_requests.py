@@ -64,3 +64,18 @@ def test_twenty_digit_ids_are_404(client, login_as):
                 "/customers/99999999999999999999/orders",
                 "/orders/99999999999999999999"):
         assert client.get(url).status_code == 404, url
+
+
+def test_rejected_rows_of_a_file_with_a_300_character_name(client, login_as, run_jobs):
+    from .test_transfer_import import HEADINGS, apply, csv_file, preview, upload
+
+    login_as("staff")
+    name = "Kundenliste-" + "ü" * 288 + ".csv"
+    import_id = upload(client, csv_file(HEADINGS, "A;B;a@shop.test;;;", "C;D;broken;;;"), name)
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    with client.get(f"/imports/{import_id}/rejected") as response:
+        assert response.status_code == 200
+        assert b"broken" in response.get_data()
+        disposition = response.headers["Content-Disposition"]
+    assert "rejected.csv" in disposition and len(disposition) < 1200
