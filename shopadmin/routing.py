@@ -31,3 +31,17 @@ def requested_page() -> int:
     from flask import request
 
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def database_id(text) -> int | None:
+    """`text` as a key a database column can hold, else None (also for "²", which isdigit)."""
+    text = str(text).strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if number <= MAX_DATABASE_ID else None
+
+
+def database_ids(texts) -> list[int]:
+    """The distinct keys among `texts`, sorted; anything else is left out."""
+    return sorted({n for n in map(database_id, texts) if n is not None})

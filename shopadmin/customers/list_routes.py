@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices, language_name
-from ..routing import requested_page
+from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
@@ -120,7 +120,7 @@ def _selected_ids(form) -> list[int]:
     if form.get("scope") == "all":
         args = _args_from(form.get("query", ""))
         return list(db.session.scalars(customer_query(args).order_by("id")))
-    return sorted({int(i) for i in form.getlist("ids") if i.isdigit()})
+    return database_ids(form.getlist("ids"))
 
 
 @bp.post("/bulk")
@@ -133,7 +133,7 @@ def bulk():
         abort(403)
     params = {}
     if action.needs_group:
-        group = db.session.get(CustomerGroup, request.form.get("group", type=int) or 0)
+        group = db.session.get(CustomerGroup, database_id(request.form.get("group", "")) or 0)
         if group is None:
             flash(_("Choose a group."), "danger")
             return redirect(url_for(".index") + "?" + request.form.get("query", ""))

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..routing import database_id, database_ids
 from .models import Customer, CustomerType, customer_group_members
 from .search import matching, query_words
 
@@ -64,10 +65,10 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
     text = (args.get("q") or "").strip()
     if text:
         conditions = matching(ident, query_words(text))
-        if text.isdigit():
-            conditions = [or_(ident == int(text), and_(*conditions))]
+        if database_id(text) is not None:
+            conditions = [or_(ident == database_id(text), and_(*conditions))]
         query = query.where(*conditions)
-    groups = [int(g) for g in args.getlist("group") if str(g).isdigit()]
+    groups = database_ids(args.getlist("group"))
     for group_id in groups:
         if join_groups:
             members = customer_group_members.alias()

@@ -9,7 +9,7 @@ from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
-from ..routing import requested_page
+from ..routing import database_id, database_ids, requested_page
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
@@ -58,11 +58,10 @@ def send_passwords():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = sorted({int(value) for value in request.form.getlist("customer_ids")
-                  if value.isdigit()})
+    ids = database_ids(request.form.getlist("customer_ids"))
     origin = request.form.get("origin") if request.form.get("origin") in (
         "selection", "filter", "import") else "selection"
-    origin_id = request.form.get("origin_id", type=int)
+    origin_id = database_id(request.form.get("origin_id", ""))
     if request.form.get("confirmed") != "1":
         count = db.session.scalar(db.select(db.func.count(Customer.id)).where(
             Customer.id.in_(ids), Customer.deleted_at.is_(None))) if ids else 0

@@ -13,7 +13,13 @@ HOSTILE_VALUES = (
     "..%2F..%2Fetc%2Fpasswd",
     "1e9",
 )
-HOSTILE_QUERIES = ("", "?page=99999999999999999999", "?page=-5&sort=%27&status=x&q=%F0%9F")
+HOSTILE_QUERIES = (
+    "",
+    "?page=99999999999999999999",
+    "?page=-5&sort=%27&status=x&q=%F0%9F",
+    "?q=99999999999999999999&group=99999999999999999999&customer=99999999999999999999",
+    "?q=%C2%B2&group=%C2%B2&kind=%C2%B2&format=json",
+)
 
 
 def _get_rules(app):
@@ -79,3 +85,19 @@ def test_rejected_rows_of_a_file_with_a_300_character_name(client, login_as, run
         assert b"broken" in response.get_data()
         disposition = response.headers["Content-Disposition"]
     assert "rejected.csv" in disposition and len(disposition) < 1200
+
+
+def test_posted_lists_of_ids_with_hostile_values(app, client, login_as, no_propagation):
+    from ..conftest import csrf_token
+
+    login_as("admin")
+    token = csrf_token(client, "/customers/")
+    hostile = ["99999999999999999999", "²", "-1", "x"]
+    for action in ("approve", "add_group"):
+        response = client.post("/customers/bulk", data={
+            "csrf_token": token, "action": action, "ids": hostile,
+            "group": "99999999999999999999"})
+        assert response.status_code in (302, 303), action
+    response = client.post("/customers/send-password", data={
+        "csrf_token": token, "customer_ids": hostile, "origin_id": "99999999999999999999"})
+    assert response.status_code == 200
