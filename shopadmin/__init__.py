@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, build_config, instance_path
+from .request_limits import LimitedRequest
 from .routing import register_converters
 
 
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = LimitedRequest
     app.config.update(build_config(folder))
     if test_config:
         app.config.update(test_config)

@@ -82,6 +82,9 @@ def build_config(folder: Path) -> dict:
         ),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the signed-in session
         "MAX_CONTENT_LENGTH": int(os.environ.get("SHOPADMIN_MAX_UPLOAD_MB", "100")) * 1024 * 1024,
+        # Any body but an upload (a form, an API request), and the number of fields in a form.
+        "MAX_FORM_MEMORY_SIZE": int(os.environ.get("SHOPADMIN_MAX_FORM_KB", "500")) * 1024,
+        "MAX_FORM_PARTS": int(os.environ.get("SHOPADMIN_MAX_FORM_FIELDS", "1000")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ADDRESS", "20/hour"),
