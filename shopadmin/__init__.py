@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .account.routes import bp as account_bp
+    from .auth import security_log
     from .auth.routes import bp as auth_bp
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
                       account_bp, imports_bp, exports_bp, orders_bp, customer_orders_bp,
                       api_keys_bp, api_bp):
         app.register_blueprint(blueprint)
+    security_log.register()
     notification_hooks.register()
     order_hooks.register()
     transfer_hooks.register()

@@ -68,6 +68,15 @@ def render_error(status: int, title=None, message=None):
     )
 
 
+def _record_in_security_log(status: int) -> None:
+    from .auth import security_log
+
+    if status == 403:
+        security_log.record_refusal()
+    elif request.endpoint == "auth.login":
+        security_log.record_throttled()
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -91,6 +100,8 @@ def register(app: Flask) -> None:
             return error
         if error.code == 413 and not is_upload_too_large(request):
             return render_error(413, *ERROR_TEXTS["form_too_large"])
+        if error.code in (403, 429):
+            _record_in_security_log(error.code)
         return render_error(error.code)
 
     @app.errorhandler(500)
