@@ -87,8 +87,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from .auth.sessions import require_sign_in
+    from .routing import refuse_nul_characters
     from .security import set_security_headers
 
+    # First of all hooks: CSRFProtect's check (registered with the extension) reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_characters)
     app.before_request(require_sign_in)
     app.after_request(set_security_headers)
 

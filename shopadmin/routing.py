@@ -45,3 +45,18 @@ def database_id(text) -> int | None:
 def database_ids(texts) -> list[int]:
     """The distinct keys among `texts`, sorted; anything else is left out."""
     return sorted({n for n in map(database_id, texts) if n is not None})
+
+
+def refuse_nul_characters():
+    """A NUL character in the path, the query or a form field is refused with 400.
+
+    No form or link of ours sends one, and PostgreSQL cannot store or compare text holding it:
+    the driver would raise, and the visitor would get a 500.
+    """
+    from flask import abort, request
+
+    values = [request.path, *request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)

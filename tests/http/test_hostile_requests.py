@@ -101,3 +101,11 @@ def test_posted_lists_of_ids_with_hostile_values(app, client, login_as, no_propa
     response = client.post("/customers/send-password", data={
         "csrf_token": token, "customer_ids": hostile, "origin_id": "99999999999999999999"})
     assert response.status_code == 200
+
+
+def test_nul_characters_are_refused_before_any_database_sees_them(client, login_as):
+    login_as("staff")
+    assert client.get("/customers/?q=a%00b").status_code == 400
+    assert client.get("/orders/A%00B").status_code == 400
+    response = client.post("/customers/new", data={"first_name": "A\x00"})
+    assert response.status_code == 400
