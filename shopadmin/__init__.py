@@ -6,6 +6,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, build_config, instance_path
+from .request_limits import LimitedRequest
+from .routing import register_converters
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,11 +20,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = LimitedRequest
     app.config.update(build_config(folder))
     if test_config:
         app.config.update(test_config)
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
@@ -54,6 +58,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .account.routes import bp as account_bp
+    from .auth import security_log
     from .auth.routes import bp as auth_bp
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp
@@ -74,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
                       account_bp, imports_bp, exports_bp, orders_bp, customer_orders_bp,
                       api_keys_bp, api_bp):
         app.register_blueprint(blueprint)
+    security_log.register()
     notification_hooks.register()
     order_hooks.register()
     transfer_hooks.register()
@@ -81,8 +87,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from .auth.sessions import require_sign_in
+    from .routing import refuse_nul_characters
     from .security import set_security_headers
 
+    # First of all hooks: CSRFProtect's check (registered with the extension) reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul_characters)
     app.before_request(require_sign_in)
     app.after_request(set_security_headers)
 

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
+from .access_log import gunicorn_command
 from .auth import services as auth_services
 from .auth.models import Role, StaffUser
 from .errors import DomainError
@@ -88,10 +89,7 @@ def serve_command(bind: str, threads: int):
     """Serve the back office with gunicorn, and its job worker beside it, until Ctrl-C."""
     flask_app = ["--app", "wsgi"]
     worker = subprocess.Popen([sys.executable, "-m", "flask", *flask_app, "worker"])
-    web = subprocess.Popen([
-        sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", bind, "--workers", "1",
-        "--worker-class", "gthread", "--threads", str(threads), "--access-logfile", "-",
-    ])
+    web = subprocess.Popen(gunicorn_command(sys.executable, bind, threads))
     click.secho(f"shopadmin on http://{bind}/ (job worker pid {worker.pid}); Ctrl-C stops both.",
                 fg="green")
     children = (worker, web)

@@ -82,8 +82,18 @@ def build_config(folder: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("SHOPADMIN_SESSION_HOURS", "12"))
         ),
+        # A staff session unused this long ends, however long it had left.
+        "SESSION_IDLE_TIMEOUT": timedelta(
+            minutes=int(os.environ.get("SHOPADMIN_IDLE_MINUTES", "30"))
+        ),
+        # scrypt at OWASP's floor (N=2^17, r=8, p=1); older hashes are renewed at sign-in.
+        "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the signed-in session
         "MAX_CONTENT_LENGTH": int(os.environ.get("SHOPADMIN_MAX_UPLOAD_MB", "100")) * 1024 * 1024,
+        # Any body but an upload (a form, an API request), and the number of fields in a form
+        # (a confirmation page can carry a few thousand customer ids).
+        "MAX_FORM_MEMORY_SIZE": int(os.environ.get("SHOPADMIN_MAX_FORM_KB", "500")) * 1024,
+        "MAX_FORM_PARTS": int(os.environ.get("SHOPADMIN_MAX_FORM_FIELDS", "10000")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ADDRESS", "20/hour"),

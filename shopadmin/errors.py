@@ -1,11 +1,12 @@
 """Domain errors, and the translated error pages that keep the layout."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from .extensions import db
+from .request_limits import is_upload_too_large
 
 
 class DomainError(Exception):
@@ -35,6 +36,11 @@ ERROR_TEXTS = {
         _l("File too large"),
         _l("The file is larger than the allowed upload size. Split it or ask an administrator."),
     ),
+    "form_too_large": (
+        _l("Form too large"),
+        _l("The form holds more or longer entries than the back office accepts. Nothing was "
+           "saved: go back, shorten the text or send fewer entries at once."),
+    ),
     429: (
         _l("Too many attempts"),
         _l(
@@ -62,6 +68,15 @@ def render_error(status: int, title=None, message=None):
     )
 
 
+def _record_in_security_log(status: int) -> None:
+    from .auth import security_log
+
+    if status == 403:
+        security_log.record_refusal()
+    elif request.endpoint == "auth.login":
+        security_log.record_throttled()
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -83,6 +98,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.code == 413 and not is_upload_too_large(request):
+            return render_error(413, *ERROR_TEXTS["form_too_large"])
+        if error.code in (403, 429):
+            _record_in_security_log(error.code)
         return render_error(error.code)
 
     @app.errorhandler(500)

@@ -1,6 +1,8 @@
 """Response headers that every page carries."""
 
-from flask import Response
+from flask import Response, request
+
+CACHEABLE_ENDPOINTS = {"static", "bootstrap.static"}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,7 +27,8 @@ def set_security_headers(response: Response) -> Response:
     # same-origin keeps URL tokens off other sites yet lets Flask-WTF's HTTPS Referer check pass.
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        # Back-office pages hold personal data: never kept by a shared cache or the back button.
-        headers.setdefault("Cache-Control", "no-store")
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
+        # Pages, downloads and JSON hold personal data: never kept by a shared cache, the
+        # browser's cache or the back button (send_file's own "max-age=0" included).
+        headers["Cache-Control"] = "no-store"
     return response

@@ -27,6 +27,7 @@ email_validator.TEST_ENVIRONMENT = True
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 PASSWORD = "correct horse battery"
+TEST_HASH_METHOD = "scrypt:1024:8:1"
 
 
 def _pg_url(database: str) -> str:
@@ -100,6 +101,9 @@ def app(database_template, tmp_path):
         # Pages in English unless a test asks otherwise (a new store's follows its country).
         "DEFAULT_LANGUAGE": "en",
         "HUEY_SQLITE_PATH": str(instance / "jobs.db"),
+        # The production parameters (scrypt N=2^17) cost 0.4 s a hash; tests that are about
+        # hashing set them back (tests/http/test_sessions_and_passwords.py).
+        "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

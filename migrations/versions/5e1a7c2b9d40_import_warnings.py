@@ -2,7 +2,7 @@
 headings of a remembered mapping
 
 Revision ID: 5e1a7c2b9d40
-Revises: 49df0c3c7722
+Revises: a7d3c9e1f2b4
 Create Date: 2026-11-25 23:00:00
 
 Columns are added in place (no table is copied: the customers table may hold millions).
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '5e1a7c2b9d40'
-down_revision = '49df0c3c7722'
+down_revision = 'a7d3c9e1f2b4'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .passwords import MAX_LENGTH
+from ..passwords import MAX_LENGTH
 
 
 class ResetForm(FlaskForm):

@@ -12,10 +12,10 @@ from ..auth.sessions import public
 from ..errors import DomainError, apply_to_form
 from ..extensions import db, limiter
 from ..i18n import select_locale
+from ..passwords import MIN_LENGTH
 from ..settings.services import get_setting
 from . import services
 from .forms import ForgotForm, ResetForm
-from .passwords import MIN_LENGTH
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 SESSION_TOKEN = "account_reset_token"

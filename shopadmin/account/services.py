@@ -4,15 +4,14 @@ Services flush; the views commit."""
 from datetime import datetime
 
 from ..audit import record_event
-from ..auth.services import hash_password
 from ..customers.models import Customer
 from ..database import utcnow
 from ..extensions import db
 from ..notifications.catalog import PASSWORD_CHANGED, PASSWORD_RESET
 from ..notifications.services import queue_notification
+from ..passwords import check_password, hash_password
 from ..settings.services import get_setting
 from . import tokens
-from .passwords import check_customer_password
 
 
 class LinkNotUsable(Exception):
@@ -30,7 +29,7 @@ def set_password_with_link(token: str | None, password: str, *, language: str | 
     if row is None:
         raise LinkNotUsable()
     customer = db.session.get(Customer, row.customer_id)
-    check_customer_password(password, customer.email)
+    check_password(password, email=customer.email)
     used = tokens.consume_token(token, now=now)
     if used is None:
         raise LinkNotUsable()

@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError, apply_to_form
 from ..extensions import client_address, db, limiter
-from . import services
+from . import security_log, services
 from .forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, StaffCreateForm, StaffEditForm
 from .models import StaffUser
 from .sessions import SESSION_KEY, admin_required, public
@@ -58,6 +58,9 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             form.form_errors.append(_("The e-mail address or the password is not correct."))
+            security_log.record_security_event(security_log.SIGN_IN_FAILED, form.email.data,
+                                               user=services.find_user(form.email.data))
+            db.session.commit()
         else:
             next_url = _safe_next(request.args.get("next"))
             language = session.get("language")
@@ -69,6 +72,7 @@ def login():
             )
             session.permanent = True
             login_user(user)
+            security_log.record_security_event(security_log.SIGN_IN, user.email, user=user)
             db.session.commit()
             return redirect(next_url)
     return render_template("auth/login.html", form=form)

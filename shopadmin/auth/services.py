@@ -1,11 +1,12 @@
 """Staff accounts: passwords, sign-in sessions, roles. Services flush; the caller commits."""
 
+import functools
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,29 +14,26 @@ from ..audit import record_event
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..passwords import STAFF_MIN_LENGTH, check_password, hash_method, hash_password, needs_rehash
 from .models import Role, StaffSession, StaffUser
 
-MIN_PASSWORD_LENGTH = 10
-# Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+SEEN_INTERVAL = timedelta(minutes=1)
 
 
-def hash_password(password: str) -> str:
-    """scrypt, memory-hard, with a per-password salt."""
-    return generate_password_hash(password, method="scrypt")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the e-mail is unknown, so that a wrong e-mail costs as long as a
+    wrong password."""
+    return generate_password_hash("not a password", method=method)
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def check_password_rules(password: str, field: str = "password") -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            ngettext("The password must have at least %(num)d character.",
-                     "The password must have at least %(num)d characters.", MIN_PASSWORD_LENGTH),
-            field,
-        )
+def check_password_rules(password: str, field: str = "password", email: str = "") -> None:
+    """The customers' password policy, with the longer minimum of staff."""
+    check_password(password, email=email, field=field, min_length=STAFF_MIN_LENGTH)
 
 
 def normalize_email(email: str) -> str:
@@ -52,10 +50,13 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     """The active account with this e-mail and password, else None (one answer to all failures)."""
     user = find_user(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
+    if needs_rehash(user.password_hash):
+        # The password is at hand only now: renew a hash made with weaker parameters.
+        user.password_hash = hash_password(password)
     return user
 
 
@@ -83,12 +84,25 @@ def start_session(user: StaffUser, *, user_agent: str = "", address: str = "") -
 
 
 def user_for_session(token: str, user_id: int) -> StaffUser | None:
+    """The user of a live session: not revoked, not past its end, not idle too long.
+
+    A session in use is marked seen at most once a minute (a change left for the caller to
+    commit), so that browsing writes to the database only now and then.
+    """
     row = db.session.scalar(
         db.select(StaffSession).where(StaffSession.token_hash == _token_hash(token))
     )
-    if row is None or row.user_id != user_id or row.expires_at <= utcnow():
+    now = utcnow()
+    if row is None or row.user_id != user_id or row.expires_at <= now:
         return None
-    return row.user if row.user.active else None
+    last_seen = row.last_seen_at or row.created_at
+    if last_seen + current_app.config["SESSION_IDLE_TIMEOUT"] <= now:
+        return None
+    if not row.user.active:
+        return None
+    if now - last_seen >= SEEN_INTERVAL:
+        row.last_seen_at = now
+    return row.user
 
 
 def end_session(token: str) -> None:
@@ -102,7 +116,10 @@ def end_all_sessions(user: StaffUser) -> None:
 
 
 def purge_expired_sessions() -> int:
-    result = db.session.execute(db.delete(StaffSession).where(StaffSession.expires_at <= utcnow()))
+    now = utcnow()
+    idle_since = now - current_app.config["SESSION_IDLE_TIMEOUT"]
+    result = db.session.execute(db.delete(StaffSession).where(
+        (StaffSession.expires_at <= now) | (StaffSession.last_seen_at <= idle_since)))
     return result.rowcount
 
 
@@ -126,7 +143,7 @@ def create_staff_user(
     if generated:
         password = generate_password()
     else:
-        check_password_rules(password)
+        check_password_rules(password, email=email)
     user = StaffUser(
         email=email,
         name=name.strip(),
@@ -145,7 +162,7 @@ def create_staff_user(
 def change_password(user: StaffUser, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
         raise DomainError(_("The current password is not correct."), "current_password")
-    check_password_rules(new, "new_password")
+    check_password_rules(new, "new_password", email=user.email)
     set_password(user, new)
 
 

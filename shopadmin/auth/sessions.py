@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 
 SESSION_KEY = "staff_session"
 
@@ -28,7 +28,10 @@ def load_user(user_id: str):
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    return user_for_session(token, int(user_id))
+    user = user_for_session(token, int(user_id))
+    if db.session.dirty:  # the session row marked as seen: kept at once, before the view runs
+        db.session.commit()
+    return user
 
 
 def public(view):

@@ -80,6 +80,22 @@ class CustomerForm(FlaskForm):
                         )
                     ]
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.opened_version() is None:
+            self.form_errors.append(_l(
+                "The form arrived damaged, so nothing was saved; your input is kept below. "
+                "Open the customer again and enter your changes there."))
+            return False
+        return valid
+
+    def opened_version(self) -> int | None:
+        """The version the form was opened at (0 for a new customer); None when it is garbled."""
+        text = str(self.version.data or "0").strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            return None
+        return int(text)
+
     def values(self) -> dict:
         """The submitted values by field name, as the services take them."""
         data = {f.name: self[f.name].data for f in EDITABLE}

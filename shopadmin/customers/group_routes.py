@@ -17,6 +17,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .groups import create_group, delete_group, member_counts, update_group
@@ -78,7 +79,7 @@ def group(group_id: int):
             flash(_("Group saved."), "success")
             return redirect(url_for(".group", group_id=group.id))
     page = list_customers(MultiDict({"group": str(group.id)}),
-                          request.args.get("page", 1, type=int))
+                          requested_page())
     return render_template("customers/group.html", group=group, form=form, page=page,
                            delete_form=ConfirmForm(),
                            page_url=lambda n: url_for(".group", group_id=group.id, page=n))
@@ -163,7 +164,13 @@ def privacy_export(customer_id: int):
 @bp.route("/<int:customer_id>/privacy/erase", methods=["GET", "POST"])
 @admin_required
 def privacy_erase(customer_id: int):
-    customer = db.session.get(Customer, customer_id) or abort(404)
+    customer = db.session.get(Customer, customer_id)
+    if customer is None and request.method == "POST" and ConfirmForm().validate_on_submit():
+        # Sent twice, or by two admins at once: the customer is gone, which is what was asked.
+        flash(_("Customer %(id)d was already erased.", id=customer_id), "info")
+        return redirect(url_for(".index"))
+    if customer is None:
+        abort(404)
     form = EraseForm()
     if form.validate_on_submit():
         if form.email.data.strip().lower() != customer.email_key:

@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
+from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
@@ -53,7 +54,7 @@ def _column_label(name: str):
 @bp.route("/")
 def index():
     args = _filters(request.args)
-    page = list_customers(args, request.args.get("page", 1, type=int))
+    page = list_customers(args, requested_page())
     groups = db.session.scalars(select(CustomerGroup).order_by(CustomerGroup.name)).all()
     views = db.session.scalars(select(SavedView).where(
         SavedView.staff_user_id == current_user.id, SavedView.name != "")
@@ -70,6 +71,7 @@ def index():
         column_label=_column_label,
         countries=country_choices(),
         languages=customer_language_choices(get_setting("languages")),
+        import_id=database_id(args.get("import", "")),
         types=list(TYPE_LABELS.items()),
         actions=[a for a in ACTIONS.values() if current_user.is_admin or not a.admin_only],
         page_url=lambda number: url_for(".index", page=number, **args.to_dict(flat=False)),
@@ -119,7 +121,7 @@ def _selected_ids(form) -> list[int]:
     if form.get("scope") == "all":
         args = _args_from(form.get("query", ""))
         return list(db.session.scalars(customer_query(args).order_by("id")))
-    return sorted({int(i) for i in form.getlist("ids") if i.isdigit()})
+    return database_ids(form.getlist("ids"))
 
 
 @bp.post("/bulk")
@@ -132,7 +134,7 @@ def bulk():
         abort(403)
     params = {}
     if action.needs_group:
-        group = db.session.get(CustomerGroup, request.form.get("group", type=int) or 0)
+        group = db.session.get(CustomerGroup, database_id(request.form.get("group", "")) or 0)
         if group is None:
             flash(_("Choose a group."), "danger")
             return redirect(url_for(".index") + "?" + request.form.get("query", ""))

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..routing import database_id, database_ids
 from .models import Customer, CustomerType, customer_group_members
 from .search import matching, query_words
 
@@ -64,10 +65,10 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
     text = (args.get("q") or "").strip()
     if text:
         conditions = matching(ident, query_words(text))
-        if text.isdigit():
-            conditions = [or_(ident == int(text), and_(*conditions))]
+        if database_id(text) is not None:
+            conditions = [or_(ident == database_id(text), and_(*conditions))]
         query = query.where(*conditions)
-    groups = [int(g) for g in args.getlist("group") if str(g).isdigit()]
+    groups = database_ids(args.getlist("group"))
     for group_id in groups:
         if join_groups:
             members = customer_group_members.alias()
@@ -95,7 +96,7 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
     # The import's tables, read by name: the register does not import the import's code.
     changes, results = (Customer.metadata.tables[name]
                         for name in ("import_changes", "import_row_results"))
-    import_id = _id(args.get("import"))
+    import_id = database_id(args.get("import") or "")
     if import_id is not None:
         query = query.where(or_(Customer.import_id == import_id, ident.in_(
             select(changes.c.customer_id).where(
@@ -109,11 +110,6 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
         query = query.where(ident.in_(warned))
     return query
 
-
-def _id(value) -> int | None:
-    """A record id from the URL, or None (also for one beyond any id's range)."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 def count_customers(args) -> int:

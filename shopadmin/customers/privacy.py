@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from ..audit import AuditEvent, record_event
 from ..auth.models import StaffUser
@@ -94,7 +95,8 @@ def erase_customer(customer: Customer, *, actor: StaffUser) -> int:
     The row is deleted rather than scrubbed, so the e-mail address is free for a new sign-up and
     no personal value can linger in a forgotten column; consent events, memberships and search
     terms go with it. Audit events about the customer lose their recorded values, and one new
-    event says that an erasure happened, naming only the former ID. Returns that ID.
+    event says that an erasure happened, naming only the former ID. Returns that ID, also when
+    a colleague's erasure of the same customer overtook this one.
     """
     customer_id = customer.id
     for eraser in ERASERS:
@@ -105,7 +107,12 @@ def erase_customer(customer: Customer, *, actor: StaffUser) -> int:
         .values(changes={}),
         execution_options={"synchronize_session": False},
     )
-    db.session.delete(customer)
-    db.session.flush()
+    try:
+        db.session.delete(customer)
+        db.session.flush()
+    except (ObjectDeletedError, StaleDataError):
+        # A colleague erased the customer a moment ago; their erasure did the whole job.
+        db.session.rollback()
+        return customer_id
     record_event("customer.erased", "customer", customer_id, actor=actor)
     return customer_id

@@ -87,7 +87,7 @@ def edit(customer_id: int):
     form = CustomerForm()
     if form.validate_on_submit():
         try:
-            version = int(form.version.data or 0)
+            version = form.opened_version()
             changes = update_customer(
                 customer, form.values(), actor=current_user, expected_version=version
             )

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
@@ -160,7 +161,15 @@ def create_customer(
     customer = Customer(created_by_id=actor and actor.id, updated_by_id=actor and actor.id)
     _apply(customer, values)
     db.session.add(customer)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A colleague stored the same e-mail or number between our check and our insert.
+        db.session.rollback()
+        _check_unique_email(values["email"], None)
+        if values.get("customer_number"):
+            _check_unique_number(values["customer_number"], None)
+        raise
     if values.get("newsletter"):
         set_newsletter(customer, True, actor=actor, source=source)
     record_event(

@@ -9,6 +9,7 @@ from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
+from ..routing import database_id, database_ids, requested_page
 from ..transfer.import_models import ImportJob
 from ..transfer.import_services import created_customers
 from . import campaigns, catalog, services
@@ -61,13 +62,12 @@ def send_passwords():
         abort(400)
     origin = request.form.get("origin") if request.form.get("origin") in (
         "selection", "filter", "import") else "selection"
-    origin_id = request.form.get("origin_id", type=int)
+    origin_id = database_id(request.form.get("origin_id", ""))
     if origin == "import":  # everyone the import created, worked out here, not posted
         job = db.session.get(ImportJob, origin_id or 0) or abort(404)
         ids = list(db.session.scalars(created_customers(job)))
     else:
-        ids = sorted({int(value) for value in request.form.getlist("customer_ids")
-                      if value.isdigit()})
+        ids = database_ids(request.form.getlist("customer_ids"))
     if request.form.get("confirmed") != "1":
         breakdown = services.language_breakdown(ids)
         return render_template("notifications/send_confirm.html",
@@ -89,7 +89,7 @@ def send_passwords():
 
 @bp.route("/mails/")
 def mail_log():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     status = request.args.get("status") or None
     rows, total = campaigns.mail_log_page(status=status, page=page)
     return render_template("notifications/mail_log.html", rows=rows, total=total, page=page,
@@ -119,7 +119,7 @@ def batches():
 @bp.route("/mails/batches/<int:batch_id>")
 def batch(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     status = request.args.get("status") or None
     rows, total = campaigns.batch_recipients(mailing, status=status, page=page)
     return render_template("notifications/batch.html", batch=mailing,

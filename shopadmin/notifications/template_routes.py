@@ -8,6 +8,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..routing import requested_page
 from ..settings.services import get_setting
 from . import catalog, editing
 from .blueprint import bp
@@ -104,7 +105,7 @@ def restore_template(key: str, language: str):
 @bp.route("/settings/outbox")
 @admin_required
 def outbox():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     query = db.select(OutboxMessage).order_by(OutboxMessage.id.desc())
     pagination = db.paginate(query, page=page, per_page=50, error_out=False)
     return render_template("notifications/outbox.html", pagination=pagination,

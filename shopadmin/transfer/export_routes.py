@@ -58,14 +58,25 @@ def index():
         db.session.commit()
         run_export(export.id)
         return redirect(url_for(".show", export_id=export.id))
-    exports = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc()).limit(50)).all()
+    listed = select(ExportJob).order_by(ExportJob.id.desc()).limit(50)
+    if not current_user.is_admin:
+        listed = listed.where(ExportJob.actor_id == current_user.id)
+    exports = db.session.scalars(listed).all()
     return render_template("exports/index.html", form=form, exports=exports,
                            export_status_labels=STATUS_LABELS,
                            kind=EXPORT_KINDS[form.kind.data or "customers"])
 
 
 def _export(export_id: int) -> ExportJob:
-    return db.session.get(ExportJob, export_id) or abort(404)
+    """An export its maker or an admin asks for; anyone else gets 403 (it holds personal data)."""
+    export = db.session.get(ExportJob, export_id) or abort(404)
+    if not may_see(export):
+        abort(403)
+    return export
+
+
+def may_see(export: ExportJob) -> bool:
+    return current_user.is_admin or export.actor_id == current_user.id
 
 
 @bp.route("/<int:export_id>")

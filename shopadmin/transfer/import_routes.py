@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..customers.fields import BY_NAME
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..routing import requested_page
 from . import import_services as services
 from .import_forms import OptionsForm, UploadForm, target_choices
 from .import_models import ImportJob, ImportStatus, ImportTask
@@ -40,7 +41,8 @@ def _job(import_id: int) -> ImportJob:
 
 @bp.route("/")
 def index():
-    page = db.paginate(db.select(ImportJob).order_by(ImportJob.id.desc()), per_page=25)
+    page = db.paginate(db.select(ImportJob).order_by(ImportJob.id.desc()),
+                       page=requested_page(), per_page=25, error_out=False)
     exports = "exports.index" in current_app.view_functions  # transfer-read's pages
     return render_template("imports/index.html", page=page,
                            exports_url=url_for("exports.index") if exports else None)

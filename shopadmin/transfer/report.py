@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from .import_models import ImportJob, ImportRowResult
 
+DOWNLOAD_STEM_LENGTH = 100
 MIMETYPES = {
     "csv": "text/csv",
     "csv_semicolon": "text/csv",
@@ -64,9 +65,12 @@ def write_rejected(job: ImportJob, folder: Path, *,
              .order_by(ImportRowResult.row))
     rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors + warnings)]
             for cells, errors, warnings in db.session.execute(query).yield_per(1000))
-    stem = Path(job.original_name).stem[:100] or "import"
+    suffix = ".xlsx" if fmt == "xlsx" else ".csv"
+    # The upload's name may be as long as its column (255) and any script: the download name
+    # is cut to a length every system takes, and the file on disk has a name of our own.
+    stem = Path(job.original_name).stem[:DOWNLOAD_STEM_LENGTH].strip() or "import"
     name = (_("%(name)s-rejected", name=stem) if rejected
-            else _("%(name)s-warnings", name=stem)) + (".xlsx" if fmt == "xlsx" else ".csv")
-    path = folder / name
+            else _("%(name)s-warnings", name=stem)) + suffix
+    path = folder / f"rejected{suffix}"
     write_worksheet(path, fmt, headings, rows)
     return path, name, MIMETYPES[fmt]

@@ -16,7 +16,7 @@ from .cells import neutralise
 FORMATS = ("csv", "csv_semicolon", "xlsx", "json")
 EXTENSIONS = {"csv": "csv", "csv_semicolon": "csv", "xlsx": "xlsx", "json": "json"}
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8" to any text/* type
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
