@@ -64,7 +64,9 @@ def _link_not_usable():
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_ADDRESS"])
 def reset_link(token: str):
     session[SESSION_TOKEN] = token
-    session.pop(SESSION_LANGUAGE, None)  # a new link opens in its mail's language
+    language = services.link_language(token)
+    if language is not None:  # a new link opens in its mail's language
+        session[SESSION_LANGUAGE] = language
     return redirect(url_for("account.reset"))
 
 

@@ -253,3 +253,36 @@ def test_mail_log_and_mailing_pages_show_each_mail(app, client, login_as):
             assert f'href="/customers/{customer.id}"' in page and customer.email in page
         assert "Polish" in page and "German" in page
         assert f"/mails/{failed.id}/retry" in page, url
+
+
+def test_a_dutch_customer_gets_the_default_language_and_can_switch_the_page(
+        app, client, login_as, smtp_server):
+    """The shop writes no Dutch mails: the confirmation says so, the mail and the page are in
+    the default language, and the customer can switch the page; the notice follows it."""
+    use_smtp(app, smtp_server)
+    login_as("staff")
+    customer = make_customer(first_name="Sanne", email="sanne@winkel.test", language="nl")
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "in English?" in page  # the Send button's question names the mail's language
+    confirm = client.post("/customers/send-password", data={
+        "csrf_token": csrf_token(client, "/customers/"), "customer_ids": [str(customer.id)]})
+    text = confirm.get_data(as_text=True)
+    assert 'id="mail-fallback"' in text and "Dutch (1)" in text and "1 mail in English" in text
+    client.post(f"/customers/{customer.id}/send-password",
+                data={"csrf_token": csrf_token(client, f"/customers/{customer.id}")})
+    [envelope] = smtp_server.messages
+    link = LINK.search(text_of(parse(envelope))).group(0)
+
+    visitor = app.test_client()
+    visitor.get(link.replace("http://shop.test", ""))
+    assert 'lang="en"' in visitor.get("/account/reset").get_data(as_text=True)
+    german = visitor.get("/account/reset?lang=de").get_data(as_text=True)
+    assert 'lang="de"' in german and "Wählen Sie Ihr Passwort" in german
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', german).group(1)
+    done = visitor.post("/account/reset", data={"csrf_token": token,
+                                                "password": "Tulpen aan de Amstel 2026",
+                                                "confirm": "Tulpen aan de Amstel 2026"})
+    assert "Ihr Passwort wurde gespeichert" in done.get_data(as_text=True)
+    work_queue()
+    notice = db.session.scalar(select(MailLog).where(MailLog.template_key == "password_changed"))
+    assert notice.language == "de"
