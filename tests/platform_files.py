@@ -152,3 +152,64 @@ def magento_with_address_rows() -> bytes:
         address("Bonn", "53111", "Markt 1", "0", "0"),
     ]
     return _csv(MAGENTO, [[row[h] for h in MAGENTO] for row in rows])
+
+
+PRESTASHOP = ["Customer ID", "Active (0/1)", "Titles ID (Mr = 1, Ms = 2, else 0)", "Email *",
+              "Password *", "Birthday (yyyy-mm-dd)", "Last Name *", "First Name *",
+              "Newsletter (0/1)", "Opt-in (0/1)", "Registration date (yyyy-mm-dd)",
+              "Groups (x,y,z...)", "Default group ID"]
+
+
+def prestashop_latin1() -> bytes:
+    """PrestaShop's customers file: `;`, ISO-8859-1, a trailing `;` on the data rows."""
+    rows = [
+        ["1", "1", "2", "hélène@boutique.test", "secret", "1985-02-03", "Lefèvre", "Hélène",
+         "1", "0", "2019-05-06", "Client,VIP", "3"],
+        ["2", "1", "1", "jerome@boutique.test", "secret", "0000-00-00", "Dupré", "Jérôme",
+         "0", "0", "2019-05-07", "Client", "3"],
+    ]
+    lines = [";".join(PRESTASHOP)] + [";".join(row) + ";" for row in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("iso-8859-1")
+
+
+WOOCOMMERCE = ["customer_id", "first_name", "last_name", "user_login", "email", "user_pass",
+               "date_registered", "billing_first_name", "billing_last_name", "billing_full_name",
+               "billing_company", "billing_email", "billing_phone", "billing_address_1",
+               "billing_address_2", "billing_postcode", "billing_city", "billing_state",
+               "billing_state_code", "billing_country", "shipping_first_name",
+               "shipping_last_name", "shipping_full_name", "shipping_company",
+               "shipping_address_1", "shipping_address_2", "shipping_postcode", "shipping_city",
+               "shipping_state", "shipping_state_code", "shipping_country", "total_spent",
+               "order_count"]
+
+
+def woocommerce() -> bytes:
+    def row(n, first, last, email, company, city, country, ship_city=""):
+        values = dict.fromkeys(WOOCOMMERCE, "")
+        values.update({"customer_id": str(n), "first_name": first, "last_name": last,
+                       "user_login": first.lower(), "email": email, "user_pass": "$P$Bhash",
+                       "date_registered": "8/16/2016 11:25", "billing_first_name": first,
+                       "billing_last_name": last, "billing_full_name": f"{first} {last}",
+                       "billing_company": company, "billing_email": email,
+                       "billing_phone": "'=123", "billing_address_1": "Main St 1",
+                       "billing_postcode": "00-950", "billing_city": city,
+                       "billing_country": country, "shipping_city": ship_city,
+                       "shipping_country": country if ship_city else "",
+                       "total_spent": "120.00", "order_count": "3"})
+        return [values[h] for h in WOOCOMMERCE]
+
+    return _csv(WOOCOMMERCE, [
+        row(101, "Zofia", "Nowak", "zofia@sklep.test", "", "Warszawa", "PL", "Kraków"),
+        row(102, "Tom", "Bray", "tom@shop.test", "Bray Ltd", "Leeds", "GB"),
+    ])
+
+
+def abicart_without_headings() -> bytes:
+    """Abicart's fixed column order without a heading row."""
+    rows = [["Anna", "Berg", "anna@butik.test", "", "", "Storgatan 1", "111 22", "Stockholm",
+             "Sweden", "08-123 45", "", "Retail", "anna"],
+            ["Erik", "Lund", "erik@butik.test", "Lund AB", "556677-8899", "Kungsgatan 2",
+             "411 19", "Göteborg", "Sweden", "", "031-11 22", "", "erik"]]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")

@@ -144,6 +144,11 @@ class Planner:
                         if target and headings and i < len(headings) and headings[i]}
         self.groups = GroupNames()
         self.new_groups: set[str] = set()
+        # The name fields the file has columns for: an empty one is named in a warning (a
+        # file without names, a newsletter list say, is not warned about on every row).
+        mapped = set(mapping or ())
+        self.name_fields = [n for n in ("first_name", "last_name")
+                            if n in mapped or "full_name" in mapped]
         settings = get_settings()
         self.store_languages = settings["languages"]
         self.default_language = settings["default_language"]
@@ -187,10 +192,15 @@ class Planner:
     def _check_row(self, outcome: Outcome, parsed) -> None:
         for error in parsed.errors:
             outcome.reject(error.message, error.column, error.value)
-        for kind, first in parsed.duplicates.items():
+        for kind, first in list(parsed.duplicates.items()):
             value = str(outcome.values[kind])
-            outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
-                             value=value, row=first), self.heading(kind), value)
+            if kind == self.options.match or kind == "email":
+                outcome.reject(_("“%(value)s” is already in row %(row)d of this file.",
+                                 value=value, row=first), self.heading(kind), value)
+            else:  # the same number on another customer: each goes in, the later without it
+                self._drop_number(outcome, _("“%(value)s” is already in row %(row)d of this "
+                                             "file; this customer was imported without it.",
+                                             value=value, row=first))
         if self.options.create_groups:
             return
         for name in [n for n in outcome.group_names if not self.groups.known(n)]:
@@ -241,16 +251,26 @@ class Planner:
 
     def _unique_elsewhere(self, outcome: Outcome, existing, current: dict | None) -> bool:
         """The row's other unique key (e-mail or number) is not another customer's."""
-        for name, key in outcome.keys.items():
+        for name, key in list(outcome.keys.items()):
             if name == self.options.match:
                 continue
             given = outcome.values[name]
             holder = existing[name].get(key)
             if holder is not None and (current is None or holder["id"] != current["id"]):
-                outcome.reject(_("“%(value)s” belongs to another customer.", value=str(given)),
-                               self.heading(name), str(given))
-                return False
+                if name == "email":  # two customers cannot share an address
+                    outcome.reject(_("“%(value)s” belongs to another customer.",
+                                     value=str(given)), self.heading(name), str(given))
+                    return False
+                self._drop_number(outcome, _("“%(value)s” belongs to another customer; this "
+                                             "customer was imported without it.",
+                                             value=str(given)))
         return True
+
+    def _drop_number(self, outcome: Outcome, message: str) -> None:
+        """A customer number that cannot be this customer's: the customer goes in without."""
+        given = str(outcome.values.pop("customer_number"))
+        outcome.keys.pop("customer_number", None)
+        outcome.warn(message, self.heading("customer_number"), given)
 
     def _plan_create(self, outcome: Outcome) -> None:
         if self.options.mode == UPDATE_ONLY:
@@ -261,7 +281,7 @@ class Planner:
             outcome.reject(_("A new customer needs a value here."), self.heading("email"), "")
             return
         if not values.get("first_name") or not values.get("last_name"):
-            for name in ("first_name", "last_name"):
+            for name in self.name_fields:
                 if not values.get(name):
                     outcome.warn(_("Empty: the customer was imported without it."),
                                  self.heading(name), "")

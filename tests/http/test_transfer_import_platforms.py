@@ -12,10 +12,13 @@ from shopadmin.transfer.import_models import ImportJob, ImportRowResult
 
 from ..conftest import csrf_token
 from ..platform_files import (
+    abicart_without_headings,
     german_shop_without_language,
     lightspeed_benelux,
     magento_with_address_rows,
+    prestashop_latin1,
     shopify_with_tags,
+    woocommerce,
 )
 from .test_transfer_import import apply, csv_file, customers_by_email, preview, upload
 
@@ -208,3 +211,52 @@ def test_a_refused_all_or_nothing_import_lists_every_bad_row(client, login_as, r
     assert db.session.scalar(db.select(db.func.count(Customer.id))) == 0
     page = client.get(f"/imports/{import_id}").get_data(as_text=True)
     assert 'id="rejected-rows"' in page and "also-bad" in page
+
+
+def test_prestashop_woocommerce_and_abicart_files_go_in_whole(client, login_as, run_jobs):
+    login_as("staff")
+    job = preview(client, run_jobs, upload(client, prestashop_latin1(), "customers.csv"))
+    assert (job.encoding, job.delimiter) == ("cp1252", ";")
+    assert (job.preview["created"], job.preview["rejected"]) == (2, 0)
+    apply(client, run_jobs, job.id)
+    customers = customers_by_email()
+    helene = customers["hélène@boutique.test"]
+    assert (helene.first_name, helene.gender.value, helene.newsletter) == ("Hélène", "female",
+                                                                           True)
+    assert customers["jerome@boutique.test"].birth_date is None  # 0000-00-00: a warning
+
+    job = apply(client, run_jobs, preview(client, run_jobs, upload(
+        client, woocommerce(), "woo.csv")).id)
+    assert (job.created, job.rejected) == (2, 0), [r.errors for r in results(job.id, True)]
+    zofia = customers_by_email()["zofia@sklep.test"]
+    assert (zofia.billing_city, zofia.shipping_city, zofia.language) == ("Warszawa", "Kraków",
+                                                                         "pl")
+    assert zofia.phone == "=123" and zofia.password_hash is None
+
+    import_id = upload(client, abicart_without_headings(), "abicart.csv")
+    mapping = {"column-0": "first_name", "column-1": "last_name", "column-2": "email",
+               "column-3": "company_name", "column-4": "company_id_number",
+               "column-5": "billing_address1", "column-6": "billing_postcode",
+               "column-7": "billing_city", "column-8": "billing_country", "column-9": "phone",
+               "column-10": "mobile", "column-11": "groups", "column-12": "username"}
+    job = apply(client, run_jobs, preview(client, run_jobs, import_id, **mapping).id)
+    assert (job.created, job.rejected) == (2, 0)
+    erik = customers_by_email()["erik@butik.test"]
+    assert (erik.billing_country, erik.company_name, erik.mobile) == ("SE", "Lund AB",
+                                                                      "031-11 22")
+
+
+def test_a_customer_number_that_is_taken_is_left_out_not_the_customer(
+        client, login_as, run_jobs):
+    login_as("staff")
+    job = apply(client, run_jobs, preview(client, run_jobs, upload(client, csv_file(
+        "Customer number;E-mail", "K1;a@shop.test"))).id)
+    job = apply(client, run_jobs, preview(client, run_jobs, upload(client, csv_file(
+        "Customer number;E-mail", "K1;b@shop.test", "K2;c@shop.test", "K2;d@shop.test"))).id)
+    assert (job.created, job.rejected, job.warned) == (3, 0, 2), (job.status, job.error)
+    customers = customers_by_email()
+    assert [customers[e].customer_number for e in ("a@shop.test", "b@shop.test",
+                                                   "c@shop.test", "d@shop.test")] == [
+        "K1", None, "K2", None]
+    messages = [w["message"] for r in results(job.id, rejected=False) for w in r.warnings]
+    assert "belongs to another customer" in messages[0] and "row 3" in messages[1]
