@@ -74,11 +74,10 @@ def setup_command():
 @with_appcontext
 def worker_command(workers: int):
     """Run the background job worker (Huey consumer)."""
-    from . import jobs  # noqa: F401  (registers the tasks)
+    from .worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
-    consumer.run()
+    run_worker(current_app._get_current_object(), huey, workers)
 
 
 @click.command("serve")

@@ -1,5 +1,7 @@
 """Language choice, and the locale data (country and language names) pages use."""
 
+import secrets
+
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -71,6 +73,7 @@ def register_template_helpers(app: Flask) -> None:
         country_name=country_name,
         get_locale=get_locale,
         mail_language_of=mail_language_of,
+        submission_key=lambda: secrets.token_urlsafe(24),
     )
 
 

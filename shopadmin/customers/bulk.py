@@ -11,15 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String, delete, insert, select, update
+from sqlalchemy import JSON, ForeignKey, String, Text, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import tracking
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
+from ..tracking import TrackedJob
 from .models import ConsentEvent, ConsentSource, Customer, customer_group_members
 
 INLINE_LIMIT = 1000
@@ -135,8 +137,13 @@ for _action in (
     register_action(_action)
 
 
-class BulkJob(db.Model):
-    """A bulk action too large for one request: its state and progress live here."""
+class BulkJob(TrackedJob, db.Model):
+    """A bulk action too large for one request: what it works on, its state and progress.
+
+    The customers are described, not listed, when the action is on everything the list's
+    search matches: `query` holds the list's arguments and the worker walks the matching
+    customers by id after `last_id`. A selection is kept as its ids.
+    """
 
     __tablename__ = "customer_bulk_jobs"
 
@@ -146,10 +153,13 @@ class BulkJob(db.Model):
     action: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     customer_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    query: Mapped[str | None] = mapped_column(Text)
+    last_id: Mapped[int] = mapped_column(default=0, server_default="0")
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     changed: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -164,37 +174,82 @@ def run_batches(action: BulkAction, ids: list[int], actor: StaffUser, params: di
 
 
 def perform(action_key: str, ids: list[int], actor: StaffUser, params: dict) -> BulkJob | int:
-    """Run the action now (returns the number changed), or queue a BulkJob when it is large."""
+    """Run the action on a selection now (returns the number changed), or queue a BulkJob
+    when it is large."""
     action = ACTIONS[action_key]
     if len(ids) <= INLINE_LIMIT:
         return run_batches(action, ids, actor, params)
-    bulk_job = BulkJob(actor_id=actor.id, action=action_key, params=params, customer_ids=ids,
-                       total=len(ids))
+    return _queue(BulkJob(actor_id=actor.id, action=action_key, params=params,
+                          customer_ids=ids, total=len(ids)))
+
+
+def perform_on_matching(action_key: str, query: str, total: int, actor: StaffUser,
+                        params: dict) -> BulkJob:
+    """Queue the action on every customer the list's search `query` matches, described by
+    the query (the worker finds them in batches); the request lists none of them."""
+    return _queue(BulkJob(actor_id=actor.id, action=action_key, params=params, query=query,
+                          total=total))
+
+
+def _queue(bulk_job: BulkJob) -> BulkJob:
+    tracking.queued(bulk_job)
     db.session.add(bulk_job)
     db.session.flush()
     return bulk_job
 
 
-@job(retries=2, retry_delay=5)
+def _next_batch(bulk_job: BulkJob) -> list[int]:
+    """The next customers to work on: by id after the last one done."""
+    if bulk_job.query is None:
+        return bulk_job.customer_ids[bulk_job.done:bulk_job.done + BATCH]
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from .listing import customer_query
+
+    args = MultiDict(parse_qsl(bulk_job.query, keep_blank_values=False))
+    return list(db.session.scalars(customer_query(args).where(Customer.id > bulk_job.last_id)
+                                   .order_by(Customer.id).limit(BATCH)))
+
+
+@job()
 def run_bulk_job(job_id: int) -> None:
     """Work a BulkJob from where it stopped; each batch commits with its progress."""
+    token = tracking.claim(BulkJob, job_id)
+    if token is None:
+        return  # a live run holds it
     bulk_job = db.session.get(BulkJob, job_id)
-    if bulk_job is None or bulk_job.status == "finished":
+    if bulk_job is None or bulk_job.status in ("finished", "failed"):
+        tracking.release(BulkJob, job_id, token)
+        db.session.commit()
         return
     bulk_job.status = "running"
     db.session.commit()
     actor = db.session.get(StaffUser, bulk_job.actor_id)
     action = ACTIONS[bulk_job.action]
-
-    def progress(done: int, changed: int) -> None:
-        bulk_job.done = min(done, bulk_job.total)
-        bulk_job.changed = changed_before + changed
-        db.session.commit()
-
-    changed_before = bulk_job.changed
-    run_batches(action, bulk_job.customer_ids, actor, bulk_job.params, progress,
-                start=bulk_job.done)
-    bulk_job.status = "finished"
-    bulk_job.finished_at = utcnow()
+    try:
+        with tracking.beating(BulkJob, job_id, token):
+            while ids := _next_batch(bulk_job):
+                bulk_job.changed += action.run(ids, actor, bulk_job.params)
+                bulk_job.done += len(ids)
+                bulk_job.last_id = max(ids)
+                db.session.commit()  # the batch and its progress together
+                tracking.checkpoint(KIND, job_id, token)
+    except tracking.HandedBack:
+        return
+    bulk_job.total = max(bulk_job.total, bulk_job.done)
+    tracking.release(BulkJob, job_id, token, status="finished", finished_at=utcnow())
     db.session.commit()
 
+
+def _fail(job_id: int, error: str) -> None:
+    db.session.execute(update(BulkJob).where(BulkJob.id == job_id).values(
+        status="failed", error=error, runner_token=None))
+    db.session.commit()
+
+
+KIND = "bulk"
+tracking.register_kind(KIND, tracking.Kind(
+    BulkJob, active=lambda: BulkJob.status.in_(("queued", "running")),
+    resume=lambda job_id: run_bulk_job(job_id), fail=_fail))

@@ -15,10 +15,10 @@ from ..i18n import country_choices, customer_language_choices
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
-from .bulk import ACTIONS, BulkJob, perform, run_bulk_job
+from .bulk import ACTIONS, BulkJob, perform, perform_on_matching, run_bulk_job
 from .fields import BY_NAME, FIELDS
 from .forms import TYPE_LABELS
-from .listing import FILTER_KEYS, customer_query, list_customers
+from .listing import FILTER_KEYS, count_customers, customer_query, list_customers
 from .models import CustomerGroup, SavedView
 
 DEFAULT_COLUMNS = ("customer_number", "name", "email", "billing_city", "billing_country",
@@ -117,19 +117,13 @@ def delete_view(view_id: int):
     return redirect(url_for(".index"))
 
 
-def _selected_ids(form) -> list[int]:
-    if form.get("scope") == "all":
-        args = _args_from(form.get("query", ""))
-        return list(db.session.scalars(customer_query(args).order_by("id")))
-    return database_ids(form.getlist("ids"))
-
-
 @bp.post("/bulk")
 def bulk():
     action = ACTIONS.get(request.form.get("action", ""))
+    back = url_for(".index") + "?" + request.form.get("query", "")
     if action is None:
         flash(_("Choose an action."), "danger")
-        return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+        return redirect(back)
     if action.admin_only and not current_user.is_admin:
         abort(403)
     params = {}
@@ -137,27 +131,36 @@ def bulk():
         group = db.session.get(CustomerGroup, database_id(request.form.get("group", "")) or 0)
         if group is None:
             flash(_("Choose a group."), "danger")
-            return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+            return redirect(back)
         params = {"group": group.id, "group_name": group.name}
-    ids = _selected_ids(request.form)
-    if not ids:
+    # Everything the search matches is described by the search, never listed here.
+    matching = request.form.get("scope") == "all"
+    query = request.form.get("query", "")
+    ids = [] if matching else database_ids(request.form.getlist("ids"))
+    count = count_customers(_args_from(query)) if matching else len(ids)
+    if not count:
         flash(_("No customers are selected."), "warning")
-        return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+        return redirect(back)
+    chosen = customer_query(_args_from(query)) if matching else ids
     if request.form.get("confirmed") != "yes":
-        return render_template("customers/bulk_confirm.html", action=action, count=len(ids),
+        return render_template("customers/bulk_confirm.html", action=action, count=count,
                                form=request.form, params=params,
-                               breakdown=action.details(ids) if action.details else None)
+                               breakdown=action.details(chosen) if action.details else None)
     if action.start is not None:
-        params["scope"] = request.form.get("scope", "selected")
+        params.update(scope="all" if matching else "selected", count=count,
+                      submission=request.form.get("submission", "")[:64])
         try:
-            target = action.start(ids, current_user, params)
+            target = action.start(query if matching else ids, current_user, params)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
-            return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+            return redirect(back)
         db.session.commit()
         return redirect(target)
-    result = perform(action.key, ids, current_user, params)
+    if matching:
+        result = perform_on_matching(action.key, query, count, current_user, params)
+    else:
+        result = perform(action.key, ids, current_user, params)
     if isinstance(result, BulkJob):
         db.session.commit()
         run_bulk_job(result.id)
@@ -166,8 +169,8 @@ def bulk():
     flash(ngettext(
         "%(action)s: %(num)d customer changed, of %(count)d selected.",
         "%(action)s: %(num)d customers changed, of %(count)d selected.",
-        result, action=action.label, count=len(ids)), "success")
-    return redirect(url_for(".index") + "?" + request.form.get("query", ""))
+        result, action=action.label, count=count), "success")
+    return redirect(back)
 
 
 @bp.route("/bulk/<int:job_id>")
@@ -179,7 +182,7 @@ def bulk_job(job_id: int):
         percent = int(100 * bulk.done / bulk.total) if bulk.total else 100
         return jsonify(
             percent=percent,
-            finished=bulk.status == "finished",
+            finished=bulk.status in ("finished", "failed"),
             reload=True,
             text=_("%(done)s of %(total)s", done=bulk.done, total=bulk.total),
         )

@@ -1,46 +1,27 @@
-"""Working a mailing (MailBatch) to its end: one runner at a time (a claimed token with a
-heartbeat, taken over when silent), the due mails a group at a time through
-delivery.deliver_group, the configured rate, a pause and reconnect when the server is in
-trouble, and retries when they are due. Owns its commits: it runs in the worker."""
+"""Working a mailing (MailBatch) to its end: a tracked job (one runner at a time, resumed by
+the sweep when its worker dies, handed back when the worker stops; see tracking.py), its
+recipients added first when the mailing was described by a search or an import, then the due
+mails a group at a time through delivery.deliver_group, the configured rate, a pause and
+reconnect when the server is in trouble, and retries when they are due. Owns its commits: it
+runs in the worker."""
 
-import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import exists, or_, update
 
+from .. import tracking
 from ..database import utcnow
 from ..extensions import db
 from .delivery import GROUP, ErrorKind, MailContext, Outcome, deliver_group
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
+from .recipients import add_recipients
 from .transport import Transport
 
 CHUNK = 500
-HEARTBEAT_SECONDS = 5
-STALE_AFTER = timedelta(minutes=3)  # a batch whose runner was silent this long is taken over
+KIND = "mailing"
 MAX_INLINE_WAIT = 60  # seconds a run waits for retries itself before it hands back to the queue
-
-
-def _claim_batch(batch_id: int, now: datetime) -> str | None:
-    token = secrets.token_hex(16)
-    result = db.session.execute(
-        update(MailBatch)
-        .where(MailBatch.id == batch_id,
-               or_(MailBatch.runner_token.is_(None), MailBatch.heartbeat_at < now - STALE_AFTER))
-        .values(runner_token=token, heartbeat_at=now, status=BatchStatus.RUNNING)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return token if result.rowcount == 1 else None
-
-
-def _heartbeat(batch_id: int, token: str) -> None:
-    db.session.execute(
-        update(MailBatch).where(MailBatch.id == batch_id, MailBatch.runner_token == token)
-        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
 
 
 def _mark_interrupted(batch_id: int) -> None:
@@ -77,7 +58,8 @@ def _finish(batch_id: int, token: str, status: BatchStatus, error: str = "") -> 
     queued some)."""
     statement = (
         update(MailBatch).where(MailBatch.id == batch_id, MailBatch.runner_token == token)
-        .values(runner_token=None, status=status, last_error=error,
+        .values(runner_token=None, attempts=0, interrupted_at=None, status=status,
+                last_error=error,
                 finished_at=utcnow() if status == BatchStatus.DONE else None)
         .execution_options(synchronize_session=False)
     )
@@ -93,11 +75,26 @@ def _finish(batch_id: int, token: str, status: BatchStatus, error: str = "") -> 
 def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> float | None:
     """Work a batch until every mail is sent or failed. Returns in how many seconds the job
     should come back (the server is unreachable, or retries are due later), else None."""
-    token = _claim_batch(batch_id, utcnow())
+    token = tracking.claim(MailBatch, batch_id)
     if token is None:
-        # Another run holds the batch; come back later in case it stops before our mails.
-        return float(MAX_INLINE_WAIT)
-    _mark_interrupted(batch_id)
+        return None  # a live run holds it; the sweep takes it up should that run die
+    batch = db.session.get(MailBatch, batch_id)
+    if batch is None or batch.status == BatchStatus.DONE:
+        tracking.release(MailBatch, batch_id, token)
+        db.session.commit()
+        return None
+    batch.status = BatchStatus.RUNNING
+    db.session.commit()
+    try:
+        with tracking.beating(MailBatch, batch_id, token):
+            add_recipients(batch, token)
+            _mark_interrupted(batch_id)
+            return _send_due(batch_id, token, sleep)
+    except tracking.HandedBack:
+        return None
+
+
+def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> float | None:
     context = MailContext.load()
     rate = float(context.settings.get("mail_rate_per_minute") or 0)
     interval = 60.0 / rate if rate > 0 else 0.0
@@ -111,7 +108,6 @@ def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> 
             sleep(max(next_slot - time.monotonic(), 0.0))
             next_slot += interval
 
-    last_beat = time.monotonic()
     pauses = 0
     with Transport() as transport:
         while True:
@@ -127,22 +123,45 @@ def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> 
                     _finish(batch_id, token, BatchStatus.WAITING)
                     return wait
                 sleep(max(wait, 0.0))
-                _heartbeat(batch_id, token)
                 continue
             for start in range(0, len(due), GROUP):
                 outcomes = deliver_group(due[start:start + GROUP], transport, context, pace)
-                if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                    _heartbeat(batch_id, token)
-                    last_beat = time.monotonic()
+                tracking.checkpoint(KIND, batch_id, token)
                 troubled = [i for i, o in outcomes.items() if o == Outcome.SERVER_TROUBLE]
                 if not troubled:
                     pauses = 0
                     continue
                 pauses += 1
-                log = db.session.get(MailLog, troubled[0])
+                error = db.session.get(MailLog, troubled[0]).error
+                _show_error_on_queued(batch_id, error)
                 if pauses >= context.max_attempts:
-                    _finish(batch_id, token, BatchStatus.WAITING, log.error)
+                    _finish(batch_id, token, BatchStatus.WAITING, error)
                     return context.backoff_max
                 sleep(context.delay(pauses))
-                _heartbeat(batch_id, token)
                 break  # choose the due mails afresh: those that failed are due again later
+
+
+def _show_error_on_queued(batch_id: int, error: str) -> None:
+    """While the server is in trouble, every mail still waiting shows why."""
+    db.session.execute(
+        update(MailLog).where(MailLog.batch_id == batch_id, MailLog.status == MailStatus.QUEUED)
+        .values(error=error, error_kind=ErrorKind.SERVER.value)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _fail(batch_id: int, error: str) -> None:
+    db.session.execute(update(MailBatch).where(MailBatch.id == batch_id).values(
+        status=BatchStatus.WAITING, last_error=error, runner_token=None))
+    db.session.commit()
+
+
+tracking.register_kind(KIND, tracking.Kind(
+    MailBatch, active=lambda: MailBatch.status.in_((BatchStatus.QUEUED, BatchStatus.RUNNING)),
+    resume=lambda batch_id: _queue_again(batch_id), fail=_fail))
+
+
+def _queue_again(batch_id: int) -> None:
+    from .tasks import run_batch_task
+
+    run_batch_task(batch_id)

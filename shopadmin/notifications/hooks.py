@@ -23,9 +23,15 @@ def _forget_mails(customer_id: int) -> None:
                        execution_options={"synchronize_session": False})
 
 
-def _start_batch(ids: list[int], actor, params: dict) -> str:
-    origin = "filter" if params.get("scope") == "all" else "selection"
-    batch = services.send_password_mails(ids, actor, origin=origin)
+def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
+    """The bulk action: the selected ids, or (scope "all") the list's search, which the
+    worker turns into recipients."""
+    if params.get("scope") == "all":
+        batch = services.send_password_mails_described(
+            actor, query=chosen, estimate=params.get("count", 0),
+            submission=params.get("submission"))
+    else:
+        batch = services.send_password_mails(chosen, actor, submission=params.get("submission"))
     return url_for("notifications.batch", batch_id=batch.id)
 
 

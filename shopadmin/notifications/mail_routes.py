@@ -15,7 +15,6 @@ from ..transfer.import_services import created_customers
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
-from .tasks import send_now
 
 
 def _customer_page(customer_id: int) -> str:
@@ -35,21 +34,13 @@ def send_password(customer_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        log = services.send_password_mail(customer, current_user, in_background=False)
+        log = services.send_password_mail(customer, current_user)
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(_customer_page(customer_id))
-    db.session.commit()
-    send_now(log.id)
-    db.session.refresh(log)
-    if log.status == MailStatus.SENT:
-        flash(_("The password mail has been sent to %(email)s.", email=log.recipient), "success")
-    elif log.status == MailStatus.QUEUED:
-        flash(_("The mail server could not be reached; the mail to %(email)s will be sent "
-                "again automatically.", email=log.recipient), "warning")
-    else:
-        flash(_("The password mail to %(email)s could not be sent: %(error)s",
-                email=log.recipient, error=log.error), "danger")
+    db.session.commit()  # the worker sends it: no request waits on the mail server
+    flash(_("The password mail to %(email)s is on its way; the customer's mails below show "
+            "when it has gone out, or why not.", email=log.recipient), "success")
     return redirect(_customer_page(customer_id))
 
 
@@ -63,20 +54,27 @@ def send_passwords():
     origin = request.form.get("origin") if request.form.get("origin") in (
         "selection", "filter", "import") else "selection"
     origin_id = database_id(request.form.get("origin_id", ""))
-    if origin == "import":  # everyone the import created, worked out here, not posted
+    if origin == "import":  # everyone the import created: described, not listed
         job = db.session.get(ImportJob, origin_id or 0) or abort(404)
-        ids = list(db.session.scalars(created_customers(job)))
+        ids, chosen = [], created_customers(job)
     else:
-        ids = database_ids(request.form.getlist("customer_ids"))
+        ids = chosen = database_ids(request.form.getlist("customer_ids"))
     if request.form.get("confirmed") != "1":
-        breakdown = services.language_breakdown(ids)
+        breakdown = services.language_breakdown(chosen)
         return render_template("notifications/send_confirm.html",
-                               ids=ids if origin != "import" else [],
+                               ids=ids,
                                count=breakdown["total"], breakdown=breakdown,
                                origin=origin, origin_id=origin_id, form=form)
+    submission = request.form.get("submission", "")[:64]
     try:
-        batch = services.send_password_mails(ids, current_user, origin=origin,
-                                             origin_id=origin_id)
+        if origin == "import":
+            batch = services.send_password_mails_described(
+                current_user, import_id=job.id, submission=submission,
+                estimate=db.session.scalar(db.select(db.func.count()).select_from(
+                    chosen.subquery())))
+        else:
+            batch = services.send_password_mails(ids, current_user, origin=origin,
+                                                 origin_id=origin_id, submission=submission)
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for(".batches"))

@@ -4,11 +4,13 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..tracking import TrackedJob
 
 
 def _enum(kind):
@@ -49,7 +51,7 @@ class BatchStatus(enum.StrEnum):
     DONE = "done"
 
 
-class MailBatch(db.Model):
+class MailBatch(TrackedJob, db.Model):
     """A mailing to many customers, followed like a campaign; one MailLog row per recipient."""
 
     __tablename__ = "mail_batches"
@@ -67,11 +69,18 @@ class MailBatch(db.Model):
     status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus), default=BatchStatus.QUEUED)
     total: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The job that works the batch holds it with a token and proves it is alive by the heartbeat;
-    # another job takes it over only when the heartbeat is stale (the worker died).
-    runner_token: Mapped[str | None] = mapped_column(String(32))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # A mailing described instead of listed (everyone a search matches: `query`, the list's
+    # arguments; everyone an import created: origin "import"): the worker adds the recipients,
+    # by customer id after recipients_after, until none is pending.
+    query: Mapped[str | None] = mapped_column(Text)
+    recipients_pending: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    recipients_after: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The same send submitted twice (a double click, two tabs) makes one mailing: the form's
+    # one-time key, and the digest of what it sends to, which a colleague's send of the same
+    # within a few minutes shares.
+    submission: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    digest: Mapped[str | None] = mapped_column(String(64), index=True)
 
     created_by: Mapped[StaffUser | None] = relationship()
 

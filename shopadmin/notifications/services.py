@@ -5,13 +5,16 @@ committed: the jobs that send are queued by an after-commit hook (see `_after_co
 rolled-back request sends nothing and a worker never looks for rows it cannot see yet.
 """
 
+import hashlib
 from collections.abc import Iterable
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
+from .. import tracking
 from ..audit import record_event
 from ..customers.models import Customer
 from ..database import utcnow
@@ -135,26 +138,56 @@ def language_breakdown(customer_ids: Iterable[int] | Select) -> dict:
             "default": mail_language(None, settings)}
 
 
-def send_password_mails(customer_ids: Iterable[int] | Select, actor, *,
-                        origin: str = "selection", origin_id: int | None = None,
-                        template_key: str = ACCOUNT_PASSWORD) -> MailBatch:
+# Within this time a colleague's send of the same mail to the same customers is the same
+# mailing, not a second one.
+SAME_SEND_WINDOW = timedelta(minutes=5)
+
+
+def _existing_send(submission: str | None, digest: str) -> MailBatch | None:
+    """The mailing this send repeats: the same form submitted again, or the same mail to the
+    same customers started moments ago."""
+    if submission:
+        batch = db.session.scalar(db.select(MailBatch).filter_by(submission=submission))
+        if batch is not None:
+            return batch
+    return db.session.scalar(db.select(MailBatch).where(
+        MailBatch.digest == digest, MailBatch.created_at > utcnow() - SAME_SEND_WINDOW)
+        .order_by(MailBatch.id.desc()).limit(1))
+
+
+def _new_batch(actor, template_key: str, origin: str, origin_id: int | None, total: int,
+               submission: str | None, digest: str, **described) -> MailBatch:
+    batch = MailBatch(created_by_id=actor.id if actor else None, template_key=template_key,
+                      origin=origin, origin_id=origin_id, status=BatchStatus.QUEUED,
+                      total=total, submission=submission or None, digest=digest, **described)
+    tracking.queued(batch)
+    db.session.add(batch)
+    db.session.flush()
+    record_event("password_mails", "mail_batch", batch.id, actor=actor,
+                 changes={"count": total, "origin": origin, "origin_id": origin_id})
+    _after_commit(_queue_batch, batch.id)
+    return batch
+
+
+def send_password_mails(customer_ids: Iterable[int], actor, *, origin: str = "selection",
+                        origin_id: int | None = None, template_key: str = ACCOUNT_PASSWORD,
+                        submission: str | None = None) -> MailBatch:
     """Start a batch (a campaign) that sends the mail to each of these customers once.
 
-    `customer_ids` may be any iterable of ids (the selected rows, every customer matching the
-    list's filter, everyone an import created) or a select of ids. Unknown, deleted and repeated
-    ids are left out. The worker starts after the commit."""
-    if isinstance(customer_ids, Select):
-        customer_ids = db.session.scalars(customer_ids)
+    `customer_ids` are the chosen ones (the selected rows); unknown, deleted and repeated ids
+    are left out. The same send submitted again (`submission`, the form's one-time key), or
+    the same mail to the same customers within SAME_SEND_WINDOW, gives the mailing it
+    repeats. The worker starts after the commit."""
     unique_ids = sorted({int(customer_id) for customer_id in customer_ids})
+    digest = _digest(template_key, "ids", ",".join(map(str, unique_ids)))
+    if (existing := _existing_send(submission, digest)) is not None:
+        return existing
     recipients = _live_recipients(unique_ids)
     if not recipients:
         raise DomainError(_("None of the chosen customers can receive a mail."))
     settings = get_settings()
-    batch = MailBatch(created_by_id=actor.id if actor else None, template_key=template_key,
-                      origin=origin, origin_id=origin_id, status=BatchStatus.QUEUED,
-                      total=len(recipients))
-    db.session.add(batch)
-    db.session.flush()
+    batch = _new_batch(actor, template_key, origin, origin_id, len(recipients), submission,
+                       digest)
     now = utcnow()
     rows = [
         {"batch_id": batch.id, "customer_id": customer_id, "recipient": email,
@@ -166,10 +199,28 @@ def send_password_mails(customer_ids: Iterable[int] | Select, actor, *,
     ]
     for start in range(0, len(rows), CHUNK):
         db.session.execute(insert(MailLog), rows[start:start + CHUNK])
-    record_event("password_mails", "mail_batch", batch.id, actor=actor,
-                 changes={"count": len(rows), "origin": origin, "origin_id": origin_id})
-    _after_commit(_queue_batch, batch.id)
     return batch
+
+
+def send_password_mails_described(actor, *, query: str | None = None,
+                                  import_id: int | None = None, estimate: int = 0,
+                                  template_key: str = ACCOUNT_PASSWORD,
+                                  submission: str | None = None) -> MailBatch:
+    """Start a mailing to everyone the customer list's search `query` matches, or everyone
+    the import `import_id` created: described, not listed; the worker adds the recipients
+    (recipients.py), so the request returns at once whatever their number."""
+    origin, origin_id = ("filter", None) if query is not None else ("import", import_id)
+    digest = _digest(template_key, origin, query if query is not None else str(import_id))
+    if (existing := _existing_send(submission, digest)) is not None:
+        return existing
+    if not estimate:
+        raise DomainError(_("None of the chosen customers can receive a mail."))
+    return _new_batch(actor, template_key, origin, origin_id, estimate, submission, digest,
+                      query=query, recipients_pending=True)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def retry_mail(log: MailLog, actor) -> None:

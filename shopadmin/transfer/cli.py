@@ -36,8 +36,10 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
                    create_groups: bool, language: str | None, user_email: str | None,
                    rejected_to: Path | None):
     """Import customers from a worksheet (CSV, XLSX or ODS), as the import pages do."""
+    from .. import tracking
     from ..customers.validation import check_language
     from . import import_services as services
+    from .import_models import ImportJob
     from .pipeline import run_import
     from .plan import ImportOptions
 
@@ -67,10 +69,16 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
             bar.length = max(current.rows_total, 1)
             bar.update(current.rows_done - bar.pos)
 
+        # Held by this process like a worker's run, so that no worker's sweep takes it up too.
+        token = tracking.claim(ImportJob, job.id)
         try:
-            run_import(job, dry_run=dry_run, progress=progress)
+            with tracking.beating(ImportJob, job.id, token):
+                run_import(job, dry_run=dry_run, progress=progress)
         except Exception as error:  # noqa: BLE001  (reported as the job row records it)
             raise click.ClickException(f"Import {job.id} failed: {job.error or error}") from error
+        finally:
+            tracking.release(ImportJob, job.id, token)
+            db.session.commit()
     _print_report(job, dry_run, rejected_to)
 
 
@@ -123,11 +131,18 @@ def export_options(query_help: str):
 
 
 def run_export(kind: str, fmt: str, output: Path, query: str, language: str | None) -> int:
-    from .exports import start_export, write_export
+    from .. import tracking
+    from .exports import ExportJob, start_export, write_export
 
     export = start_export(None, fmt, None, query, language, kind=kind)
     db.session.commit()
-    return write_export(export, output)
+    # Held by this process like a worker's run, so that no worker's sweep takes it up too.
+    token = tracking.claim(ExportJob, export.id)
+    with tracking.beating(ExportJob, export.id, token):
+        count = write_export(db.session.get(ExportJob, export.id), output)
+    tracking.release(ExportJob, export.id, token)
+    db.session.commit()
+    return count
 
 
 @customers_cli.command("export")

@@ -6,9 +6,10 @@ unchanged.
 """
 
 import enum
+import logging
 import multiprocessing
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,15 +18,18 @@ from huey import crontab
 from sqlalchemy import JSON, Enum, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import tracking
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
+from ..tracking import TrackedJob
 from .export_kinds import EXPORT_KINDS, ExportKind
 from .writers import EXTENSIONS, write_worksheet
 
 # How often (in rows) a running export records its progress.
+log = logging.getLogger(__name__)
 PROGRESS_EVERY = 20_000
 # From this many rows on, a CSV export of customers is written by two processes (two halves).
 PARALLEL_ROWS = 200_000
@@ -36,7 +40,7 @@ class ExportStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class ExportJob(db.Model):
+class ExportJob(TrackedJob, db.Model):
     __tablename__ = "export_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,21 +86,24 @@ def start_export(actor: StaffUser | None, fmt: str, columns: list[str] | None, q
     export = ExportJob(actor_id=actor.id if actor else None, kind=kind, format=fmt,
                        columns=[c.name for c in EXPORT_KINDS[kind].columns_for(columns)],
                        query=query, headings_language=headings_language)
+    tracking.queued(export)
     db.session.add(export)
     db.session.flush()
     return export
 
 
-def _recording_progress(export_id: int, rows: Iterable[list[str]],
-                        share: int = 1) -> Iterator[list[str]]:
+def _recording_progress(export_id: int, rows: Iterable[list[str]], share: int = 1,
+                        checkpoint: Callable[[], None] | None = None) -> Iterator[list[str]]:
     """Pass the rows on, writing how many have gone every PROGRESS_EVERY rows (times `share`
-    when this process writes one of that many equal parts)."""
+    when this process writes one of that many equal parts), and calling `checkpoint` then."""
     for done, row in enumerate(rows, 1):
         yield row
         if done % PROGRESS_EVERY == 0:
             db.session.execute(update(ExportJob).where(ExportJob.id == export_id)
                                .values(rows_done=done * share))
             db.session.commit()
+            if checkpoint is not None:
+                checkpoint()
 
 
 def _second_half(kind: ExportKind, columns: list, query: str, fmt: str, middle: int,
@@ -109,7 +116,7 @@ def _second_half(kind: ExportKind, columns: list, query: str, fmt: str, middle: 
 
 
 def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: str, fmt: str,
-                      headings: list[str], target: Path) -> int | None:
+                      headings: list[str], target: Path, checkpoint=None) -> int | None:
     """A big CSV export on two cores: a forked child writes the second half of the rows to a
     part file while this process writes the first half with the headings; the part is then
     appended. None when the rows cannot be split."""
@@ -125,7 +132,7 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
     child.start()
     try:
         rows = _recording_progress(export_id, kind.rows(columns, query, True, upto=middle),
-                                   share=2)
+                                   share=2, checkpoint=checkpoint)
         count = write_worksheet(target, fmt, headings, rows, neutralised=kind.neutralised)
         child.join()
         if child.exitcode != 0 or written.value < 0:
@@ -140,8 +147,10 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
         part.unlink(missing_ok=True)
 
 
-def write_export(export: ExportJob, path: Path | None = None) -> int:
-    """Write the file of an export; returns the rows written."""
+def write_export(export: ExportJob, path: Path | None = None,
+                 checkpoint: Callable[[], None] | None = None) -> int:
+    """Write the file of an export; returns the rows written. `checkpoint` is called with
+    every progress commit (a stopping worker hands the export back there)."""
     kind = export.export_kind
     columns = kind.columns_for(export.columns)
     export.rows_total = kind.count(export.query)
@@ -156,9 +165,10 @@ def write_export(export: ExportJob, path: Path | None = None) -> int:
     if (export.format in ("csv", "csv_semicolon") and kind.middle_id is not None
             and export.rows_total >= PARALLEL_ROWS):
         count = _write_csv_in_two(kind, columns, export_id, query, export.format, headings,
-                                  Path(target))
+                                  Path(target), checkpoint)
     if count is None:
-        rows = _recording_progress(export_id, kind.rows(columns, query, guard))
+        rows = _recording_progress(export_id, kind.rows(columns, query, guard),
+                                   checkpoint=checkpoint)
         count = write_worksheet(target, export.format, headings, rows,
                                 sheet=kind.name.capitalize(),
                                 neutralised=kind.neutralised and guard)
@@ -171,20 +181,40 @@ def write_export(export: ExportJob, path: Path | None = None) -> int:
     return count
 
 
-@job(retries=1, retry_delay=10)
+@job()
 def run_export(export_id: int) -> None:
+    """Write the export (tracked: a worker's death or stop starts it again from the top)."""
+    token = tracking.claim(ExportJob, export_id)
+    if token is None:
+        return  # a live run holds it
     export = db.session.get(ExportJob, export_id)
     if export is None or export.status != ExportStatus.PROCESSING:
+        tracking.release(ExportJob, export_id, token)
+        db.session.commit()
         return
     try:
-        write_export(export)
+        with tracking.beating(ExportJob, export_id, token):
+            write_export(export, checkpoint=lambda: tracking.checkpoint(KIND, export_id, token))
+    except tracking.HandedBack:
+        return
     except Exception as error:  # noqa: BLE001  (recorded on the job for staff to see)
+        log.exception("export %s failed", export_id)
         db.session.rollback()
-        export = db.session.get(ExportJob, export_id)
-        export.status = ExportStatus.FAILED
-        export.error = f"{type(error).__name__}: {error}"[:500]
-        db.session.commit()
-        raise
+        _fail(export_id, f"{type(error).__name__}: {error}"[:500])
+    tracking.release(ExportJob, export_id, token)
+    db.session.commit()
+
+
+def _fail(export_id: int, error: str) -> None:
+    db.session.execute(update(ExportJob).where(ExportJob.id == export_id).values(
+        status=ExportStatus.FAILED, error=error, runner_token=None))
+    db.session.commit()
+
+
+KIND = "export"
+tracking.register_kind(KIND, tracking.Kind(
+    ExportJob, active=lambda: ExportJob.status == ExportStatus.PROCESSING,
+    resume=lambda export_id: run_export(export_id), fail=_fail))
 
 
 @job(periodic=crontab(hour="4", minute="10"))

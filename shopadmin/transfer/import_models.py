@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..tracking import TrackedJob
 
 
 def _enum(kind):
@@ -39,7 +40,7 @@ class ImportTask(enum.StrEnum):
     UNDO = "undo"
 
 
-class ImportJob(db.Model):
+class ImportJob(TrackedJob, db.Model):
     __tablename__ = "import_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +77,6 @@ class ImportJob(db.Model):
     preview: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Customers the undo left alone because they were changed after the import.
     undo_skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

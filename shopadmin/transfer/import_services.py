@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.models import StaffUser
-from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from .import_models import ImportJob, ImportMapping, ImportRowResult, ImportStatus, ImportTask
@@ -220,7 +219,10 @@ def save_options(job: ImportJob, options: ImportOptions) -> None:
 
 
 def _queue(job: ImportJob, task: ImportTask) -> None:
-    job.task, job.heartbeat_at, job.error = task, utcnow(), ""
+    from ..tracking import queued
+
+    job.task, job.error = task, ""
+    queued(job)
     db.session.flush()
 
 

@@ -1,18 +1,21 @@
-"""Background tasks of the import. Thin: load the job row, call the pipeline, nothing more.
+"""Background tasks of the import. Thin: claim the job, call the pipeline (or the undo), settle.
 
-Huey loses a task whose worker dies; the job row does not. `resume_stale_imports` runs every
-minute and on worker start, and queues again every import whose heartbeat has stopped.
+The job is tracked (see tracking.py): a worker that dies mid-import leaves a job whose heartbeat
+stops, and the sweep queues it again; the run resumes after the last committed batch.
 """
 
 import logging
 
-from huey import crontab
+from flask_babel import gettext as _
 
-from ..extensions import db, huey
+from .. import tracking
+from ..database import utcnow
+from ..extensions import db
 from ..jobs import job
-from .import_models import ImportJob, ImportTask
+from .import_models import ImportJob, ImportStatus, ImportTask
 
 log = logging.getLogger(__name__)
+KIND = "import"
 
 
 @job()
@@ -20,63 +23,60 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
     from .pipeline import run_import
     from .undo import undo_changes
 
+    token = tracking.claim(ImportJob, import_id)
+    if token is None:
+        return  # a live run holds it
     import_job = db.session.get(ImportJob, import_id)
-    if import_job is None or import_job.task is None:
-        return  # done or dropped meanwhile
-    if import_job.task == ImportTask.UNDO:
-        try:
-            undo_changes(import_job)
-        except Exception as error:  # noqa: BLE001  (recorded on the job; the log says why)
-            log.exception("undo of import %s failed", import_id)
-            db.session.rollback()
-            import_job.task, import_job.error = None, str(error)
-            db.session.commit()
+    if import_job is None:
         return
+    if import_job.task is None:  # done or dropped meanwhile
+        tracking.release(ImportJob, import_id, token)
+        db.session.commit()
+        return
+
+    def checkpoint() -> None:
+        tracking.checkpoint(KIND, import_id, token)
+
     try:
-        run_import(import_job, dry_run=import_job.task == ImportTask.PREVIEW, resume=resume)
-    except Exception:  # noqa: BLE001  (the job row says failed; the log says why)
-        log.exception("import %s failed", import_id)
-
-
-def resume_stale(now=None) -> list[int]:
-    """Queue again the imports whose worker has died (commits). Returns their ids."""
-    from sqlalchemy import update
-
-    from ..database import utcnow
-    from .pipeline import STALE_AFTER
-
-    now = now or utcnow()
-    stale = db.session.scalars(db.select(ImportJob.id).where(
-        ImportJob.task.is_not(None), ImportJob.heartbeat_at < now - STALE_AFTER)).all()
-    resumed = []
-    for import_id in stale:
-        # Claim it atomically, so that two workers starting together resume it once.
-        claimed = db.session.execute(
-            update(ImportJob).where(ImportJob.id == import_id,
-                                    ImportJob.heartbeat_at < now - STALE_AFTER)
-            .values(heartbeat_at=now))
-        if claimed.rowcount == 1:
-            resumed.append(import_id)
+        with tracking.beating(ImportJob, import_id, token):
+            if import_job.task == ImportTask.UNDO:
+                _undo(import_job, undo_changes, checkpoint)
+            else:
+                try:
+                    run_import(import_job, dry_run=import_job.task == ImportTask.PREVIEW,
+                               resume=resume or import_job.rows_done > 0, checkpoint=checkpoint)
+                except tracking.HandedBack:
+                    raise
+                except Exception:  # noqa: BLE001  (the job row says failed; the log says why)
+                    log.exception("import %s failed", import_id)
+    except tracking.HandedBack:
+        return
+    db.session.rollback()
+    tracking.release(ImportJob, import_id, token)
     db.session.commit()
-    for import_id in resumed:
-        log.warning("import %s: worker gone, resuming after the last committed batch", import_id)
-        run_import_task(import_id, resume=True)
-    return resumed
 
 
-@job(periodic=crontab(minute="*"))
-def resume_stale_imports() -> None:
-    resume_stale()
+def _undo(import_job: ImportJob, undo_changes, checkpoint) -> None:
+    try:
+        undo_changes(import_job, checkpoint=checkpoint)
+    except tracking.HandedBack:
+        raise
+    except Exception as error:  # noqa: BLE001  (recorded on the job; the log says why)
+        log.exception("undo of import %s failed", import_job.id)
+        db.session.rollback()
+        import_job.task, import_job.error = None, str(error)
+        db.session.commit()
 
 
-@huey.on_startup()
-def _resume_on_start() -> None:
-    # Best effort: the app may not be bound in a consumer started without our CLI.
-    from ..jobs import _app
+def _fail(import_id: int, error: str) -> None:
+    db.session.execute(db.update(ImportJob).where(ImportJob.id == import_id).values(
+        status=ImportStatus.FAILED, task=None, finished_at=utcnow(), runner_token=None,
+        error=_("The worker stopped %(count)d times while working on this import, so it was "
+                "given up (%(error)s). Start it again once the cause is found.",
+                count=tracking.MAX_ATTEMPTS, error=error)))
+    db.session.commit()
 
-    if _app is not None:
-        with _app.app_context():
-            try:
-                resume_stale()
-            finally:
-                db.session.remove()
+
+tracking.register_kind(KIND, tracking.Kind(
+    ImportJob, active=lambda: ImportJob.task.is_not(None),
+    resume=lambda import_id: run_import_task(import_id, resume=True), fail=_fail))

@@ -12,7 +12,6 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -22,6 +21,7 @@ from sqlalchemy import delete
 from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
+from ..tracking import HandedBack
 from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
@@ -37,8 +37,6 @@ PARALLEL_ROWS = 50_000
 PREVIEW_SAMPLE = 20
 IMPORT_CACHE_KB = 65_536
 IMPORT_CHECKPOINT_PAGES = 20_000
-# A running import whose heartbeat is older than this is taken for dead and resumed.
-STALE_AFTER = timedelta(minutes=3)
 
 
 class TooManyBadRows(Exception):
@@ -160,15 +158,19 @@ Progress = Callable[[ImportJob], None]
 
 
 def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
-               progress: Progress | None = None) -> ImportJob:
+               progress: Progress | None = None,
+               checkpoint: Callable[[], None] | None = None) -> ImportJob:
     """Preview (dry_run) or apply the import; `resume` goes on after the last committed batch.
+    `checkpoint` is called after every commit (a stopping worker hands the job back there).
 
     Commits. On an error the job is marked failed with what was written so far (which undo can
     take back) and the error is raised again.
     """
     with force_locale(job_language(job)):
         try:
-            _run(job, dry_run, resume, progress)
+            _run(job, dry_run, resume, progress, checkpoint)
+        except HandedBack:
+            raise
         except Exception as error:
             db.session.rollback()
             job.status, job.task = ImportStatus.FAILED, None
@@ -199,14 +201,15 @@ def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
     return job.rows_done
 
 
-def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None) -> None:
+def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
+         checkpoint: Callable[[], None] | None) -> None:
     done = _start(job, dry_run, resume)
     options = ImportOptions.from_dict(job.options)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
     planner = Planner(options, job.headings or None, job.mapping)
     with _bulk_settings(db.session.connection(), dry_run):
-        sample = _work_through(job, planner, dry_run, done, progress)
+        sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
     job.rows_total = job.rows_done
     job.task, job.finished_at = None, utcnow()
     if dry_run:
@@ -274,13 +277,13 @@ def _bulk_settings(connection, dry_run: bool):
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(before[1])}")
 
 
-def _work_through(job, planner, dry_run: bool, done: int, progress) -> list[dict]:
+def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) -> list[dict]:
     """Plan (and write) the batches after the first `done` rows; returns the preview sample."""
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
     terms = TermsWanted(shared=in_child(job)) if writer is not None else None
-    commits = _Commits(done)
+    commits = _Commits(done, checkpoint)
     for index, (parsed, cells) in enumerate(parsed_rows(job, terms), start=1):
         if index <= done:
             continue
@@ -322,14 +325,17 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
 class _Commits:
     """Commits the run's transaction every COMMIT_ROWS rows or COMMIT_SECONDS."""
 
-    def __init__(self, rows_done: int):
+    def __init__(self, rows_done: int, checkpoint: Callable[[], None] | None = None):
         self.rows, self.at = rows_done, time.monotonic()
+        self.checkpoint = checkpoint
 
     def maybe(self, job: ImportJob) -> None:
         if (job.rows_done - self.rows >= COMMIT_ROWS
                 or time.monotonic() - self.at >= COMMIT_SECONDS):
             db.session.commit()
             self.rows, self.at = job.rows_done, time.monotonic()
+            if self.checkpoint is not None:
+                self.checkpoint()
 
 
 def _write(job, planner, writer, batch, terms) -> list[Outcome]:

@@ -19,7 +19,7 @@ UNDO_BATCH = 100  # undo records a batch: updated customers, or batches of creat
 SKIPPED_KEPT = 1000  # the undo page lists this many changed-since customers at most
 
 
-def undo_changes(job: ImportJob) -> int:
+def undo_changes(job: ImportJob, checkpoint=None) -> int:
     """Take the import's changes back, batch by batch (commits). Returns customers restored.
 
     Each batch's undo records are deleted with the batch, so an undo cut short (the worker
@@ -40,6 +40,8 @@ def undo_changes(job: ImportJob) -> int:
             job.undo_skipped = [*job.undo_skipped, *skipped][:SKIPPED_KEPT]
         job.heartbeat_at = utcnow()
         db.session.commit()
+        if checkpoint is not None:
+            checkpoint()
     job.status, job.task, job.undone_at = ImportStatus.UNDONE, None, utcnow()
     db.session.commit()
     return restored

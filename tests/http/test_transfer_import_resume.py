@@ -16,21 +16,22 @@ from shopadmin.database import utcnow
 from shopadmin.extensions import db
 from shopadmin.transfer import import_services as services
 from shopadmin.transfer.import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from shopadmin.transfer.import_tasks import resume_stale
-from shopadmin.transfer.pipeline import STALE_AFTER, run_import
+from shopadmin.tracking import STALE_AFTER, sweep
+from shopadmin.transfer.pipeline import run_import
 from shopadmin.transfer.plan import ImportOptions
 
 ROWS = 20_000
 
 APPLY_IN_A_WORKER = """
 import sys
-from shopadmin import create_app
+from shopadmin import create_app, tracking
 from shopadmin.extensions import db
 from shopadmin.transfer import pipeline
 from shopadmin.transfer.import_models import ImportJob
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2]})
 pipeline.BATCH_ROWS = 250
 with app.app_context():
+    tracking.claim(ImportJob, int(sys.argv[1]))  # as the worker's run does
     pipeline.run_import(db.session.get(ImportJob, int(sys.argv[1])), dry_run=False)
 """
 
@@ -83,8 +84,10 @@ def test_kill_9_at_40_percent_then_resume_imports_every_row_once(app, run_jobs):
     job = db.session.get(ImportJob, job.id)
     assert job.status == ImportStatus.PROCESSING and job.task == ImportTask.APPLY
     assert db.session.scalar(select(func.count(Customer.id))) == done  # whole batches only
-    assert resume_stale() == []  # the heartbeat is still fresh: not taken for dead yet
-    assert resume_stale(now=utcnow() + STALE_AFTER + timedelta(seconds=1)) == [job.id]
+    assert sweep() == []  # the heartbeat is still fresh: not taken for dead yet
+    assert sweep(now=utcnow() + STALE_AFTER + timedelta(seconds=1)) == [("import", job.id)]
+    db.session.refresh(job)
+    assert job.resuming  # the page says "interrupted, resuming"
     run_jobs()
 
     db.session.rollback()
