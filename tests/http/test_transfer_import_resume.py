@@ -14,9 +14,9 @@ from shopadmin.customers.models import Customer
 from shopadmin.customers.search import indexed_customers
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.tracking import STALE_AFTER, sweep
 from shopadmin.transfer import import_services as services
 from shopadmin.transfer.import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from shopadmin.tracking import STALE_AFTER, sweep
 from shopadmin.transfer.pipeline import run_import
 from shopadmin.transfer.plan import ImportOptions
 
