@@ -16,6 +16,7 @@ from shopadmin.settings.services import get_setting
 
 from ..conftest import csrf_token
 from ..factories import make_customer, make_staff
+from ..forms import form_values
 
 
 def count(model_or_column, *where):
@@ -153,3 +154,18 @@ def test_staff_cannot_change_settings(client, login_as):
     make_staff("admin")
     response = client.post("/settings/", data={"shop_name": "x"})
     assert response.status_code in (400, 403)
+
+
+def test_shipped_settings_save_as_they_are(client, login_as):
+    login_as("admin")
+    page = client.get("/settings/").get_data(as_text=True)
+    assert 'value="shop@localhost"' in page
+    form = form_values(page)
+    assert form["sender_address"] == "shop@localhost"
+    saved = client.post("/settings/", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    refused = client.post("/settings/", data={**form, "sender_address": "shop@"})
+    assert "Enter an e-mail address such as shop@example.com." in refused.get_data(as_text=True)
+    assert client.post("/settings/", data={**form, "sender_address": "shop@mailhost"}
+                       ).status_code == 302
+    assert get_setting("sender_address") == "shop@mailhost"
