@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
@@ -117,6 +118,7 @@ def _delete(ids: list[int], actor: StaffUser, params: dict) -> int:
             .values(deleted_at=utcnow(), deleted_by_id=actor.id),
             execution_options={"synchronize_session": False},
         )
+        revoke_tokens(changed)
         _audit(changed, actor, {}, action="customer.deleted")
     return len(changed)
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from huey import crontab
 from sqlalchemy import delete, select
 
+from ..account.tokens import revoke_tokens
 from ..audit import record_event
 from ..auth.models import StaffUser
 from ..database import utcnow
@@ -29,6 +30,7 @@ def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
         return
     customer.deleted_at = utcnow()
     customer.deleted_by_id = actor.id
+    revoke_tokens(customer.id)  # a restored customer gets a new link, not the old one back
     record_event("customer.deleted", "customer", customer.id, actor=actor)
 
 
