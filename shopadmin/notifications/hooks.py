@@ -3,23 +3,26 @@ actions."""
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..customers.bulk import BulkAction, register_action
-from ..customers.privacy import register_eraser
+from ..customers.forget import Forgotten, register_eraser
 from ..customers.routes import register_customer_panel
 from ..extensions import db
 from . import services
 from .models import MailLog, OutboxMessage
 
 
-def _forget_mails(customer_id: int) -> None:
-    """An erased customer's mails stay counted in their batches, without address or content."""
-    logs = select(MailLog.id).where(MailLog.customer_id == customer_id)
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.mail_log_id.in_(logs)),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(MailLog).where(MailLog.customer_id == customer_id)
-                       .values(recipient="", error=""),
+def _forget_mails(gone: Forgotten) -> None:
+    """A forgotten customer's mails stay counted in their batches, without address or content;
+    test mails and mails to the address without a customer go as well."""
+    mine = or_(MailLog.customer_id.in_(gone.ids), func.lower(MailLog.recipient).in_(gone.emails))
+    logs = select(MailLog.id).where(mine)
+    db.session.execute(delete(OutboxMessage).where(or_(
+        OutboxMessage.mail_log_id.in_(logs),
+        func.lower(OutboxMessage.recipient).in_(gone.emails))),
+        execution_options={"synchronize_session": False})
+    db.session.execute(update(MailLog).where(mine).values(recipient="", error=""),
                        execution_options={"synchronize_session": False})
 
 

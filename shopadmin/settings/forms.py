@@ -60,6 +60,11 @@ class StoreSettingsForm(FlaskForm):
                                 validators=[InputRequired(), Length(max=254)])
     trash_days = IntegerField(_l("Days in the trash before removal"),
                               validators=[InputRequired(), NumberRange(1, 3650)])
+    upload_keep_days = IntegerField(_l("Days uploaded files and rejected rows are kept"),
+                                    validators=[InputRequired(), NumberRange(1, 3650)])
+    spent_keep_days = IntegerField(
+        _l("Days used password links, API idempotency keys and outbox mails are kept"),
+        validators=[InputRequired(), NumberRange(1, 3650)])
     reset_link_hours = IntegerField(_l("Account password links valid for (hours)"),
                                     validators=[InputRequired(), NumberRange(1, 24 * 60)])
     forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),

@@ -138,7 +138,7 @@ def test_store_settings_are_validated_and_saved(client, login_as):
             "store_country": "PL", "default_language": "de", "languages": ["pl", "en"],
             "export_format": "xlsx", "sender_address": "sklep@sklep.test",
             "trash_days": "14", "reset_link_hours": "72", "forgot_link_hours": "2",
-            "export_keep_days": "3"}
+            "export_keep_days": "3", "upload_keep_days": "60", "spent_keep_days": "14"}
     refused = client.post("/settings/", data=data)
     assert "must be one of the languages offered" in refused.get_data(as_text=True)
     saved = client.post("/settings/", data={**data, "default_language": "pl"})
