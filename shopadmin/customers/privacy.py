@@ -71,7 +71,20 @@ def _history(customer: Customer) -> tuple[str, Any]:
     ]
 
 
-for _contributor in (_record, _groups, _consents, _history):
+def _password_links(customer: Customer) -> tuple[str, Any]:
+    """The links sent to set a password (never the secret, which is not kept)."""
+    from ..account.models import PasswordResetToken
+
+    rows = db.session.scalars(select(PasswordResetToken).where(
+        PasswordResetToken.customer_id == customer.id).order_by(PasswordResetToken.id))
+    return "password_links", [
+        {"created_at": _plain(r.created_at), "purpose": r.purpose, "language": r.language,
+         "expires_at": _plain(r.expires_at), "used_at": _plain(r.used_at),
+         "revoked_at": _plain(r.revoked_at)} for r in rows
+    ]
+
+
+for _contributor in (_record, _groups, _consents, _history, _password_links):
     register_contributor(_contributor)
 
 

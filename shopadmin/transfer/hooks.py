@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from ..customers.forget import Forgotten, register_eraser
 from ..customers.models import Customer
+from ..customers.privacy import register_contributor
 from ..customers.routes import register_customer_panel
 from ..extensions import db
 from .import_models import ImportChange, ImportJob, ImportRowResult, ImportStatus
@@ -55,6 +56,18 @@ def forget_import_records(gone: Forgotten) -> None:
                           "upload it again without that customer.")
 
 
+def _import_rows(customer) -> tuple[str, list]:
+    """A privacy export's import records: the rows of worksheets that carried the customer,
+    as read, with what was wrong with them."""
+    rows = db.session.scalars(select(ImportRowResult).where(
+        ImportRowResult.customer_id == customer.id).order_by(ImportRowResult.id))
+    return "import_rows", [
+        {"import": row.import_id, "row": row.row, "cells": row.cells,
+         "warnings": [w.get("message") for w in row.warnings]} for row in rows
+    ]
+
+
 def register() -> None:
     register_eraser(forget_import_records)
+    register_contributor(_import_rows)
     register_customer_panel("imports/_customer_warnings.html")

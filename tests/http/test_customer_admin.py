@@ -169,3 +169,27 @@ def test_shipped_settings_save_as_they_are(client, login_as):
     assert client.post("/settings/", data={**form, "sender_address": "shop@mailhost"}
                        ).status_code == 302
     assert get_setting("sender_address") == "shop@mailhost"
+
+
+def test_privacy_export_holds_the_mails_links_and_import_rows(app, client, login_as, run_jobs):
+    from .test_transfer_import import apply, csv_file, preview, upload
+
+    login_as("admin")
+    import_id = upload(client, csv_file("First name;Last name;E-mail;Birth date",
+                                        "Łucja;Kowalska;lucja@poczta.test;yesterday-ish"))
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    customer = db.session.scalar(select(Customer).where(Customer.email_key == "lucja@poczta.test"))
+    app.config["MAIL_SERVER"] = ""
+    url = f"/customers/{customer.id}"
+    client.post(url + "/send-password", data={"csrf_token": csrf_token(client, url)})
+    response = client.get(f"/customers/{customer.id}/privacy/export")
+    assert "no-store" in response.headers["Cache-Control"]
+    data = json.loads(response.get_data(as_text=True))
+    [mail] = data["mails"]
+    assert mail["recipient"] == "lucja@poczta.test" and mail["template"]
+    assert "Łucja" in mail["text"] and mail["subject"]
+    [link] = data["password_links"]
+    assert link["used_at"] is None and "token" not in json.dumps(link)
+    [row] = data["import_rows"]
+    assert row["cells"][0] == "Łucja" and row["warnings"]
