@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import retention  # noqa: F401  (its daily job)
     from .account.routes import bp as account_bp
     from .auth import security_log
     from .auth.routes import bp as auth_bp

@@ -25,10 +25,11 @@ class RedactingLogger(Logger):
                 for key, value in atoms.items()}
 
 
-def gunicorn_command(python: str, bind: str, threads: int) -> list[str]:
+def gunicorn_command(python: str, bind: str, threads: int, workers: int = 1) -> list[str]:
     """The gunicorn command line `flask serve` runs."""
     return [
-        python, "-m", "gunicorn", "wsgi:app", "--bind", bind, "--workers", "1",
+        python, "-m", "gunicorn", "wsgi:app", "--config", "python:shopadmin.serving",
+        "--bind", bind, "--workers", str(workers),
         "--worker-class", "gthread", "--threads", str(threads), "--access-logfile", "-",
         "--logger-class", "shopadmin.access_log.RedactingLogger",
     ]

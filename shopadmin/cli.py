@@ -17,6 +17,7 @@ from .auth import services as auth_services
 from .auth.models import Role, StaffUser
 from .errors import DomainError
 from .extensions import db, huey
+from .serving import limits_problem
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -84,11 +85,17 @@ def worker_command(workers: int):
 @click.option("--bind", default=lambda: os.environ.get("SHOPADMIN_BIND", "127.0.0.1:5000"),
               show_default="127.0.0.1:5000")
 @click.option("--threads", default=8, show_default=True)
-def serve_command(bind: str, threads: int):
+@click.option("--workers", type=click.IntRange(1),
+              default=lambda: int(os.environ.get("SHOPADMIN_WEB_WORKERS", "1")),
+              show_default="1", help="Web worker processes; more than one needs REDIS_URL.")
+def serve_command(bind: str, threads: int, workers: int):
     """Serve the back office with gunicorn, and its job worker beside it, until Ctrl-C."""
+    problem = limits_problem(workers, current_app.config.get("REDIS_URL"))
+    if problem:
+        raise click.ClickException(problem)
     flask_app = ["--app", "wsgi"]
     worker = subprocess.Popen([sys.executable, "-m", "flask", *flask_app, "worker"])
-    web = subprocess.Popen(gunicorn_command(sys.executable, bind, threads))
+    web = subprocess.Popen(gunicorn_command(sys.executable, bind, threads, workers))
     click.secho(f"shopadmin on http://{bind}/ (job worker pid {worker.pid}); Ctrl-C stops both.",
                 fg="green")
     children = (worker, web)

@@ -42,4 +42,18 @@ def _tune_sqlite(dbapi_connection, connection_record):
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten, not left readable in free space of the file (erasure).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def scrub_written_pages(connection) -> None:
+    """After customers were forgotten (and committed): on SQLite, rebuild the search index
+    without their terms, write the log back into the database file and empty it, so that no
+    earlier version of their rows stays in either file."""
+    if connection.dialect.name == "sqlite":
+        # The full-text index keeps a deleted row's terms in its segments until they merge.
+        with connection.begin():
+            connection.exec_driver_sql(
+                "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -3,7 +3,7 @@ exports, bulk actions and mailings; bulk actions and mailings described by a sea
 mailing's submission key and digest
 
 Revision ID: 8c4f2a6d1e93
-Revises: 5e1a7c2b9d40
+Revises: 9b4e7a21c5d3
 Create Date: 2026-11-25 23:30:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '8c4f2a6d1e93'
-down_revision = '5e1a7c2b9d40'
+down_revision = '9b4e7a21c5d3'
 branch_labels = None
 depends_on = None
 

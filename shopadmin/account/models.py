@@ -21,8 +21,8 @@ class PasswordResetToken(db.Model):
     purpose: Mapped[str] = mapped_column(String(16))
     # The language of the mail that carried the link: the page opens in it.
     language: Mapped[str] = mapped_column(String(5))
-    # A fingerprint of the password the customer had when the link was made: any change of
-    # password, by whatever path, makes the link useless.
+    # A fingerprint of the password and e-mail address the customer had when the link was made
+    # (tokens.customer_stamp): any change of either, by whatever path, makes the link useless.
     password_stamp: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

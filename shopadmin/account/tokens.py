@@ -2,8 +2,9 @@
 
 A token is 32 random bytes, handed out once inside a link and stored only as its SHA-256. It is
 single-use (a conditional UPDATE decides which of two simultaneous uses wins), it expires after
-the lifetime the store settings give its purpose, and it dies when a newer link is issued or the
-customer's password changes by any path (the token remembers a fingerprint of the password).
+the lifetime the store settings give its purpose, and it dies when a newer link is issued, when
+the customer's password or e-mail address changes by any path (the token remembers a fingerprint
+of both), and when the customer is deleted or erased (a restored customer needs a new link).
 Every function takes `now`, so tests run them on a controlled clock. Functions flush; the caller
 commits.
 """
@@ -36,9 +37,18 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def password_stamp(password_hash: str | None) -> str:
-    """A fingerprint of the customer's current password hash (or of having none)."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+def customer_stamp(password_hash: str | None, email_key: str | None) -> str:
+    """A fingerprint of the customer's current password hash (or of having none) and address.
+
+    The e-mail belongs in it: a link mailed to an address the customer no longer has (staff
+    corrected a typo, an import changed it) must not set the password of the account.
+    """
+    material = f"{password_hash or ''}\0{email_key or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def _stamp_of(customer) -> str:
+    return customer_stamp(customer.password_hash, customer.email_key)
 
 
 def lifetime(purpose: str) -> timedelta:
@@ -63,7 +73,7 @@ def issue_token(customer, *, purpose: str, language: str, now: datetime | None =
         token_hash=_digest(token),
         purpose=purpose,
         language=language,
-        password_stamp=password_stamp(customer.password_hash),
+        password_stamp=_stamp_of(customer),
         created_at=now,
         expires_at=now + (valid_for if valid_for is not None else lifetime(purpose)),
     )
@@ -72,12 +82,13 @@ def issue_token(customer, *, purpose: str, language: str, now: datetime | None =
     return IssuedToken(token, row)
 
 
-def revoke_tokens(customer_id: int, *, now: datetime | None = None,
+def revoke_tokens(customer_id: int | list[int], *, now: datetime | None = None,
                   keep_id: int | None = None) -> None:
-    """End every open link of the customer (but `keep_id`)."""
+    """End every open link of the customer, or of the customers, (but `keep_id`)."""
+    ids = customer_id if isinstance(customer_id, list) else [customer_id]
     statement = (
         update(PasswordResetToken)
-        .where(PasswordResetToken.customer_id == customer_id,
+        .where(PasswordResetToken.customer_id.in_(ids),
                PasswordResetToken.used_at.is_(None),
                PasswordResetToken.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
@@ -90,7 +101,8 @@ def revoke_tokens(customer_id: int, *, now: datetime | None = None,
 
 def find_usable(token: str | None, *, now: datetime | None = None) -> PasswordResetToken | None:
     """The token's row if the link may still be used now, else None (unknown, used, expired,
-    revoked, or the password changed since): callers never learn which."""
+    revoked, customer deleted, or password or address changed since): callers never learn
+    which."""
     if not token or len(token) > 100:
         return None
     from ..customers.models import Customer
@@ -106,7 +118,7 @@ def find_usable(token: str | None, *, now: datetime | None = None) -> PasswordRe
     customer = db.session.get(Customer, row.customer_id)
     if customer is None or customer.deleted_at is not None:
         return None
-    if password_stamp(customer.password_hash) != row.password_stamp:
+    if _stamp_of(customer) != row.password_stamp:
         return None
     return row
 

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, delete, insert, select, u
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import tracking
+from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
@@ -119,6 +120,7 @@ def _delete(ids: list[int], actor: StaffUser, params: dict) -> int:
             .values(deleted_at=utcnow(), deleted_by_id=actor.id),
             execution_options={"synchronize_session": False},
         )
+        revoke_tokens(changed)
         _audit(changed, actor, {}, action="customer.deleted")
     return len(changed)
 

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
+from .forget import commit_forgetting
 from .groups import create_group, delete_group, member_counts, update_group
 from .listing import list_customers
 from .models import Customer, CustomerGroup
@@ -145,7 +146,7 @@ def empty_trash():
         abort(400)
     removed = db.session.scalars(select(Customer.id).where(Customer.deleted_at.is_not(None)))
     count = purge(list(removed), actor=current_user)
-    db.session.commit()
+    commit_forgetting()
     flash(ngettext("The trash is empty: %(num)d customer removed for good.",
                    "The trash is empty: %(num)d customers removed for good.", count), "success")
     return redirect(url_for(".trash"))
@@ -177,7 +178,7 @@ def privacy_erase(customer_id: int):
             form.email.errors = [_("Type the customer's e-mail address exactly to confirm.")]
         else:
             erased = erase_customer(customer, actor=current_user)
-            db.session.commit()
+            commit_forgetting()
             flash(_("Customer %(id)d is erased for good.", id=erased), "success")
             return redirect(url_for(".index"))
     return render_template("customers/erase_confirm.html", customer=customer, form=form)

@@ -141,6 +141,8 @@ class Customer(db.Model):
         # Narrow and keyed by id: the flags the list filters on, read without the wide row
         # when a group or a search has already chosen the ids.
         Index("ix_customers_flags", "id", "newsletter", "approved", "deleted_at"),
+        # An erased customer's id is never handed out again (SQLite would reuse the highest).
+        {"sqlite_autoincrement": True},
     )
 
     @property
@@ -187,3 +189,15 @@ class SavedView(db.Model):
     query: Mapped[str] = mapped_column(Text, default="")
     columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ErasedAddress(db.Model):
+    """The keyed hash (HMAC-SHA256 with the SECRET_KEY) of an e-mail address erased at the
+    customer's request: enough to recognise the address when an old file or the shop brings it
+    back, useless for finding out what it was."""
+
+    __tablename__ = "erased_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

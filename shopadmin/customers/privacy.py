@@ -2,8 +2,7 @@
 
 Other parts of the back office add what they keep about a customer through the two registries:
 `register_contributor(fn)` with fn(customer) -> (key, data) for the export, and
-`register_eraser(fn)` with fn(customer_id) for erasure (orders keep their lines and totals but
-lose the personal data, for example).
+`register_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
 """
 
 from collections.abc import Callable
@@ -11,29 +10,25 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+from sqlalchemy import select
 
-from ..audit import AuditEvent, record_event
+from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import utcnow
 from ..extensions import db
 from .fields import FIELDS, Kind
+from .forget import Forgotten, forget_customers, register_eraser
 from .models import ConsentEvent, Customer
+
+__all__ = ["Forgotten", "register_contributor", "register_eraser"]
 
 Contributor = Callable[[Customer], tuple[str, Any]]
 CONTRIBUTORS: list[Contributor] = []
-ERASERS: list[Callable[[int], None]] = []
 
 
 def register_contributor(contributor: Contributor) -> None:
     if contributor not in CONTRIBUTORS:
         CONTRIBUTORS.append(contributor)
-
-
-def register_eraser(eraser: Callable[[int], None]) -> None:
-    if eraser not in ERASERS:
-        ERASERS.append(eraser)
 
 
 def _plain(value: Any) -> Any:
@@ -76,7 +71,20 @@ def _history(customer: Customer) -> tuple[str, Any]:
     ]
 
 
-for _contributor in (_record, _groups, _consents, _history):
+def _password_links(customer: Customer) -> tuple[str, Any]:
+    """The links sent to set a password (never the secret, which is not kept)."""
+    from ..account.models import PasswordResetToken
+
+    rows = db.session.scalars(select(PasswordResetToken).where(
+        PasswordResetToken.customer_id == customer.id).order_by(PasswordResetToken.id))
+    return "password_links", [
+        {"created_at": _plain(r.created_at), "purpose": r.purpose, "language": r.language,
+         "expires_at": _plain(r.expires_at), "used_at": _plain(r.used_at),
+         "revoked_at": _plain(r.revoked_at)} for r in rows
+    ]
+
+
+for _contributor in (_record, _groups, _consents, _history, _password_links):
     register_contributor(_contributor)
 
 
@@ -90,29 +98,10 @@ def export_customer_data(customer: Customer) -> dict[str, Any]:
 
 
 def erase_customer(customer: Customer, *, actor: StaffUser) -> int:
-    """Erase a customer for good (GDPR Art. 17).
-
-    The row is deleted rather than scrubbed, so the e-mail address is free for a new sign-up and
-    no personal value can linger in a forgotten column; consent events, memberships and search
-    terms go with it. Audit events about the customer lose their recorded values, and one new
-    event says that an erasure happened, naming only the former ID. Returns that ID, also when
-    a colleague's erasure of the same customer overtook this one.
-    """
+    """Erase a customer for good (GDPR Art. 17), and remember a keyed hash of the address so
+    that an old file or the shop cannot bring them back unnoticed. Returns the former id, also
+    when a colleague's erasure of the same customer overtook this one."""
     customer_id = customer.id
-    for eraser in ERASERS:
-        eraser(customer_id)
-    db.session.execute(
-        update(AuditEvent)
-        .where(AuditEvent.object_type == "customer", AuditEvent.object_id == customer_id)
-        .values(changes={}),
-        execution_options={"synchronize_session": False},
-    )
-    try:
-        db.session.delete(customer)
-        db.session.flush()
-    except (ObjectDeletedError, StaleDataError):
-        # A colleague erased the customer a moment ago; their erasure did the whole job.
-        db.session.rollback()
-        return customer_id
-    record_event("customer.erased", "customer", customer_id, actor=actor)
+    forget_customers([customer_id], actor=actor, action="customer.erased",
+                     remember_addresses=True)
     return customer_id

@@ -134,10 +134,14 @@ def _groups(names_or_ids: list[Any]) -> list[CustomerGroup]:
 
 
 def _check_approval_right(values: dict[str, Any], customer: Customer | None, actor) -> None:
-    if "approved" not in values or actor is None or actor.is_admin:
+    """Only admins change approval; a customer staff create waits for an admin's approval."""
+    if actor is None or actor.is_admin:
         return
-    current = customer.approved if customer else True
-    if values["approved"] != current:
+    if customer is None:
+        if values.get("approved"):
+            raise DomainError(_("Only an administrator can approve a customer."), "approved")
+        values["approved"] = False
+    elif "approved" in values and values["approved"] != customer.approved:
         raise DomainError(_("Only an administrator can approve a customer."), "approved")
 
 

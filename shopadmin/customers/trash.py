@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from huey import crontab
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
+from ..account.tokens import revoke_tokens
 from ..audit import record_event
 from ..auth.models import StaffUser
 from ..database import utcnow
@@ -13,6 +14,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
+from .forget import commit_forgetting, forget_customers
 from .models import Customer
 
 
@@ -29,6 +31,7 @@ def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
         return
     customer.deleted_at = utcnow()
     customer.deleted_by_id = actor.id
+    revoke_tokens(customer.id)  # a restored customer gets a new link, not the old one back
     record_event("customer.deleted", "customer", customer.id, actor=actor)
 
 
@@ -48,8 +51,8 @@ def purge_date():
 def purge(customer_ids: list[int] | None = None, *, actor: StaffUser | None = None) -> int:
     """Remove customers from the trash for good: the given ones, or all that expired.
 
-    Their search terms, memberships and consent events go with them (foreign keys cascade);
-    an audit event per customer records the purge without personal data.
+    They are forgotten as an erasure forgets them (forget.py); an audit event per customer
+    records the purge without personal data.
     """
     query = select(Customer.id).where(Customer.deleted_at.is_not(None))
     if customer_ids is None:
@@ -57,17 +60,14 @@ def purge(customer_ids: list[int] | None = None, *, actor: StaffUser | None = No
     else:
         query = query.where(Customer.id.in_(customer_ids))
     ids = list(db.session.scalars(query))
+    removed = 0
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
-        db.session.execute(delete(Customer).where(Customer.id.in_(chunk)),
-                           execution_options={"synchronize_session": False})
-        for customer_id in chunk:
-            record_event("customer.purged", "customer", customer_id, actor=actor,
-                         source="staff" if actor else "system")
-    return len(ids)
+        removed += len(forget_customers(ids[start:start + 1000], actor=actor,
+                                        action="customer.purged"))
+    return removed
 
 
 @job(periodic=crontab(hour="3", minute="30"))
 def purge_expired_trash() -> None:
     purge()
-    db.session.commit()
+    commit_forgetting()

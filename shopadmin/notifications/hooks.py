@@ -3,24 +3,52 @@ actions."""
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..customers.bulk import BulkAction, register_action
-from ..customers.privacy import register_eraser
+from ..customers.forget import Forgotten, register_eraser
+from ..customers.privacy import register_contributor
 from ..customers.routes import register_customer_panel
 from ..extensions import db
 from . import services
 from .models import MailLog, OutboxMessage
 
 
-def _forget_mails(customer_id: int) -> None:
-    """An erased customer's mails stay counted in their batches, without address or content."""
-    logs = select(MailLog.id).where(MailLog.customer_id == customer_id)
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.mail_log_id.in_(logs)),
+def _forget_mails(gone: Forgotten) -> None:
+    """A forgotten customer's mails stay counted in their batches, without address or content;
+    test mails and mails to the address without a customer go as well."""
+    mine = or_(MailLog.customer_id.in_(gone.ids), func.lower(MailLog.recipient).in_(gone.emails))
+    logs = select(MailLog.id).where(mine)
+    db.session.execute(delete(OutboxMessage).where(or_(
+        OutboxMessage.mail_log_id.in_(logs),
+        func.lower(OutboxMessage.recipient).in_(gone.emails))),
+        execution_options={"synchronize_session": False})
+    db.session.execute(update(MailLog).where(mine).values(recipient="", error=""),
                        execution_options={"synchronize_session": False})
-    db.session.execute(update(MailLog).where(MailLog.customer_id == customer_id)
-                       .values(recipient="", error=""),
-                       execution_options={"synchronize_session": False})
+
+
+def _stamp(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _mails_to(customer) -> tuple[str, list]:
+    """A privacy export's mails: every mail to the customer, and its text where a copy is kept
+    (the local outbox); a mail handed to the mail server is kept as its log entry only."""
+    logs = db.session.scalars(select(MailLog).where(MailLog.customer_id == customer.id)
+                              .order_by(MailLog.id)).all()
+    copies = {copy.mail_log_id: copy for copy in db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.mail_log_id.in_([m.id for m in logs])))}
+    mails = []
+    for log in logs:
+        mail = {"created_at": _stamp(log.created_at), "recipient": log.recipient,
+                "template": log.template_key, "language": log.language,
+                "status": log.status.value, "attempts": log.attempts,
+                "sent_at": _stamp(log.sent_at), "error": log.error}
+        if (copy := copies.get(log.id)) is not None:
+            mail.update(sender=copy.sender, subject=copy.subject, text=copy.text_body,
+                        html=copy.html_body)
+        mails.append(mail)
+    return "mails", mails
 
 
 def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
@@ -37,6 +65,7 @@ def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
 
 def register() -> None:
     register_eraser(_forget_mails)
+    register_contributor(_mails_to)
     register_customer_panel("notifications/_send_password_button.html", action=True)
     register_customer_panel("notifications/_customer_mails.html")
     register_action(BulkAction("send_password", _l("Send password mail"), lambda *a: 0,

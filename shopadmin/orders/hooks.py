@@ -1,15 +1,16 @@
 """Where orders appear in the register: the customer page, privacy requests, the settings."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from ..customers.forget import Forgotten, register_eraser
 from ..customers.models import Customer
-from ..customers.privacy import register_contributor, register_eraser
+from ..customers.privacy import register_contributor
 from ..customers.routes import register_customer_panel
 from ..extensions import db
 from ..settings.routes import SETTINGS_LINKS
 from . import export as order_export
-from .models import Order
+from .models import IdempotentRequest, Order
 from .services import anonymise_orders_of
 
 
@@ -29,11 +30,36 @@ def _orders_of(customer: Customer) -> tuple[str, list]:
     ]
 
 
+def _forget_orders(gone: Forgotten) -> None:
+    anonymise_orders_of(gone.ids, gone.emails)
+
+
+def _answers_about(response: dict, path: str, gone: Forgotten) -> bool:
+    if response.get("customer_id") in gone.ids:
+        return True
+    if path.endswith(("/customers", "/newsletter")) and response.get("id") in gone.ids:
+        return True
+    return any(isinstance(value, str) and value.lower() in gone.emails
+               for value in response.values())
+
+
+def _forget_api_answers(gone: Forgotten) -> None:
+    """A stored answer (for replaying a retried request) names the customer and the address."""
+    rows = db.session.execute(select(IdempotentRequest.id, IdempotentRequest.path,
+                                     IdempotentRequest.response))
+    ids = [row.id for row in rows if isinstance(row.response, dict)
+           and _answers_about(row.response, row.path, gone)]
+    if ids:
+        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.id.in_(ids)),
+                           execution_options={"synchronize_session": False})
+
+
 def register() -> None:
     order_export.register()
     register_customer_panel("orders/_customer_orders_button.html", action=True)
     register_customer_panel("orders/_customer_orders_panel.html")
     register_contributor(_orders_of)
-    register_eraser(anonymise_orders_of)
+    register_eraser(_forget_orders)
+    register_eraser(_forget_api_answers)
     if ("api_keys.index_keys", _l("API keys")) not in SETTINGS_LINKS:
         SETTINGS_LINKS.append(("api_keys.index_keys", _l("API keys")))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..audit import record_event
+from ..customers.forget import was_erased
 from ..customers.models import Customer, Origin
 from ..customers.services import create_customer
 from ..customers.services import set_newsletter as set_newsletter_consent
@@ -112,6 +113,14 @@ def insert_customer(email: str, origin: Origin, *, newsletter: bool = False, **f
         raise IntakeError([_problem(error.field or "email", str(error.message))]) from None
 
 
+def _refuse_erased(email: str) -> None:
+    """A customer erased at their request is not put back by the shop unnoticed."""
+    if was_erased(email):
+        raise IntakeError([_problem("email", ERASED_PROBLEM)], 409)
+
+
+ERASED_PROBLEM = ("belongs to a customer who was erased at their request; the shop's staff "
+                  "must add them by hand")
 CUSTOMER_SPEC = {
     "email": (str, True), "first_name": (str, False), "last_name": (str, False),
     "phone": (str, False), "language": (str, False), "newsletter": (bool, False),
@@ -125,6 +134,7 @@ def register_customer(data: Any) -> Customer:
         raise IntakeError(errors)
     if _live_customer(email) is not None:
         raise IntakeError([_problem("email", "is already registered")], 409)
+    _refuse_erased(email)
     return insert_customer(
         email, Origin.SIGNUP, newsletter=bool(data.get("newsletter")), language=language,
         first_name=data.get("first_name") or "", last_name=data.get("last_name") or "",
@@ -149,6 +159,7 @@ def set_newsletter(data: Any) -> tuple[Customer | None, bool]:
     if customer is None:
         if not subscribed:
             return None, False
+        _refuse_erased(email)
         customer = insert_customer(
             email, Origin.SIGNUP, newsletter=True, language=language,
             first_name=data.get("first_name") or "", last_name=data.get("last_name") or "")
@@ -235,7 +246,8 @@ def place_order(data: Any) -> Order:
         raise IntakeError([_problem("number", "an order with this number already exists")], 409)
     billing = data.get("billing_address") or {}
     customer = _live_customer(email)
-    if customer is None and get_settings()["guest_order_policy"] == "create_account":
+    if (customer is None and get_settings()["guest_order_policy"] == "create_account"
+            and not was_erased(email)):  # an erased customer's order stays a guest's
         first, _, last = (data.get("name") or "").strip().partition(" ")
         customer = insert_customer(
             email, Origin.ORDER, language=language, first_name=first, last_name=last,

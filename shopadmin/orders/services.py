@@ -146,12 +146,16 @@ def change_status(order: Order, status: OrderStatus, actor) -> None:
                  changes={"status": [before.value, status.value]})
 
 
-def anonymise_orders_of(customer_id: int) -> int:
-    """Keep a customer's orders for the books but strip them of personal data.
+def anonymise_orders_of(customer_ids: list[int], emails: set[str] = frozenset()) -> int:
+    """Keep the customers' orders, and guest orders from their addresses, for the books but
+    strip them of personal data.
 
-    Called by privacy erasure before the customer is deleted; returns how many orders."""
+    Called when customers are forgotten, before they are deleted; returns how many orders."""
+    mine = Order.customer_id.in_(customer_ids)
+    if emails:
+        mine = or_(mine, Order.email_key.in_(sorted(emails)))
     result = db.session.execute(
-        update(Order).where(Order.customer_id == customer_id).values(
+        update(Order).where(mine).values(
             customer_id=None, email="", email_key="", name="", search_text="", phone="",
             billing_address={}, shipping_address={}, anonymised=True,
         ).execution_options(synchronize_session=False)

@@ -1,3 +1,4 @@
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,7 +11,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import URL, InputRequired, Length, NumberRange, ValidationError
 
 from ..i18n import country_choices, language_name
 
@@ -25,6 +26,19 @@ GUEST_ORDER_POLICIES = {
     "keep_out": _l("Keep guests out of the register (their details stay on the order)"),
     "create_account": _l("Create a customer account for every guest order"),
 }
+
+
+def is_sender_address(value: str) -> bool:
+    """A sender need not be reachable from the internet: the shipped `shop@localhost` of the local
+    outbox, and a name on an intranet host, are fine; the address must still be well formed."""
+    local, _at, domain = value.strip().rpartition("@")
+    if domain.lower() == "localhost":
+        value = f"{local}@example.com"  # the local part is checked as for any other domain
+    try:
+        validate_email(value, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 class StoreSettingsForm(FlaskForm):
@@ -43,9 +57,14 @@ class StoreSettingsForm(FlaskForm):
                                               in GUEST_ORDER_POLICIES.items()])
     require_approval = BooleanField(_l("New accounts from the shop wait for approval"))
     sender_address = EmailField(_l("Sender address of mails"),
-                                validators=[InputRequired(), Email(), Length(max=254)])
+                                validators=[InputRequired(), Length(max=254)])
     trash_days = IntegerField(_l("Days in the trash before removal"),
                               validators=[InputRequired(), NumberRange(1, 3650)])
+    upload_keep_days = IntegerField(_l("Days uploaded files and rejected rows are kept"),
+                                    validators=[InputRequired(), NumberRange(1, 3650)])
+    spent_keep_days = IntegerField(
+        _l("Days used password links, API idempotency keys and outbox mails are kept"),
+        validators=[InputRequired(), NumberRange(1, 3650)])
     reset_link_hours = IntegerField(_l("Account password links valid for (hours)"),
                                     validators=[InputRequired(), NumberRange(1, 24 * 60)])
     forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),
@@ -58,6 +77,10 @@ class StoreSettingsForm(FlaskForm):
         self.default_language.choices = languages
         self.languages.choices = languages
         self.export_format.choices = list(EXPORT_FORMATS.items())
+
+    def validate_sender_address(self, field):
+        if not is_sender_address(field.data or ""):
+            raise ValidationError(_l("Enter an e-mail address such as shop@example.com."))
 
     def validate_languages(self, field):
         if not field.data:

@@ -28,6 +28,10 @@ def default_settings() -> dict[str, Any]:
         # How fast batches of mails go out; 0: as fast as the mail server takes them.
         "mail_rate_per_minute": 600,
         "trash_days": 30,
+        # Retention (retention.py): uploaded worksheets with their rejected rows; password
+        # links used or expired, API idempotency keys and outbox copies of mails.
+        "upload_keep_days": 30,
+        "spent_keep_days": 30,
         # The consent statement shown with the newsletter switch, kept with every consent change.
         "newsletter_consent_text": "The customer agrees to receive marketing e-mails.",
     }

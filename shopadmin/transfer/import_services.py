@@ -292,4 +292,5 @@ def password_links_sent(job: ImportJob) -> dict[str, int]:
 
 
 def delete_upload(job: ImportJob) -> None:
-    upload_path(job).unlink(missing_ok=True)
+    if job.file_path:  # empty once the retention sweep deleted the file
+        upload_path(job).unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..customers.fields import BY_NAME, Kind
+from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
 from ..extensions import db
@@ -149,6 +150,8 @@ class Planner:
         mapped = set(mapping or ())
         self.name_fields = [n for n in ("first_name", "last_name")
                             if n in mapped or "full_name" in mapped]
+        # Addresses erased at the customer's request: a row bringing one back is stopped.
+        self.erased = erased_digests()
         settings = get_settings()
         self.store_languages = settings["languages"]
         self.default_language = settings["default_language"]
@@ -279,6 +282,11 @@ class Planner:
         values = outcome.values
         if not values.get("email"):  # (only when matching on the customer number)
             outcome.reject(_("A new customer needs a value here."), self.heading("email"), "")
+            return
+        if self.erased and address_digest(values["email"]) in self.erased:
+            outcome.reject(_("A customer with this address was erased at their request; add "
+                             "them by hand only if they ask to come back."),
+                           self.heading("email"), values["email"])
             return
         if not values.get("first_name") or not values.get("last_name"):
             for name in self.name_fields:

@@ -16,6 +16,7 @@ from shopadmin.settings.services import get_setting
 
 from ..conftest import csrf_token
 from ..factories import make_customer, make_staff
+from ..forms import form_values
 
 
 def count(model_or_column, *where):
@@ -137,7 +138,7 @@ def test_store_settings_are_validated_and_saved(client, login_as):
             "store_country": "PL", "default_language": "de", "languages": ["pl", "en"],
             "export_format": "xlsx", "sender_address": "sklep@sklep.test",
             "trash_days": "14", "reset_link_hours": "72", "forgot_link_hours": "2",
-            "export_keep_days": "3"}
+            "export_keep_days": "3", "upload_keep_days": "60", "spent_keep_days": "14"}
     refused = client.post("/settings/", data=data)
     assert "must be one of the languages offered" in refused.get_data(as_text=True)
     saved = client.post("/settings/", data={**data, "default_language": "pl"})
@@ -153,3 +154,43 @@ def test_staff_cannot_change_settings(client, login_as):
     make_staff("admin")
     response = client.post("/settings/", data={"shop_name": "x"})
     assert response.status_code in (400, 403)
+
+
+def test_shipped_settings_save_as_they_are(client, login_as):
+    login_as("admin")
+    page = client.get("/settings/").get_data(as_text=True)
+    assert 'value="shop@localhost"' in page
+    form = form_values(page)
+    assert form["sender_address"] == "shop@localhost"
+    saved = client.post("/settings/", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    refused = client.post("/settings/", data={**form, "sender_address": "shop@"})
+    assert "Enter an e-mail address such as shop@example.com." in refused.get_data(as_text=True)
+    assert client.post("/settings/", data={**form, "sender_address": "shop@mailhost"}
+                       ).status_code == 302
+    assert get_setting("sender_address") == "shop@mailhost"
+
+
+def test_privacy_export_holds_the_mails_links_and_import_rows(app, client, login_as, run_jobs):
+    from .test_transfer_import import apply, csv_file, preview, upload
+
+    login_as("admin")
+    import_id = upload(client, csv_file("First name;Last name;E-mail;Birth date",
+                                        "Łucja;Kowalska;lucja@poczta.test;yesterday-ish"))
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    customer = db.session.scalar(select(Customer).where(Customer.email_key == "lucja@poczta.test"))
+    app.config["MAIL_SERVER"] = ""
+    url = f"/customers/{customer.id}"
+    client.post(url + "/send-password", data={"csrf_token": csrf_token(client, url)})
+    run_jobs()  # the worker sends it (into the local outbox)
+    response = client.get(f"/customers/{customer.id}/privacy/export")
+    assert "no-store" in response.headers["Cache-Control"]
+    data = json.loads(response.get_data(as_text=True))
+    [mail] = data["mails"]
+    assert mail["recipient"] == "lucja@poczta.test" and mail["template"]
+    assert "Łucja" in mail["text"] and mail["subject"]
+    [link] = data["password_links"]
+    assert link["used_at"] is None and "token" not in json.dumps(link)
+    [row] = data["import_rows"]
+    assert row["cells"][0] == "Łucja" and row["warnings"]

@@ -162,3 +162,19 @@ def test_columns_and_saved_views(client, login_as):
                                           "query": "country=PL&q=x"})
     page = client.get("/customers/").get_data(as_text=True)
     assert ">Polen</a>" in page and "q=x&amp;country=PL" in page
+
+
+def test_staff_create_a_customer_who_waits_for_approval(client, login_as):
+    login_as("staff")
+    page = client.get("/customers/new").get_data(as_text=True)
+    assert "waits for an administrator to approve them" in page
+    response = client.post("/customers/new", data={**FORM, "csrf_token": csrf_token(
+        client, "/customers/new"), "version": "0"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    customer = db.session.scalar(select(Customer).where(Customer.email == "zoe@example.fr"))
+    assert customer.approved is False
+    ticked = client.post("/customers/new", data={
+        **FORM, "email": "ticked@example.fr", "approved": "y", "version": "0",
+        "csrf_token": csrf_token(client, "/customers/new")})
+    assert ticked.status_code == 422
+    assert "Only an administrator can approve a customer." in ticked.get_data(as_text=True)

@@ -73,7 +73,7 @@ def test_settings_choose_the_guest_policy_and_approval(client, login_as):
             "shop_url": "https://sklep.test", "store_country": "PL", "default_language": "pl",
             "languages": ["pl", "en"], "export_format": "csv", "sender_address": "s@sklep.test",
             "trash_days": "14", "reset_link_hours": "72", "forgot_link_hours": "2",
-            "export_keep_days": "7",
+            "export_keep_days": "7", "upload_keep_days": "30", "spent_keep_days": "30",
             "guest_order_policy": "create_account", "require_approval": "y"}
     assert client.post("/settings/", data=data).status_code == 302
     settings = get_settings()

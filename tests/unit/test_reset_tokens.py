@@ -100,3 +100,15 @@ def test_two_simultaneous_uses_of_one_link_exactly_one_wins(app):
     assert sorted(outcomes) == ["refused", "won"]
     db.session.expire_all()
     assert db.session.scalars(db.select(PasswordResetToken)).one().used_at is not None
+
+
+def test_a_new_e_mail_address_ends_open_links_by_any_path(app):
+    customer = make_customer(email="old@example.com")
+    issued = tokens.issue_token(customer, purpose=tokens.STAFF, language="en", now=T0)
+    customer.email, customer.email_key = "Old@example.com", "old@example.com"
+    db.session.flush()
+    assert tokens.find_usable(issued.token, now=T0)  # the same mailbox, written otherwise
+    db.session.execute(db.update(type(customer)).where(type(customer).id == customer.id)
+                       .values(email="new@example.com", email_key="new@example.com"))
+    db.session.expire_all()
+    assert tokens.find_usable(issued.token, now=T0) is None
