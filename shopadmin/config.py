@@ -73,6 +73,10 @@ def build_config(folder: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": os.environ.get("SHOPADMIN_DEFAULT_LANGUAGE", "en"),
         # Unset: a new store's default language follows its country (DE, AT -> de, ...).
         "DEFAULT_LANGUAGE": os.environ.get("SHOPADMIN_DEFAULT_LANGUAGE") or None,
+        # Tracked jobs (tracking.py): heartbeat, silence taken for death, sweep interval.
+        "JOB_BEAT_SECONDS": float(os.environ.get("SHOPADMIN_JOB_BEAT_SECONDS", "3")),
+        "JOB_STALE_SECONDS": float(os.environ.get("SHOPADMIN_JOB_STALE_SECONDS", "15")),
+        "SWEEP_SECONDS": float(os.environ.get("SHOPADMIN_JOB_SWEEP_SECONDS", "5")),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOPADMIN_TIMEZONE", "Europe/Berlin"),
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import String, or_, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,8 +29,10 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 
+# Defaults of the configuration (SHOPADMIN_JOB_BEAT_SECONDS, ..._STALE_SECONDS,
+# ..._SWEEP_SECONDS): a run beats every 3 s, a job silent for 15 s is taken for dead, and the
+# sweep looks every 5 s, so a dead worker's job is queued again within 20 s.
 BEAT_SECONDS = 3
-# A job whose heartbeat is older than this is taken for dead (a few missed beats).
 STALE_AFTER = timedelta(seconds=15)
 SWEEP_SECONDS = 5
 MAX_ATTEMPTS = 3
@@ -82,13 +85,18 @@ def queued(job: TrackedJob) -> None:
     job.heartbeat_at, job.runner_token, job.interrupted_at = utcnow(), None, None
 
 
+def stale_after() -> timedelta:
+    return timedelta(seconds=current_app.config.get("JOB_STALE_SECONDS",
+                                                    STALE_AFTER.total_seconds()))
+
+
 def claim(model: type, job_id: int, now: datetime | None = None) -> str | None:
     """Take the job for this run, unless a live run holds it; returns the run's token. Commits."""
     now = now or utcnow()
     token = secrets.token_hex(16)
     result = db.session.execute(
         update(model).where(model.id == job_id, or_(model.runner_token.is_(None),
-                                                    model.heartbeat_at < now - STALE_AFTER))
+                                                    model.heartbeat_at < now - stale_after()))
         .values(runner_token=token, heartbeat_at=now, interrupted_at=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
@@ -132,9 +140,10 @@ def beating(model: type, job_id: int, token: str):
     while the block runs (a long statement or a wait for the mail server is no silence)."""
     done = threading.Event()
     engine = db.engine
+    seconds = current_app.config.get("JOB_BEAT_SECONDS", BEAT_SECONDS)
 
     def beat() -> None:
-        while not done.wait(BEAT_SECONDS):
+        while not done.wait(seconds):
             try:
                 with engine.begin() as connection:
                     connection.execute(
@@ -158,7 +167,7 @@ def sweep(now: datetime | None = None) -> list[tuple[str, int]]:
     """Queue again every job that should be running but whose heartbeat has stopped; fail
     those interrupted MAX_ATTEMPTS times in a row. Commits. Returns what it queued."""
     now = now or utcnow()
-    cutoff = now - STALE_AFTER
+    cutoff = now - stale_after()
     resumed: list[tuple[str, int]] = []
     for name, kind in KINDS.items():
         model = kind.model

@@ -290,3 +290,47 @@ def test_a_dutch_customer_gets_the_default_language_and_can_switch_the_page(
     work_queue()
     notice = db.session.scalar(select(MailLog).where(MailLog.template_key == "password_changed"))
     assert notice.language == "de"
+
+
+def test_the_same_send_twice_makes_one_mailing(app, client, login_as):
+    login_as("staff")
+    ids = [str(make_customer(email=f"twice{n}@shop.test").id) for n in range(3)]
+    page = client.post("/customers/send-password", data={
+        "csrf_token": csrf_token(client, "/customers/"), "customer_ids": ids})
+    form = dict(re.findall(r'name="(csrf_token|submission|origin)"[^>]*value="([^"]*)"',
+                           page.get_data(as_text=True)))
+    data = {**form, "confirmed": "1", "customer_ids": ids}
+    first = client.post("/customers/send-password", data=data)  # a double click
+    second = client.post("/customers/send-password", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    # Another form (a second tab, a colleague) sending the same mail to the same customers
+    # moments later: the same mailing too.
+    colleague = client.post("/customers/send-password", data={
+        "csrf_token": csrf_token(client, "/customers/"), "confirmed": "1",
+        "submission": "another-form", "customer_ids": ids})
+    assert colleague.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(func.count(MailLog.id))) == 3
+
+
+def test_the_customer_page_send_returns_while_the_mail_server_hangs(app, client, login_as):
+    """A server that accepts the connection and never answers: the page does not wait."""
+    import socket
+    import time
+
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(5)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=hanging.getsockname()[1],
+                      MAIL_TIMEOUT=30)
+    try:
+        login_as("staff")
+        customer = make_customer(email="patient@shop.test")
+        url = f"/customers/{customer.id}"
+        token = csrf_token(client, url)
+        started = time.monotonic()
+        response = client.post(url + "/send-password", data={"csrf_token": token})
+        assert response.status_code == 302 and time.monotonic() - started < 2
+        log = db.session.scalar(select(MailLog))
+        assert log.status == MailStatus.QUEUED  # the worker sends it
+    finally:
+        hanging.close()
