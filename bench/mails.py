@@ -19,7 +19,7 @@ from shopadmin.customers.models import Customer
 from shopadmin.extensions import db
 from shopadmin.notifications import services
 from shopadmin.notifications.batches import run_batch
-from shopadmin.notifications.models import MailLog, MailStatus
+from shopadmin.notifications.models import MailBatch, MailLog, MailStatus
 from shopadmin.settings.services import update_settings
 
 from .common import bench_app
@@ -75,6 +75,7 @@ def main() -> None:
         app = bench_app("mails", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         with app.app_context():
             db.session.execute(delete(MailLog))
+            db.session.execute(delete(MailBatch))  # (else the same send is the same mailing)
             db.session.execute(delete(Customer))
             languages = ("de", "fr", "en", "pl")
             db.session.execute(insert(Customer), [

@@ -80,9 +80,11 @@ class TermsWanted:
         self.flag.value = int(wanted)
 
 
-def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tuple]:
-    """(ParsedRow, cells) for every data row of the file, in order, each with its unique keys
-    and the earlier rows that had them (duplicates within the file).
+def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
+                skip: int = 0) -> Iterator[tuple]:
+    """(ParsedRow, cells) for every data row of the file after the first `skip` (a resumed
+    import's committed ones), in order, each with its unique keys and the earlier rows that
+    had them (duplicates within the file). Of the skipped rows only the keys are read.
 
     A big file is read and parsed by a second process (see parallel.py); the parser is made
     here first, so that whatever it looks up is looked up before the fork. With `terms`, rows
@@ -103,8 +105,12 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None) -> Iterator[tu
         seen = SeenKeys()
         try:
             batch = []
-            for row, cells, more in combine_rows(worksheet.rows(), worksheet.headings,
-                                                 job.mapping):
+            for position, (row, cells, more) in enumerate(combine_rows(
+                    worksheet.rows(), worksheet.headings, job.mapping)):
+                if position < skip:  # done before: only its keys, for the duplicates after
+                    seen.first_rows([(kind, key, row) for kind, key in
+                                     row_keys(parser.key_values(cells)).items()])
+                    continue
                 parsed = parser.parse(row, cells, more)
                 if worksheet.notes:
                     note_cells(parser, worksheet, parsed)
@@ -284,9 +290,7 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) 
     batch: list[tuple] = []
     terms = TermsWanted(shared=in_child(job)) if writer is not None else None
     commits = _Commits(done, checkpoint)
-    for index, (parsed, cells) in enumerate(parsed_rows(job, terms), start=1):
-        if index <= done:
-            continue
+    for parsed, cells in parsed_rows(job, terms, skip=done):
         batch.append((parsed, cells))
         if len(batch) >= BATCH_ROWS:
             _flush(job, planner, writer, batch, sample, terms, commits)

@@ -109,6 +109,7 @@ class RowParser:
         # the company), and the two that say which of the customer's addresses it is.
         self.address_columns = [c for c in self.columns
                                 if c[1].startswith("billing_") or c[1] == "company_name"]
+        self.key_columns = [c for c in self.columns if c[1] in ("email", "customer_number")]
         keys = [heading_key(h) for h in headings or ()]
         self.flag_columns = {flag: keys.index(flag) for flag in (DEFAULT_BILLING,
                                                                  DEFAULT_SHIPPING)
@@ -152,6 +153,13 @@ class RowParser:
         if more:
             self._addresses(parsed, cells, more)
         return parsed
+
+    def key_values(self, cells: list[str]) -> dict[str, Any]:
+        """Only the values a customer is found by (e-mail, customer number), as parse()
+        reads them; what a resumed import needs of the rows it did before."""
+        parsed = ParsedRow(0, {}, [])
+        self._cells(parsed, cells, self.key_columns)
+        return parsed.values
 
     def _cells(self, parsed: ParsedRow, cells: list[str], columns: list[tuple]) -> None:
         values, row = parsed.values, parsed.row
