@@ -42,7 +42,9 @@ def test_gunicorn_logs_the_reset_link_without_its_token(database_template, tmp_p
     instance = tmp_path / "instance"
     instance.mkdir()
     env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(instance), "SECRET_KEY": "log test"}
-    if not POSTGRES_URL:
+    if POSTGRES_URL:
+        env["DATABASE_URL"] = database_template  # the migrated test database
+    else:
         shutil.copy(database_template, instance / "shopadmin.db")
     port = _free_port()
     server = subprocess.Popen(gunicorn_command(sys.executable, f"127.0.0.1:{port}", 2),
