@@ -95,7 +95,7 @@ def queue_settings(redis_url: str, instance: Path) -> dict:
     tests stay independent, and a developer's Redis keeps its keys), else SQLite and memory."""
     if redis_url:
         return {"REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
-                "REDIS_PREFIX": f"shopadmin-test-{uuid.uuid4().hex[:12]}",
+                "REDIS_PREFIX": f"shopadmintest{uuid.uuid4().hex[:12]}",
                 "HUEY_REDIS_BLOCKING": False}
     return {"REDIS_URL": "", "RATELIMIT_STORAGE_URI": "memory://",
             "HUEY_SQLITE_PATH": str(instance / "jobs.db")}
