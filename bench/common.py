@@ -57,3 +57,27 @@ def report(rows: list[tuple[str, list[float]]], baseline: list[float],
     print(f"targets: median < {median_target:.0f} ms, slowest < {slowest_target:.0f} ms: "
           f"{'met' if all_ok else 'NOT met'}")
     return all_ok
+
+
+def report_side_by_side(figures: dict[str, tuple[list[float], list[tuple[str, list[float]]]]],
+                        median_target: float, slowest_target: float) -> bool:
+    """One line per measure with each database's median / slowest ms; figures maps a database's
+    name to (baseline, rows) as measured. True when every database meets the targets."""
+    names = list(figures)
+    print(f"{'measure':<38}" + "".join(f" {name + ' median/slowest ms':>32}" for name in names))
+    baselines = [statistics.median(figures[name][0]) for name in names]
+    print(f"{'baseline: primary-key lookup':<38}"
+          + "".join(f" {base:>32.2f}" for base in baselines))
+    all_ok = True
+    for index, (label, _times) in enumerate(figures[names[0]][1]):
+        cells = []
+        for name in names:
+            times = figures[name][1][index][1]
+            median, slowest = statistics.median(times), max(times)
+            ok = median < median_target and slowest < slowest_target
+            all_ok &= ok
+            cells.append(f"{median:.1f} / {slowest:.1f}{'' if ok else ' NO'}")
+        print(f"{label:<38}" + "".join(f" {cell:>32}" for cell in cells))
+    print(f"targets: median < {median_target:.0f} ms, slowest < {slowest_target:.0f} ms: "
+          f"{'met' if all_ok else 'NOT met'} on {', '.join(names)}")
+    return all_ok

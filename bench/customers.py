@@ -1,8 +1,10 @@
 """The customer list at 1,000,000 customers: server-side time of the list's requests.
 
 Builds (once; reused by later runs) a SQLite database of 1,000,000 demo customers with
-`demo-data`, then times whole requests through the app (query, count and template), beside a
-plain primary-key lookup measured in the same run.
+`demo-data`, and the same on a PostgreSQL server the bench starts itself on loopback (Debian's
+package; skipped when it is not installed), then times whole requests through the app (query,
+count and template) on each, beside a plain primary-key lookup measured in the same run, and
+prints the two databases' figures side by side.
 """
 
 import os
@@ -16,7 +18,8 @@ from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.models import Customer, CustomerGroup
 from shopadmin.extensions import db
 
-from .common import bench_app, report, timings
+from ._postgres import database, postgres_server
+from .common import bench_app, report, report_side_by_side, timings
 
 COUNT = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
 PASSWORD = "bench password 2026"
@@ -27,7 +30,7 @@ def build(app) -> None:
     with app.app_context():
         have = db.session.scalar(select(func.count(Customer.id)))
         if have >= COUNT:
-            print(f"reusing {have:,} customers in bench/output/customers")
+            print(f"reusing {have:,} customers")
             return
         started = time.monotonic()
         generate_customers(COUNT - have)
@@ -39,7 +42,20 @@ def build(app) -> None:
 
 
 def main() -> None:
-    app = bench_app("customers")
+    figures = {"SQLite": measure(bench_app("customers"))}
+    with postgres_server() as server:
+        if server:
+            url = database(server, "bench_customers")
+            figures["PostgreSQL"] = measure(bench_app("customers-postgres",
+                                                      SQLALCHEMY_DATABASE_URI=url))
+    if len(figures) > 1:
+        print(f"\n{COUNT:,} customers: SQLite and PostgreSQL side by side")
+        report_side_by_side(figures, median_target=50, slowest_target=150)
+
+
+def measure(app):
+    """Build the customers when needed, time the list's requests; returns (baseline, rows)."""
+    print(f"--- {app.config['SQLALCHEMY_DATABASE_URI'].split(':', 1)[0]}", flush=True)
     build(app)
     with app.app_context():
         if db.session.scalar(select(StaffUser.id).where(StaffUser.email == BENCH_USER)) is None:
@@ -78,6 +94,9 @@ def main() -> None:
     rows = [(label, timings(get(url))) for label, url in cases]
     print(f"{COUNT:,} customers; whole requests through the app (query, count, template)")
     report(rows, baseline, median_target=50, slowest_target=150)
+    with app.app_context():
+        db.engine.dispose()
+    return baseline, rows
 
 
 if __name__ == "__main__":

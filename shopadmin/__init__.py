@@ -39,13 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to Alembic)
     from .auth.sessions import init_login
-    from .extensions import bootstrap, csrf, db, init_huey, limiter, mail, migrate
+    from .extensions import bootstrap, csrf, db, init_huey, init_limiter, mail, migrate
     from .i18n import init_babel
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     mail.init_app(app)
     bootstrap.init_app(app)
     init_babel(app)

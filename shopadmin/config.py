@@ -98,6 +98,9 @@ def build_config(folder: Path) -> dict:
         # (a confirmation page can carry a few thousand customer ids).
         "MAX_FORM_MEMORY_SIZE": int(os.environ.get("SHOPADMIN_MAX_FORM_KB", "500")) * 1024,
         "MAX_FORM_PARTS": int(os.environ.get("SHOPADMIN_MAX_FORM_FIELDS", "10000")),
+        # Names the job queue's and the rate limits' keys in Redis, so that several shops (or
+        # test runs) can share one Redis.
+        "REDIS_PREFIX": os.environ.get("SHOPADMIN_REDIS_PREFIX", "shopadmin"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ADDRESS", "20/hour"),

@@ -47,12 +47,26 @@ bootstrap = Bootstrap5()
 huey = Huey("shopadmin", storage_class=MemoryStorage, utc=True)
 
 
+def init_limiter(app) -> None:
+    """Rate limits in memory, or in Redis under the configured prefix when REDIS_URL is set."""
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+            "key_prefix": f"{app.config['REDIS_PREFIX']}:limits",
+        }
+    limiter.init_app(app)
+
+
 def init_huey(app) -> None:
     """Point the job queue at Redis when REDIS_URL is set, else at SQLite in the instance folder."""
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
+        huey.name = app.config["REDIS_PREFIX"]
         huey.storage_class = RedisStorage
-        huey.storage_kwargs = {"url": redis_url}
+        # HUEY_REDIS_BLOCKING off: an empty queue answers at once instead of after a second's
+        # wait (the tests work the queue themselves).
+        huey.storage_kwargs = {"url": redis_url,
+                               "blocking": app.config.get("HUEY_REDIS_BLOCKING", True)}
     else:
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": app.config["HUEY_SQLITE_PATH"], "timeout": 30}

@@ -25,6 +25,8 @@ from .factories import make_staff
 email_validator.TEST_ENVIRONMENT = True
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+# Set (CI's third leg), the job queue and the rate limits of every test are in this Redis.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 PASSWORD = "correct horse battery"
 TEST_HASH_METHOD = "scrypt:1024:8:1"
@@ -82,7 +84,37 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_template, tmp_path):
+def app_redis_url() -> str:
+    """The Redis the app's job queue and rate limits use; empty: SQLite queue, limits in memory.
+    tests/scale overrides it with a Redis of its own when REDIS_URL is unset."""
+    return REDIS_URL
+
+
+def queue_settings(redis_url: str, instance: Path) -> dict:
+    """Job queue and rate limits for one test: in Redis under a prefix of the test's own (so
+    tests stay independent, and a developer's Redis keeps its keys), else SQLite and memory."""
+    if redis_url:
+        return {"REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
+                "REDIS_PREFIX": f"shopadmintest{uuid.uuid4().hex[:12]}",
+                "HUEY_REDIS_BLOCKING": False}
+    return {"REDIS_URL": "", "RATELIMIT_STORAGE_URI": "memory://",
+            "HUEY_SQLITE_PATH": str(instance / "jobs.db")}
+
+
+def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(connection.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            connection.delete(*keys)
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def app(database_template, tmp_path, app_redis_url):
     instance = tmp_path / "instance"
     instance.mkdir()
     if POSTGRES_URL:
@@ -97,10 +129,9 @@ def app(database_template, tmp_path):
         "SECRET_KEY": "test secret " + uuid.uuid4().hex,
         "SHOP_URL": "http://shop.test",
         "TRUSTED_HOSTS": ["localhost", "127.0.0.1", "shop.test"],
-        "RATELIMIT_STORAGE_URI": "memory://",
+        **queue_settings(app_redis_url, instance),
         # Pages in English unless a test asks otherwise (a new store's follows its country).
         "DEFAULT_LANGUAGE": "en",
-        "HUEY_SQLITE_PATH": str(instance / "jobs.db"),
         # The production parameters (scrypt N=2^17) cost 0.4 s a hash; tests that are about
         # hashing set them back (tests/http/test_sessions_and_passwords.py).
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
@@ -116,6 +147,8 @@ def app(database_template, tmp_path):
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
     huey.storage.flush_all()
+    if app_redis_url:
+        forget_redis_keys(app_redis_url, app.config["REDIS_PREFIX"])
 
 
 @pytest.fixture

@@ -8,11 +8,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 from shopadmin.access_log import gunicorn_command
 
-from ..conftest import POSTGRES_URL
+from ..conftest import POSTGRES_URL, REDIS_URL, forget_redis_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "Zs9w-Q3kVb2T1dN8fXo7LmPa4RcYh6Ue5Jg0iWt"
@@ -41,8 +42,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def test_gunicorn_logs_the_reset_link_without_its_token(database_template, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
-    env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(instance), "SECRET_KEY": "log test"}
-    if not POSTGRES_URL:
+    env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(instance), "SECRET_KEY": "log test",
+           "SHOPADMIN_REDIS_PREFIX": f"shopadminlogtest{uuid.uuid4().hex[:12]}"}
+    if POSTGRES_URL:
+        env["DATABASE_URL"] = database_template  # the migrated test database
+    else:
         shutil.copy(database_template, instance / "shopadmin.db")
     port = _free_port()
     server = subprocess.Popen(gunicorn_command(sys.executable, f"127.0.0.1:{port}", 2),
@@ -63,6 +67,8 @@ def test_gunicorn_logs_the_reset_link_without_its_token(database_template, tmp_p
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
+        if REDIS_URL:
+            forget_redis_keys(REDIS_URL, env["SHOPADMIN_REDIS_PREFIX"])
     assert "/login" in output, output  # the access log is on
     assert "GET /account/reset/[redacted]?lang=pl HTTP/1.1" in output
     assert TOKEN not in output

@@ -1,0 +1,79 @@
+"""A PostgreSQL server of the bench's own: Debian's package, on a free loopback port, with its
+data under bench/output/postgres (kept, so a later run reuses the databases it built)."""
+
+import glob
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+from .common import OUTPUT
+
+
+def _binaries() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda path: int(Path(path).parts[-3]))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    """initdb and pg_ctl refuse root: as root, run them as the postgres user."""
+    if os.geteuid() == 0:
+        return ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(command)]
+    return command
+
+
+@contextmanager
+def postgres_server():
+    """Yields a postgresql:// URL of the `postgres` database, or None (with the reason printed)
+    when PostgreSQL is not installed (`bash scripts/system-packages.sh postgresql`)."""
+    binaries = _binaries()
+    if binaries is None:
+        print("PostgreSQL figures skipped: install Debian's postgresql "
+              "(bash scripts/system-packages.sh postgresql)")
+        yield None
+        return
+    folder = OUTPUT / "postgres"
+    data = folder / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(_as_owner([str(binaries / "initdb"), "-D", str(data), "-A", "trust",
+                                  "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]),
+                       check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
+               "-c shared_buffers=256MB -c synchronous_commit=off")
+    subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-l",
+                              str(folder / "log"), "-w", "-o", options, "start"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast",
+                                  "-w", "stop"]), check=False, stdout=subprocess.DEVNULL)
+
+
+def database(url: str, name: str) -> str:
+    """The URL of database `name` on the server at `url`, created when missing."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
