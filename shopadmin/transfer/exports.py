@@ -106,18 +106,36 @@ def _recording_progress(export_id: int, rows: Iterable[list[str]], share: int = 
                 checkpoint()
 
 
-def _second_half(kind: ExportKind, columns: list, query: str, fmt: str, middle: int,
-                 part: Path, written) -> None:
-    """The child of a two-process CSV export: the rows after `middle`, without headings."""
-    db.engine.dispose(close=False)  # connections of its own, none of the parent's
-    written.value = write_worksheet(part, fmt, None, kind.rows(columns, query, True,
-                                                                 after=middle),
-                                    neutralised=kind.neutralised)
+# What the second process of an export needs of the app's configuration.
+CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "LANGUAGES",
+                "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE", "BABEL_TRANSLATION_DIRECTORIES")
+
+
+def _second_half(config: dict, kind_name: str, column_names: list[str], query: str, fmt: str,
+                 middle: int, part: Path, written) -> None:
+    """The child of a two-process CSV export (spawned: the worker runs threads, and a
+    threaded process must not fork): an app of its own on the same database, then the rows
+    after `middle`, without headings."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from .. import models  # noqa: F401  (every table known)
+
+    app = Flask("shopadmin-export")
+    app.config.update(config)
+    db.init_app(app)
+    Babel(app)
+    with app.app_context():
+        kind = EXPORT_KINDS[kind_name]
+        columns = kind.columns_for(column_names)
+        written.value = write_worksheet(part, fmt, None, kind.rows(columns, query, True,
+                                                                     after=middle),
+                                        neutralised=kind.neutralised)
 
 
 def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: str, fmt: str,
                       headings: list[str], target: Path, checkpoint=None) -> int | None:
-    """A big CSV export on two cores: a forked child writes the second half of the rows to a
+    """A big CSV export on two cores: a child process writes the second half of the rows to a
     part file while this process writes the first half with the headings; the part is then
     appended. None when the rows cannot be split."""
     middle = kind.middle_id(query)
@@ -125,10 +143,12 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
     if middle is None:
         return None
     part = target.with_name(target.name + ".part")
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     written = context.Value("q", -1)
+    config = {key: current_app.config[key] for key in CHILD_CONFIG}
     child = context.Process(target=_second_half, daemon=True,
-                            args=(kind, columns, query, fmt, middle, part, written))
+                            args=(config, kind.name, [c.name for c in columns], query, fmt,
+                                  middle, part, written))
     child.start()
     try:
         rows = _recording_progress(export_id, kind.rows(columns, query, True, upto=middle),

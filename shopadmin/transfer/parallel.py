@@ -1,12 +1,13 @@
 """Read and parse a big file in a second process while this one plans and writes.
 
 Reading and parsing a row is pure Python work; planning and writing it is the database's and
-ours. On a machine with two cores the two halves overlap: a forked child runs the reader, the
-combiner, the row parser, the search terms and the duplicate check (pipeline.parsed_rows),
+ours. On a machine with two cores the two halves overlap: a child process runs the reader,
+the combiner, the row parser, the search terms and the duplicate check (pipeline.parsed_rows),
 and hands over batches of (ParsedRow, cells) through a bounded queue, so memory stays flat.
-The child inherits the app context and the staff member's locale (messages come out in their
-language), touches no database connection of the app's, and ends when the file does, or when
-this process goes away.
+The import's child is spawned, not forked (the job worker runs threads, and forking a threaded
+process can deadlock): it gets what it needs as arguments, makes an app of its own for the
+staff member's language (messages come out in it), touches no database, and ends when the
+file does, or when this process goes away. demo-data, a command of its own, forks its child.
 """
 
 import contextlib
@@ -93,13 +94,22 @@ class ParseFailed(Exception):
         self.message = message
 
 
-def produced_in_child(produce: Callable[[], Iterator]) -> Iterator:
+def _produce_spawned(spawned: tuple, batches: multiprocessing.Queue, parent: int) -> None:
+    factory, args = spawned
+    _produce(lambda: factory(*args), batches, parent)
+
+
+def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
+                      spawned: tuple | None = None) -> Iterator:
     """The items of produce() (each picklable; best a batch of work), made by a forked child
-    process while this one goes on with them."""
-    context = multiprocessing.get_context("fork")
+    process while this one goes on with them. A process that runs threads (the job worker)
+    must not fork: it gives `spawned=(factory, args)` instead, a module-level function and
+    picklable arguments, and a fresh interpreter makes the items of factory(*args)."""
+    context = multiprocessing.get_context("spawn" if spawned else "fork")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
     _widen(batches)
-    child = context.Process(target=_produce, args=(produce, batches, os.getpid()), daemon=True)
+    target, args = (_produce_spawned, spawned) if spawned else (_produce, produce)
+    child = context.Process(target=target, args=(args, batches, os.getpid()), daemon=True)
     child.start()
     try:
         while True:
@@ -122,18 +132,21 @@ def produced_in_child(produce: Callable[[], Iterator]) -> Iterator:
         batches.cancel_join_thread()
 
 
-def parsed_in_child(rows: Callable[[], Iterator[tuple]]) -> Iterator[tuple]:
-    """The items of rows(), read and parsed by a forked child process, a batch at a time."""
-    def batched() -> Iterator[list]:
-        batch = []
-        for parsed, cells in rows():
-            batch.append(_compact(parsed, cells))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-        if batch:
+def batched(rows: Iterator[tuple]) -> Iterator[list]:
+    """(ParsedRow, cells) pairs as the batches a reading child hands over."""
+    batch = []
+    for parsed, cells in rows:
+        batch.append(_compact(parsed, cells))
+        if len(batch) >= BATCH:
             yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    for item in produced_in_child(batched):
+
+def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple) -> Iterator[tuple]:
+    """The rows factory(*args) hands over in batches (see batched), read and parsed by a
+    spawned child process: the job worker runs threads, and a threaded process must not fork."""
+    for item in produced_in_child(spawned=(factory, args)):
         for *parsed, cells in item:
             yield Parsed(*parsed), cells

@@ -12,8 +12,10 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import email_validator
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
@@ -66,12 +68,14 @@ def open_job_worksheet(job: ImportJob):
 class TermsWanted:
     """Whether the reading process works out each row's search terms: worth it while the rows
     create customers, wasted on a file of updates. The writer says so after every batch
-    (shared memory, seen by a forked reader); rows that come without terms and do create a
+    (shared memory, seen by the reading child); rows that come without terms and do create a
     customer get them in the writing process."""
 
-    def __init__(self, shared: bool):
-        self.flag = multiprocessing.get_context("fork").Value("b", 1, lock=False) if shared \
-            else types.SimpleNamespace(value=1)
+    def __init__(self, shared: bool = False, flag=None):
+        if flag is None:
+            flag = multiprocessing.get_context("spawn").Value("b", 1, lock=False) if shared \
+                else types.SimpleNamespace(value=1)
+        self.flag = flag
 
     def __bool__(self) -> bool:
         return bool(self.flag.value)
@@ -80,56 +84,103 @@ class TermsWanted:
         self.flag.value = int(wanted)
 
 
+@dataclass(frozen=True)
+class ReadingPlan:
+    """What reading and parsing a file takes, plain enough to hand to another process."""
+
+    path: str
+    has_headings: bool
+    encoding: str | None
+    delimiter: str | None
+    mapping: list
+    date_order: str | None
+    empty_clears: bool
+    skip: int
+    language: str
+    babel: dict  # the app's Babel settings, for a reading process's own app
+    # email-validator's switch for the reserved .test domain, as this process has it
+    test_domains: bool = False
+
+
+def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
+    options = ImportOptions.from_dict(job.options)
+    config = current_app.config
+    return ReadingPlan(
+        str(upload_path(job)), job.has_headings, job.encoding, job.delimiter, list(job.mapping),
+        options.date_order, options.empty_clears, skip, job_language(job),
+        {key: config[key] for key in ("LANGUAGES", "BABEL_DEFAULT_LOCALE",
+                                      "BABEL_DEFAULT_TIMEZONE",
+                                      "BABEL_TRANSLATION_DIRECTORIES")},
+        bool(email_validator.TEST_ENVIRONMENT))
+
+
 def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
                 skip: int = 0) -> Iterator[tuple]:
     """(ParsedRow, cells) for every data row of the file after the first `skip` (a resumed
     import's committed ones), in order, each with its unique keys and the earlier rows that
     had them (duplicates within the file). Of the skipped rows only the keys are read.
 
-    A big file is read and parsed by a second process (see parallel.py); the parser is made
-    here first, so that whatever it looks up is looked up before the fork. With `terms`, rows
+    A big file is read and parsed by a second process (see parallel.py). With `terms`, rows
     come with the search terms a new customer would have, while terms says they are wanted.
     """
-    from .rows import ParseOptions, RowParser, combine_rows
-
-    worksheet = open_job_worksheet(job)
-    options = ImportOptions.from_dict(job.options)
-    parser = RowParser(worksheet.headings, job.mapping,
-                       ParseOptions(date_order=options.date_order,
-                                    empty_clears=options.empty_clears))
-
-    def rows() -> Iterator[tuple]:
-        # Whatever depends only on the file is worked out here, which on a big file is the
-        # reading process beside the writing one: the search terms a new customer will have,
-        # and for each key of a row, the earlier row that had it (a duplicate).
-        seen = SeenKeys()
-        try:
-            batch = []
-            for position, (row, cells, more) in enumerate(combine_rows(
-                    worksheet.rows(), worksheet.headings, job.mapping)):
-                if position < skip:  # done before: only its keys, for the duplicates after
-                    seen.first_rows([(kind, key, row) for kind, key in
-                                     row_keys(parser.key_values(cells)).items()])
-                    continue
-                parsed = parser.parse(row, cells, more)
-                if worksheet.notes:
-                    note_cells(parser, worksheet, parsed)
-                parsed.keys = row_keys(parsed.values)
-                if terms and not parsed.errors:
-                    parsed.terms = terms_text(parsed.values)
-                batch.append((parsed, cells))
-                if len(batch) >= SEEN_BATCH:
-                    yield from _with_duplicates(seen, batch)
-                    batch = []
-            yield from _with_duplicates(seen, batch)
-        finally:
-            seen.close()
-
+    plan = reading_plan(job, skip)
     if in_child(job):
         from .parallel import parsed_in_child
 
-        return parsed_in_child(rows)
-    return rows()
+        flag = terms.flag if terms is not None else None
+        return parsed_in_child(_read_in_child, (plan, flag))
+    return read_rows(plan, terms)
+
+
+def _read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
+    """The reading process: an app of its own (for the messages' language), then the rows."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from .parallel import batched
+
+    email_validator.TEST_ENVIRONMENT = plan.test_domains
+    app = Flask("shopadmin-reader")
+    app.config.update(plan.babel)
+    Babel(app)
+    terms = TermsWanted(flag=flag) if flag is not None else None
+    with app.app_context(), force_locale(plan.language):
+        yield from batched(read_rows(plan, terms))
+
+
+def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
+    """Whatever depends only on the file, which on a big file is worked out by the reading
+    process beside the writing one: the rows parsed, the search terms a new customer will
+    have, and for each key of a row, the earlier row that had it (a duplicate)."""
+    from .readers import open_worksheet
+    from .rows import ParseOptions, RowParser, combine_rows
+
+    worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
+                               encoding=plan.encoding, delimiter=plan.delimiter)
+    parser = RowParser(worksheet.headings, plan.mapping,
+                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears))
+    seen = SeenKeys()
+    try:
+        batch = []
+        for position, (row, cells, more) in enumerate(combine_rows(
+                worksheet.rows(), worksheet.headings, plan.mapping)):
+            if position < plan.skip:  # done before: only its keys, for the duplicates after
+                seen.first_rows([(kind, key, row) for kind, key in
+                                 row_keys(parser.key_values(cells)).items()])
+                continue
+            parsed = parser.parse(row, cells, more)
+            if worksheet.notes:
+                note_cells(parser, worksheet, parsed)
+            parsed.keys = row_keys(parsed.values)
+            if terms and not parsed.errors:
+                parsed.terms = terms_text(parsed.values)
+            batch.append((parsed, cells))
+            if len(batch) >= SEEN_BATCH:
+                yield from _with_duplicates(seen, batch)
+                batch = []
+        yield from _with_duplicates(seen, batch)
+    finally:
+        seen.close()
 
 
 def note_cells(parser, worksheet, parsed) -> None:
