@@ -81,3 +81,15 @@ def report_side_by_side(figures: dict[str, tuple[list[float], list[tuple[str, li
     print(f"targets: median < {median_target:.0f} ms, slowest < {slowest_target:.0f} ms: "
           f"{'met' if all_ok else 'NOT met'} on {', '.join(names)}")
     return all_ok
+
+
+def peak_mb() -> float:
+    """This process's peak memory (VmHWM). Not ru_maxrss: Linux carries that over an exec, so a
+    step started from a bench run that used more would report the run's peak, not its own."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

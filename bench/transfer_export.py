@@ -12,14 +12,13 @@ Target: CSV above 100,000 rows per second; memory under 300 MB.
 
 import csv
 import json
-import resource
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .common import OUTPUT
+from .common import OUTPUT, peak_mb
 
 CSV_TARGET = 100_000
 MEMORY_LIMIT_MB = 300
@@ -59,7 +58,7 @@ def our_export(target: Path, fmt: str) -> dict:
 
 def _child(step: str, target: str) -> None:
     result = raw_floor(Path(target)) if step == "raw" else our_export(Path(target), step)
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = peak_mb()
     print(json.dumps(result))
 
 

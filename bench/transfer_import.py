@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .common import peak_mb
+
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 OUTPUT = Path(__file__).resolve().parent / "output"
 TARGETS = {"import": 4.0, "update": 6.0}
@@ -155,7 +157,7 @@ def our_import(path: Path, folder: Path) -> dict:
 def _child(step: str, path: str, folder: str) -> None:
     function = {"raw": raw_limit, "import": our_import}[step]
     result = function(Path(path), Path(folder))
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = peak_mb()
     # The reading process of a big file (and any other child) on its own.
     result["child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))

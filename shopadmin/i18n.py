@@ -1,6 +1,7 @@
 """Language choice, and the locale data (country and language names) pages use."""
 
 import secrets
+from functools import lru_cache
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
@@ -108,7 +109,13 @@ def country_language(country: str | None, languages) -> str | None:
 def customer_language_choices(first=()) -> list[tuple[str, str]]:
     """Every ISO 639-1 language, named in the interface language and sorted by name, with the
     languages in `first` (the store's own) at the top."""
-    names = get_locale().languages
+    return _language_choices(str(get_locale()), tuple(first))
+
+
+@lru_cache(maxsize=32)
+def _language_choices(locale: str, first: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(Worked out once per interface language: every list page shows them.)"""
+    names = Locale.parse(locale).languages
     codes = [code for code in Locale.parse("en").languages if len(code) == 2 and code in names]
     rest = sorted((c for c in codes if c not in first), key=lambda c: fold(names[c]))
-    return [(code, language_name(code)) for code in (*first, *rest)]
+    return [(code, language_name(code, locale)) for code in (*first, *rest)]

@@ -186,11 +186,26 @@ def perform(action_key: str, ids: list[int], actor: StaffUser, params: dict) -> 
 
 
 def perform_on_matching(action_key: str, query: str, total: int, actor: StaffUser,
-                        params: dict) -> BulkJob:
-    """Queue the action on every customer the list's search `query` matches, described by
-    the query (the worker finds them in batches); the request lists none of them."""
+                        params: dict) -> BulkJob | int:
+    """The action on every customer the list's search `query` matches: at once when they are
+    few, else queued, described by the query (the worker finds them in batches; the request
+    lists none of them)."""
+    if total <= INLINE_LIMIT:
+        ids = list(db.session.scalars(_matching(query).order_by(Customer.id)))
+        return run_batches(ACTIONS[action_key], ids, actor, params)
     return _queue(BulkJob(actor_id=actor.id, action=action_key, params=params, query=query,
                           total=total))
+
+
+def _matching(query: str):
+    """A select of the ids of the customers the list's query string matches."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from .listing import customer_query
+
+    return customer_query(MultiDict(parse_qsl(query)))
 
 
 def _queue(bulk_job: BulkJob) -> BulkJob:
@@ -204,14 +219,8 @@ def _next_batch(bulk_job: BulkJob) -> list[int]:
     """The next customers to work on: by id after the last one done."""
     if bulk_job.query is None:
         return bulk_job.customer_ids[bulk_job.done:bulk_job.done + BATCH]
-    from urllib.parse import parse_qsl
-
-    from werkzeug.datastructures import MultiDict
-
-    from .listing import customer_query
-
-    args = MultiDict(parse_qsl(bulk_job.query, keep_blank_values=False))
-    return list(db.session.scalars(customer_query(args).where(Customer.id > bulk_job.last_id)
+    return list(db.session.scalars(_matching(bulk_job.query)
+                                   .where(Customer.id > bulk_job.last_id)
                                    .order_by(Customer.id).limit(BATCH)))
 
 

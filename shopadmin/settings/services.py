@@ -8,14 +8,15 @@ from ..extensions import db
 from .models import Setting
 
 
-def default_settings() -> dict[str, Any]:
-    """What a new store starts with; the configuration seeds the shop URL and default language."""
+def default_settings(country: str = "") -> dict[str, Any]:
+    """What a new store starts with; the configuration seeds the shop URL and default language,
+    which follows the store's `country` (the stored one, else STORE_COUNTRY) unless configured."""
     config = current_app.config
     return {
         "shop_name": "Shop",
         "shop_url": config["SHOP_URL"],
         "store_country": STORE_COUNTRY,
-        "default_language": config.get("DEFAULT_LANGUAGE") or _country_default(),
+        "default_language": config.get("DEFAULT_LANGUAGE") or _country_default(country),
         "languages": list(config["LANGUAGES"]),
         "export_format": "csv",
         "export_keep_days": 7,
@@ -40,28 +41,30 @@ def default_settings() -> dict[str, Any]:
 STORE_COUNTRY = "DE"
 
 
-def _country_default() -> str:
+def _country_default(country: str) -> str:
     """Until the settings say otherwise, the store's default language is its country's
     (DE, AT -> de; FR -> fr; PL -> pl), else English."""
     from ..i18n import country_language
 
-    row = db.session.get(Setting, "store_country")
-    country = row.value if row is not None else STORE_COUNTRY
-    return country_language(country, current_app.config["LANGUAGES"]) or "en"
+    return country_language(country or STORE_COUNTRY, current_app.config["LANGUAGES"]) or "en"
 
 
 def get_settings() -> dict[str, Any]:
     """All settings: the stored values over the defaults."""
-    values = default_settings()
-    for row in db.session.scalars(db.select(Setting)):
-        if row.key in values:
-            values[row.key] = row.value
+    stored = {row.key: row.value for row in db.session.scalars(db.select(Setting))}
+    values = default_settings(stored.get("store_country", ""))
+    values.update((key, value) for key, value in stored.items() if key in values)
     return values
 
 
 def get_setting(key: str) -> Any:
     row = db.session.get(Setting, key)
-    return row.value if row is not None else default_settings()[key]
+    if row is not None:
+        return row.value
+    if key == "default_language":  # follows the stored country
+        country = db.session.get(Setting, "store_country")
+        return default_settings(country.value if country is not None else "")[key]
+    return default_settings()[key]
 
 
 def update_settings(changes: dict[str, Any]) -> None:

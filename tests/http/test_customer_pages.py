@@ -144,6 +144,7 @@ def test_large_bulk_runs_as_a_job_on_all_matching(client, login_as, run_jobs, mo
     assert status["finished"] and status["percent"] == 100
     job = db.session.scalar(select(BulkJob))
     assert (job.total, job.changed) == (6, 6)
+    assert (job.query, job.customer_ids) == ("q=lodz", [])  # described, not listed
     db.session.expire_all()
     assert len(db.session.get(CustomerGroup, group.id).__dict__) and sorted(
         c.billing_city for c in db.session.scalars(select(Customer)) if c.groups

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from shopadmin.customers.models import Customer
 from shopadmin.extensions import db, huey
-from shopadmin.notifications.models import MailLog, MailStatus, OutboxMessage
+from shopadmin.notifications.models import MailBatch, MailLog, MailStatus, OutboxMessage
 from shopadmin.settings.services import update_settings
 
 from ..conftest import csrf_token
@@ -334,3 +334,23 @@ def test_the_customer_page_send_returns_while_the_mail_server_hangs(app, client,
         assert log.status == MailStatus.QUEUED  # the worker sends it
     finally:
         hanging.close()
+
+
+def test_a_mailing_to_all_matching_gets_its_recipients_from_the_worker(
+        app, client, login_as, smtp_server):
+    use_smtp(app, smtp_server)
+    login_as("staff")
+    for n in range(5):
+        make_customer(email=f"stadt{n}@shop.test", billing_city="Łódź" if n % 2 else "Gdańsk")
+    data = {"csrf_token": csrf_token(client, "/customers/"), "action": "send_password",
+            "scope": "all", "query": "q=lodz"}
+    confirm = client.post("/customers/bulk", data=data).get_data(as_text=True)
+    assert "2 mails in English" in confirm
+    response = client.post("/customers/bulk", data={**data, "confirmed": "yes"})
+    assert response.status_code == 302
+    batch = db.session.scalar(select(MailBatch))
+    assert batch.recipients_pending and batch.query == "q=lodz"
+    assert db.session.scalar(select(func.count(MailLog.id))) == 0  # none listed by the request
+    work_queue()
+    assert sorted(e.rcpt_tos[0] for e in smtp_server.messages) == [
+        "stadt1@shop.test", "stadt3@shop.test"]
