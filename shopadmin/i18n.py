@@ -7,6 +7,7 @@ from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import babel
@@ -75,6 +76,7 @@ def register_template_helpers(app: Flask) -> None:
         get_locale=get_locale,
         mail_language_of=mail_language_of,
         submission_key=lambda: secrets.token_urlsafe(24),
+        language_options=language_options,
     )
 
 
@@ -110,6 +112,20 @@ def customer_language_choices(first=()) -> list[tuple[str, str]]:
     """Every ISO 639-1 language, named in the interface language and sorted by name, with the
     languages in `first` (the store's own) at the top."""
     return _language_choices(str(get_locale()), tuple(first))
+
+
+def language_options(selected: str | None, first=()) -> Markup:
+    """The <option>s of every customer language (see customer_language_choices), `selected`
+    marked: a list page shows some 180 of them, joined here rather than looped in a template."""
+    options = _escaped_choices(str(get_locale()), tuple(first))
+    return Markup("".join(
+        f'<option value="{code}" selected>{name}</option>' if code == selected
+        else f'<option value="{code}">{name}</option>' for code, name in options))
+
+
+@lru_cache(maxsize=32)
+def _escaped_choices(locale: str, first: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((code, str(escape(name))) for code, name in _language_choices(locale, first))
 
 
 @lru_cache(maxsize=32)

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import country_choices, customer_language_choices
+from ..i18n import country_choices
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
@@ -70,7 +70,7 @@ def index():
         column_choices=[(c, _column_label(c)) for c in COLUMN_CHOICES],
         column_label=_column_label,
         countries=country_choices(),
-        languages=customer_language_choices(get_setting("languages")),
+        store_languages=get_setting("languages"),
         import_id=database_id(args.get("import", "")),
         types=list(TYPE_LABELS.items()),
         actions=[a for a in ACTIONS.values() if current_user.is_admin or not a.admin_only],

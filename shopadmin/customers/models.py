@@ -81,7 +81,8 @@ class Customer(db.Model):
     confirmed: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str] = mapped_column(String(40), default="")
     mobile: Mapped[str] = mapped_column(String(40), default="")
-    language: Mapped[str | None] = mapped_column(String(5))
+    # Indexed: any of some 180 languages can be a filter, a rare one too.
+    language: Mapped[str | None] = mapped_column(String(5), index=True)
     gender: Mapped[Gender | None] = mapped_column(_enum(Gender))
     birth_date: Mapped[date | None]
 
