@@ -227,3 +227,68 @@ def test_an_export_and_a_bulk_action_whose_worker_died_are_finished_by_the_next(
     assert (bulk.done, bulk.changed) == (1200, 1200)
     assert db.session.scalar(select(func.count(Customer.id)).where(
         Customer.newsletter.is_(True))) == 1200
+
+
+def test_an_export_and_a_bulk_action_killed_mid_way_finish_with_everything_once(app):
+    """A real worker killed with SIGKILL in the middle of an export (XLSX: slow enough to
+    catch) and of a bulk action on all matching customers; the next worker finishes both:
+    the export from the top, the bulk action after its last committed batch, no customer's
+    change or consent recorded twice."""
+    from shopadmin.audit import AuditEvent
+    from shopadmin.customers.bulk import BulkJob, perform_on_matching, run_bulk_job
+    from shopadmin.customers.models import ConsentEvent
+    from shopadmin.transfer.exports import ExportJob, ExportStatus, run_export, start_export
+
+    count = 30_000
+    staff = make_staff("admin")
+    db.session.execute(db.insert(Customer), [
+        {"email": f"k{n}@laden.test", "email_key": f"k{n}@laden.test", "first_name": "Kai",
+         "last_name": f"Nr {n}", "newsletter": False} for n in range(count)])
+    db.session.commit()
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def progress(sql: str) -> int:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar() or 0
+
+    def killed_mid_way(sql: str, total: int) -> None:
+        worker = start_worker(app)
+        try:
+            wait_for(lambda: progress(sql) > 0, 60, "the first committed progress")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+        finally:
+            stop(worker)
+        done = progress(sql)
+        assert 0 < done < total, "the worker should die mid-way"
+
+    export_id = start_export(staff, "xlsx", None, "", None).id
+    db.session.commit()
+    run_export(export_id)  # queued for the worker
+    killed_mid_way(f"SELECT rows_done FROM export_jobs WHERE id = {export_id}", count)
+
+    bulk_id = perform_on_matching("newsletter_on", "", count, staff, {}).id
+    db.session.commit()
+    run_bulk_job(bulk_id)
+    killed_mid_way(f"SELECT done FROM customer_bulk_jobs WHERE id = {bulk_id}", count)
+
+    started = time.monotonic()
+    worker = start_worker(app)
+    try:
+        def finished() -> bool:
+            db.session.expire_all()
+            return (db.session.get(ExportJob, export_id).status == ExportStatus.READY
+                    and db.session.get(BulkJob, bulk_id).status == "finished")
+
+        wait_for(finished, 120, "the export and the bulk action finished")
+    finally:
+        stop(worker)
+        engine.dispose()
+    print(f"\nexport and bulk action killed mid-way finished {time.monotonic() - started:.1f} s "
+          "after a new worker started")
+    assert db.session.get(ExportJob, export_id).rows_done == count
+    bulk = db.session.get(BulkJob, bulk_id)
+    assert (bulk.done, bulk.changed) == (count, count)
+    assert db.session.scalar(select(func.count(ConsentEvent.id))) == count
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "customer.updated")) == count
