@@ -213,7 +213,9 @@ def test_an_export_and_a_bulk_action_whose_worker_died_are_finished_by_the_next(
     try:
         def finished() -> bool:
             db.session.expire_all()
-            return (db.session.get(ExportJob, export_id).status == ExportStatus.READY
+            export = db.session.get(ExportJob, export_id)
+            # (the run writes the file, commits READY, then lets go of the job)
+            return (export.status == ExportStatus.READY and export.runner_token is None
                     and db.session.get(BulkJob, bulk_id).status == "finished")
 
         wait_for(finished, 30, "the export and the bulk action finished")
