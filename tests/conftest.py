@@ -147,6 +147,8 @@ def app(database_template, tmp_path, app_redis_url):
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
     huey.storage.flush_all()
+    if hasattr(huey.storage, "close"):  # SQLite's: its connection goes with the test
+        huey.storage.close()
     if app_redis_url:
         forget_redis_keys(app_redis_url, app.config["REDIS_PREFIX"])
 
