@@ -80,6 +80,25 @@ def register_kind(name: str, kind: Kind) -> None:
     KINDS[name] = kind
 
 
+def start_again(name: str, job_id: int, **values) -> None:
+    """Staff start a job that failed (its worker died MAX_ATTEMPTS times) again: its
+    interruptions forgotten, `values` (its kind's active state) set, queued. Commits."""
+    kind = KINDS[name]
+    db.session.execute(
+        update(kind.model).where(kind.model.id == job_id)
+        .values(runner_token=None, attempts=0, interrupted_at=None, heartbeat_at=utcnow(),
+                **values).execution_options(synchronize_session=False))
+    db.session.commit()
+    kind.resume(job_id)
+
+
+def gave_up_message() -> str:
+    from flask_babel import gettext as _
+
+    return _("The worker stopped %(count)d times while working on this, so it was given up. "
+             "Start it again once the cause is found.", count=MAX_ATTEMPTS)
+
+
 def queued(job: TrackedJob) -> None:
     """Mark a job as just queued (its heartbeat starts now; no run holds it)."""
     job.heartbeat_at, job.runner_token, job.interrupted_at = utcnow(), None, None
@@ -192,7 +211,7 @@ def sweep(now: datetime | None = None) -> list[tuple[str, int]]:
             if died and attempts + 1 >= MAX_ATTEMPTS:
                 log.error("%s %s: its worker died %d times; failed", name, job_id,
                           attempts + 1)
-                kind.fail(job_id, f"interrupted {attempts + 1} times")
+                kind.fail(job_id, gave_up_message())
                 continue
             if died:
                 log.warning("%s %s: worker gone, queued again", name, job_id)

@@ -260,6 +260,11 @@ def _fail(job_id: int, error: str) -> None:
     db.session.commit()
 
 
+def start_again(bulk_job: BulkJob) -> None:
+    """A failed bulk job goes on after the last customer it did (commits)."""
+    tracking.start_again(KIND, bulk_job.id, status="queued", error="")
+
+
 KIND = "bulk"
 tracking.register_kind(KIND, tracking.Kind(
     BulkJob, active=lambda: BulkJob.status.in_(("queued", "running")),

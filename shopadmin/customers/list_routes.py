@@ -9,13 +9,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from ..auth.forms import ConfirmForm
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
-from .bulk import ACTIONS, BulkJob, perform, perform_on_matching, run_bulk_job
+from .bulk import ACTIONS, BulkJob, perform, perform_on_matching, run_bulk_job, start_again
 from .fields import BY_NAME, FIELDS
 from .forms import TYPE_LABELS
 from .listing import FILTER_KEYS, count_customers, customer_query, list_customers
@@ -171,6 +172,16 @@ def bulk():
         "%(action)s: %(num)d customers changed, of %(count)d selected.",
         result, action=action.label, count=count), "success")
     return redirect(back)
+
+
+@bp.post("/bulk/<int:job_id>/start-again")
+def bulk_job_again(job_id: int):
+    bulk = db.session.get(BulkJob, job_id)
+    if bulk is None or (bulk.actor_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    if ConfirmForm().validate_on_submit() and bulk.status == "failed":
+        start_again(bulk)
+    return redirect(url_for(".bulk_job", job_id=job_id))
 
 
 @bp.route("/bulk/<int:job_id>")

@@ -151,9 +151,15 @@ def _show_error_on_queued(batch_id: int, error: str) -> None:
 
 
 def _fail(batch_id: int, error: str) -> None:
+    """Given up: waiting for staff to start it again (no run is scheduled)."""
     db.session.execute(update(MailBatch).where(MailBatch.id == batch_id).values(
         status=BatchStatus.WAITING, last_error=error, runner_token=None))
     db.session.commit()
+
+
+def start_again(batch: MailBatch) -> None:
+    """Send a waiting mailing's due mails now (commits)."""
+    tracking.start_again(KIND, batch.id, status=BatchStatus.QUEUED, last_error="")
 
 
 tracking.register_kind(KIND, tracking.Kind(

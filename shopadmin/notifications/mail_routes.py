@@ -141,6 +141,16 @@ def batch_status(batch_id: int):
     )
 
 
+@bp.route("/mails/batches/<int:batch_id>/start-again", methods=["POST"])
+def batch_again(batch_id: int):
+    from .batches import start_again
+
+    mailing = db.session.get(MailBatch, batch_id) or abort(404)
+    if ConfirmForm().validate_on_submit() and mailing.status == BatchStatus.WAITING:
+        start_again(mailing)
+    return redirect(url_for(".batch", batch_id=batch_id))
+
+
 @bp.route("/mails/batches/<int:batch_id>/retry-failed", methods=["POST"])
 def retry_batch(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)

@@ -6,8 +6,6 @@ stops, and the sweep queues it again; the run resumes after the last committed b
 
 import logging
 
-from flask_babel import gettext as _
-
 from .. import tracking
 from ..database import utcnow
 from ..extensions import db
@@ -71,9 +69,7 @@ def _undo(import_job: ImportJob, undo_changes, checkpoint) -> None:
 def _fail(import_id: int, error: str) -> None:
     db.session.execute(db.update(ImportJob).where(ImportJob.id == import_id).values(
         status=ImportStatus.FAILED, task=None, finished_at=utcnow(), runner_token=None,
-        error=_("The worker stopped %(count)d times while working on this import, so it was "
-                "given up (%(error)s). Start it again once the cause is found.",
-                count=tracking.MAX_ATTEMPTS, error=error)))
+        error=error))
     db.session.commit()
 
 

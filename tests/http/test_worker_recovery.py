@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from shopadmin.customers.models import Customer
-from shopadmin.extensions import db
+from shopadmin.extensions import db, huey
 from shopadmin.notifications import services
 from shopadmin.notifications.models import BatchStatus, MailBatch, MailLog, MailStatus
 from shopadmin.settings.services import update_settings
@@ -300,3 +300,40 @@ def test_an_export_and_a_bulk_action_killed_mid_way_finish_with_everything_once(
     assert db.session.scalar(select(func.count(ConsentEvent.id))) == count
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(
         AuditEvent.action == "customer.updated")) == count
+
+
+def test_a_job_given_up_after_three_deaths_is_failed_and_can_be_started_again(
+        app, client, login_as, run_jobs):
+    from datetime import timedelta
+
+    from shopadmin import tracking
+    from shopadmin.customers.bulk import BulkJob, perform_on_matching
+    from shopadmin.database import utcnow
+
+    from ..conftest import csrf_token
+
+    login_as("admin")
+    staff = make_staff("admin")
+    db.session.execute(db.insert(Customer), [
+        {"email": f"k{n}@laden.test", "email_key": f"k{n}@laden.test"} for n in range(1100)])
+    db.session.commit()
+    bulk_id = perform_on_matching("newsletter_on", "", 1100, staff, {}).id
+    db.session.commit()
+    while huey.dequeue() is not None:
+        pass  # the queued run is lost, as with a dead worker's queue
+    later = utcnow()
+    for _attempt in range(tracking.MAX_ATTEMPTS):  # held by a run that dies, three times
+        tracking.claim(BulkJob, bulk_id, now=later)
+        later += timedelta(minutes=1)
+        tracking.sweep(now=later)
+    db.session.expire_all()
+    bulk = db.session.get(BulkJob, bulk_id)
+    assert bulk.status == "failed" and "3 times" in bulk.error
+    page = client.get(f"/customers/bulk/{bulk_id}").get_data(as_text=True)
+    assert 'id="bulk-failed"' in page and "Start again" in page
+    url = f"/customers/bulk/{bulk_id}/start-again"
+    client.post(url, data={"csrf_token": csrf_token(client, f"/customers/bulk/{bulk_id}")})
+    run_jobs()
+    db.session.expire_all()
+    bulk = db.session.get(BulkJob, bulk_id)
+    assert (bulk.status, bulk.done, bulk.attempts) == ("finished", 1100, 0)
