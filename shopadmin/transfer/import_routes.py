@@ -145,21 +145,19 @@ def status(import_id: int):
 
 @bp.route("/<int:import_id>/rejected")
 def rejected(import_id: int):
-    job = _job(import_id)
-    if job.task == ImportTask.APPLY or not job.rejected:
-        abort(404)
-    return _problem_rows(job, rejected=True)
+    return _problem_rows(import_id, rejected=True)
 
 
 @bp.route("/<int:import_id>/warnings")
 def warnings(import_id: int):
+    return _problem_rows(import_id, rejected=False)
+
+
+def _problem_rows(import_id: int, *, rejected: bool):
+    """The rejected rows (or those imported with warnings) as a worksheet to download."""
     job = _job(import_id)
-    if job.task == ImportTask.APPLY or not job.warned:
+    if job.task == ImportTask.APPLY or not (job.rejected if rejected else job.warned):
         abort(404)
-    return _problem_rows(job, rejected=False)
-
-
-def _problem_rows(job: ImportJob, *, rejected: bool):
     with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
         path, name, mimetype = write_rejected(job, Path(folder), rejected=rejected)
         # Opened before the folder goes; the response closes it, and then it is gone.

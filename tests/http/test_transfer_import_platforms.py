@@ -62,6 +62,13 @@ def test_a_lightspeed_benelux_export_goes_in_whole(client, login_as, run_jobs):
     assert f"{expected['warned']} customers" in page
     page = client.get(f"/customers/?import={job.id}").get_data(as_text=True)
     assert f"{len(expected['emails'])} customers" in page
+    # Both worksheets: the rejected rows with their errors, the warned ones with warnings.
+    with client.get(f"/imports/{job.id}/warnings") as response:  # (closes the file)
+        warned_sheet = response.get_data(as_text=True)
+    assert "Import warnings" in warned_sheet and "31-02-1980" in warned_sheet
+    with client.get(f"/imports/{job.id}/rejected") as response:
+        rejected_sheet = response.get_data(as_text=True)
+    assert "Import error" in rejected_sheet and "geen-adres" in rejected_sheet
 
 
 def test_a_german_file_without_languages_gets_german_from_the_shop_country(
