@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
+# Beside Babel's defaults (gettext, ngettext, pgettext, ...): the lazy forms used at import time.
+# tests/unit/test_catalogues.py extracts with these same keywords.
+KEYWORDS := -k _l -k lazy_gettext -k _lp:1c,2 -k lazy_pgettext:1c,2
 MO := $(PO:.po=.mo)
 
 .PHONY: run setup test lint bench translations extract-messages update-translations clean
@@ -27,7 +30,7 @@ translations: $(MO)
 
 # Collect the strings from code and templates into translations/messages.pot.
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg $(KEYWORDS) --no-location --sort-output \
 		--ignore-dirs ".* __pycache__ test-output instance" \
 		--project shopadmin -o translations/messages.pot .
 

@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from .orders.routes import bp as orders_bp
     from .orders.routes import customer_bp as customer_orders_bp
     from .orders.routes import keys_bp as api_keys_bp
+    from .settings import consent_routes  # noqa: F401  (views onto settings_bp)
     from .settings.routes import bp as settings_bp
     from .transfer import hooks as transfer_hooks
     from .transfer.export_routes import bp as exports_bp
@@ -107,10 +108,12 @@ def register_template_helpers(app: Flask) -> None:
     from . import navigation
     from .customers import display
     from .i18n import register_template_helpers as register_i18n
+    from .transfer import names
 
     register_i18n(app)
     navigation.register(app)
     display.register(app)
+    names.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,5 +1,6 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
@@ -23,7 +24,7 @@ class LoginForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_lp("person", "Name"), validators=[Optional(), Length(max=120)])
     language = SelectField(_l("Interface language"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
@@ -42,7 +43,7 @@ class PasswordForm(FlaskForm):
 
 class StaffCreateForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_lp("person", "Name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"))
     language = SelectField(_l("Interface language"), validators=[Optional()])
 
@@ -53,7 +54,7 @@ class StaffCreateForm(FlaskForm):
 
 
 class StaffEditForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_lp("person", "Name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"))
     language = SelectField(_l("Interface language"), validators=[Optional()])
     active = BooleanField(_l("Active (may sign in)"))

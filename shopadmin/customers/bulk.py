@@ -21,8 +21,9 @@ from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..jobs import job
-from ..settings.services import get_setting
+from ..settings.services import get_settings
 from ..tracking import TrackedJob
+from .consent import wording_for
 from .models import ConsentEvent, ConsentSource, Customer, customer_group_members
 
 INLINE_LIMIT = 1000
@@ -63,6 +64,20 @@ def _audit(ids: list[int], actor: StaffUser, changes: dict, action="customer.upd
         ])
 
 
+def _consent_rows(ids: list[int], value: bool, actor: StaffUser, now: datetime) -> list[dict]:
+    """A consent event per customer with the statement in the customer's language."""
+    settings = get_settings()
+    languages = dict(db.session.execute(
+        select(Customer.id, Customer.language).where(Customer.id.in_(ids))).all())
+    rows = []
+    for cid in ids:
+        language, text = wording_for(languages.get(cid), settings)
+        rows.append({"customer_id": cid, "subscribed": value, "source": ConsentSource.STAFF,
+                     "actor_id": actor.id, "wording": text, "wording_language": language,
+                     "created_at": now})
+    return rows
+
+
 def _set_flag(column: str, value: bool) -> Callable:
     def run(ids: list[int], actor: StaffUser, params: dict) -> int:
         changed = list(db.session.scalars(
@@ -75,12 +90,7 @@ def _set_flag(column: str, value: bool) -> Callable:
                   "version": customers.c.version + 1}
         if column == "newsletter":
             values["newsletter_changed_at"] = now
-            wording = get_setting("newsletter_consent_text")
-            db.session.execute(insert(ConsentEvent), [
-                {"customer_id": cid, "subscribed": value, "source": ConsentSource.STAFF,
-                 "actor_id": actor.id, "wording": wording, "created_at": now}
-                for cid in changed
-            ])
+            db.session.execute(insert(ConsentEvent), _consent_rows(changed, value, actor, now))
         db.session.execute(update(customers).where(customers.c.id.in_(changed)).values(values),
                            execution_options={"synchronize_session": False})
         _audit(changed, actor, {column: [not value, value]})

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from ..i18n import country_name, language_name
 from .fields import BY_NAME, Kind
@@ -15,9 +16,11 @@ from .models import CustomerType, Gender
 # What a customer's history calls its events, the parts that wrote them without a staff member,
 # and where a change of consent came from.
 AUDIT_ACTIONS = {
-    "customer.created": _l("Created"), "customer.updated": _l("Changed"),
-    "customer.deleted": _l("Deleted"), "customer.restored": _l("Restored"),
-    "password_mail": _l("Send password mail"), "password_set": _l("Password set"),
+    "customer.created": _lp("customer event", "Created"),
+    "customer.updated": _lp("customer event", "Changed"),
+    "customer.deleted": _lp("customer event", "Deleted"),
+    "customer.restored": _lp("customer event", "Restored"),
+    "password_mail": _l("Password link sent"), "password_set": _l("Password set"),
 }
 AUDIT_SOURCES = {"import": _l("Import"), "storefront": _l("Shop"), "system": _l("System")}
 CONSENT_SOURCES = {"staff": _l("by staff"), "import": _l("by an import"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 
 class Kind(StrEnum):
@@ -135,8 +136,10 @@ FIELDS: tuple[CustomerField, ...] = (
     _f("shipping_region", _l("Region"), S.SHIPPING, max_length=100, heading="Shipping region"),
     _f("notes", _l("Notes"), S.NOTES, K.LONG_TEXT, heading="Notes", listable=False),
     _f("groups", _l("Groups"), S.GROUPS, K.GROUPS, heading="Groups"),
-    _f("created_at", _l("Created"), S.RECORD, K.TIMESTAMP, heading="Created", editable=False),
-    _f("updated_at", _l("Modified"), S.RECORD, K.TIMESTAMP, heading="Modified", editable=False),
+    _f("created_at", _lp("timestamp", "Created"), S.RECORD, K.TIMESTAMP, heading="Created",
+       editable=False),
+    _f("updated_at", _lp("timestamp", "Modified"), S.RECORD, K.TIMESTAMP, heading="Modified",
+       editable=False),
 )
 
 BY_NAME: dict[str, CustomerField] = {f.name: f for f in FIELDS}

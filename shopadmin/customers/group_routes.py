@@ -5,6 +5,7 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -31,7 +32,7 @@ TRASH_PAGE = 100
 
 
 class GroupForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    name = StringField(_lp("thing", "Name"), validators=[InputRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
 
 

@@ -4,7 +4,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -49,7 +49,7 @@ def _columns() -> list[str]:
 
 
 def _column_label(name: str):
-    return _("Name") if name == "name" else BY_NAME[name].label
+    return pgettext("person", "Name") if name == "name" else BY_NAME[name].label
 
 
 @bp.route("/")

@@ -160,7 +160,8 @@ class ConsentSource(enum.StrEnum):
 
 
 class ConsentEvent(db.Model):
-    """A change of a customer's marketing consent: when, through what, and the wording in force."""
+    """A change of a customer's marketing consent: when, through what, and the wording agreed to
+    (its text and the language it is written in; "" for an unknown language)."""
 
     __tablename__ = "consent_events"
 
@@ -171,6 +172,7 @@ class ConsentEvent(db.Model):
     source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     wording: Mapped[str] = mapped_column(Text, default="")
+    wording_language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     actor: Mapped["StaffUser | None"] = relationship()
 

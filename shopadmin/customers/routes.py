@@ -9,6 +9,7 @@ from ..audit import AuditEvent
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
 from .blueprint import bp
+from .consent import wording_for
 from .fields import BY_NAME, SECTION_LABELS, Section, fields_in
 from .forms import CustomerForm
 from .models import ConsentEvent, Customer
@@ -43,6 +44,8 @@ def _render(form: CustomerForm, customer: Customer | None, status: int = 200):
         ).all()
     sections = [(section, SECTION_LABELS[section], fields_in(section)) for section in Section
                 if section is not Section.RECORD]
+    # The consent statement as the customer reads it (a new customer: the store's default).
+    consent_language, consent_text = wording_for(customer.language if customer else None)
     return render_template(
         "customers/edit.html",
         form=form,
@@ -50,6 +53,8 @@ def _render(form: CustomerForm, customer: Customer | None, status: int = 200):
         sections=sections,
         history=history,
         consents=consents,
+        consent_language=consent_language,
+        consent_text=consent_text,
         fields=BY_NAME,
         actions=CUSTOMER_ACTIONS,
         panels=CUSTOMER_PANELS,

@@ -17,7 +17,7 @@ from ..auth.models import StaffUser
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..settings.services import get_setting
+from .consent import wording_for
 from .fields import BY_NAME, EDITABLE, Kind
 from .models import (
     ConsentEvent,
@@ -250,21 +250,27 @@ def set_newsletter(
     actor: StaffUser | None,
     source: str = "staff",
     wording: str | None = None,
+    wording_language: str | None = None,
     audit: bool = True,
 ) -> bool:
-    """Record a change of marketing consent with the wording in force; False if unchanged."""
+    """Record a change of marketing consent with the wording agreed to: the given one, else the
+    store's statement in the customer's language; False if unchanged."""
     if customer.newsletter == value:
         return False
     old = customer.newsletter
     customer.newsletter = value
     customer.newsletter_changed_at = utcnow()
+    language, text = wording_for(customer.language)
+    if wording is not None:
+        language, text = wording_language or "", wording
     db.session.add(
         ConsentEvent(
             customer_id=customer.id,
             subscribed=value,
             source=ConsentSource(source),
             actor_id=actor.id if actor else None,
-            wording=wording if wording is not None else get_setting("newsletter_consent_text"),
+            wording=text,
+            wording_language=language,
         )
     )
     if audit and old != value:

@@ -4,6 +4,7 @@ set), its recipients, and words for statuses and errors."""
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import case, func
 
 from ..account.models import PasswordResetToken
@@ -13,10 +14,10 @@ from ..extensions import db
 from .models import MailBatch, MailLog, MailStatus
 
 STATUS_LABELS = {
-    MailStatus.QUEUED: _l("Queued"),
-    MailStatus.SENDING: _l("Sending"),
-    MailStatus.SENT: _l("Sent"),
-    MailStatus.FAILED: _l("Failed"),
+    MailStatus.QUEUED: _lp("mail status", "Queued"),
+    MailStatus.SENDING: _lp("mail status", "Sending"),
+    MailStatus.SENT: _lp("mail status", "Sent"),
+    MailStatus.FAILED: _lp("mail status", "Failed"),
 }
 STATUS_COLOURS = {MailStatus.QUEUED: "secondary", MailStatus.SENDING: "info",
                   MailStatus.SENT: "success", MailStatus.FAILED: "danger"}

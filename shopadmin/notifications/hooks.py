@@ -68,5 +68,5 @@ def register() -> None:
     register_contributor(_mails_to)
     register_customer_panel("notifications/_send_password_button.html", action=True)
     register_customer_panel("notifications/_customer_mails.html")
-    register_action(BulkAction("send_password", _l("Send password mail"), lambda *a: 0,
+    register_action(BulkAction("send_password", _l("Send password link"), lambda *a: 0,
                                start=_start_batch, details=services.language_breakdown))

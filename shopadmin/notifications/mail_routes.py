@@ -29,7 +29,7 @@ def _back(default: str) -> str:
 
 @bp.route("/customers/<int:customer_id>/send-password", methods=["POST"])
 def send_password(customer_id: int):
-    """The Send password button of the customer page (confirmed in the browser first)."""
+    """The Send password link button of the customer page (confirmed in the browser first)."""
     customer = db.session.get(Customer, customer_id) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -39,7 +39,7 @@ def send_password(customer_id: int):
         flash(error.message, "danger")
         return redirect(_customer_page(customer_id))
     db.session.commit()  # the worker sends it: no request waits on the mail server
-    flash(_("The password mail to %(email)s is on its way; the customer's mails below show "
+    flash(_("The password link to %(email)s is on its way; the customer's mails below show "
             "when it has gone out, or why not.", email=log.recipient), "success")
     return redirect(_customer_page(customer_id))
 
@@ -79,8 +79,8 @@ def send_passwords():
         flash(error.message, "danger")
         return redirect(url_for(".batches"))
     db.session.commit()
-    flash(ngettext("The password mail is being sent to %(num)d customer.",
-                   "The password mail is being sent to %(num)d customers.", batch.total),
+    flash(ngettext("The password link is being sent to %(num)d customer.",
+                   "The password link is being sent to %(num)d customers.", batch.total),
           "success")
     return redirect(url_for(".batch", batch_id=batch.id))
 

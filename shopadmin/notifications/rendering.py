@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_time
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from .catalog import URL_PLACEHOLDERS, TemplateText
@@ -124,6 +125,9 @@ def render_mail(template: TemplateText, values: dict[str, str], *,
     the headers and the plain-text part, for the back office's preview."""
     subject = fill_text(template.subject, values)
     text = fill_text(template.body, values).strip() + "\n"
+    with force_locale(template.language):  # the recipient's words, whoever sends the mail
+        link_words = {"button": gettext("Set my password"),
+                      "fallback": gettext("If the button does not work, open this link:")}
     html = render_template(
         "notifications/mail/layout.html",
         subject=subject,
@@ -132,6 +136,7 @@ def render_mail(template: TemplateText, values: dict[str, str], *,
         shop_name=values["shop_name"],
         preview=preview,
         text=text,
+        link_words=link_words,
     )
     return RenderedMail(subject, text, html)
 

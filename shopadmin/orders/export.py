@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -24,7 +25,8 @@ class OrderColumn:
     part: str = ""  # "billing" / "shipping": a key of that address; "line": an order line's
 
 
-ADDRESS_PARTS = [("name", "Name", _l("Name")), ("company", "Company", _l("Company name")),
+ADDRESS_PARTS = [("name", "Name", _lp("person", "Name")),
+                 ("company", "Company", _l("Company name")),
                  ("address1", "Address 1", _l("Address 1")),
                  ("house_number", "House number", _l("House number")),
                  ("address2", "Address 2", _l("Address 2")),
@@ -40,7 +42,7 @@ COLUMNS = [
     OrderColumn("payment_status", "Payment status", _l("Payment")),
     OrderColumn("customer_id", "Customer ID", _l("Customer ID")),
     OrderColumn("email", "E-mail", _l("E-mail")),
-    OrderColumn("name", "Name", _l("Name")),
+    OrderColumn("name", "Name", _lp("person", "Name")),
     OrderColumn("phone", "Phone", _l("Phone")),
     OrderColumn("currency", "Currency", _l("Currency")),
     OrderColumn("subtotal", "Subtotal", _l("Subtotal")),

@@ -1,6 +1,7 @@
 """Forms of the order pages and of the API keys."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice as C
@@ -10,11 +11,11 @@ from ..i18n import country_choices
 from .models import OrderStatus
 
 STATUS_LABELS = {
-    OrderStatus.NEW: _l("New"),
-    OrderStatus.PROCESSING: _l("Processing"),
+    OrderStatus.NEW: _lp("order status", "New"),
+    OrderStatus.PROCESSING: _lp("order status", "Processing"),
     OrderStatus.SHIPPED: _l("Shipped"),
-    OrderStatus.COMPLETED: _l("Completed"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
+    OrderStatus.COMPLETED: _lp("order status", "Completed"),
+    OrderStatus.CANCELLED: _lp("order status", "Cancelled"),
 }
 PAYMENT_LABELS = {
     "pending": _l("Payment pending"),
@@ -31,14 +32,14 @@ class OrderFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
     status = SelectField(_l("Status"), choices=[C("", _l("All statuses"))] + [
         C(status.value, label) for status, label in STATUS_LABELS.items()], validate_choice=False)
-    date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_from = DateField(_lp("date filter", "From"), validators=[Optional()])
+    date_to = DateField(_lp("date filter", "To"), validators=[Optional()])
     kind = SelectField(_l("Customer"), choices=[
         C("", _l("Guests and registered")), C("guest", _l("Guests only")),
         C("registered", _l("Registered customers only"))], validate_choice=False)
     country = SelectField(_l("Country"), validate_choice=False)
-    sort = SelectField(_l("Sort"), choices=[C("newest", _l("Newest first")),
-                                            C("oldest", _l("Oldest first"))],
+    sort = SelectField(_l("Sort"), choices=[C("newest", _lp("order sort", "Newest first")),
+                                            C("oldest", _lp("order sort", "Oldest first"))],
                        validate_choice=False)
 
     def __init__(self, *args, **kwargs):

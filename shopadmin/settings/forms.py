@@ -16,8 +16,8 @@ from wtforms.validators import URL, InputRequired, Length, NumberRange, Validati
 from ..i18n import country_choices, language_name
 
 EXPORT_FORMATS = {
-    "csv": _l("CSV, UTF-8 with comma (Excel)"),
-    "csv_semicolon": _l("CSV with semicolon (European Excel)"),
+    "csv": _l("CSV (comma, UTF-8)"),
+    "csv_semicolon": _l("CSV (semicolon, for Excel)"),
     "xlsx": _l("Excel workbook (XLSX)"),
     "json": _l("JSON"),
 }

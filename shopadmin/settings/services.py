@@ -33,8 +33,10 @@ def default_settings(country: str = "") -> dict[str, Any]:
         # links used or expired, API idempotency keys and outbox copies of mails.
         "upload_keep_days": 30,
         "spent_keep_days": 30,
-        # The consent statement shown with the newsletter switch, kept with every consent change.
-        "newsletter_consent_text": "The customer agrees to receive marketing e-mails.",
+        # The consent statement shown with the newsletter switch, kept with every consent change:
+        # the store's own text by language; a language without one uses the shipped statement
+        # in that language (customers/consent.py).
+        "newsletter_consent_texts": {},
     }
 
 

@@ -4,6 +4,7 @@ download it."""
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -22,7 +23,9 @@ from .writers import MEDIA_TYPES
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
-STATUS_LABELS = {"processing": _l("Processing"), "ready": _l("Ready"), "failed": _l("Failed")}
+STATUS_LABELS = {"processing": _lp("export status", "Processing"),
+                 "ready": _lp("export status", "Ready"),
+                 "failed": _lp("export status", "Failed")}
 
 
 class ExportForm(FlaskForm):

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from ..errors import DomainError
 from .cells import neutralise
+from .names import encoding_name
 
 MAX_CELL = 1_000_000  # characters in one CSV cell
 MAX_ZIP_ENTRIES = 10_000
@@ -324,7 +325,8 @@ def _csv_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
             except UnicodeDecodeError:
                 raise WorksheetError(_("Row %(row)d contains bytes that are not valid "
                                        "%(encoding)s; save the file as UTF-8 and upload it "
-                                       "again.", row=number + 1, encoding=sheet.encoding)
+                                       "again.", row=number + 1,
+                                       encoding=encoding_name(sheet.encoding))
                                      ) from None
             number += 1
             yield number, cells

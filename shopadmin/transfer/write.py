@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..audit import AuditEvent
+from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
 from ..customers.validation import email_key
 from ..database import utcnow
 from ..extensions import db
-from ..settings.services import get_setting
+from ..settings.services import get_settings
 from ..text import fold
 from .bulk import among, execute_lists, execute_many, memoised, parameter_order
 from .import_models import ImportChange, ImportRowResult
@@ -53,7 +54,8 @@ class BatchWriter:
         self.import_id = import_id
         self.actor_id = actor_id
         self.planner = planner
-        self.consent_wording = get_setting("newsletter_consent_text")
+        self.settings = get_settings()
+        self.consent_wordings = wordings(self.settings)
 
     def write(self, outcomes: list[Outcome]) -> list[int]:
         """Write the batch; returns the ids of the customers created or updated."""
@@ -193,11 +195,25 @@ class BatchWriter:
         execute_many(insert(_AUDIT), rows, cache_key="import-audit")
 
     def _insert_consent(self, outcomes: list[Outcome], now: datetime) -> None:
-        rows = [{"customer_id": o.customer_id, "created_at": now,
-                 "subscribed": bool(o.values["newsletter"]), "source": ConsentSource.IMPORT,
-                 "actor_id": self.actor_id, "wording": self.consent_wording}
-                for o in outcomes
-                if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
+        """A consent event for each new subscriber and each change, with the statement in the
+        customer's language (the row's, else the one stored)."""
+        changed = [o for o in outcomes
+                   if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
+        unknown = [o.customer_id for o in changed
+                   if o.action == "update" and "language" not in o.values]
+        stored = dict(db.session.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.language).where(
+            CUSTOMERS.c.id.in_(unknown))).all()) if unknown else {}
+        rows = []
+        for o in changed:
+            language = wording_language(
+                o.values["language"] if "language" in o.values else stored.get(o.customer_id),
+                self.settings)
+            rows.append({"customer_id": o.customer_id, "created_at": now,
+                         "subscribed": bool(o.values["newsletter"]),
+                         "source": ConsentSource.IMPORT, "actor_id": self.actor_id,
+                         "wording": (self.consent_wordings.get(language)
+                                     or shipped_wording(language)),
+                         "wording_language": language})
         execute_many(insert(_CONSENT), rows, cache_key="import-consent")
 
 

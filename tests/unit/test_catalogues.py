@@ -18,6 +18,26 @@ def catalog(language):
         return read_po(handle, locale=language)
 
 
+def extraction_keywords() -> list[str]:
+    """The `-k` options of `make extract-messages` (the Makefile's KEYWORDS), so that the test
+    extracts exactly what the Makefile does."""
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines()
+                if line.startswith("KEYWORDS :="))
+    return line.split(":=", 1)[1].split()
+
+
+def extract(root: Path, pot: Path):
+    """Extract the strings under `root` (with its babel.cfg) into `pot` and read them back."""
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+         *extraction_keywords(), "--ignore-dirs", ".* __pycache__ test-output instance",
+         "-o", str(pot), "--no-location", "."],
+        cwd=root, check=True, capture_output=True,
+    )
+    with pot.open("rb") as handle:
+        return read_po(handle)
+
+
 def placeholders(text: str) -> set[str]:
     return {a or b for a, b in PLACEHOLDER.findall(text)}
 
@@ -26,19 +46,13 @@ def placeholders(text: str) -> set[str]:
 def extracted(tmp_path_factory):
     """The strings the code and templates hold now, extracted as `make extract-messages` does."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--ignore-dirs", ".* __pycache__ test-output instance",
-         "-o", str(pot), "--no-location", "."],
-        cwd=ROOT, check=True, capture_output=True,
-    )
-    with pot.open("rb") as handle:
-        return {message.id for message in read_po(handle) if message.id}
+    return {(message.context, message.id) for message in extract(ROOT, pot) if message.id}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_catalogue_is_complete(language, extracted):
-    entries = {message.id: message for message in catalog(language) if message.id}
+    entries = {(message.context, message.id): message
+               for message in catalog(language) if message.id}
     missing = sorted(str(key) for key in extracted - set(entries))
     assert not missing, f"{language}: not in the catalogue (make update-translations): {missing}"
     untranslated = [key for key, message in entries.items()
