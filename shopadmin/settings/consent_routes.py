@@ -57,4 +57,5 @@ def consent():
             db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for(".consent"))
-    return render_template("settings/consent.html", form=form, languages=languages)
+    status = 422 if form.errors else 200
+    return render_template("settings/consent.html", form=form, languages=languages), status

@@ -30,7 +30,7 @@ def test_register_in_german(page, screenshot):
     page.fill("#vat_number", "FR 40 303 265 045")
     page.fill("#billing_city", "Lyon")
     screenshot("new-customer")
-    page.get_by_role("button", name="Kunden anlegen").click()
+    page.get_by_role("button", name="Kunde anlegen").click()
     assert "Kunde Zoé Müller angelegt." in page.inner_text("main")
     assert page.input_value("#vat_number") == "FR40303265045"
 

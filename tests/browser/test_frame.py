@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 DASHBOARD_WORDS = {
     "de": ("Kunden", "Wartet auf Freigabe", "Abmelden"),
-    "fr": ("Clients", "En attente d'approbation", "Se déconnecter"),
+    "fr": ("Clients", "En attente d’approbation", "Se déconnecter"),
     "en": ("Customers", "Waiting for approval", "Sign out"),
     "pl": ("Klienci", "Oczekuje na zatwierdzenie", "Wyloguj się"),
 }

@@ -70,7 +70,7 @@ def test_a_german_shop_imports_and_mails_its_customers_in_german(
     page.context.clear_cookies()  # the customer, not the staff member
     page.goto(live_server.url + path)
     assert page.get_attribute("html", "lang") == "de"
-    assert "Wählen Sie Ihr Passwort" in page.inner_text("main")
+    assert "Passwort festlegen" in page.inner_text("main")
     screenshot("set-password-de")
     page.fill("#password", "Sommer an der Elbe 2026")
     page.fill("#confirm", "Sommer an der Elbe 2026")

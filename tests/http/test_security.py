@@ -96,7 +96,7 @@ def test_server_error_page_is_translated_and_rolls_back(app, client, login_as):
     app.view_functions["dashboard.index"] = broken
     response = client.get("/")
     assert response.status_code == 500
-    assert "Une erreur s'est produite" in response.get_data(as_text=True)
+    assert "Une erreur s’est produite" in response.get_data(as_text=True)
 
 
 def test_behind_a_configured_proxy_the_forwarded_address_counts(app, client):
