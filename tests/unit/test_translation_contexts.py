@@ -2,6 +2,7 @@
 language can say each thing its own way: "To" of a date filter is "Bis" in German, "To" of a mail
 is "An"; "Created" of a customer is "Créé", of an order count "Créés"."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,24 @@ MUST_DIFFER = [
 ]
 
 
+# A column heading names a thing, a button says what it does: German "Export" / "Exportieren",
+# French "Aperçu" / "Prévisualiser". One bare msgid in both places is one word for two things.
+HEADING = re.compile(r"<th[^>]*>\s*\{\{\s*_\('([^']+)'\)\s*\}\}")
+ACTION = re.compile(
+    r"(?:submit\(|confirm_button\([^,]+,\s*|<button[^>]*>\s*\{\{\s*)_\('([^']+)'\)")
+
+
+def headings_that_are_also_actions(templates: Path) -> list[str]:
+    """The bare msgids a template uses as a column heading and another (or the same) as the
+    label of a button."""
+    headings, actions = set(), set()
+    for path in templates.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        headings.update(HEADING.findall(text))
+        actions.update(ACTION.findall(text))
+    return sorted(headings & actions)
+
+
 def bare_ambiguous_words(messages) -> list[str]:
     """The ambiguous English words used without a context."""
     return sorted(m.id for m in messages if m.id in AMBIGUOUS and not m.context)
@@ -97,3 +116,16 @@ def test_the_check_catches_a_bare_word_in_code_and_in_templates(tmp_path: Path):
     assert bare_ambiguous_words(messages) == ["Created", "To"]
     assert {(m.context, m.id) for m in messages if m.context} == {
         ("date filter", "To"), ("mail header", "From")}
+
+
+def test_no_bare_msgid_is_both_a_column_heading_and_a_button():
+    clashes = headings_that_are_also_actions(ROOT / "templates")
+    assert not clashes, f"give the heading or the button a context (pgettext): {clashes}"
+
+
+def test_the_heading_check_can_fail(tmp_path: Path):
+    (tmp_path / "list.html").write_text(
+        "<th>{{ _('Export') }}</th><th>{{ pgettext('column', 'Preview') }}</th>")
+    (tmp_path / "form.html").write_text(
+        "{{ submit(_('Export')) }}<button class=\"btn\">{{ _('Preview') }}</button>")
+    assert headings_that_are_also_actions(tmp_path) == ["Export"]
