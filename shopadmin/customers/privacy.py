@@ -57,7 +57,7 @@ def _consents(customer: Customer) -> tuple[str, Any]:
         ConsentEvent.customer_id == customer.id).order_by(ConsentEvent.id))
     return "marketing_consent", [
         {"at": _plain(e.created_at), "subscribed": e.subscribed, "source": e.source.value,
-         "wording": e.wording} for e in events
+         "wording": e.wording, "wording_language": e.wording_language} for e in events
     ]
 
 

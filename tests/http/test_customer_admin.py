@@ -88,7 +88,7 @@ def test_trash_delete_and_privacy_are_admin_pages(client, login_as):
     customer = make_customer()
     for url in (f"/customers/{customer.id}/delete", "/customers/trash/",
                 f"/customers/{customer.id}/privacy/export",
-                f"/customers/{customer.id}/privacy/erase", "/settings/"):
+                f"/customers/{customer.id}/privacy/erase", "/settings/", "/settings/consent"):
         assert client.get(url).status_code == 403, url
 
 
@@ -105,6 +105,7 @@ def test_privacy_export_holds_everything(client, login_as):
     assert data["customer"]["first_name"] == "Łucja"
     assert data["groups"] == ["VIP"]
     assert data["marketing_consent"][0]["subscribed"] is True
+    assert data["marketing_consent"][0]["wording_language"] == "en"  # the statement agreed to
     assert any(e["changes"].get("billing_city") == ["Łódź", "Kraków"] for e in data["history"])
 
 
