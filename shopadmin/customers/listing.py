@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..routing import database_id, database_ids
+from . import paging
 from .models import Customer, CustomerType, customer_group_members
 from .search import matching, query_words
 
@@ -113,6 +114,15 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
 
 
 def count_customers(args) -> int:
+    """How many live customers match; kept while the register is unchanged (see paging)."""
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    if paging.stampable(args):
+        return paging.kept("count", args, paging.register_stamp(), lambda: _count(args))
+    return _count(args)
+
+
+def _count(args: MultiDict) -> int:
     if not any(args.get(key) for key in FILTER_KEYS if key != "sort"):
         # Unfiltered: a bare count(*) lets the database count index pages without reading
         # entries (SQLite's b-tree count); the trash is small and taken off.
@@ -145,11 +155,19 @@ class Page:
 def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the list. Pages in the back half are read from the end, so that the last
     page costs what the first does."""
-    total = count_customers(args)
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    stamp = paging.register_stamp() if paging.stampable(args) else None
+    total = (paging.kept("count", args, stamp, lambda: _count(args)) if stamp
+             else _count(args))
     pages = max((total + per_page - 1) // per_page, 1)
     page = min(max(page, 1), pages)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
+    offset = (page - 1) * per_page
+    if stamp and offset >= paging.DIRECT_OFFSET:
+        return Page(_from_anchor(args, stamp, key, descending, offset, per_page),
+                    total, page, pages, per_page)
     from_end = page > (pages + 1) // 2
     if from_end:
         offset = max(total - page * per_page, 0)
@@ -167,3 +185,18 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     if from_end:
         customers.reverse()
     return Page(customers, total, page, pages, per_page)
+
+
+def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
+                 per_page: int) -> list[Customer]:
+    """A deep page: after the nearest anchor of this list, then a short offset (see paging)."""
+    columns = SORTS[key]
+    order = [column.desc() if descending else column.asc() for column in columns]
+    keys = paging.kept("anchors", args, stamp, lambda: paging.anchors(
+        apply_filters(select(*columns), args), columns, order))
+    query = apply_filters(select(Customer.id), args)
+    query, offset = paging.after_anchor(query, columns, keys, offset, descending)
+    ids = list(db.session.scalars(query.order_by(*order).offset(offset).limit(per_page)))
+    found = {customer.id: customer for customer in db.session.scalars(
+        select(Customer).where(Customer.id.in_(ids)))}
+    return [found[customer_id] for customer_id in ids]
