@@ -9,16 +9,27 @@ bench/output and reused; PostgreSQL runs on the bench's own server (bench/_postg
 BENCH_CUSTOMERS / BENCH_ORDERS scale it; BENCH_DATABASES=sqlite (or postgresql) runs one.
 """
 
-import json
+import enum
 import os
 import random
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    String,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ClauseElement
 
 from ._postgres import database, postgres_server
 
@@ -29,9 +40,12 @@ RUNS = 21
 BATCH = 20_000
 OUTPUT = Path(__file__).parent / "output"
 START = datetime(2021, 1, 1, tzinfo=UTC)
-SPAN_MINUTES = 5 * 365 * 24 * 60
+SECONDS_APART = 31  # 5,000,000 orders over about five years
+STATUSES = ("completed",) * 6 + ("shipped", "processing", "new", "cancelled")
 FIRST_NAMES = ("Anna", "Łukasz", "Zofia", "Jürgen", "Chloé", "Oliver", "Małgorzata", "Lena",
                "François", "Amelia", "Paweł", "Sören")
+FOLDED_FIRST_NAMES = ("Anna", "Lukasz", "Zofia", "Jurgen", "Chloe", "Oliver", "Malgorzata",
+                      "Lena", "Francois", "Amelia", "Pawel", "Soren")
 # Family names of three syllables: some 9,000 of them, so that a name is rare, as in a register.
 SYLLABLES = ("kow", "al", "ski", "wis", "niew", "ber", "gar", "mul", "ler", "dup", "ont", "lef",
              "hof", "man", "zie", "lin", "ka", "mor", "eau", "bon", "net")
@@ -44,39 +58,63 @@ def customer_name(number: int) -> tuple[str, str]:
     return first, "".join(SYLLABLES[p] for p in parts).capitalize()
 
 
-def customer_rows(first: int, last: int):
-    for i in range(first, last):
-        first_name, last_name = customer_name(i + 1)
-        email = f"c{i + 1:07d}@bench.test"
-        yield {"id": i + 1, "email": email, "email_key": email, "first_name": first_name,
-               "last_name": last_name, "billing_country": "PL" if i % 4 else "DE"}
+def _series(count: int, sqlite: bool):
+    """A selectable of the numbers 1..count as column `i` (a recursive CTE on SQLite)."""
+    if not sqlite:
+        return select(func.generate_series(1, count).cast(BigInteger).label("i")).subquery()
+    numbers = select(literal(1).label("i")).cte("numbers", recursive=True)
+    return numbers.union_all(select(numbers.c.i + 1).where(numbers.c.i < count))
 
 
-def order_rows(rng: random.Random, first: int, last: int):
-    from shopadmin.text import fold
+def _padded(number, width: int, sqlite: bool):
+    if sqlite:
+        return func.printf(f"%0{width}d", number)
+    return func.lpad(cast(number, String), width, "0")
 
-    statuses = ["completed"] * 6 + ["shipped", "processing", "new", "cancelled"]
-    step = SPAN_MINUTES / ORDERS
-    for i in range(first, last):
-        guest = rng.random() < 0.15
-        customer = None if guest else rng.randint(1, CUSTOMERS)
-        email = f"g{i}@guest.test" if guest else f"c{customer:07d}@bench.test"
-        name = "Gast Gość" if guest else " ".join(customer_name(customer))
-        total = Decimal(rng.randint(500, 40000)) / 100
-        yield {
-            "id": i + 1, "number": f"B{i + 1:09d}", "customer_id": customer,
-            "placed_at": START + timedelta(minutes=i * step),
-            "status": rng.choice(statuses), "payment_status": "paid",
-            "currency": "PLN" if i % 3 == 0 else "EUR", "subtotal": total,
-            "shipping": Decimal(0), "total": total, "email": email, "email_key": email,
-            "name": name, "search_text": f"{fold(name)} {email}", "phone": "", "country": "DE",
-            "billing_address": {}, "shipping_address": {}, "anonymised": False}
+
+def _pick(number, words: tuple[str, ...]):
+    return case({index: word for index, word in enumerate(words)},
+                value=number % len(words))
+
+
+def _family_name(number):
+    """customer_name()'s family name, in SQL."""
+    count = len(SYLLABLES)
+    n = number * 7919 % count ** 3
+    name = _pick(n // (count * count), SYLLABLES).concat(_pick(n // count, SYLLABLES)).concat(
+        _pick(n, SYLLABLES))
+    return func.upper(func.substr(name, 1, 1)).concat(func.substr(name, 2))
+
+
+def _insert_generated(connection, table, values: dict, count: int, sqlite: bool) -> None:
+    """INSERT ... SELECT of `count` rows made by the database itself (a few seconds a million,
+    where rows made in Python take minutes on a busy machine): `values` maps a column to an
+    expression of the row number `i`; every other column gets its default."""
+    numbers = _series(count, sqlite)
+    i = numbers.c.i
+    columns, expressions = [], []
+    for column in table.columns:
+        columns.append(column.name)
+        if column.name in values:
+            value = values[column.name](i)
+            expressions.append(value if isinstance(value, ClauseElement)
+                               else literal(value, type_=column.type))
+            continue
+        default = column.default.arg if column.default is not None else None
+        if callable(default):
+            default = START if column.name.endswith("_at") else default(None)
+        elif isinstance(default, enum.Enum):
+            default = default.value
+        if default is None and not column.nullable:
+            default = ""
+        expressions.append(literal(default, type_=column.type) if default is not None
+                           else null())
+    connection.execute(insert(table).from_select(columns, select(*expressions)))
 
 
 def build(db, Customer, Order) -> None:
-    """The customers and orders, with the indexes made after the rows (and, on SQLite, the
-    trigram search table filled once at the end instead of row by row)."""
-    rng = random.Random(6)
+    """The customers and orders, made by the database, with the indexes made after the rows
+    (and, on SQLite, the trigram search table filled once at the end)."""
     engine = db.engine
     sqlite = engine.dialect.name == "sqlite"
     indexes = [index for index in Order.__table__.indexes
@@ -91,22 +129,60 @@ def build(db, Customer, Order) -> None:
         for index in indexes:
             index.drop(connection)
         started = time.perf_counter()
-        for first in range(0, CUSTOMERS, BATCH):
-            rows = list(customer_rows(first, min(first + BATCH, CUSTOMERS)))
-            if sqlite:
-                connection.execute(insert(Customer), rows)
-            else:
-                _copy(connection, Customer.__table__, rows)
+
+        def email(i):
+            return literal("c").concat(_padded(i, 7, sqlite)).concat("@bench.test")
+
+        _insert_generated(connection, Customer.__table__, {
+            "id": lambda i: i, "email": email, "email_key": email,
+            "first_name": lambda i: _pick(i, FIRST_NAMES), "last_name": _family_name,
+            "billing_country": lambda i: case((i % 4 == 1, "DE"), else_="PL"),
+        }, CUSTOMERS, sqlite)
         print(f"  {CUSTOMERS:,} customers in {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
-        for first in range(0, ORDERS, BATCH):
-            rows = list(order_rows(rng, first, min(first + BATCH, ORDERS)))
-            if sqlite:
-                connection.execute(insert(Order), rows)
-            else:
-                _copy(connection, Order.__table__, rows)
-            if first and first % 1_000_000 == 0:
-                print(f"  {first:,} orders ({time.perf_counter() - started:.0f} s)", flush=True)
+
+        def guest(i):
+            return i * 37 % 100 < 15
+
+        def customer(i):
+            return i * 48271 % CUSTOMERS + 1
+
+        def order_email(i):
+            return case((guest(i), literal("g").concat(cast(i, String)).concat("@guest.test")),
+                        else_=email(customer(i)))
+
+        def name(i):
+            return case((guest(i), "Gast Gość"), else_=_pick(customer(i), FIRST_NAMES).concat(
+                " ").concat(_family_name(customer(i))))
+
+        def search_text(i):
+            folded = case((guest(i), "gast gosc"), else_=func.lower(
+                _pick(customer(i), FOLDED_FIRST_NAMES).concat(" ").concat(
+                    _family_name(customer(i)))))
+            return folded.concat(" ").concat(order_email(i))
+
+        if sqlite:
+            def placed_at(i):
+                return func.strftime("%Y-%m-%d %H:%M:%S", START.strftime("%Y-%m-%d"),
+                                     literal("+").concat(cast(i * SECONDS_APART, String))
+                                     .concat(" seconds")).concat(".000000")
+        else:
+            def placed_at(i):
+                return literal(START, type_=Order.placed_at.type) + func.make_interval(
+                    0, 0, 0, 0, 0, 0, i * SECONDS_APART)
+
+        _insert_generated(connection, Order.__table__, {
+            "id": lambda i: i, "number": lambda i: literal("B").concat(_padded(i, 9, sqlite)),
+            "customer_id": lambda i: case((guest(i), null()), else_=customer(i)),
+            "placed_at": placed_at,
+            "status": lambda i: _pick(i * 13, STATUSES), "payment_status": lambda i: "paid",
+            "currency": lambda i: case((i % 3 == 0, "PLN"), else_="EUR"),
+            "subtotal": lambda i: (i * 7 % 39500 + 500) / 100.0,
+            "total": lambda i: (i * 7 % 39500 + 500) / 100.0,
+            "shipping": lambda i: 0, "email": order_email, "email_key": order_email,
+            "name": name, "search_text": search_text, "country": lambda i: "DE",
+            "billing_address": lambda i: {}, "shipping_address": lambda i: {},
+        }, ORDERS, sqlite)
         print(f"  {ORDERS:,} orders in {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         for index in indexes:
@@ -118,29 +194,6 @@ def build(db, Customer, Order) -> None:
         print(f"  indexes in {time.perf_counter() - started:.0f} s", flush=True)
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
-
-
-def _copy(connection, table, rows: list[dict]) -> None:
-    """Rows into a PostgreSQL table through COPY (psycopg 3), every column of the table."""
-    columns = [column.name for column in table.columns]
-    defaults = {"version": 1, "approved": True, "confirmed": False, "newsletter": False,
-                "customer_type": "private", "origin": "order", "shipping_differs": False}
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_value(row, column, defaults) for column in table.columns])
-    cursor.close()
-
-
-def _value(row: dict, column, defaults: dict):
-    if column.name in row:
-        value = row[column.name]
-        return json.dumps(value) if isinstance(value, dict) else value
-    if column.name in defaults:
-        return defaults[column.name]
-    if column.name.endswith("_at") and not column.nullable:
-        return START
-    return None if column.nullable else ""
 
 
 def timed(call) -> tuple[float, float]:
