@@ -166,7 +166,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     columns = SORTS[key]
     offset = (page - 1) * per_page
     if stamp and offset >= paging.DIRECT_OFFSET:
-        return Page(_from_anchor(args, stamp, key, descending, offset, per_page),
+        return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total),
                     total, page, pages, per_page)
     from_end = page > (pages + 1) // 2
     if from_end:
@@ -188,15 +188,24 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
 
 
 def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
-                 per_page: int) -> list[Customer]:
-    """A deep page: after the nearest anchor of this list, then a short offset (see paging)."""
+                 per_page: int, total: int) -> list[Customer]:
+    """A deep page: after the nearest anchor of this list, then a short offset (see paging).
+    A page in the back half is read from the end, with the anchors of the reverse order."""
     columns = SORTS[key]
+    end = min(offset + per_page, total)
+    reverse = offset > total // 2
+    if reverse:
+        descending, start = not descending, total - end
+    else:
+        start = offset
+    keys = paging.anchors_to(args, stamp, lambda: apply_filters(select(*columns), args),
+                             columns, descending, start)
+    query, start = paging.after_anchor(apply_filters(select(Customer.id), args), columns, keys,
+                                       start, descending)
     order = [column.desc() if descending else column.asc() for column in columns]
-    keys = paging.kept("anchors", args, stamp, lambda: paging.anchors(
-        apply_filters(select(*columns), args), columns, order))
-    query = apply_filters(select(Customer.id), args)
-    query, offset = paging.after_anchor(query, columns, keys, offset, descending)
-    ids = list(db.session.scalars(query.order_by(*order).offset(offset).limit(per_page)))
+    ids = list(db.session.scalars(query.order_by(*order).offset(start).limit(end - offset)))
+    if reverse:
+        ids.reverse()
     found = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_(ids)))}
     return [found[customer_id] for customer_id in ids]

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..audit import AuditEvent
 from ..extensions import db
@@ -38,9 +38,13 @@ def stampable(args) -> bool:
 
 
 def register_stamp() -> tuple:
-    """Changes whenever a customer is added, changed, trashed, restored or erased."""
+    """Changes whenever a customer is added, changed, trashed, restored or erased (each an
+    index look-up: the live customers' latest change through their partial index)."""
     customers = db.session.execute(select(
-        func.max(Customer.id), func.max(Customer.updated_at), func.max(Customer.deleted_at),
+        func.max(Customer.id),
+        select(func.max(Customer.updated_at)).where(Customer.deleted_at.is_(None))
+        .scalar_subquery(),
+        func.max(Customer.deleted_at),
     )).one()
     trashed = db.session.scalar(
         select(func.count()).select_from(Customer).where(Customer.deleted_at.is_not(None)))
@@ -69,33 +73,60 @@ def kept(kind: str, args, stamp: tuple, compute):
     return value
 
 
-def anchors(filtered, columns: tuple, order: list) -> list[tuple]:
-    """The sort keys of every ANCHOR_EVERY-th row of `filtered` (a select of live customers
-    with their filters) in `order`: one pass, numbered by the database."""
-    numbered = filtered.add_columns(
-        func.row_number().over(order_by=order).label("position")).subquery()
-    keys = [numbered.c[column.key] for column in columns]
-    return [tuple(row) for row in db.session.execute(
-        select(*keys).where(numbered.c.position % ANCHOR_EVERY == 0)
-        .order_by(numbered.c.position))]
+def anchors_to(args, stamp: tuple, filtered, columns: tuple, descending: bool,
+               offset: int) -> list[tuple]:
+    """The anchors of a list up to `offset`: the sort keys of its ANCHOR_EVERY-th, 2 x
+    ANCHOR_EVERY-th, ... customer, in `columns` order (descending or not), where `filtered()`
+    makes a select of `columns` with the list's filters. Those already kept are reused, the
+    others found one after another (each an index range and a short offset), and kept."""
+    key = ("anchors", _filters_key(args), args.get("sort") or "", descending)
+    with _lock:
+        found = _kept.get(key)
+        keys = list(found[1]) if found is not None and found[0] == stamp else []
+    wanted = offset // ANCHOR_EVERY
+    order = [column.desc() if descending else column.asc() for column in columns]
+    added = False
+    while len(keys) < wanted:
+        query = filtered()
+        if keys:
+            query = query.where(after(columns, keys[-1], descending))
+        row = db.session.execute(query.order_by(*order).offset(ANCHOR_EVERY - 1).limit(1)).first()
+        if row is None:
+            break
+        keys.append(tuple(row))
+        added = True
+    if added:
+        with _lock:
+            found = _kept.get(key)
+            if found is None or found[0] != stamp or len(found[1]) < len(keys):
+                _kept[key] = (stamp, keys)
+            _kept.move_to_end(key)
+            while len(_kept) > KEPT_LISTS:
+                _kept.popitem(last=False)
+    return keys[:wanted]
+
+
+def after(columns: tuple, key: tuple, descending: bool):
+    """The condition "after the customer with sort key `key`" in this order. Only the first
+    column can be NULL (a customer without a number); NULLs sort first on SQLite and last on
+    PostgreSQL, and compare to nothing, so they are placed by hand."""
+    first, rest = columns[0], tuple_(*columns[1:])
+    nulls_follow = descending if db.engine.dialect.name == "sqlite" else not descending
+    if key[0] is None:
+        rest_key = tuple_(*key[1:])
+        among_nulls = and_(first.is_(None), rest < rest_key if descending else rest > rest_key)
+        return among_nulls if nulls_follow else or_(among_nulls, first.is_not(None))
+    row, anchor = tuple_(*columns), tuple_(*key)
+    condition = row < anchor if descending else row > anchor
+    if first.nullable and nulls_follow:
+        condition = or_(condition, first.is_(None))
+    return condition
 
 
 def after_anchor(query, columns: tuple, keys: list[tuple], offset: int, descending: bool):
-    """`query` (ordered by `columns`) narrowed to start after the nearest anchor before
-    `offset`, with the offset that remains."""
-    index = min(offset // ANCHOR_EVERY, len(keys))
-    # A key holding NULL (a customer without a number) orders differently per database and
-    # compares to nothing: such anchors are passed over for an earlier one.
-    while index and any(value is None for value in keys[index - 1]):
-        index -= 1
-    if not index:
+    """`query` (ordered by `columns`) narrowed to start after the last anchor in `keys`, with
+    the offset that remains."""
+    if not keys:
         return query, offset
-    row = tuple_(*columns)
-    anchor = tuple_(*keys[index - 1])
-    after = row < anchor if descending else row > anchor
-    # NULLs sort first on SQLite and last on PostgreSQL; where they follow the anchor, they
-    # belong after it too (the comparison above leaves them out).
-    nulls_follow = descending if db.engine.dialect.name == "sqlite" else not descending
-    if columns[0].nullable and nulls_follow:
-        after = or_(after, columns[0].is_(None))
-    return query.where(after), offset - index * ANCHOR_EVERY
+    return (query.where(after(columns, keys[-1], descending)),
+            offset - len(keys) * ANCHOR_EVERY)
