@@ -7,7 +7,8 @@ Create Date: 2026-11-26 02:00:00
 A page, a count or the list's anchors step through one of these indexes alone (the trash left
 out by the index itself, not by reading each row's deleted_at). The name, created and modified
 indexes take the place of the full ones; e-mail and customer number get one beside their
-unique index.
+unique index. The language filter's index holds the name too (a deep page of a common
+language, in the default order, is read from the index alone).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -25,8 +26,10 @@ INDEXES = {
     'created': ['created_at', 'id'],
     'modified': ['updated_at', 'id'],
     'number': ['customer_number', 'id'],
+    'language': ['language', 'last_name', 'first_name', 'id'],
 }
 REPLACED = {
+    'ix_customers_language': ['language'],
     'ix_customers_name': ['last_name', 'first_name', 'id'],
     'ix_customers_created_at': ['created_at'],
     'ix_customers_updated_at': ['updated_at'],
