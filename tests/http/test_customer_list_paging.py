@@ -129,3 +129,36 @@ def test_the_pager_links_keep_their_addresses(app, client, login_as):
     assert re.search(r'href="/customers/\?page=2&amp;sort=name"', text)
     second = client.get("/customers/?page=2&sort=name").get_data(as_text=True)
     assert "p54@shop.test" in second and "p0@shop.test" not in second
+
+
+def test_a_search_of_a_letter_or_two_walks_the_order_and_counts_up_to_a_cap(
+        app, client, login_as, monkeypatch):
+    from shopadmin.customers import listing
+
+    login_as("staff")
+    customers = register(40)
+    monkeypatch.setattr(listing, "WALK_CHUNK", 7)
+    for sort in ("name", "-number"):
+        for query in ("mu", "k", "a n", str(customers[30].id)):
+            args = MultiDict({"q": query, "sort": sort})
+            words = listing.short_search(args)
+            assert words is not None
+            expected = [i for i in in_order({"sort": sort})
+                        if i in listing.matching_among(in_order({"sort": sort}), words)
+                        or str(i) == query]
+            pages = list_customers(args, 1, 10).pages
+            shown = [c.id for n in range(1, pages + 1)
+                     for c in list_customers(args, n, 10).customers]
+            assert shown == expected, (sort, query)
+            assert list_customers(args, 1, 10).total == len(expected)
+    assert listing.short_search(MultiDict({"q": "mul"})) is None
+    assert listing.short_search(MultiDict({"q": "mu", "language": "de"})) is None
+    monkeypatch.setattr(listing, "COUNT_UP_TO", 20)
+    page = list_customers(MultiDict({"q": "k"}), 3, 10)
+    assert (page.total, page.more, len(page.customers)) == (20, True, 10)
+    text = client.get("/customers/?q=k").get_data(as_text=True)
+    assert "More than 20 customers" in text and "Apply to all matching" in text
+    delete_customer(customers[0], actor=make_staff("admin"))
+    db.session.commit()
+    assert customers[0].id not in [c.id for c in list_customers(
+        MultiDict({"q": "k", "sort": "name"}), 1, 40).customers]
