@@ -117,7 +117,9 @@ def after(columns: tuple, key: tuple, descending: bool):
         return among_nulls if nulls_follow else or_(among_nulls, first.is_not(None))
     row, anchor = tuple_(*columns), tuple_(*key)
     condition = row < anchor if descending else row > anchor
-    if first.nullable and nulls_follow:
+    # Only when there are such NULLs: the OR keeps the index from serving the range.
+    if first.nullable and nulls_follow and db.session.scalar(select(
+            select(Customer.id).where(first.is_(None), Customer.deleted_at.is_(None)).exists())):
         condition = or_(condition, first.is_(None))
     return condition
 
