@@ -15,12 +15,9 @@ from ..extensions import db
 from ..routing import database_id, database_ids
 from . import paging
 from .models import Customer, CustomerType, customer_group_members
-from .search import customer_search, matching, matching_among, query_words, text_match
+from .search import matching, query_words
 
 PER_PAGE = 50
-# A short search (words of one or two letters) is counted up to this many: "more than ...".
-COUNT_UP_TO = 10_000
-WALK_CHUNK = 500
 # Sort orders with an index of their own. When many customers match, walking that index and
 # keeping the matches finds a page after a few thousand entries, where fetching and sorting all
 # matches would cost a row read each; few matches are read by id and sorted instead.
@@ -153,70 +150,8 @@ class Page:
     page: int
     pages: int
     per_page: int
-    # True when more than `total` customers match (a search counted only up to COUNT_UP_TO).
+    # True when more than `total` customers match (a search counted only up to a cap).
     more: bool = False
-
-
-def short_search(args: MultiDict) -> list[tuple[str, ...]] | None:
-    """The words of a search of nothing but words of one or two letters (and a sort), which
-    match much of a register: "k" every customer number, "mu" tens of thousands of names."""
-    text = (args.get("q") or "").strip()
-    if not text or any(args.get(key) for key in FILTER_KEYS if key not in ("q", "sort")):
-        return None
-    words = query_words(text)
-    if not words or any(len(word) > 2 for alternatives in words for word in alternatives):
-        return None
-    return words
-
-
-def _short_search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
-                       per_page: int) -> Page:
-    """A page of a short search: the sort order's index walked WALK_CHUNK customers at a
-    time, keeping those that match, until the page is full; counted up to COUNT_UP_TO."""
-    total = db.session.scalar(select(func.count()).select_from(
-        short_search_matches(args, words).limit(COUNT_UP_TO + 1).subquery()))
-    more = total > COUNT_UP_TO
-    total = min(total, COUNT_UP_TO)
-    pages = max((total + per_page - 1) // per_page, 1)
-    page = page if more else min(page, pages)
-    key, descending = parse_sort(args.get("sort"))
-    columns = SORTS[key]
-    order = [column.desc() if descending else column.asc() for column in columns]
-    number = database_id(args.get("q", ""))
-    skip, last, matched = (page - 1) * per_page, None, []
-    while len(matched) < per_page:
-        query = select(Customer.id, *columns).where(Customer.deleted_at.is_(None))
-        if last is not None:
-            query = query.where(paging.after(columns, last, descending))
-        chunk = db.session.execute(query.order_by(*order).limit(WALK_CHUNK)).all()
-        if not chunk:
-            break
-        hits = matching_among([row[0] for row in chunk], words) | {number}
-        for row in chunk:
-            if row[0] in hits and len(matched) < per_page:
-                if skip:
-                    skip -= 1
-                else:
-                    matched.append(row[0])
-        last = tuple(chunk[-1][1:])
-    found = {customer.id: customer for customer in db.session.scalars(
-        select(Customer).where(Customer.id.in_(matched)))}
-    return Page([found[i] for i in matched], total, page, pages, per_page, more)
-
-
-def short_search_matches(args: MultiDict, words: list[tuple[str, ...]]) -> Select:
-    """The ids of live customers matching a short search, in the index's order (SQLite: from
-    the full-text index, each looked up by id, so that a LIMIT stops early)."""
-    if db.engine.dialect.name != "sqlite":
-        return apply_filters(select(Customer.id), args)
-    number = database_id(args.get("q", ""))
-    if number is not None:
-        return select(Customer.id).where(Customer.deleted_at.is_(None), or_(
-            Customer.id == number,
-            Customer.id.in_(select(customer_search.c.rowid).where(text_match(words)))))
-    return (select(Customer.id).select_from(customer_search)
-            .join(Customer, Customer.id == customer_search.c.rowid)
-            .where(Customer.deleted_at.is_(None), text_match(words)))
 
 
 def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
@@ -224,20 +159,28 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     page costs what the first does."""
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
-    if (words := short_search(args)) is not None:
-        return _short_search_page(args, words, page, per_page)
+    from .search_pages import search_page, text_only
+
+    more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
-    total = (paging.kept("count", args, stamp, lambda: _count(args)) if stamp
-             else _count(args))
+    if (words := text_only(args)) is not None:
+        found, total, more = search_page(args, words, page, per_page)
+        if found is not None:
+            return found
+    elif stamp:
+        total = paging.kept("count", args, stamp, lambda: _count(args))
+    else:
+        total = _count(args)
     pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
+    page = max(page, 1) if more else min(max(page, 1), pages)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
     if stamp and offset >= paging.DIRECT_OFFSET:
         return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total),
                     total, page, pages, per_page)
-    from_end = page > (pages + 1) // 2
+    # A count that stopped at its cap does not say where the end is.
+    from_end = not more and page > (pages + 1) // 2
     if from_end:
         offset = max(total - page * per_page, 0)
         limit = total - (page - 1) * per_page - offset
@@ -253,7 +196,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     customers = list(db.session.scalars(query))
     if from_end:
         customers.reverse()
-    return Page(customers, total, page, pages, per_page)
+    return Page(customers, total, page, pages, per_page, more)
 
 
 def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
