@@ -176,8 +176,10 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
-    if stamp and offset >= paging.DIRECT_OFFSET:
-        return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total),
+    live = count_customers(MultiDict()) if stamp else 0
+    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_anchors(offset, total, live):
+        every = paging.spacing(total, live)
+        return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total, every),
                     total, page, pages, per_page)
     # A count that stopped at its cap does not say where the end is.
     from_end = not more and page > (pages + 1) // 2
@@ -200,7 +202,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
 
 
 def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
-                 per_page: int, total: int) -> list[Customer]:
+                 per_page: int, total: int, every: int) -> list[Customer]:
     """A deep page: after the nearest anchor of this list, then a short offset (see paging).
     A page in the back half is read from the end, with the anchors of the reverse order."""
     columns = SORTS[key]
@@ -211,9 +213,9 @@ def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offs
     else:
         start = offset
     keys = paging.anchors_to(args, stamp, lambda: apply_filters(select(*columns), args),
-                             columns, descending, start)
+                             columns, descending, start, every)
     query, start = paging.after_anchor(apply_filters(select(Customer.id), args), columns, keys,
-                                       start, descending)
+                                       start, descending, every)
     order = [column.desc() if descending else column.asc() for column in columns]
     ids = list(db.session.scalars(query.order_by(*order).offset(start).limit(end - offset)))
     if reverse:

@@ -2,9 +2,10 @@
 
 `?page=N` stays the page's address. An offset makes the database step over every customer
 before the page: page 10,000 of a million is half a million index entries, a second with the
-rows. Instead the list keeps *anchors*: the sort key of every ANCHOR_EVERY-th customer of a
-list (its filters and its order), read in one pass; a deep page starts after the anchor before
-it (an index range) and steps over fewer than ANCHOR_EVERY customers, whatever its number.
+rows. Instead the list keeps *anchors*: the sort key of every n-th customer of a list (its
+filters and its order; n is ANCHOR_EVERY for the whole register, less for a list of fewer), found
+one after another as deep pages ask for them; a deep page starts after the anchor before it (an
+index range) and steps over some ANCHOR_EVERY customers of the register, whatever its number.
 
 Anchors and counts are kept in this process for as long as the register is unchanged, which a
 stamp of a few index look-ups tells: every write of a customer sets its `updated_at` or makes a
@@ -25,6 +26,18 @@ from .models import Customer
 
 ANCHOR_EVERY = 2000
 DIRECT_OFFSET = 10_000  # an offset below this costs little: no anchors
+
+
+def spacing(total: int, live: int) -> int:
+    """Customers between two anchors of a list of `total` of the `live` customers: fewer the
+    fewer match, so that the walk from an anchor to a page (through the sort order's index,
+    keeping the matches) passes about ANCHOR_EVERY customers of the register."""
+    return max(1, ANCHOR_EVERY * total // max(live, 1))
+
+
+def worth_anchors(offset: int, total: int, live: int) -> bool:
+    """Whether reaching this offset would walk past DIRECT_OFFSET customers or more."""
+    return offset * live >= DIRECT_OFFSET * max(total, 1)
 KEPT_LISTS = 64
 # Filters read from other tables, whose changes the stamp does not see.
 UNSTAMPED_FILTERS = ("q", "group", "import", "warnings")
@@ -73,23 +86,23 @@ def kept(kind: str, args, stamp: tuple, compute):
 
 
 def anchors_to(args, stamp: tuple, filtered, columns: tuple, descending: bool,
-               offset: int) -> list[tuple]:
-    """The anchors of a list up to `offset`: the sort keys of its ANCHOR_EVERY-th, 2 x
-    ANCHOR_EVERY-th, ... customer, in `columns` order (descending or not), where `filtered()`
+               offset: int, every: int) -> list[tuple]:
+    """The anchors of a list up to `offset`: the sort keys of its `every`-th, 2 x `every`-th,
+    ... customer, in `columns` order (descending or not), where `filtered()`
     makes a select of `columns` with the list's filters. Those already kept are reused, the
     others found one after another (each an index range and a short offset), and kept."""
-    key = ("anchors", _filters_key(args), args.get("sort") or "", descending)
+    key = ("anchors", _filters_key(args), args.get("sort") or "", descending, every)
     with _lock:
         found = _kept.get(key)
         keys = list(found[1]) if found is not None and found[0] == stamp else []
-    wanted = offset // ANCHOR_EVERY
+    wanted = offset // every
     order = [column.desc() if descending else column.asc() for column in columns]
     added = False
     while len(keys) < wanted:
         query = filtered()
         if keys:
             query = query.where(after(columns, keys[-1], descending))
-        row = db.session.execute(query.order_by(*order).offset(ANCHOR_EVERY - 1).limit(1)).first()
+        row = db.session.execute(query.order_by(*order).offset(every - 1).limit(1)).first()
         if row is None:
             break
         keys.append(tuple(row))
@@ -124,10 +137,11 @@ def after(columns: tuple, key: tuple, descending: bool):
     return condition
 
 
-def after_anchor(query, columns: tuple, keys: list[tuple], offset: int, descending: bool):
+def after_anchor(query, columns: tuple, keys: list[tuple], offset: int, descending: bool,
+                 every: int):
     """`query` (ordered by `columns`) narrowed to start after the last anchor in `keys`, with
     the offset that remains."""
     if not keys:
         return query, offset
     return (query.where(after(columns, keys[-1], descending)),
-            offset - len(keys) * ANCHOR_EVERY)
+            offset - len(keys) * every)

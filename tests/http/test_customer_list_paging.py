@@ -24,10 +24,14 @@ PER_PAGE = 4
 
 @pytest.fixture
 def small_anchors(monkeypatch):
-    """Anchors every 3 customers from the second page on, so that a register of dozens has
-    deep pages (the same code as a million's: only the distances are smaller)."""
+    """Anchors every 3 customers (fewer for a filtered list) from the second page on, so that
+    a register of dozens has deep pages (the same code as a million's: only the distances are
+    smaller)."""
+    from shopadmin.customers import listing
+
     monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
     monkeypatch.setattr(paging, "DIRECT_OFFSET", PER_PAGE)
+    monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 0)
 
 
 def register(count: int = 37) -> list[Customer]:
@@ -74,6 +78,10 @@ def test_every_page_of_every_sort_holds_what_an_offset_gives(app, small_anchors)
         german = {"sort": sort, "language": "de"}
         assert paged(german) == in_order(german), sort
     assert len(in_order(german)) == 13
+    # The deep pages went through anchors of both orders (front and back half), filtered too.
+    kept = [key for key in paging._kept if key[0] == "anchors"]
+    assert {key[3] for key in kept} == {True, False}
+    assert any(dict(key[1]).get("language") == ("de",) for key in kept)
 
 
 def test_a_change_of_the_register_moves_the_pages_at_once(app, small_anchors):
