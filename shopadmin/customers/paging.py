@@ -8,10 +8,11 @@ one after another as deep pages ask for them; a deep page starts after the ancho
 index range) and steps over some ANCHOR_EVERY customers of the register, whatever its number.
 
 Anchors and counts are kept in this process for as long as the register is unchanged, which a
-stamp of a few index look-ups tells: every write of a customer sets its `updated_at` or makes a
-new id, every trash move sets `deleted_at` or records an audit event, and so does every erasure.
+stamp of a few index look-ups tells: every write of a customer sets its `updated_at` to now (so
+the live customers' latest `updated_at` moves; no customer is dated after now) or makes a new
+id, every trash move sets `deleted_at` or records an audit event, and so does every erasure.
 A list whose filters involve other tables (a search, a group, an import) is counted and paged
-the plain way.
+the plain way (a search alone: see search_pages).
 """
 
 from collections import OrderedDict
