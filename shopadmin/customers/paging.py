@@ -11,8 +11,8 @@ Anchors and counts are kept in this process for as long as the register is uncha
 stamp of a few index look-ups tells: every write of a customer sets its `updated_at` to now (so
 the live customers' latest `updated_at` moves; no customer is dated after now) or makes a new
 id, every trash move sets `deleted_at` or records an audit event, and so does every erasure.
-A list whose filters involve other tables (a search, a group, an import) is counted and paged
-the plain way (a search alone: see search_pages).
+A list filtered by a search or an import is counted and paged the plain way (a search alone:
+see search_pages).
 """
 
 from collections import OrderedDict
@@ -40,8 +40,10 @@ def worth_anchors(offset: int, total: int, live: int) -> bool:
     """Whether reaching this offset would walk past DIRECT_OFFSET customers or more."""
     return offset * live >= DIRECT_OFFSET * max(total, 1)
 KEPT_LISTS = 64
-# Filters read from other tables, whose changes the stamp does not see.
-UNSTAMPED_FILTERS = ("q", "group", "import", "warnings")
+# Filters read from other tables, whose changes the stamp does not see (an import records a
+# warning on a customer it leaves unchanged; a search alone is paged by search_pages). A
+# group's members change with an audit event each, or with the customer's updated_at.
+UNSTAMPED_FILTERS = ("q", "import", "warnings")
 
 _kept: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
 _lock = Lock()

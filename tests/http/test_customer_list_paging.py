@@ -122,11 +122,27 @@ def test_deep_pages_through_the_list_page(app, client, login_as, small_anchors):
     assert (last.page, [emails[c.id] for c in last.customers]) == (30, expected[116:])
 
 
-def test_counts_of_lists_with_a_search_or_a_group_are_not_kept(app):
-    make_customer(first_name="Hildegard", last_name="Zielinski", email="h@shop.test")
+def test_counts_follow_searches_and_group_members(app):
+    from shopadmin.customers.bulk import perform
+    from shopadmin.customers.models import CustomerGroup
+
+    admin = make_staff("admin")
+    first = make_customer(first_name="Hildegard", last_name="Zielinski", email="h@shop.test")
     assert count_customers(MultiDict({"q": "zielinski"})) == 1
-    make_customer(first_name="Hanna", last_name="Zielinski", email="h2@shop.test")
+    second = make_customer(first_name="Hanna", last_name="Zielinski", email="h2@shop.test")
     assert count_customers(MultiDict({"q": "zielinski"})) == 2
+    group = CustomerGroup(name="VIP")
+    db.session.add(group)
+    db.session.commit()
+    in_group = MultiDict({"group": str(group.id)})
+    assert count_customers(in_group) == 0
+    params = {"group": group.id, "group_name": "VIP"}
+    perform("add_group", [first.id, second.id], admin, params)
+    db.session.commit()
+    assert count_customers(in_group) == 2
+    perform("remove_group", [second.id], admin, params)
+    db.session.commit()
+    assert count_customers(in_group) == 1
 
 
 def test_the_pager_links_keep_their_addresses(app, client, login_as):
