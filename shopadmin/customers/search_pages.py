@@ -24,6 +24,7 @@ WALK_CHUNK = 500
 # A page is walked to when the customers walked past (page x page size / share that match)
 # stay under this; beyond, reading the matches by id and sorting them costs less.
 WALK_BUDGET = 25_000
+WALK_SLACK, WALK_GIVE_UP = 2, 5_000  # a walk stops past max(2 x expected, 5,000) customers
 
 
 def text_only(args: MultiDict) -> list[tuple[str, ...]] | None:
@@ -88,14 +89,20 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     columns = SORTS[key]
     order = [column.desc() if descending else column.asc() for column in columns]
     number = database_id(args.get("q", ""))
-    skip, last, matched = (page - 1) * per_page, None, []
+    skip, last, matched, passed = (page - 1) * per_page, None, [], 0
+    # The matches may cluster far down the order ("lodz" in the name order: Polish names come
+    # after the A to J of the others): past twice the walk expected, read them by id instead.
+    give_up = max(WALK_SLACK * walked, WALK_GIVE_UP)
     while len(matched) < per_page:
+        if passed > give_up:
+            return None, total, more
         query = select(Customer.id, *columns).where(Customer.deleted_at.is_(None))
         if last is not None:
             query = query.where(paging.after(columns, last, descending))
         chunk = db.session.execute(query.order_by(*order).limit(WALK_CHUNK)).all()
         if not chunk:
             break
+        passed += len(chunk)
         hits = matching_among([row[0] for row in chunk], words) | {number}
         for row in chunk:
             if row[0] in hits and len(matched) < per_page:

@@ -164,9 +164,13 @@ def test_a_search_walks_the_order_or_reads_the_matches_and_counts_up_to_a_cap(
     delete_customer(customers[1], actor=make_staff("admin"))
     db.session.commit()
     monkeypatch.setattr(search_pages, "WALK_CHUNK", 7)
-    # Read by id and sorted, or walked to (short words always are).
-    for budget, sort in ((0, "name"), (10**9, "-number")):
+    # Read by id and sorted, walked to (short words always are), or walked until it costs more
+    # than expected and then read by id.
+    for budget, give_up, sort in ((0, 5000, "name"), (10**9, 5000, "-number"),
+                                  (10**9, 0, "-email")):
         monkeypatch.setattr(search_pages, "WALK_BUDGET", budget)
+        monkeypatch.setattr(search_pages, "WALK_GIVE_UP", give_up)
+        monkeypatch.setattr(search_pages, "WALK_SLACK", 2 if give_up else 0)
         everyone = in_order({"sort": sort})
         for query in ("mu", "k", "a n", "nowak", "anna dup", str(customers[30].id)):
             args = MultiDict({"q": query, "sort": sort})
