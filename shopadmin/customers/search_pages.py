@@ -2,11 +2,13 @@
 read by walking the sort order's index when the matches are many.
 
 Reading the matches by id and sorting them costs a row each: nothing for a name that a few
-customers have, a lot for "lodz" (every customer in Łódź) or "k" (every customer number). When
-matches are dense, walking the sort order's index (live customers only, WALK_CHUNK at a time)
-and keeping those whose terms match fills a page after a few hundred customers instead. A search
-of one- or two-letter words is counted only up to COUNT_UP_TO ("more than 10,000 customers"):
-counting every customer that "k" matches would cost a look-up each.
+customers have, a lot for "k" (every customer number) or "mu" (tens of thousands of names). For
+words of one or two letters, whose matches are that many and spread over any order, walking the
+sort order's index (live customers only, WALK_CHUNK at a time) and keeping those whose terms
+match fills a page after a few hundred customers instead; such a search is counted only up to
+COUNT_UP_TO ("more than 10,000 customers"): counting all that "k" matches costs a look-up each.
+Longer words are read by id (measured: walking for "wisniewska" in the name order passes every
+name before W, and for "lodz" every name before the Polish ones; bench/customers.py).
 """
 
 from sqlalchemy import Select, func, or_, select
@@ -21,10 +23,9 @@ from .search import customer_search, matching_among, query_words, text_match
 
 COUNT_UP_TO = 10_000
 WALK_CHUNK = 500
-# A page is walked to when the customers walked past (page x page size / share that match)
-# stay under this; beyond, reading the matches by id and sorting them costs less.
-WALK_BUDGET = 25_000
-WALK_SLACK, WALK_GIVE_UP = 2, 5_000  # a walk stops past max(2 x expected, 5,000) customers
+# A walk stops past max(2 x the customers it expects to pass (page x page size / the share
+# that matches), 5,000), and the matches are read by id instead.
+WALK_SLACK, WALK_GIVE_UP = 2, 5_000
 
 
 def text_only(args: MultiDict) -> list[tuple[str, ...]] | None:
@@ -81,10 +82,9 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     total, more = search_count(args, words)
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
-    live = count_customers(MultiDict())
-    walked = page * per_page * live / max(total, 1)
-    if not (_short(words) or walked <= WALK_BUDGET):
+    if not _short(words):
         return None, total, more
+    walked = page * per_page * count_customers(MultiDict()) / max(total, 1)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     order = [column.desc() if descending else column.asc() for column in columns]
