@@ -48,12 +48,15 @@ def _tune_sqlite(dbapi_connection, connection_record):
 
 
 def scrub_written_pages(connection) -> None:
-    """After customers were forgotten (and committed): on SQLite, rebuild the search index
-    without their terms, write the log back into the database file and empty it, so that no
-    earlier version of their rows stays in either file."""
+    """After customers were forgotten (and committed): on SQLite, rebuild the search indexes
+    (customers, orders) without their terms, write the log back into the database file and
+    empty it, so that no earlier version of their rows stays in either file."""
     if connection.dialect.name == "sqlite":
         # The full-text index keeps a deleted row's terms in its segments until they merge.
         with connection.begin():
             connection.exec_driver_sql(
                 "INSERT INTO customer_search(customer_search) VALUES ('optimize')")
+            # The orders' trigram index likewise holds the names their orders were stripped of.
+            connection.exec_driver_sql(
+                "INSERT INTO order_search(order_search) VALUES ('optimize')")
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,7 +1,7 @@
 """consent events: the language of the wording agreed to; the store's consent wording per language
 
 Revision ID: e7c1f0a2b9d4
-Revises: d3a9b7c51f20
+Revises: a2c7e9f1b354
 Create Date: 2026-11-26 01:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e7c1f0a2b9d4'
-down_revision = 'd3a9b7c51f20'
+down_revision = 'a2c7e9f1b354'
 branch_labels = None
 depends_on = None
 

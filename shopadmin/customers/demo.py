@@ -149,7 +149,8 @@ def _customer(index: int, rng: random.Random, now) -> dict:
     return {
         "customer_number": f"K{index:07d}",
         "created_at": created,
-        "updated_at": created + timedelta(days=rng.randint(0, 30)),
+        # Modified after it was created, never after now.
+        "updated_at": min(created + timedelta(days=rng.randint(0, 30)), now),
         "version": 1,
         "first_name": first,
         "initials": first[0] + ".",

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..routing import database_id, database_ids
+from . import paging
 from .models import Customer, CustomerType, customer_group_members
 from .search import matching, query_words
 
@@ -113,6 +114,15 @@ def apply_filters(query: Select, args: MultiDict | dict[str, Any], *,
 
 
 def count_customers(args) -> int:
+    """How many live customers match; kept while the register is unchanged (see paging)."""
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    if paging.stampable(args):
+        return paging.kept("count", args, paging.register_stamp(), lambda: _count(args))
+    return _count(args)
+
+
+def _count(args: MultiDict) -> int:
     if not any(args.get(key) for key in FILTER_KEYS if key != "sort"):
         # Unfiltered: a bare count(*) lets the database count index pages without reading
         # entries (SQLite's b-tree count); the trash is small and taken off.
@@ -140,17 +150,39 @@ class Page:
     page: int
     pages: int
     per_page: int
+    # True when more than `total` customers match (a search counted only up to a cap).
+    more: bool = False
 
 
 def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the list. Pages in the back half are read from the end, so that the last
     page costs what the first does."""
-    total = count_customers(args)
+    if not isinstance(args, MultiDict):
+        args = MultiDict(args)
+    from .search_pages import search_page, text_only
+
+    more = False
+    stamp = paging.register_stamp() if paging.stampable(args) else None
+    if (words := text_only(args)) is not None:
+        found, total, more = search_page(args, words, page, per_page)
+        if found is not None:
+            return found
+    elif stamp:
+        total = paging.kept("count", args, stamp, lambda: _count(args))
+    else:
+        total = _count(args)
     pages = max((total + per_page - 1) // per_page, 1)
-    page = min(max(page, 1), pages)
+    page = max(page, 1) if more else min(max(page, 1), pages)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
-    from_end = page > (pages + 1) // 2
+    offset = (page - 1) * per_page
+    live = count_customers(MultiDict()) if stamp else 0
+    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_anchors(offset, total, live):
+        every = paging.spacing(total, live)
+        return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total, every),
+                    total, page, pages, per_page)
+    # A count that stopped at its cap does not say where the end is.
+    from_end = not more and page > (pages + 1) // 2
     if from_end:
         offset = max(total - page * per_page, 0)
         limit = total - (page - 1) * per_page - offset
@@ -166,4 +198,28 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     customers = list(db.session.scalars(query))
     if from_end:
         customers.reverse()
-    return Page(customers, total, page, pages, per_page)
+    return Page(customers, total, page, pages, per_page, more)
+
+
+def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
+                 per_page: int, total: int, every: int) -> list[Customer]:
+    """A deep page: after the nearest anchor of this list, then a short offset (see paging).
+    A page in the back half is read from the end, with the anchors of the reverse order."""
+    columns = SORTS[key]
+    end = min(offset + per_page, total)
+    reverse = offset > total // 2
+    if reverse:
+        descending, start = not descending, total - end
+    else:
+        start = offset
+    keys = paging.anchors_to(args, stamp, lambda: apply_filters(select(*columns), args),
+                             columns, descending, start, every)
+    query, start = paging.after_anchor(apply_filters(select(Customer.id), args), columns, keys,
+                                       start, descending, every)
+    order = [column.desc() if descending else column.asc() for column in columns]
+    ids = list(db.session.scalars(query.order_by(*order).offset(start).limit(end - offset)))
+    if reverse:
+        ids.reverse()
+    found = {customer.id: customer for customer in db.session.scalars(
+        select(Customer).where(Customer.id.in_(ids)))}
+    return [found[customer_id] for customer_id in ids]

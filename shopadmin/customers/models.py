@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser  # noqa: F401  (relationship targets)
@@ -51,16 +51,26 @@ class CustomerGroup(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+_LIVE = text("deleted_at IS NULL")
+LIVE_SORT_INDEXES = {
+    "name": ("last_name", "first_name", "id"),
+    "email": ("email_key",),
+    "created": ("created_at", "id"),
+    "modified": ("updated_at", "id"),
+    "number": ("customer_number", "id"),
+}
+
+
 class Customer(db.Model):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_number: Mapped[str | None] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
@@ -81,8 +91,9 @@ class Customer(db.Model):
     confirmed: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str] = mapped_column(String(40), default="")
     mobile: Mapped[str] = mapped_column(String(40), default="")
-    # Indexed: any of some 180 languages can be a filter, a rare one too.
-    language: Mapped[str | None] = mapped_column(String(5), index=True)
+    # Indexed with the name (see __table_args__): any of some 180 languages can be a filter, a
+    # rare one too, and a deep page of a common one is read from the index alone.
+    language: Mapped[str | None] = mapped_column(String(5))
     gender: Mapped[Gender | None] = mapped_column(_enum(Gender))
     birth_date: Mapped[date | None]
 
@@ -138,7 +149,13 @@ class Customer(db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_customers_approved", "approved", "id"),
-        Index("ix_customers_name", "last_name", "first_name", "id"),
+        # The list's sort orders over live customers (partial: the trash is left out), so that
+        # a page, a count or the list's anchors (customers/paging.py) step through an index
+        # alone, never through the rows.
+        *(Index(f"ix_customers_live_{name}", *columns, sqlite_where=_LIVE, postgresql_where=_LIVE)
+          for name, columns in LIVE_SORT_INDEXES.items()),
+        Index("ix_customers_live_language", "language", "last_name", "first_name", "id",
+              sqlite_where=_LIVE, postgresql_where=_LIVE),
         # Narrow and keyed by id: the flags the list filters on, read without the wide row
         # when a group or a search has already chosen the ids.
         Index("ix_customers_flags", "id", "newsletter", "approved", "deleted_at"),

@@ -67,6 +67,10 @@ class Order(db.Model):
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
         Index("ix_orders_email_key", "email_key"),
         Index("ix_orders_country_placed", "country", "placed_at", "id"),
+        # A word inside a name or e-mail (LIKE '%word%'): pg_trgm on PostgreSQL; on SQLite
+        # the FTS5 trigram table order_search of migration f4b8e2d6a913 (see services).
+        Index("ix_orders_search_text_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}, info={"dialects": ("postgresql",)}),
     )
 
     @property

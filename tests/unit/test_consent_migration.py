@@ -11,7 +11,7 @@ from shopadmin.extensions import db
 
 from ..factories import make_customer
 
-BEFORE = "d3a9b7c51f20"
+BEFORE = "a2c7e9f1b354"
 SHIPPED = "The customer agrees to receive marketing e-mails."
 
 

@@ -1,0 +1,116 @@
+"""Pages of a search box entry with no other filter: counted through the search index, and
+read by walking the sort order's index when the matches are many.
+
+Reading the matches by id and sorting them costs a row each: nothing for a name that a few
+customers have, a lot for "k" (every customer number) or "mu" (tens of thousands of names). For
+words of one or two letters, whose matches are that many and spread over any order, walking the
+sort order's index (live customers only, WALK_CHUNK at a time) and keeping those whose terms
+match fills a page after a few hundred customers instead; such a search is counted only up to
+COUNT_UP_TO ("more than 10,000 customers"): counting all that "k" matches costs a look-up each.
+Longer words are read by id (measured: walking for "wisniewska" in the name order passes every
+name before W, and for "lodz" every name before the Polish ones; bench/customers.py).
+"""
+
+from sqlalchemy import Select, func, or_, select
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..routing import database_id
+from . import paging
+from .listing import FILTER_KEYS, SORTS, Page, apply_filters, count_customers, parse_sort
+from .models import Customer
+from .search import customer_search, matching_among, query_words, text_match
+
+COUNT_UP_TO = 10_000
+WALK_CHUNK = 500
+# A walk stops past max(2 x the customers it expects to pass (page x page size / the share
+# that matches), 5,000), and the matches are read by id instead.
+WALK_SLACK, WALK_GIVE_UP = 2, 5_000
+
+
+def text_only(args: MultiDict) -> list[tuple[str, ...]] | None:
+    """The search words when the list is a search and nothing else (a sort aside)."""
+    text = (args.get("q") or "").strip()
+    if not text or any(args.get(key) for key in FILTER_KEYS if key not in ("q", "sort")):
+        return None
+    return query_words(text) or None
+
+
+def _short(words: list[tuple[str, ...]]) -> bool:
+    return any(len(word) <= 2 for alternatives in words for word in alternatives)
+
+
+def _sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def matches_by_index(args: MultiDict, words: list[tuple[str, ...]]) -> Select:
+    """The ids of live customers the search matches, in the search index's order (SQLite: each
+    looked up by id as the index yields it, so that a LIMIT stops early)."""
+    if not _sqlite():
+        return apply_filters(select(Customer.id), args)
+    number = database_id(args.get("q", ""))
+    if number is not None:
+        return select(Customer.id).where(Customer.deleted_at.is_(None), or_(
+            Customer.id == number,
+            Customer.id.in_(select(customer_search.c.rowid).where(text_match(words)))))
+    return (select(Customer.id).select_from(customer_search)
+            .join(Customer, Customer.id == customer_search.c.rowid)
+            .where(Customer.deleted_at.is_(None), text_match(words)))
+
+
+def search_count(args: MultiDict, words: list[tuple[str, ...]]) -> tuple[int, bool]:
+    """(how many customers match, whether more do): exact from SQLite's full-text index for
+    words of three letters or more, else counted up to COUNT_UP_TO."""
+    if _sqlite() and not _short(words) and database_id(args.get("q", "")) is None:
+        found = db.session.scalar(select(func.count()).select_from(customer_search)
+                                  .where(text_match(words)))
+        if found and paging.register_stamp()[4]:  # customers in the trash: take theirs off
+            found -= db.session.scalar(select(func.count()).select_from(Customer).where(
+                Customer.deleted_at.is_not(None),
+                Customer.id.in_(select(customer_search.c.rowid).where(text_match(words)))))
+        return found, False
+    counted = db.session.scalar(select(func.count()).select_from(
+        matches_by_index(args, words).limit(COUNT_UP_TO + 1).subquery()))
+    return min(counted, COUNT_UP_TO), counted > COUNT_UP_TO
+
+
+def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
+                per_page: int) -> tuple[Page | None, int, bool]:
+    """(the page, walked to, or None when reading the matches by id costs less; the count;
+    whether more match than counted)."""
+    total, more = search_count(args, words)
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = max(page, 1) if more else min(max(page, 1), pages)
+    if not _short(words):
+        return None, total, more
+    walked = page * per_page * count_customers(MultiDict()) / max(total, 1)
+    key, descending = parse_sort(args.get("sort"))
+    columns = SORTS[key]
+    order = [column.desc() if descending else column.asc() for column in columns]
+    number = database_id(args.get("q", ""))
+    skip, last, matched, passed = (page - 1) * per_page, None, [], 0
+    # The matches may cluster far down the order ("lodz" in the name order: Polish names come
+    # after the A to J of the others): past twice the walk expected, read them by id instead.
+    give_up = max(WALK_SLACK * walked, WALK_GIVE_UP)
+    while len(matched) < per_page:
+        if passed > give_up:
+            return None, total, more
+        query = select(Customer.id, *columns).where(Customer.deleted_at.is_(None))
+        if last is not None:
+            query = query.where(paging.after(columns, last, descending))
+        chunk = db.session.execute(query.order_by(*order).limit(WALK_CHUNK)).all()
+        if not chunk:
+            break
+        passed += len(chunk)
+        hits = matching_among([row[0] for row in chunk], words) | {number}
+        for row in chunk:
+            if row[0] in hits and len(matched) < per_page:
+                if skip:
+                    skip -= 1
+                else:
+                    matched.append(row[0])
+        last = tuple(chunk[-1][1:])
+    found = {customer.id: customer for customer in db.session.scalars(
+        select(Customer).where(Customer.id.in_(matched)))}
+    return Page([found[i] for i in matched], total, page, pages, per_page, more), total, more
