@@ -105,13 +105,17 @@ def _placed_at(value: Any) -> Any:
     return value
 
 
+# A code is checked against its list, which only holds codes that fit their column; a longer
+# value is reported as no code (not as too long), and a language tag is cut to its language.
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Email = Annotated[text(Customer.email, required=True), AfterValidator(_email)]
-Country = Annotated[text(Customer.billing_country), AfterValidator(_country),
+Country = Annotated[Code, AfterValidator(_country),
                     Field(description="ISO 3166-1 alpha-2", examples=["DE"])]
-Currency = Annotated[text(Order.currency, required=True), AfterValidator(_currency),
+Currency = Annotated[Code, AfterValidator(_currency),
                      Field(description="ISO 4217", examples=["EUR"])]
-Language = Annotated[text(Customer.language), AfterValidator(_language),
-                     Field(description="ISO 639-1 (any language)", examples=["nl"])]
+Language = Annotated[Code, AfterValidator(_language),
+                     Field(description="ISO 639-1 (any language; nl-BE is read as nl)",
+                           examples=["nl"])]
 PlacedAt = Annotated[datetime, BeforeValidator(_placed_at),
                      Field(strict=False, description="ISO 8601; without an offset it is UTC")]
 
