@@ -73,7 +73,7 @@ def _record_in_security_log(status: int) -> None:
 
     if status == 403:
         security_log.record_refusal()
-    elif request.endpoint == "auth.login":
+    elif request.endpoint in ("auth.login", "auth.login_code"):
         security_log.record_throttled()
 
 
