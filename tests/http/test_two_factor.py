@@ -184,8 +184,9 @@ def test_an_admin_resets_a_colleagues_second_factor(app, client, login_as):
     admin = login_as("admin")
     page = client.get(f"/settings/staff/{colleague.id}").get_data(as_text=True)
     assert "reset-two-factor" in page
+    token = csrf_token(client, f"/settings/staff/{colleague.id}")
     response = client.post(f"/settings/staff/{colleague.id}/reset-two-factor",
-                           data={"csrf_token": csrf_token(client, f"/settings/staff/{colleague.id}")})
+                           data={"csrf_token": token})
     assert response.status_code == 302
     db.session.expire_all()
     colleague = db.session.get(StaffUser, colleague.id)
