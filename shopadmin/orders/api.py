@@ -5,7 +5,6 @@ document served at /api/v1/openapi.json; every error has api_errors.py's one sha
 """
 
 import hashlib
-import json
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -56,17 +55,18 @@ def api_view(model: type[schemas.Body]):
                 return error_response(401, [problem("X-API-Key", "unauthorized",
                                                     "missing, unknown or revoked")])
             api_key.last_used_at = utcnow()
-            data = request.get_json(silent=True)
-            if data is None:
-                db.session.commit()
-                return error_response(400, [problem("(body)", "invalid_json",
-                                                    "is not valid JSON")])
+            db.session.commit()
+            if not request.is_json:
+                return error_response(400, [problem(
+                    "(body)", "invalid_json", "must be JSON (Content-Type: application/json)")])
             try:
+                # pydantic's own JSON parser: bad JSON and absurd nesting are errors, not crashes
                 payload = model.model_validate_json(request.get_data())
             except ValidationError as error:
-                db.session.commit()
-                return error_response(422, validation_problems(error))
-            return _answer(api_key, data, lambda: view(payload))
+                problems = validation_problems(error)
+                bad_json = any(found["code"] == "invalid_json" for found in problems)
+                return error_response(400 if bad_json else 422, problems)
+            return _answer(api_key, payload, lambda: view(payload))
 
         limit = limiter.limit(_rate_limit, key_func=rate_limit_key)
         return public(limit(wrapped))
@@ -74,9 +74,10 @@ def api_view(model: type[schemas.Body]):
     return decorate
 
 
-def _answer(api_key, data, run):
+def _answer(api_key, payload: schemas.Body, run):
     idem_key = request.headers.get("Idempotency-Key", "").strip()[:200]
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    # The validated body, so that the same request in other whitespace or order is the same.
+    digest = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
     if idem_key:
         earlier = db.session.scalar(select(IdempotentRequest).where(
             IdempotentRequest.api_key_id == api_key.id, IdempotentRequest.key == idem_key))

@@ -30,9 +30,12 @@ _CODES = {
     "datetime_from_date_parsing": "wrong_type",
     "datetime_parsing": "wrong_type",
     "model_type": "not_object",
+    "json_invalid": "invalid_json",
+    "recursion_loop": "invalid_json",
     "model_attributes_type": "not_object",
 }
 _PROBLEMS = {
+    "invalid_json": "is not valid JSON",
     "required": "is required",
     "unknown_field": "unknown field",
     "not_object": "must be a JSON object",
@@ -76,6 +79,8 @@ def _one(error: dict) -> dict[str, str]:
     # the path a client knows ends before it.
     location = tuple(part for part in location
                      if isinstance(part, int) or not _is_member_name(str(part)))
+    if not location and kind.endswith("_type"):
+        return problem("(body)", "not_object", _PROBLEMS["not_object"])
     if error.get("input", "") is None and (kind in _TYPE_NAMES or kind.endswith("_type")):
         return problem(field_path(location), "required", "is required")
     if kind in _TYPE_NAMES:

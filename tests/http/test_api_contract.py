@@ -129,6 +129,17 @@ def test_bad_json_a_missing_key_and_a_huge_body(app, client, spec):
         "X-API-Key": secret, "Content-Type": "application/json"})
     assert checked(spec, response).status_code == 400
     assert errors(response) == {"(body)": "invalid_json"}
+    for body in ("[" * 100_000, '{"email": ' + "[" * 5000 + "]" * 5000 + "}", ""):
+        response = client.post("/api/v1/customers", data=body, headers={
+            "X-API-Key": secret, "Content-Type": "application/json"})
+        assert checked(spec, response).status_code == 400  # nested too deep: no crash
+        assert errors(response) == {"(body)": "invalid_json"}
+    response = client.post("/api/v1/customers", data="null", headers={
+        "X-API-Key": secret, "Content-Type": "application/json"})
+    assert errors(checked(spec, response)) == {"(body)": "not_object"}
+    response = client.post("/api/v1/customers", data='{"email": "a@shop.test"}', headers={
+        "X-API-Key": secret, "Content-Type": "text/plain"})
+    assert checked(spec, response).status_code == 400
     response = checked(spec, post(client, "/orders", ORDER, "sk_unknown"))
     assert response.status_code == 401 and errors(response) == {"X-API-Key": "unauthorized"}
     huge = {**ORDER, "name": "x" * (app.config["MAX_FORM_MEMORY_SIZE"] + 1)}
