@@ -154,9 +154,14 @@ def check_code(user: StaffUser, code: str) -> CheckResult | None:
     secret = _decrypt(user.totp_secret)
     if secret is not None:
         step = _matching_step(secret, code, user.totp_last_step)
-        if step is not None:
+        # Taken in one statement, so that two requests racing with one code cannot both win.
+        if step is not None and db.session.execute(
+                db.update(StaffUser)
+                .where(StaffUser.id == user.id, db.or_(StaffUser.totp_last_step.is_(None),
+                                                       StaffUser.totp_last_step < step))
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)).rowcount:
             user.totp_last_step = step
-            db.session.flush()
             return "totp"
     if len(code) == 16:
         # Marked used in one statement: two requests racing with one code cannot both win.
