@@ -12,7 +12,7 @@ from shopadmin.auth.models import RecoveryCode, StaffSession, StaffUser
 from shopadmin.extensions import db
 from shopadmin.settings.services import get_settings, update_settings
 
-from ..conftest import PASSWORD, csrf_token, sign_in
+from ..conftest import csrf_token, sign_in
 from ..factories import make_staff
 
 SECRET = re.compile(r'id="two-factor-secret">([A-Z2-7]+)<')
@@ -246,4 +246,3 @@ def test_the_dashboard_asks_admins_while_it_is_off(client, login_as):
 def test_staff_are_not_asked_on_the_dashboard(client, login_as):
     login_as("staff")
     assert 'id="two-factor-advice"' not in client.get("/").get_data(as_text=True)
-    assert PASSWORD
