@@ -54,8 +54,7 @@ def api_view(model: type[schemas.Body]):
             if api_key is None:
                 return error_response(401, [problem("X-API-Key", "unauthorized",
                                                     "missing, unknown or revoked")])
-            api_key.last_used_at = utcnow()
-            db.session.commit()
+            api_key.last_used_at = utcnow()  # committed with the request's work
             if not request.is_json:
                 return error_response(400, [problem(
                     "(body)", "invalid_json", "must be JSON (Content-Type: application/json)")])
