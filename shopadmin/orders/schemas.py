@@ -39,10 +39,17 @@ def column_length(column) -> int:
     return column_type.length
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store it in text
+        raise PydanticCustomError("invalid", "must not contain NUL characters")
+    return value
+
+
 def text(column, *, required: bool = False):
-    """A string no longer than `column` holds (surrounding blanks removed first)."""
+    """A string no longer than `column` holds (surrounding blanks removed first), without NUL."""
     return Annotated[str, StringConstraints(
-        strip_whitespace=True, max_length=column_length(column), min_length=1 if required else 0)]
+        strip_whitespace=True, max_length=column_length(column), min_length=1 if required else 0),
+        AfterValidator(_no_nul)]
 
 
 def amount(column):
@@ -107,7 +114,8 @@ def _placed_at(value: Any) -> Any:
 
 # A code is checked against its list, which only holds codes that fit their column; a longer
 # value is reported as no code (not as too long), and a language tag is cut to its language.
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64),
+                 AfterValidator(_no_nul)]
 Email = Annotated[text(Customer.email, required=True), AfterValidator(_email)]
 Country = Annotated[Code, AfterValidator(_country),
                     Field(description="ISO 3166-1 alpha-2", examples=["DE"])]

@@ -187,3 +187,36 @@ def test_success_answers_match_the_document(client, spec):
                                secret))
     assert order.status_code == 201 and order.get_json()["guest"] is False
     assert order.get_json()["total"] == "29.95"
+
+
+HOSTILE_BODIES = (
+    "{}", "[]", '""', "0", "true", "NaN", '{"email": NaN}', '{"number": 1e400}',
+    '{"email": "a@shop.test", "newsletter": null, "language": null}',
+    '{"email": "' + "x" * 300 + '@shop.test"}',
+    '{"email": "a@shop.test", "first_name": "\\u0000\\u202e"}',
+    '{"number": "99999999999999999999", "email": "a@shop.test", "currency": "EUR", '
+    '"lines": [{"name": "M", "quantity": 99999999999999999999, "unit_price": 1e30}]}',
+    '{"number": "N", "email": "a@shop.test", "currency": "EUR", "placed_at": "99999-01-01", '
+    '"lines": [{"name": "M", "quantity": 1, "unit_price": "-0"}], "total": "Infinity"}',
+    '{"number": "N", "email": "a@shop.test", "currency": "EUR", "placed_at": "2026-13-45", '
+    '"lines": [{"name": "M", "quantity": 1, "unit_price": "0"}], "shipping": "1e9"}',
+    # Valid but for NUL characters, which PostgreSQL cannot store in text.
+    '{"number": "N\\u0000", "email": "a@shop.test", "currency": "EUR", "name": "A\\u0000", '
+    '"lines": [{"name": "M\\u0000", "sku": "\\u0000", "quantity": 1, "unit_price": "0"}], '
+    '"billing_address": {"city": "\\u0000", "country": "DE"}}',
+)
+
+
+def test_no_api_route_answers_500_to_hostile_bodies(app, client):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # each answer as a real server gives it
+    secret = new_key()
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or "POST" not in rule.methods:
+            continue
+        for body in HOSTILE_BODIES:
+            response = client.post(rule.rule, data=body, headers={
+                "X-API-Key": secret, "Content-Type": "application/json"})
+            if response.status_code >= 500 or response.mimetype != "application/json":
+                failures.append(f"{response.status_code} {rule.rule} {body[:60]}")
+    assert not failures, "\n".join(failures)
