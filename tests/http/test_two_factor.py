@@ -182,6 +182,7 @@ def test_an_admin_resets_a_colleagues_second_factor(app, client, login_as):
     assert sign_in(other, colleague.email).status_code == 302
     set_up(other)
     admin = login_as("admin")
+    assert "Two-factor sign-in</span>" in client.get("/settings/staff/").get_data(as_text=True)
     page = client.get(f"/settings/staff/{colleague.id}").get_data(as_text=True)
     assert "reset-two-factor" in page
     token = csrf_token(client, f"/settings/staff/{colleague.id}")
