@@ -6,6 +6,8 @@ developers. Every answer under /api/ has this shape, unknown paths, wrong method
 large, rate limits and unexpected failures included: never an HTML page.
 """
 
+import time
+
 from flask import Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -48,7 +50,7 @@ _TYPE_NAMES = {
 }
 
 HTTP_CODES = {
-    400: "invalid_json", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+    400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited",
 }
 
@@ -122,11 +124,10 @@ def validation_problems(error: ValidationError) -> list[dict[str, str]]:
 def http_problem(error: HTTPException) -> Response:
     status = error.code or 500
     code = HTTP_CODES.get(status, "server_error")
+    allowed = sorted(getattr(error, "valid_methods", None) or [])
     texts = {
         404: f"there is no API at {request.path}",
-        405: f"{request.method} is not allowed here; use "
-             + ", ".join(sorted((error.valid_methods or [])
-                                if hasattr(error, "valid_methods") else [])),
+        405: f"{request.method} is not allowed here; use {', '.join(allowed)}",
         413: "the request body is larger than the server accepts",
         429: "too many requests for this API key; wait and try again",
     }
@@ -134,16 +135,14 @@ def http_problem(error: HTTPException) -> Response:
     headers = {}
     if status == 429:
         headers["Retry-After"] = str(retry_after_seconds())
-    if status == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     field = "(body)" if status == 413 else ""
     return error_response(status, [problem(field, code, text)], headers)
 
 
 def retry_after_seconds() -> int:
     """Seconds until the exceeded limit's window ends (Flask-Limiter's current limit)."""
-    import time
-
     from ..extensions import limiter
 
     current = getattr(limiter, "current_limit", None)

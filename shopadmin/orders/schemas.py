@@ -213,7 +213,8 @@ ErrorCode = Literal[
     "invalid_json", "not_object", "unknown_field", "required", "wrong_type", "too_long",
     "too_short", "out_of_range", "invalid_amount", "invalid_code", "invalid_email", "invalid",
     "total_mismatch", "already_exists", "erased", "conflict", "unauthorized", "rate_limited",
-    "not_found", "method_not_allowed", "too_large", "idempotency_mismatch", "server_error",
+    "not_found", "method_not_allowed", "too_large", "bad_request", "idempotency_mismatch",
+    "server_error",
 ]
 
 

@@ -154,6 +154,7 @@ def test_bad_json_a_missing_key_and_a_huge_body(app, client, spec):
     ("GET", "/api/", 404, "not_found"),
     ("GET", "/api/v1/orders", 405, "method_not_allowed"),
     ("DELETE", "/api/v1/customers", 405, "method_not_allowed"),
+    ("POST", "/api/v1/orders?source=%00", 400, "bad_request"),
 ])
 def test_unknown_paths_and_methods_answer_json(client, method, path, status, code):
     response = client.open(path, method=method, headers={"X-API-Key": new_key()})
