@@ -206,9 +206,10 @@ def disable(user: StaffUser, code: str) -> None:
     db.session.flush()
 
 
-def reset(user: StaffUser, *, actor: StaffUser) -> None:
-    """An admin removes a colleague's second factor (a lost phone): the colleague sets it up
-    again at the next sign-in when the store requires it. Their sessions end."""
+def reset(user: StaffUser, *, actor: StaffUser | None) -> None:
+    """An admin (or, with no actor, an operator's `flask users reset-two-factor`) removes a
+    colleague's second factor (a lost phone): the colleague sets it up again at the next
+    sign-in when the store requires it. Their sessions end."""
     from .services import end_all_sessions
 
     _remove(user)

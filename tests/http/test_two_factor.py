@@ -247,3 +247,16 @@ def test_the_dashboard_asks_admins_while_it_is_off(client, login_as):
 def test_staff_are_not_asked_on_the_dashboard(client, login_as):
     login_as("staff")
     assert 'id="two-factor-advice"' not in client.get("/").get_data(as_text=True)
+
+
+def test_an_operator_resets_the_last_admins_second_factor(client, login_as, runner):
+    admin = login_as("admin")
+    set_up(client)
+    db.session.rollback()  # the command reads afresh, as in a process of its own
+    result = runner.invoke(args=["users", "reset-two-factor", admin.email.upper()])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()  # a new read: the command committed in a session of its own
+    assert not db.session.get(StaffUser, admin.id).two_factor_enabled
+    assert not signed_in(client)  # its sessions ended
+    assert events("staff.two_factor_reset")[0].actor_id is None
+    assert runner.invoke(args=["users", "reset-two-factor", "nobody@shop.test"]).exit_code == 1
