@@ -122,8 +122,12 @@ def _new_recovery_codes(user: StaffUser) -> list[str]:
     return codes
 
 
+# Base32 has no 0, 1 or 8: typed for O, I and B, they are read as meant.
+_LOOKALIKES = str.maketrans("018", "OIB")
+
+
 def _code_hash(code: str) -> str:
-    return hashlib.sha256(_normalise(code).encode()).hexdigest()
+    return hashlib.sha256(_normalise(code).translate(_LOOKALIKES).encode()).hexdigest()
 
 
 def confirm_setup(user: StaffUser, code: str) -> list[str]:
