@@ -59,7 +59,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from . import retention  # noqa: F401  (its daily job)
     from .account.routes import bp as account_bp
-    from .auth import security_log
+    from .auth import security_log, two_factor_routes  # noqa: F401  (views onto auth's bp)
     from .auth.routes import bp as auth_bp
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp

@@ -53,6 +53,20 @@ def list_users():
         click.echo(f"{user.id}\t{user.email}\t{user.role.value}\t{state}\t{user.name}")
 
 
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+def reset_two_factor(email: str):
+    """Remove a staff member's second factor (the last admin lost the phone and the codes)."""
+    from .auth import two_factor
+
+    user = auth_services.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No staff account {email}")
+    two_factor.reset(user, actor=None)
+    db.session.commit()
+    click.echo(f"Two-factor sign-in of {user.email} removed; their sessions ended")
+
+
 @click.command("setup")
 @with_appcontext
 def setup_command():

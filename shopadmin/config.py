@@ -105,6 +105,8 @@ def build_config(folder: Path) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ADDRESS", "20/hour"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("SHOPADMIN_LOGIN_LIMIT_ACCOUNT", "5/15 minutes"),
+        # Storefront API requests per key (and per client address for those without a key).
+        "API_RATE_LIMIT": os.environ.get("SHOPADMIN_API_RATE_LIMIT", "120/minute"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),

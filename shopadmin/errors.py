@@ -73,11 +73,13 @@ def _record_in_security_log(status: int) -> None:
 
     if status == 403:
         security_log.record_refusal()
-    elif request.endpoint == "auth.login":
+    elif request.endpoint in ("auth.login", "auth.login_code"):
         security_log.record_throttled()
 
 
 def register(app: Flask) -> None:
+    from .orders import api_errors
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
@@ -98,6 +100,8 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if api_errors.is_api_request():
+            return api_errors.http_problem(error)
         if error.code == 413 and not is_upload_too_large(request):
             return render_error(413, *ERROR_TEXTS["form_too_large"])
         if error.code in (403, 429):
@@ -107,4 +111,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
+        if api_errors.is_api_request():
+            return api_errors.server_problem()
         return render_error(500)

@@ -2,7 +2,7 @@
 
 from .account.models import PasswordResetToken
 from .audit import AuditEvent
-from .auth.models import StaffSession, StaffUser
+from .auth.models import RecoveryCode, StaffSession, StaffUser
 from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.search import customer_search_terms
@@ -16,6 +16,6 @@ __all__ = [
     "ApiKey", "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",
     "IdempotentRequest", "ImportChange", "ImportJob", "ImportMapping", "ImportRowResult",
     "MailBatch", "MailLog", "NotificationTemplate", "Order", "OrderLine", "OutboxMessage",
-    "PasswordResetToken", "SavedView", "Setting", "StaffSession", "StaffUser",
+    "PasswordResetToken", "RecoveryCode", "SavedView", "Setting", "StaffSession", "StaffUser",
     "customer_search_terms",
 ]

@@ -65,5 +65,13 @@ class StaffEditForm(FlaskForm):
         self.language.choices = language_choices()
 
 
+class CodeForm(FlaskForm):
+    """A code from the authenticator app (six digits), or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off",
+                                  "spellcheck": "false"})
+
+
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something."""

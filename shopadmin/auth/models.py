@@ -32,6 +32,12 @@ class StaffUser(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (two_factor.py): the TOTP secret encrypted with a key derived from
+    # SECRET_KEY; on once confirmed with a code; the time step of the last code accepted, so
+    # that no code is taken twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
 
     sessions: Mapped[list["StaffSession"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -44,6 +50,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def display_name(self) -> str:
@@ -71,3 +81,17 @@ class StaffSession(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
 
     user: Mapped[StaffUser] = relationship(back_populates="sessions")
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for a TOTP code; only its SHA-256 is stored."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

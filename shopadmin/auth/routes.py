@@ -19,7 +19,15 @@ from flask_login import current_user, login_user, logout_user
 from ..errors import DomainError, apply_to_form
 from ..extensions import client_address, db, limiter
 from . import security_log, services
-from .forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, StaffCreateForm, StaffEditForm
+from .forms import (
+    CodeForm,
+    ConfirmForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    StaffCreateForm,
+    StaffEditForm,
+)
 from .models import StaffUser
 from .sessions import SESSION_KEY, admin_required, public
 
@@ -44,12 +52,39 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
+# Wrong passwords and wrong two-factor codes count against the same limits (shared scopes).
+def limit_per_address():
+    return limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="sign-in-address",
+        methods=["POST"], deduct_when=_failed)
+
+
+def limit_per_account(key_func):
+    return limiter.shared_limit(
+        lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], scope="sign-in-account",
+        methods=["POST"], key_func=key_func, deduct_when=_failed)
+
+
+def complete_sign_in(user: StaffUser, next_url: str):
+    """Open the staff member's session (both factors passed) and go on to `next_url`."""
+    language = session.get("language")
+    session.clear()  # a new session at sign-in: nothing carried over from before
+    if language:
+        session["language"] = language
+    session[SESSION_KEY] = services.start_session(
+        user, user_agent=request.user_agent.string, address=client_address()
+    )
+    session.permanent = True
+    login_user(user)
+    security_log.record_security_event(security_log.SIGN_IN, user.email, user=user)
+    db.session.commit()
+    return redirect(next_url)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, deduct_when=_failed)
+@limit_per_address()
+@limit_per_account(_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -61,20 +96,12 @@ def login():
             security_log.record_security_event(security_log.SIGN_IN_FAILED, form.email.data,
                                                user=services.find_user(form.email.data))
             db.session.commit()
+        elif user.two_factor_enabled:
+            from .two_factor_routes import ask_for_code
+
+            return ask_for_code(user, _safe_next(request.args.get("next")))
         else:
-            next_url = _safe_next(request.args.get("next"))
-            language = session.get("language")
-            session.clear()  # a new session at sign-in: nothing carried over from before
-            if language:
-                session["language"] = language
-            session[SESSION_KEY] = services.start_session(
-                user, user_agent=request.user_agent.string, address=client_address()
-            )
-            session.permanent = True
-            login_user(user)
-            security_log.record_security_event(security_log.SIGN_IN, user.email, user=user)
-            db.session.commit()
-            return redirect(next_url)
+            return complete_sign_in(user, _safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
@@ -114,7 +141,8 @@ def profile():
         flash(_("Your profile has been saved."), "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", profile_form=profile_form,
-                           password_form=PasswordForm(prefix="password"))
+                           password_form=PasswordForm(prefix="password"),
+                           code_form=CodeForm(prefix="two-factor"))
 
 
 @bp.route("/profile/password", methods=["POST"])
@@ -135,7 +163,8 @@ def change_password():
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", password_form=password_form,
-                           profile_form=ProfileForm(obj=current_user, prefix="profile"))
+                           profile_form=ProfileForm(obj=current_user, prefix="profile"),
+                           code_form=CodeForm(prefix="two-factor"))
 
 
 @bp.route("/settings/staff/")

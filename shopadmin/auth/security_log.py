@@ -21,19 +21,31 @@ SIGN_IN = "auth.sign_in"
 SIGN_IN_FAILED = "auth.sign_in_failed"
 THROTTLED = "auth.throttled"
 FORBIDDEN = "auth.forbidden"
+CODE_FAILED = "auth.code_failed"
+RECOVERY_USED = "auth.recovery_code_used"
+TWO_FACTOR_ON = "auth.two_factor_enabled"
+TWO_FACTOR_OFF = "auth.two_factor_disabled"
+TWO_FACTOR_RESET = "auth.two_factor_reset"
 ACTION_LABELS = {
     SIGN_IN: _l("Signed in"),
     SIGN_IN_FAILED: _l("Sign-in failed"),
     THROTTLED: _l("Sign-in throttled"),
     FORBIDDEN: _l("Access refused"),
+    CODE_FAILED: _l("Wrong two-factor code"),
+    RECOVERY_USED: _l("Recovery code used"),
+    TWO_FACTOR_ON: _l("Two-factor sign-in set up"),
+    TWO_FACTOR_OFF: _l("Two-factor sign-in removed"),
+    TWO_FACTOR_RESET: _l("Two-factor sign-in reset by an admin"),
 }
 PER_PAGE = 50
 SETTINGS_LINK = ("auth.security_log", _l("Security log"))
 
 
-def record_security_event(action: str, email: str, *, user: StaffUser | None = None) -> None:
-    """Add an event about the current request to the session; the caller commits."""
-    record_event(action, "staff_user", user.id if user else None, actor=user,
+def record_security_event(action: str, email: str, *, user: StaffUser | None = None,
+                          actor: StaffUser | None = None) -> None:
+    """Add an event about the current request to the session; the caller commits. `user` is
+    the account concerned, `actor` who acted when that is someone else (an admin)."""
+    record_event(action, "staff_user", user.id if user else None, actor=actor or user,
                  changes={"email": (email or "").strip()[:254], "address": client_address(),
                           "path": request.path[:500], "method": request.method})
 
@@ -53,6 +65,11 @@ def record_throttled() -> None:
     from .services import find_user
 
     email = request.form.get("email", "")
+    if not email:  # the code step: the account whose password was right
+        from .two_factor_routes import pending_user
+
+        pending = pending_user()
+        email = pending.email if pending else ""
     record_in_own_transaction(THROTTLED, email, user=find_user(email) if email else None)
 
 

@@ -53,12 +53,16 @@ def require_sign_in():
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if current_user.must_change_password and endpoint not in (
-        "auth.profile", "auth.change_password", "auth.logout", "auth.set_language"
-    ):
-        flash(_("Please choose a new password before you go on."), "warning")
-        return redirect(url_for("auth.profile"))
-    return None
+    if current_user.must_change_password:
+        if endpoint not in (
+            "auth.profile", "auth.change_password", "auth.logout", "auth.set_language"
+        ):
+            flash(_("Please choose a new password before you go on."), "warning")
+            return redirect(url_for("auth.profile"))
+        return None  # the password first, then (when required) the second factor
+    from .two_factor_routes import setup_required_redirect
+
+    return setup_required_redirect()
 
 
 def admin_required(view):

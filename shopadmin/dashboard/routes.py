@@ -4,12 +4,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 from sqlalchemy import func
 
 from ..customers.models import Customer
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import last_heartbeat
+from ..settings.services import get_setting
 
 bp = Blueprint("dashboard", __name__)
 # The worker says it is alive every minute; past two minutes of silence it is reported missing.
@@ -38,4 +40,7 @@ def index():
         figures=register_figures(),
         worker_seen=datetime.fromtimestamp(seen, UTC) if recent else None,
         now=utcnow(),
+        # Admins are asked to require a second factor while the store does not.
+        ask_for_two_factor=(current_user.is_admin
+                            and get_setting("require_two_factor") == "off"),
     )

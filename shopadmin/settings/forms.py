@@ -22,6 +22,12 @@ EXPORT_FORMATS = {
     "json": _l("JSON"),
 }
 
+TWO_FACTOR_REQUIREMENTS = {
+    "off": _l("Off"),
+    "admins": _l("For administrators"),
+    "everyone": _l("For everyone"),
+}
+
 GUEST_ORDER_POLICIES = {
     "keep_out": _l("Keep guests out of the register (their details stay on the order)"),
     "create_account": _l("Create a customer account for every guest order"),
@@ -56,6 +62,9 @@ class StoreSettingsForm(FlaskForm):
                                      choices=[SelectChoice(value, label) for value, label
                                               in GUEST_ORDER_POLICIES.items()])
     require_approval = BooleanField(_l("New accounts from the shop wait for approval"))
+    require_two_factor = SelectField(_l("Require two-factor sign-in"),
+                                     choices=[SelectChoice(value, label) for value, label
+                                              in TWO_FACTOR_REQUIREMENTS.items()])
     sender_address = EmailField(_l("Sender address of mails"),
                                 validators=[InputRequired(), Length(max=254)])
     trash_days = IntegerField(_l("Days in the trash before removal"),

@@ -24,6 +24,8 @@ def default_settings(country: str = "") -> dict[str, Any]:
         "guest_order_policy": "keep_out",
         # Accounts created in the storefront wait for approval before they may buy.
         "require_approval": False,
+        # Who must sign in with a second factor: "off", "admins" or "everyone" (two_factor.py).
+        "require_two_factor": "off",
         "reset_link_hours": 72,
         "forgot_link_hours": 2,
         # How fast batches of mails go out; 0: as fast as the mail server takes them.

@@ -88,5 +88,5 @@ def test_settings_choose_the_guest_policy_and_approval(client, login_as):
     bad = client.post("/api/v1/customers", json={"email": "not an address"},
                       headers={"X-API-Key": secret})
     assert bad.status_code == 422
-    assert bad.get_json()["errors"] == [{"field": "email",
+    assert bad.get_json()["errors"] == [{"field": "email", "code": "invalid_email",
                                          "problem": "is not a valid e-mail address"}]
