@@ -7,13 +7,13 @@ from wtforms import (
     EmailField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, InputRequired, Length, NumberRange, ValidationError
 
 from ..i18n import country_choices, language_name
+from ..pickers import CheckboxesField
 
 EXPORT_FORMATS = {
     "csv": _l("CSV, UTF-8 with comma (Excel)"),
@@ -48,7 +48,7 @@ class StoreSettingsForm(FlaskForm):
         Length(max=300)])
     store_country = SelectField(_l("Store country"))
     default_language = SelectField(_l("Default language"))
-    languages = SelectMultipleField(_l("Languages offered to customers"))
+    languages = CheckboxesField(_l("Languages offered to customers"))
     export_format = SelectField(_l("Default export format"))
     export_keep_days = IntegerField(_l("Days an export file is kept"),
                                     validators=[InputRequired(), NumberRange(1, 365)])

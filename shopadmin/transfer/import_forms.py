@@ -1,5 +1,7 @@
 """Forms of the import: the upload, and the mapping review with the options."""
 
+from types import SimpleNamespace
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -8,6 +10,7 @@ from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import NumberRange, Optional
 
 from ..i18n import customer_language_choices
+from ..pickers import groups_by_section
 from ..settings.services import get_setting
 from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
 
@@ -75,9 +78,17 @@ class OptionsForm(FlaskForm):
         )
 
 
-def target_choices() -> list[tuple[str, str]]:
-    from .headings import TARGETS
+def target_choices() -> list[tuple[object | None, list[tuple[str, str]]]]:
+    """The mapping's choices under their sections' headings ("Billing address", "Shipping
+    address", "Company information", ...), each label once; "ignore" first, under no heading."""
+    from ..customers.fields import BY_NAME, Section
+    from .headings import EXTRA_TARGETS, TARGETS
 
-    choices = sorted(((name, str(label)) for name, label in TARGETS.items()),
-                     key=lambda item: item[1].casefold())
-    return [("", str(_l("— ignore this column —"))), *choices]
+    sections = {name: BY_NAME[name].section for name in TARGETS if name in BY_NAME}
+    sections.update(dict.fromkeys(EXTRA_TARGETS, Section.PERSONAL))
+    grouped = groups_by_section(SimpleNamespace(name=name, section=sections[name])
+                                for name in TARGETS)
+    return [(None, [("", str(_l("— ignore this column —")))])] + [
+        (heading, sorted(((name, str(TARGETS[name])) for name in names),
+                         key=lambda item: item[1].casefold()))
+        for heading, names in grouped]

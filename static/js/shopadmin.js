@@ -1,12 +1,29 @@
-// Small progressive enhancements: confirmation dialogs and live progress bars.
+// Small progressive enhancements: confirmation dialogs in the page and live progress bars.
 (function () {
   "use strict";
 
+  // A form with data-confirm asks in the page's dialog (#confirm-dialog, a Bootstrap modal whose
+  // buttons base.html words in the page's language) and is sent only after "Confirm". Without
+  // JavaScript the form is sent as it is, and the pages that must ask ask on a page of their own.
+  var dialogElement = document.getElementById("confirm-dialog");
+  var confirmed = null;
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-confirm]");
-    if (form && !window.confirm(form.getAttribute("data-confirm"))) {
-      event.preventDefault();
-    }
+    if (!form || !dialogElement || !window.bootstrap) { return; }
+    if (confirmed === form) { confirmed = null; return; }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    dialogElement.querySelector(".confirm-question").textContent = form.getAttribute("data-confirm");
+    var yes = dialogElement.querySelector(".confirm-yes");
+    var label = form.getAttribute("data-confirm-label");
+    yes.textContent = label || yes.getAttribute("data-default-label");
+    var dialog = window.bootstrap.Modal.getOrCreateInstance(dialogElement);
+    yes.onclick = function () {
+      dialog.hide();
+      confirmed = form;
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    };
+    dialog.show();
   });
 
   function setBar(block, percent, text) {
