@@ -71,7 +71,9 @@ INSPECT_PAGE = """
       const range = document.createRange();
       range.selectNodeContents(el);
       const lines = range.getBoundingClientRect().height / parseFloat(style.lineHeight);
-      if (lines > 1.5) { problems.push(`${name(el)}: its label wraps onto ${Math.round(lines)} lines`); }
+      if (lines > 1.5) {
+        problems.push(`${name(el)}: its label wraps onto ${Math.round(lines)} lines`);
+      }
     }
     const parent = el.parentElement.getBoundingClientRect();
     if (!scrolls(el) && (box.right > parent.right + 1 || box.left < parent.left - 1)) {
