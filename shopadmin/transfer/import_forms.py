@@ -2,6 +2,8 @@
 
 from types import SimpleNamespace
 
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -76,6 +78,18 @@ class OptionsForm(FlaskForm):
             date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
             language=self.language.data or None,
         )
+
+
+def language_date_order() -> str:
+    """How dates like 03/04/2024 read in the interface language, in the store's country where
+    that language is written there ("en" in GB: day first; "en" alone: month first)."""
+    language = get_locale().language
+    try:
+        locale = Locale(language, get_setting("store_country") or None)
+    except (UnknownLocaleError, ValueError):
+        locale = Locale(language)
+    pattern = locale.date_formats["short"].pattern.lower()
+    return "mdy" if pattern.index("m") < pattern.index("d") else "dmy"
 
 
 def target_choices() -> list[tuple[object | None, list[tuple[str, str]]]]:

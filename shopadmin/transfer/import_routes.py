@@ -19,12 +19,12 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..customers.fields import BY_NAME
+from ..customers.fields import BY_NAME, EDITABLE
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
 from ..routing import requested_page
 from . import import_services as services
-from .import_forms import OptionsForm, UploadForm, target_choices
+from .import_forms import OptionsForm, UploadForm, language_date_order, target_choices
 from .import_models import ImportJob, ImportStatus, ImportTask
 from .import_tasks import run_import_task
 from .pipeline import rate_and_time_left
@@ -84,8 +84,16 @@ def show(import_id: int):
             return redirect(url_for(".show", import_id=job.id))
     elif request.method == "GET":
         options.fill(ImportOptions.from_dict(job.options))
+        if job.status == ImportStatus.UPLOADED and not options.date_order.data:
+            options.date_order.data = language_date_order()  # until staff choose
     return render_template("imports/show.html", job=job, options=options, fields=BY_NAME,
                            **_step(job))
+
+
+def preview_columns(new_customers: list[dict]) -> list[str]:
+    """The fields the preview's new customers have values for, in the field table's order."""
+    given = {name for new in new_customers for name in new["stored"]}
+    return [f.name for f in EDITABLE if f.name in given and f.name != "groups"]
 
 
 def _step(job: ImportJob) -> dict:
@@ -97,7 +105,7 @@ def _step(job: ImportJob) -> dict:
                 "warned": services.rejected_rows(job, 100, rejected=False),
                 "mailed": services.password_links_sent(job)}
     checked = job.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
-    return {"step": "review", "choices": target_choices(),
+    return {"step": "review", "choices": target_choices(), "preview_columns": preview_columns,
             "samples": services.column_samples(job), "new_columns": services.new_columns(job),
             "secret_columns": services.secret_columns(job),
             "rejected": services.rejected_rows(job, 100) if checked else [],

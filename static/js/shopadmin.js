@@ -26,6 +26,26 @@
     dialog.show();
   });
 
+  // A part of a form shown only with one choice of another field: data-shown-with="name=value".
+  // Without JavaScript it is always shown, and the server ignores it with the other choices.
+  document.querySelectorAll("[data-shown-with]").forEach(function (part) {
+    var rule = part.getAttribute("data-shown-with").split("=");
+    var form = part.closest("form");
+    if (!form) { return; }
+    function update() {
+      var chosen = form.querySelector("[name='" + rule[0] + "']:checked");
+      part.classList.toggle("d-none", !chosen || chosen.value !== rule[1]);
+    }
+    form.querySelectorAll("[name='" + rule[0] + "']").forEach(function (input) {
+      input.addEventListener("change", update);
+    });
+    update();
+  });
+
+  // A result that is ready (the import's preview) is brought into view.
+  var ready = document.querySelector("[data-scroll-into-view]");
+  if (ready) { ready.scrollIntoView({ block: "start" }); }
+
   function setBar(block, percent, text) {
     var bar = block.querySelector(".progress-bar");
     bar.style.width = percent + "%";
