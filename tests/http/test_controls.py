@@ -1,0 +1,162 @@
+"""Issue 14's controls through the pages: checkbox pickers grouped by section with distinct
+labels, the grouped import mapping, the import preview's new customers and counters, the
+date-order default, and the dashboard's figures and links."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from html import unescape
+
+import pytest
+
+from shopadmin.customers.models import CustomerGroup
+from shopadmin.database import utcnow
+from shopadmin.extensions import db
+from shopadmin.notifications.models import MailLog, MailStatus
+from shopadmin.orders.models import Order
+from shopadmin.transfer.import_models import ImportJob, ImportStatus
+
+from ..conftest import csrf_token
+from ..factories import make_customer
+from .test_transfer_import import csv_file, preview, upload
+
+LANGUAGES = ("de", "fr", "en", "pl")
+
+
+def checkbox_labels(page: str, name: str) -> list[str]:
+    """The labels of the checkboxes named `name`, in page order."""
+    ids = re.findall(rf'<input[^>]*name="{name}"[^>]*id="([^"]+)"|'
+                     rf'<input[^>]*id="([^"]+)"[^>]*name="{name}"', page)
+    labels = []
+    for pair in ids:
+        found = re.search(rf'<label[^>]*for="{pair[0] or pair[1]}"[^>]*>(.*?)</label>', page, re.S)
+        labels.append(unescape(found.group(1)).strip())
+    return labels
+
+
+def test_no_multiple_choice_is_a_ctrl_click_list(client, login_as):
+    login_as("admin")
+    db.session.add(CustomerGroup(name="Stammkunden"))
+    db.session.commit()
+    for url in ("/customers/new", "/exports/", "/exports/?kind=orders", "/settings/",
+                "/customers/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "multiple" not in re.findall(r"<select[^>]*>", page).__str__(), url
+    assert checkbox_labels(client.get("/customers/new").get_data(as_text=True),
+                           "groups") == ["Stammkunden"]
+    languages = checkbox_labels(client.get("/settings/").get_data(as_text=True), "languages")
+    assert len(languages) == 4
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_column_pickers_group_sections_and_never_repeat_a_label(client, login_as, language):
+    login_as("admin", language=language)
+    for url in ("/exports/", "/customers/", "/exports/?kind=orders"):
+        page = client.get(url).get_data(as_text=True)
+        labels = checkbox_labels(page, "columns")
+        assert len(labels) > 20, url
+        assert len(labels) == len(set(labels)), (url, sorted(labels))
+    page = client.get("/customers/").get_data(as_text=True)
+    picker = page[page.index('id="column-picker"'):]
+    # The shipping country comes under the shipping address's heading, after the billing one.
+    billing = {"de": "Rechnungsadresse", "fr": "Adresse de facturation", "en": "Billing address",
+               "pl": "Adres rozliczeniowy"}[language]
+    assert billing in picker
+    assert picker.index('value="billing_country"') < picker.index('value="shipping_country"')
+
+
+def test_ticked_groups_are_saved_on_the_customer(client, login_as):
+    login_as("admin")
+    regulars, wholesale = CustomerGroup(name="Regulars"), CustomerGroup(name="Wholesale")
+    db.session.add_all([regulars, wholesale])
+    db.session.commit()
+    response = client.post("/customers/new", data={
+        "csrf_token": csrf_token(client, "/customers/new"), "version": "0",
+        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@shop.test",
+        "customer_type": "private", "groups": [str(wholesale.id)]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert re.search(rf'<input[^>]*checked[^>]*value="{wholesale.id}"|'
+                     rf'<input[^>]*value="{wholesale.id}"[^>]*checked', page)
+    assert not re.search(rf'<input[^>]*value="{regulars.id}"[^>]*checked', page)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_mapping_groups_fields_under_their_addresses(client, login_as, language):
+    login_as("staff", language=language)
+    import_id = upload(client, csv_file("E-mail;Land;Lieferland", "a@shop.test;DE;AT"))
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    select = page[page.index('name="column-0"'):page.index("</select>", page.index(
+        'name="column-0"'))]
+    headings = re.findall(r'<optgroup label="([^"]+)"', select)
+    assert len(headings) >= 5
+    labels = [unescape(label) for label in re.findall(r"<option[^>]*>([^<]*)</option>", select)]
+    assert len(labels) == len(set(labels)), sorted(labels)
+
+
+def test_the_preview_says_what_will_happen_and_shows_new_customers_as_stored(
+        client, login_as, run_jobs):
+    login_as("staff", language="de")
+    make_customer(email="known@shop.test", first_name="Old")
+    import_id = upload(client, csv_file(
+        "Vorname;Nachname;E-Mail;Newsletter;Land;Geburtsdatum",
+        "Jan;Nowak;jan@shop.test;ja;Polen;24.12.1990",
+        "New;Name;known@shop.test;;;"))
+    job = preview(client, run_jobs, import_id, date_order="dmy")
+    assert (job.preview["created"], job.preview["updated"]) == (1, 1)
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Werden angelegt" in page and "Angelegt<" not in page
+    table = page[page.index('id="preview-new-customers"'):]
+    table = table[:table.index("</table>")]
+    # As stored, not as typed: the country and the date read, the yes-no a boolean.
+    assert "jan@shop.test" in table and "Polen" in table and "Ja" in table
+    assert "24.12.1990" in table
+    assert "known@shop.test" not in table  # an update is a change, not a new customer
+    assert db.session.get(ImportJob, import_id).status == ImportStatus.PREVIEWED
+
+
+@pytest.mark.parametrize(("language", "country", "order"), [
+    ("de", "DE", "dmy"), ("fr", "FR", "dmy"), ("pl", "PL", "dmy"), ("en", "US", "mdy"),
+    ("en", "GB", "dmy"), ("de", "US", "dmy")])
+def test_the_date_order_defaults_from_the_language(client, login_as, language, country, order):
+    from shopadmin.settings.services import update_settings
+
+    login_as("staff", language=language)
+    update_settings({"store_country": country})
+    db.session.commit()
+    import_id = upload(client, csv_file("E-mail;Geburtsdatum", "a@shop.test;03/04/2024"))
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{order}"|<option value="{order}" selected', page)
+
+
+def test_the_dashboard_counts_what_waits_and_links_to_it(client, login_as, run_jobs):
+    login_as("admin")
+    make_customer(approved=False)
+    make_customer(approved=True)
+    old = make_customer(approved=True)
+    old.created_at = utcnow() - timedelta(days=30)
+    db.session.add(Order(number="W-1", currency="EUR", subtotal=Decimal(1), total=Decimal(1),
+                         email="g@shop.test", email_key="g@shop.test"))
+    db.session.add(MailLog(recipient="x@shop.test", template_key="account_password",
+                           language="en", status=MailStatus.FAILED))
+    db.session.commit()
+    stuck = upload(client, csv_file("E-mail", "a@shop.test"), name="waiting.csv")
+
+    page = client.get("/").get_data(as_text=True)
+    figures = dict(re.findall(r'id="figure-([a-z_]+)">([^<]+)<', page))
+    assert figures == {"waiting_for_approval": "1", "new_this_week": "2",
+                       "orders_this_week": "1", "failed_mails": "1", "customers": "3"}
+    links = dict(re.findall(r'href="([^"]+)" id="link-([a-z_]+)"', page))
+    links = {key: unescape(url) for url, key in links.items()}
+    assert links["waiting_for_approval"] == "/customers/?approval=waiting"
+    assert links["failed_mails"] == "/mails/?status=failed"
+    assert links["new_this_week"].startswith("/customers/?created_from=")
+    assert links["orders_this_week"].startswith("/orders/?date_from=")
+    assert f'href="/imports/{stuck}"' in page and "waiting.csv" in page
+    # Each link leads to what it counted.
+    listed = client.get(links["waiting_for_approval"]).get_data(as_text=True)
+    assert '<div class="me-auto" id="match-count">1 customer</div>' in listed
+    listed = client.get(links["new_this_week"]).get_data(as_text=True)
+    assert '<div class="me-auto" id="match-count">2 customers</div>' in listed
+    assert "x@shop.test" in client.get(links["failed_mails"]).get_data(as_text=True)
+    assert "W-1" in client.get(links["orders_this_week"]).get_data(as_text=True)
