@@ -50,6 +50,8 @@ class OptionsForm(FlaskForm):
         C("mdy", _l("are month/day/year")),
     ])
     create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
+    split_street = BooleanField(_l("Split an address like “Hauptstraße 12” or “12 rue de la "
+                                   "Paix” into street and house number"))
     language = SelectField(_l("Language of customers without one"), default="")
 
     def __init__(self, *args, **kwargs):
@@ -68,6 +70,7 @@ class OptionsForm(FlaskForm):
         self.max_bad_rows.data = options.max_bad_rows or 0
         self.date_order.data = options.date_order or ""
         self.create_groups.data = options.create_groups
+        self.split_street.data = options.split_street
         self.language.data = options.language or ""
 
     def to_options(self) -> ImportOptions:
@@ -76,7 +79,7 @@ class OptionsForm(FlaskForm):
             mode=self.mode.data, match=self.match.data, empty_clears=self.empty.data == "clear",
             max_bad_rows=(self.max_bad_rows.data or 0) if stop else None,
             date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
-            language=self.language.data or None,
+            language=self.language.data or None, split_street=bool(self.split_street.data),
         )
 
 

@@ -101,6 +101,7 @@ class ReadingPlan:
     babel: dict  # the app's Babel settings, for a reading process's own app
     # email-validator's switch for the reserved .test domain, as this process has it
     test_domains: bool = False
+    split_street: bool = False
 
 
 def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
@@ -112,7 +113,7 @@ def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
         {key: config[key] for key in ("LANGUAGES", "BABEL_DEFAULT_LOCALE",
                                       "BABEL_DEFAULT_TIMEZONE",
                                       "BABEL_TRANSLATION_DIRECTORIES")},
-        bool(email_validator.TEST_ENVIRONMENT))
+        bool(email_validator.TEST_ENVIRONMENT), options.split_street)
 
 
 def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
@@ -159,7 +160,8 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
                                encoding=plan.encoding, delimiter=plan.delimiter)
     parser = RowParser(worksheet.headings, plan.mapping,
-                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears))
+                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
+                                    split_street=plan.split_street))
     seen = SeenKeys()
     try:
         batch = []

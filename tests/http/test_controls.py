@@ -160,3 +160,47 @@ def test_the_dashboard_counts_what_waits_and_links_to_it(client, login_as, run_j
     assert '<div class="me-auto" id="match-count">2 customers</div>' in listed
     assert "x@shop.test" in client.get(links["failed_mails"]).get_data(as_text=True)
     assert "W-1" in client.get(links["orders_this_week"]).get_data(as_text=True)
+
+
+def test_the_street_split_option_splits_and_warns_where_it_cannot(client, login_as, run_jobs):
+    from shopadmin.customers.models import Customer
+    from shopadmin.transfer.import_models import ImportRowResult
+
+    from .test_transfer_import import apply
+
+    login_as("staff")
+    import_id = upload(client, csv_file(
+        "E-mail;Street;Postcode",
+        "a@shop.test;Hauptstraße 12a;10115",
+        "b@shop.test;12 rue de la Paix;75002",
+        "c@shop.test;Postfach;10117"))
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert 'name="split_street"' in page
+    preview(client, run_jobs, import_id, split_street="y")
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    table = page[page.index('id="preview-new-customers"'):]
+    assert "Hauptstraße" in table[:table.index("</table>")]
+    apply(client, run_jobs, import_id)
+    stored = {c.email: (c.billing_address1, c.billing_house_number, c.billing_house_number_ext)
+              for c in db.session.scalars(db.select(Customer))}
+    assert stored == {"a@shop.test": ("Hauptstraße", "12", "a"),
+                      "b@shop.test": ("rue de la Paix", "12", ""),
+                      "c@shop.test": ("Postfach", "", "")}  # kept whole, nothing lost
+    results = db.session.scalars(db.select(ImportRowResult).filter_by(
+        import_id=import_id)).all()
+    assert [(r.row, r.rejected, [w["column"] for w in r.warnings]) for r in results] == [
+        (4, False, ["Street"])]
+    assert "No house number found" in results[0].warnings[0]["message"]
+
+
+def test_without_the_option_the_street_stays_whole(client, login_as, run_jobs):
+    from shopadmin.customers.models import Customer
+
+    from .test_transfer_import import apply
+
+    login_as("staff")
+    import_id = upload(client, csv_file("E-mail;Street", "a@shop.test;Hauptstraße 12a"))
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    customer = db.session.scalar(db.select(Customer))
+    assert (customer.billing_address1, customer.billing_house_number) == ("Hauptstraße 12a", "")
