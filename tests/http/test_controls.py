@@ -204,3 +204,55 @@ def test_without_the_option_the_street_stays_whole(client, login_as, run_jobs):
     apply(client, run_jobs, import_id)
     customer = db.session.scalar(db.select(Customer))
     assert (customer.billing_address1, customer.billing_house_number) == ("Hauptstraße 12a", "")
+
+
+def test_an_abandoned_upload_is_discarded_its_file_removed_and_recorded(
+        app, client, login_as, run_jobs):
+    from shopadmin.audit import AuditEvent
+    from shopadmin.transfer.import_models import ImportRowResult
+    from shopadmin.transfer.pipeline import upload_path
+
+    user = login_as("staff", name="Ewa Staff")
+    import_id = upload(client, csv_file("E-mail", "a@shop.test", "not-an-address"),
+                       name="left-behind.csv")
+    preview(client, run_jobs, import_id)
+    job = db.session.get(ImportJob, import_id)
+    path = upload_path(job)
+    assert path.exists()
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert f'action="/imports/{import_id}/discard"' in page
+
+    response = client.post(f"/imports/{import_id}/discard",
+                           data={"csrf_token": csrf_token(client, f"/imports/{import_id}")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == ImportStatus.DISCARDED and job.file_path == ""
+    assert not path.exists()
+    assert db.session.scalar(db.select(db.func.count()).select_from(ImportRowResult).where(
+        ImportRowResult.import_id == import_id)) == 0  # the bad row's cells went with it
+    event = db.session.scalar(db.select(AuditEvent).filter_by(action="import.discarded"))
+    assert (event.actor_id, event.object_id) == (user.id, import_id)
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Ewa Staff" in page and 'id="discarded"' in page
+    assert "left-behind.csv" in client.get("/imports/").get_data(as_text=True)
+    # Nothing more can be done with it.
+    response = client.post(f"/imports/{import_id}/apply",
+                           data={"csrf_token": csrf_token(client, "/imports/")})
+    assert db.session.get(ImportJob, import_id).status == ImportStatus.DISCARDED
+
+
+def test_an_applied_import_cannot_be_discarded(client, login_as, run_jobs):
+    from .test_transfer_import import apply
+
+    login_as("staff")
+    import_id = upload(client, csv_file("E-mail", "a@shop.test"))
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    assert 'id="discard-upload"' not in client.get(f"/imports/{import_id}").get_data(
+        as_text=True)
+    client.post(f"/imports/{import_id}/discard",
+                data={"csrf_token": csrf_token(client, f"/imports/{import_id}")})
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert job.status == ImportStatus.READY and job.file_path
