@@ -67,6 +67,12 @@ class StoreSettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(1, 3650)])
     reset_link_hours = IntegerField(_l("Account password links valid for (hours)"),
                                     validators=[InputRequired(), NumberRange(1, 24 * 60)])
+    customer_number_prefix = StringField(_l("Customer numbers: prefix"),
+                                         validators=[Length(max=20)])
+    customer_number_digits = IntegerField(_l("Customer numbers: digits"),
+                                          validators=[InputRequired(), NumberRange(1, 12)])
+    customer_number_next = IntegerField(_l("Customer numbers: next number"),
+                                        validators=[InputRequired(), NumberRange(1, 10**12)])
     forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),
                                      validators=[InputRequired(), NumberRange(1, 72)])
 

@@ -50,6 +50,8 @@ class OptionsForm(FlaskForm):
         C("mdy", _l("are month/day/year")),
     ])
     create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
+    number_series = BooleanField(_l("Give new customers without a customer number the next "
+                                    "free number of the store’s number series"))
     split_street = BooleanField(_l("Split an address like “Hauptstraße 12” or “12 rue de la "
                                    "Paix” into street and house number"))
     language = SelectField(_l("Language of customers without one"), default="")
@@ -71,6 +73,7 @@ class OptionsForm(FlaskForm):
         self.date_order.data = options.date_order or ""
         self.create_groups.data = options.create_groups
         self.split_street.data = options.split_street
+        self.number_series.data = options.number_series
         self.language.data = options.language or ""
 
     def to_options(self) -> ImportOptions:
@@ -80,6 +83,7 @@ class OptionsForm(FlaskForm):
             max_bad_rows=(self.max_bad_rows.data or 0) if stop else None,
             date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
             language=self.language.data or None, split_street=bool(self.split_street.data),
+            number_series=bool(self.number_series.data),
         )
 
 

@@ -21,9 +21,11 @@ from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
 from ..customers.fields import BY_NAME, EDITABLE
+from ..customers.numbers import series_number
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
 from ..routing import requested_page
+from ..settings.services import get_setting
 from . import import_services as services
 from .discard import discard_record, discard_upload, may_discard
 from .import_forms import OptionsForm, UploadForm, language_date_order, target_choices
@@ -35,6 +37,11 @@ from .report import write_rejected
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 bp.add_app_template_global(services.customer_warnings, "customer_import_warnings")
+
+
+@bp.app_template_global()
+def next_customer_number() -> str:
+    return series_number(get_setting("customer_number_next"))
 
 
 def _job(import_id: int) -> ImportJob:

@@ -256,3 +256,40 @@ def test_an_applied_import_cannot_be_discarded(client, login_as, run_jobs):
     db.session.expire_all()
     job = db.session.get(ImportJob, import_id)
     assert job.status == ImportStatus.READY and job.file_path
+
+
+def test_new_customers_get_numbers_from_the_store_series(client, login_as, run_jobs):
+    from shopadmin.customers.models import Customer
+    from shopadmin.settings.services import get_setting, update_settings
+
+    from .test_transfer_import import apply
+
+    login_as("admin")
+    page = client.get("/settings/").get_data(as_text=True)
+    assert 'id="customer_number_prefix"' in page and "00001" in page
+    update_settings({"customer_number_prefix": "K-", "customer_number_digits": 4,
+                     "customer_number_next": 41})
+    make_customer(email="old@shop.test", customer_number="K-0042")  # taken: passed over
+    import_id = upload(client, csv_file(
+        "E-mail;Customer number",
+        "a@shop.test;", "b@shop.test;OWN-7", "c@shop.test;", "old@shop.test;"))
+    assert "K-0041" in client.get(f"/imports/{import_id}").get_data(as_text=True)
+    preview(client, run_jobs, import_id, number_series="y")
+    assert get_setting("customer_number_next") == 41  # the preview takes no number
+    apply(client, run_jobs, import_id)
+    numbers = {c.email: c.customer_number for c in db.session.scalars(db.select(Customer))}
+    assert numbers == {"old@shop.test": "K-0042", "a@shop.test": "K-0041",
+                       "b@shop.test": "OWN-7", "c@shop.test": "K-0043"}
+    assert get_setting("customer_number_next") == 44
+
+
+def test_without_the_option_no_number_is_given(client, login_as, run_jobs):
+    from shopadmin.customers.models import Customer
+
+    from .test_transfer_import import apply
+
+    login_as("staff")
+    import_id = upload(client, csv_file("E-mail", "a@shop.test"))
+    preview(client, run_jobs, import_id)
+    apply(client, run_jobs, import_id)
+    assert db.session.scalar(db.select(Customer.customer_number)) is None
