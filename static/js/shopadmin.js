@@ -46,6 +46,17 @@
   var ready = document.querySelector("[data-scroll-into-view]");
   if (ready) { ready.scrollIntoView({ block: "start" }); }
 
+  // A mail shown as sent (template preview, outbox) grows to its whole height: no scrolling
+  // inside the page. Its frame is of our origin and runs no script.
+  document.querySelectorAll("iframe.mail-frame").forEach(function (frame) {
+    function fit() {
+      var body = frame.contentDocument && frame.contentDocument.documentElement;
+      if (body) { frame.style.height = (body.scrollHeight + 2) + "px"; }
+    }
+    frame.addEventListener("load", fit);
+    fit();
+  });
+
   function setBar(block, percent, text) {
     var bar = block.querySelector(".progress-bar");
     bar.style.width = percent + "%";

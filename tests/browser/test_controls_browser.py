@@ -62,3 +62,17 @@ def test_the_bad_rows_limit_shows_with_the_policy_that_uses_it(page):
     assert page.is_visible("#max_bad_rows")
     page.check("input[name=on_errors][value=skip]")
     assert not page.is_visible("#max_bad_rows")
+
+
+def test_the_mail_preview_shows_the_whole_mail(page):
+    sign_in(page, make_staff("admin", language="pl"))
+    page.goto("/settings/notifications/account_password/pl")
+    frame = page.locator("#mail-preview")
+    page.wait_for_function("""() => {
+        const frame = document.getElementById("mail-preview");
+        return frame.contentDocument && frame.contentDocument.readyState === "complete"
+            && frame.style.height !== "";
+    }""")
+    inner, outer = frame.evaluate(
+        "frame => [frame.contentDocument.documentElement.scrollHeight, frame.clientHeight]")
+    assert inner > 500 and outer >= inner  # the mail is longer than a screen, and all shown
