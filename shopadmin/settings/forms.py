@@ -10,7 +10,14 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from ..i18n import country_choices, language_name
 from ..pickers import CheckboxesField
@@ -69,10 +76,12 @@ class StoreSettingsForm(FlaskForm):
                                     validators=[InputRequired(), NumberRange(1, 24 * 60)])
     customer_number_prefix = StringField(_l("Customer numbers: prefix"),
                                          validators=[Length(max=20)])
+    # (A form sent without the series keeps it: DataRequired checks the value, which the
+    # current settings fill in, not the sent text.)
     customer_number_digits = IntegerField(_l("Customer numbers: digits"),
-                                          validators=[InputRequired(), NumberRange(1, 12)])
+                                          validators=[DataRequired(), NumberRange(1, 12)])
     customer_number_next = IntegerField(_l("Customer numbers: next number"),
-                                        validators=[InputRequired(), NumberRange(1, 10**12)])
+                                        validators=[DataRequired(), NumberRange(1, 10**12)])
     forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),
                                      validators=[InputRequired(), NumberRange(1, 72)])
 
