@@ -36,6 +36,7 @@ def checkbox_labels(page: str, name: str) -> list[str]:
 
 def test_no_multiple_choice_is_a_ctrl_click_list(client, login_as):
     login_as("admin")
+    assert "None to choose from yet." in client.get("/customers/new").get_data(as_text=True)
     db.session.add(CustomerGroup(name="Stammkunden"))
     db.session.commit()
     for url in ("/customers/new", "/exports/", "/exports/?kind=orders", "/settings/",
