@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .customers.fields import SECTION_LABELS, Section
+from .customers.fields import SECTION_LABELS
 
 
 class CheckboxesField(SelectMultipleField):
@@ -20,14 +20,15 @@ class CheckboxesField(SelectMultipleField):
 
 
 def groups_by_section(columns: Iterable) -> list[tuple[object | None, list[str]]]:
-    """Column names under their section's heading, in the field table's order.
+    """Column names under their section's heading, in the columns' order.
 
-    Each column has a name and, when it is a customer field, a section; those without one (an
-    order's, or the list's "name") go first, under no heading.
+    A customer field has a section; another column may name its heading itself (`group`, as
+    an order's address columns do); those with neither (the list's "name", an order's own
+    columns) go first, under no heading.
     """
-    groups: dict[Section | None, list[str]] = {}
+    groups: dict[object, list[str]] = {}
     for column in columns:
         section = getattr(column, "section", None)
-        groups.setdefault(section, []).append(column.name)
-    return [(SECTION_LABELS[section] if section else None, names)
-            for section, names in sorted(groups.items(), key=lambda item: item[0] is not None)]
+        heading = SECTION_LABELS[section] if section else getattr(column, "group", None)
+        groups.setdefault(heading, []).append(column.name)
+    return sorted(groups.items(), key=lambda item: item[0] is not None)

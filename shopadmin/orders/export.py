@@ -24,6 +24,12 @@ class OrderColumn:
     part: str = ""  # "billing" / "shipping": a key of that address; "line": an order line's
     key: str = ""  # the key in the address, for an address column (its name says which address)
 
+    @property
+    def group(self):
+        """The heading the column picker shows it under: its address, or the order lines."""
+        return ADDRESS_LABELS[self.part][1] if self.part in ADDRESS_LABELS else \
+            LINE_HEADING if self.part == "line" else None
+
 
 ADDRESS_PARTS = [("name", "Name", _l("Name")), ("company", "Company", _l("Company name")),
                  ("address1", "Address 1", _l("Address 1")),
@@ -33,6 +39,7 @@ ADDRESS_PARTS = [("name", "Name", _l("Name")), ("company", "Company", _l("Compan
                  ("region", "Region", _l("Region")), ("country", "Country", _l("Country"))]
 ADDRESS_LABELS = {"billing": ("Billing", _l("Billing address")),
                   "shipping": ("Shipping", _l("Shipping address"))}
+LINE_HEADING = _l("Order lines")
 
 COLUMNS = [
     OrderColumn("number", "Order number", _l("Order number")),

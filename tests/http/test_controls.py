@@ -57,6 +57,11 @@ def test_column_pickers_group_sections_and_never_repeat_a_label(client, login_as
         labels = checkbox_labels(page, "columns")
         assert len(labels) > 20, url
         assert len(labels) == len(set(labels)), (url, sorted(labels))
+    orders = client.get("/exports/?kind=orders").get_data(as_text=True)
+    orders = orders[orders.index('id="columns"'):]
+    assert orders.index('value="number"') < orders.index('value="billing_city"') < \
+        orders.index('value="shipping_city"') < orders.index('value="sku"')
+    assert len(re.findall(r'class="small fw-semibold', orders)) == 3  # two addresses, lines
     page = client.get("/customers/").get_data(as_text=True)
     picker = page[page.index('id="column-picker"'):]
     # The shipping country comes under the shipping address's heading, after the billing one.
