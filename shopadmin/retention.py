@@ -25,7 +25,8 @@ from .settings.services import get_setting
 from .transfer.import_models import ImportJob, ImportRowResult, ImportStatus
 from .transfer.import_services import delete_upload
 
-FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE}
+FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE,
+            ImportStatus.DISCARDED}
 OPTIONS = {"synchronize_session": False}
 
 

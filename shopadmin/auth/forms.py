@@ -3,15 +3,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..i18n import language_name
 from .models import Role
 
 
-def language_choices(include_automatic: bool = True) -> list[tuple[str, str]]:
-    choices = [("", _l("Automatic (browser)"))] if include_automatic else []
-    return choices + [(code, language_name(code, code)) for code in current_app.config["LANGUAGES"]]
+def language_choices(include_automatic: bool = True) -> list:
+    """Each interface language in its own name, marked as that language for screen readers."""
+    choices = [SelectChoice("", _l("Automatic (browser)"))] if include_automatic else []
+    return choices + [SelectChoice(code, language_name(code, code), render_kw={"lang": code})
+                      for code in current_app.config["LANGUAGES"]]
 
 
 def role_choices() -> list[tuple[str, str]]:

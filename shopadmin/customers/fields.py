@@ -71,6 +71,15 @@ class CustomerField:
     listable: bool = True
     aliases: tuple[str, ...] = field(default=())
 
+    @property
+    def distinct_label(self):
+        """The label where the field stands among all the others (column pickers, list headings,
+        the import mapping): an address field says which address it belongs to."""
+        if self.section in (Section.BILLING, Section.SHIPPING) and self.name != "shipping_differs":
+            return _l("%(address)s: %(part)s", address=SECTION_LABELS[self.section],
+                      part=self.label)
+        return self.label
+
 
 def _f(name, label, section, kind=Kind.TEXT, max_length=None, heading="", **options):
     return CustomerField(name, label, section, kind, max_length,

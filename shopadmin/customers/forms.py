@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     HiddenField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -16,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
+from ..pickers import CheckboxesField
 from ..settings.services import get_setting
 from .fields import COMPANY_FIELDS, EDITABLE, SHIPPING_FIELDS, CustomerField, Kind
 from .models import CustomerGroup, CustomerType, Gender
@@ -46,7 +46,7 @@ def _form_field(f: CustomerField):
         case Kind.CUSTOMER_TYPE:
             return SelectField(f.label, default=CustomerType.PRIVATE.value)
         case Kind.GROUPS:
-            return SelectMultipleField(f.label, coerce=int, validators=[Optional()])
+            return CheckboxesField(f.label, coerce=int, validators=[Optional()])
         case _:
             return StringField(f.label, validators=text_checks)
 

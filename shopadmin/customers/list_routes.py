@@ -1,5 +1,6 @@
 """The customer list: search, filters, sorting, columns, saved views and bulk actions."""
 
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -13,6 +14,7 @@ from ..auth.forms import ConfirmForm
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import country_choices
+from ..pickers import groups_by_section
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
@@ -49,7 +51,14 @@ def _columns() -> list[str]:
 
 
 def _column_label(name: str):
-    return pgettext("person", "Name") if name == "name" else BY_NAME[name].label
+    return pgettext("person", "Name") if name == "name" else BY_NAME[name].distinct_label
+
+
+def _column_groups() -> list[tuple[object | None, list[tuple[str, object]]]]:
+    """The column picker's choices under their sections' headings, each label said once."""
+    fields = [BY_NAME.get(name, SimpleNamespace(name=name)) for name in COLUMN_CHOICES]
+    return [(heading, [(name, _column_label(name)) for name in names])
+            for heading, names in groups_by_section(fields)]
 
 
 @bp.route("/")
@@ -68,7 +77,7 @@ def index():
         groups=groups,
         views=views,
         columns=_columns(),
-        column_choices=[(c, _column_label(c)) for c in COLUMN_CHOICES],
+        column_groups=_column_groups(),
         column_label=_column_label,
         countries=country_choices(),
         store_languages=get_setting("languages"),

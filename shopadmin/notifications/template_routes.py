@@ -16,10 +16,11 @@ from .forms import TemplateForm
 from .models import NotificationTemplate, OutboxMessage
 
 # The preview and the outbox show a mail as sent: its inline styles, never a script. It is framed
-# by our own pages only.
+# by our own pages only, which read its height to show the whole mail (same origin, while the
+# sandbox still runs no script in it).
 MAIL_FRAME_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
                      "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; "
-                     "sandbox allow-popups allow-popups-to-escape-sandbox")
+                     "sandbox allow-same-origin allow-popups allow-popups-to-escape-sandbox")
 
 
 def _as_mail_frame(html: str):

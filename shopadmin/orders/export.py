@@ -23,6 +23,13 @@ class OrderColumn:
     heading: str  # canonical English
     label: object  # translated
     part: str = ""  # "billing" / "shipping": a key of that address; "line": an order line's
+    key: str = ""  # the key in the address, for an address column (its name says which address)
+
+    @property
+    def group(self):
+        """The heading the column picker shows it under: its address, or the order lines."""
+        return ADDRESS_LABELS[self.part][1] if self.part in ADDRESS_LABELS else \
+            LINE_HEADING if self.part == "line" else None
 
 
 ADDRESS_PARTS = [("name", "Name", _lp("person", "Name")),
@@ -34,6 +41,7 @@ ADDRESS_PARTS = [("name", "Name", _lp("person", "Name")),
                  ("region", "Region", _l("Region")), ("country", "Country", _l("Country"))]
 ADDRESS_LABELS = {"billing": ("Billing", _l("Billing address")),
                   "shipping": ("Shipping", _l("Shipping address"))}
+LINE_HEADING = _l("Order lines")
 
 COLUMNS = [
     OrderColumn("number", "Order number", _l("Order number")),
@@ -48,8 +56,9 @@ COLUMNS = [
     OrderColumn("subtotal", "Subtotal", _l("Subtotal")),
     OrderColumn("shipping", "Shipping costs", _l("Shipping costs")),
     OrderColumn("total", "Total", _l("Total")),
-    *(OrderColumn(key, f"{ADDRESS_LABELS[kind][0]} {heading.lower()}",
-                  _l("%(address)s: %(part)s", address=ADDRESS_LABELS[kind][1], part=label), kind)
+    *(OrderColumn(f"{kind}_{key}", f"{ADDRESS_LABELS[kind][0]} {heading.lower()}",
+                  _l("%(address)s: %(part)s", address=ADDRESS_LABELS[kind][1], part=label), kind,
+                  key)
       for kind in ("billing", "shipping") for key, heading, label in ADDRESS_PARTS),
     OrderColumn("position", "Line", _l("Line"), "line"),
     OrderColumn("sku", "SKU", _l("SKU"), "line"),
@@ -106,7 +115,7 @@ def rows(columns: list[OrderColumn], query: str, guard: bool = True) -> Iterator
             addresses = {"billing": row[1] or {}, "shipping": row[2] or {}}
             for line in lines.get(row[0]) or [{}]:
                 yield [cell(line.get(c.name)) if c.part == "line"
-                       else cell(addresses[c.part].get(c.name)) if c.part
+                       else cell(addresses[c.part].get(c.key)) if c.part
                        else cell(order[c.name]) for c in columns]
         last = batch[-1][0]
 

@@ -7,13 +7,20 @@ from wtforms import (
     EmailField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from ..i18n import country_choices, language_name
+from ..pickers import CheckboxesField
 
 EXPORT_FORMATS = {
     "csv": _l("CSV (comma, UTF-8)"),
@@ -54,7 +61,7 @@ class StoreSettingsForm(FlaskForm):
         Length(max=300)])
     store_country = SelectField(_l("Store country"))
     default_language = SelectField(_l("Default language"))
-    languages = SelectMultipleField(_l("Languages offered to customers"))
+    languages = CheckboxesField(_l("Languages offered to customers"))
     export_format = SelectField(_l("Default export format"))
     export_keep_days = IntegerField(_l("Days an export file is kept"),
                                     validators=[InputRequired(), NumberRange(1, 365)])
@@ -76,6 +83,14 @@ class StoreSettingsForm(FlaskForm):
         validators=[InputRequired(), NumberRange(1, 3650)])
     reset_link_hours = IntegerField(_l("Account password links valid for (hours)"),
                                     validators=[InputRequired(), NumberRange(1, 24 * 60)])
+    customer_number_prefix = StringField(_l("Customer numbers: prefix"),
+                                         validators=[Length(max=20)])
+    # (A form sent without the series keeps it: DataRequired checks the value, which the
+    # current settings fill in, not the sent text.)
+    customer_number_digits = IntegerField(_l("Customer numbers: digits"),
+                                          validators=[DataRequired(), NumberRange(1, 12)])
+    customer_number_next = IntegerField(_l("Customer numbers: next number"),
+                                        validators=[DataRequired(), NumberRange(1, 10**12)])
     forgot_link_hours = IntegerField(_l("Forgotten password links valid for (hours)"),
                                      validators=[InputRequired(), NumberRange(1, 72)])
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..audit import record_event
 from ..auth.sessions import admin_required
+from ..customers.numbers import series_number
 from ..extensions import db
 from .forms import StoreSettingsForm
 from .services import get_settings, update_settings
@@ -30,4 +31,5 @@ def index():
             db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for(".index"))
-    return render_template("settings/index.html", form=form, links=SETTINGS_LINKS)
+    return render_template("settings/index.html", form=form, links=SETTINGS_LINKS,
+                           series_example=series_number(current["customer_number_next"]))

@@ -35,6 +35,10 @@ def default_settings(country: str = "") -> dict[str, Any]:
         # links used or expired, API idempotency keys and outbox copies of mails.
         "upload_keep_days": 30,
         "spent_keep_days": 30,
+        # The number series that imports draw customer numbers from (customers/numbers.py).
+        "customer_number_prefix": "",
+        "customer_number_digits": 5,
+        "customer_number_next": 1,
         # The consent statement shown with the newsletter switch, kept with every consent change:
         # the store's own text by language; a language without one uses the shipped statement
         # in that language (customers/consent.py).

@@ -8,12 +8,13 @@ from flask_babel import lazy_pgettext as _lp
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField, SelectMultipleField
+from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from ..extensions import db
 from ..i18n import language_name
+from ..pickers import CheckboxesField, groups_by_section
 from ..settings.forms import EXPORT_FORMATS
 from ..settings.services import get_setting
 from .export_kinds import EXPORT_KINDS
@@ -32,7 +33,7 @@ class ExportForm(FlaskForm):
     kind = HiddenField(default="customers")
     format = SelectField(_l("Format"), validators=[InputRequired()])
     headings = SelectField(_l("Column headings"))
-    columns = SelectMultipleField(_l("Columns (none chosen: all)"))
+    columns = CheckboxesField(_l("Columns (none chosen: all)"))
     query = HiddenField()
 
     def __init__(self, *args, **kwargs):
@@ -41,7 +42,9 @@ class ExportForm(FlaskForm):
         self.headings.choices = [("", _("Canonical English (for re-import anywhere)"))] + [
             (code, language_name(code)) for code in ("de", "fr", "en", "pl")]
         kind = EXPORT_KINDS.get(self.kind.data) or EXPORT_KINDS["customers"]
-        self.columns.choices = [SelectChoice(c.name, c.label) for c in kind.columns]
+        self.columns.choices = [SelectChoice(c.name, getattr(c, "distinct_label", c.label))
+                                for c in kind.columns]
+        self.column_groups = groups_by_section(kind.columns)
 
     def validate_kind(self, field):
         if field.data not in EXPORT_KINDS:

@@ -20,7 +20,7 @@ EXTRA_TARGETS = {
     "full_name": _l("Full name (split into first and last name)"),
     "title_code": _l("Title code (1 = Mr, 2 = Ms)"),
 }
-TARGETS = {**{f.name: f.label for f in EDITABLE}, **EXTRA_TARGETS}
+TARGETS = {**{f.name: f.distinct_label for f in EDITABLE}, **EXTRA_TARGETS}
 # Columns never imported, whatever the mapping says: secrets of the old platform.
 SENSITIVE = {"password", "passwordhash", "rptoken", "rptokencreatedat", "userpass"}
 

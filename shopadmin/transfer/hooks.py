@@ -12,7 +12,8 @@ from ..extensions import db
 from .import_models import ImportChange, ImportJob, ImportRowResult, ImportStatus
 from .import_services import delete_upload
 
-FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE}
+FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE,
+            ImportStatus.DISCARDED}
 
 
 def _rows_naming(emails: set[str]) -> tuple[list[int], set[int]]:

@@ -1,5 +1,9 @@
 """Forms of the import: the upload, and the mapping review with the options."""
 
+from types import SimpleNamespace
+
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -8,6 +12,7 @@ from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import NumberRange, Optional
 
 from ..i18n import customer_language_choices
+from ..pickers import groups_by_section
 from ..settings.services import get_setting
 from .plan import CREATE_ONLY, CREATE_UPDATE, UPDATE_ONLY, ImportOptions
 
@@ -45,6 +50,10 @@ class OptionsForm(FlaskForm):
         C("mdy", _l("are month/day/year")),
     ])
     create_groups = BooleanField(_l("Create customer groups that do not exist yet"))
+    number_series = BooleanField(_l("Give new customers without a customer number the next "
+                                    "free number of the store’s number series"))
+    split_street = BooleanField(_l("Split an address like “Hauptstraße 12” or “12 rue de la "
+                                   "Paix” into street and house number"))
     language = SelectField(_l("Language of customers without one"), default="")
 
     def __init__(self, *args, **kwargs):
@@ -63,6 +72,8 @@ class OptionsForm(FlaskForm):
         self.max_bad_rows.data = options.max_bad_rows or 0
         self.date_order.data = options.date_order or ""
         self.create_groups.data = options.create_groups
+        self.split_street.data = options.split_street
+        self.number_series.data = options.number_series
         self.language.data = options.language or ""
 
     def to_options(self) -> ImportOptions:
@@ -71,13 +82,34 @@ class OptionsForm(FlaskForm):
             mode=self.mode.data, match=self.match.data, empty_clears=self.empty.data == "clear",
             max_bad_rows=(self.max_bad_rows.data or 0) if stop else None,
             date_order=self.date_order.data or None, create_groups=bool(self.create_groups.data),
-            language=self.language.data or None,
+            language=self.language.data or None, split_street=bool(self.split_street.data),
+            number_series=bool(self.number_series.data),
         )
 
 
-def target_choices() -> list[tuple[str, str]]:
-    from .headings import TARGETS
+def language_date_order() -> str:
+    """How dates like 03/04/2024 read in the interface language, in the store's country where
+    that language is written there ("en" in GB: day first; "en" alone: month first)."""
+    language = get_locale().language
+    try:
+        locale = Locale(language, get_setting("store_country") or None)
+    except (UnknownLocaleError, ValueError):
+        locale = Locale(language)
+    pattern = locale.date_formats["short"].pattern.lower()
+    return "mdy" if pattern.index("m") < pattern.index("d") else "dmy"
 
-    choices = sorted(((name, str(label)) for name, label in TARGETS.items()),
-                     key=lambda item: item[1].casefold())
-    return [("", str(_l("— ignore this column —"))), *choices]
+
+def target_choices() -> list[tuple[object | None, list[tuple[str, str]]]]:
+    """The mapping's choices under their sections' headings ("Billing address", "Shipping
+    address", "Company information", ...), each label once; "ignore" first, under no heading."""
+    from ..customers.fields import BY_NAME, Section
+    from .headings import EXTRA_TARGETS, TARGETS
+
+    sections = {name: BY_NAME[name].section for name in TARGETS if name in BY_NAME}
+    sections.update(dict.fromkeys(EXTRA_TARGETS, Section.PERSONAL))
+    grouped = groups_by_section(SimpleNamespace(name=name, section=sections[name])
+                                for name in TARGETS)
+    return [(None, [("", str(_l("— ignore this column —")))])] + [
+        (heading, sorted(((name, str(TARGETS[name])) for name in names),
+                         key=lambda item: item[1].casefold()))
+        for heading, names in grouped]

@@ -19,12 +19,16 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..customers.fields import BY_NAME
+from ..auth.forms import ConfirmForm
+from ..customers.fields import BY_NAME, EDITABLE
+from ..customers.numbers import series_number
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
 from ..routing import requested_page
+from ..settings.services import get_setting
 from . import import_services as services
-from .import_forms import OptionsForm, UploadForm, target_choices
+from .discard import discard_record, discard_upload, may_discard
+from .import_forms import OptionsForm, UploadForm, language_date_order, target_choices
 from .import_models import ImportJob, ImportStatus, ImportTask
 from .import_tasks import run_import_task
 from .pipeline import rate_and_time_left
@@ -33,6 +37,11 @@ from .report import write_rejected
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 bp.add_app_template_global(services.customer_warnings, "customer_import_warnings")
+
+
+@bp.app_template_global()
+def next_customer_number() -> str:
+    return series_number(get_setting("customer_number_next"))
 
 
 def _job(import_id: int) -> ImportJob:
@@ -84,20 +93,31 @@ def show(import_id: int):
             return redirect(url_for(".show", import_id=job.id))
     elif request.method == "GET":
         options.fill(ImportOptions.from_dict(job.options))
+        if job.status == ImportStatus.UPLOADED and not options.date_order.data:
+            options.date_order.data = language_date_order()  # until staff choose
     return render_template("imports/show.html", job=job, options=options, fields=BY_NAME,
                            **_step(job))
+
+
+def preview_columns(new_customers: list[dict]) -> list[str]:
+    """The fields the preview's new customers have values for, in the field table's order."""
+    given = {name for new in new_customers for name in new["stored"]}
+    return [f.name for f in EDITABLE if f.name in given and f.name != "groups"]
 
 
 def _step(job: ImportJob) -> dict:
     if job.running:
         return {"step": "running"}
+    if job.status == ImportStatus.DISCARDED:
+        return {"step": "discarded", "record": discard_record(job)}
     written = job.status == ImportStatus.FAILED and (job.created or job.updated)
     if job.status in (ImportStatus.READY, ImportStatus.UNDONE) or written:
         return {"step": "report", "rejected": services.rejected_rows(job, 100),
                 "warned": services.rejected_rows(job, 100, rejected=False),
                 "mailed": services.password_links_sent(job)}
     checked = job.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED)
-    return {"step": "review", "choices": target_choices(),
+    return {"step": "review", "discardable": may_discard(job), "choices": target_choices(),
+            "preview_columns": preview_columns,
             "samples": services.column_samples(job), "new_columns": services.new_columns(job),
             "secret_columns": services.secret_columns(job),
             "rejected": services.rejected_rows(job, 100) if checked else [],
@@ -121,6 +141,23 @@ def _start_task(import_id: int, request_task):
 @bp.post("/<int:import_id>/apply")
 def apply(import_id: int):
     return _start_task(import_id, services.request_apply)
+
+
+@bp.post("/<int:import_id>/discard")
+def discard(import_id: int):
+    job = _job(import_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            discard_upload(job, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The upload %(name)s was discarded and its file removed.",
+                    name=job.original_name), "success")
+            return redirect(url_for(".index"))
+    return redirect(url_for(".show", import_id=job.id))
 
 
 @bp.post("/<int:import_id>/undo")

@@ -162,6 +162,8 @@ def column_samples(job: ImportJob, count: int = 3) -> list[list[str]]:
 
 
 def _editable(job: ImportJob) -> None:
+    if job.status == ImportStatus.DISCARDED:
+        raise DomainError(_("This upload was discarded; upload the file again to import it."))
     if job.running or job.status in (ImportStatus.PROCESSING, ImportStatus.READY,
                                      ImportStatus.UNDONE):
         raise DomainError(_("This import has been applied and can no longer be changed."))

@@ -37,6 +37,7 @@ SEEN_BATCH = 1000  # rows whose keys are looked up together
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
 PREVIEW_SAMPLE = 20
+NEW_CUSTOMERS_SAMPLE = 5  # new customers the preview shows as they will be stored
 IMPORT_CACHE_KB = 65_536
 IMPORT_CHECKPOINT_PAGES = 20_000
 
@@ -100,6 +101,7 @@ class ReadingPlan:
     babel: dict  # the app's Babel settings, for a reading process's own app
     # email-validator's switch for the reserved .test domain, as this process has it
     test_domains: bool = False
+    split_street: bool = False
 
 
 def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
@@ -111,7 +113,7 @@ def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
         {key: config[key] for key in ("LANGUAGES", "BABEL_DEFAULT_LOCALE",
                                       "BABEL_DEFAULT_TIMEZONE",
                                       "BABEL_TRANSLATION_DIRECTORIES")},
-        bool(email_validator.TEST_ENVIRONMENT))
+        bool(email_validator.TEST_ENVIRONMENT), options.split_street)
 
 
 def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
@@ -158,7 +160,8 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
                                encoding=plan.encoding, delimiter=plan.delimiter)
     parser = RowParser(worksheet.headings, plan.mapping,
-                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears))
+                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
+                                    split_street=plan.split_street))
     seen = SeenKeys()
     try:
         batch = []
@@ -426,14 +429,25 @@ def _write(job, planner, writer, batch, terms) -> list[Outcome]:
 
 
 def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:
+    """Keep the first changes to existing customers, and the first few new customers with their
+    values as they will be stored (the preview shows them as read, not as typed)."""
+    changes = sum(1 for kept in sample if "changes" in kept)
+    created = len(sample) - changes
     for outcome in outcomes:
-        if len(sample) >= PREVIEW_SAMPLE:
+        if changes >= PREVIEW_SAMPLE and created >= NEW_CUSTOMERS_SAMPLE:
             return
-        if outcome.action == "update":
-            changes = {name: [outcome.previous.get(name), to_json(value)]
-                       for name, value in outcome.values.items()}
+        if outcome.action == "update" and changes < PREVIEW_SAMPLE:
+            changes += 1
             sample.append({"row": outcome.row, "customer_id": outcome.customer_id,
-                           "changes": changes, "groups": outcome.group_names})
+                           "changes": {name: [outcome.previous.get(name), to_json(value)]
+                                       for name, value in outcome.values.items()},
+                           "groups": outcome.group_names})
+        elif outcome.action == "create" and created < NEW_CUSTOMERS_SAMPLE:
+            created += 1
+            sample.append({"row": outcome.row, "groups": outcome.group_names,
+                           "stored": {name: to_json(value)
+                                      for name, value in outcome.values.items()
+                                      if value not in (None, "")}})
 
 
 def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:

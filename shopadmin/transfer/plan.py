@@ -45,6 +45,8 @@ class ImportOptions:
     # customer's country where the store writes that country's language, else the store's
     # default; a code gives every such customer that language.
     language: str | None = None
+    split_street: bool = False  # split "Hauptstraße 12" in address 1 into street and number
+    number_series: bool = False  # new customers without a number get the store series' next
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "ImportOptions":

@@ -20,6 +20,7 @@ from ..customers.validation import check_birth_date, normalise_email, normalise_
 from ..errors import DomainError
 from .cells import unneutralise
 from .headings import heading_key
+from .streets import split_street
 from .values import (
     parse_bool,
     parse_country,
@@ -45,6 +46,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069
 class ParseOptions:
     date_order: str | None = None  # "dmy" | "mdy" | None: an ambiguous date is a warning
     empty_clears: bool = False  # False: an empty cell keeps the current value
+    split_street: bool = False  # "Hauptstraße 12" in address 1: street and house number apart
 
 
 @dataclass
@@ -152,7 +154,35 @@ class RowParser:
             values["customer_type"] = CustomerType.BUSINESS
         if more:
             self._addresses(parsed, cells, more)
+        if self.options.split_street:
+            self._split_streets(parsed)
         return parsed
+
+    def _split_streets(self, parsed: ParsedRow) -> None:
+        """Address 1 given with its house number becomes the street, the house number and its
+        extension, where the file gave no house number of its own; a line it cannot split is
+        kept whole in address 1, with a warning."""
+        values = parsed.values
+        for prefix in ("billing_", "shipping_"):
+            line = values.get(prefix + "address1")
+            if not isinstance(line, str) or not line or values.get(prefix + "house_number"):
+                continue
+            split = split_street(line)
+            if split is None:
+                parsed.warnings.append(RowError(parsed.row, self._heading_of(
+                    prefix + "address1"), line, _(
+                    "No house number found to split off; the address was kept as given in "
+                    "Address 1.")))
+                continue
+            values[prefix + "address1"], values[prefix + "house_number"], extension = split
+            if extension and not values.get(prefix + "house_number_ext"):
+                values[prefix + "house_number_ext"] = extension
+            elif extension:  # the file has an extension of its own: nothing is dropped
+                values[prefix + "house_number"] += extension
+
+    def _heading_of(self, target: str) -> str | None:
+        index = next((c[0] for c in self.columns if c[1] == target), None)
+        return None if index is None else self.heading(index)
 
     def key_values(self, cells: list[str]) -> dict[str, Any]:
         """Only the values a customer is found by (e-mail, customer number), as parse()

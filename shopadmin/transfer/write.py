@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from ..audit import AuditEvent
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
+from ..customers.numbers import take_numbers
 from ..customers.validation import email_key
 from ..database import utcnow
 from ..extensions import db
@@ -63,6 +64,8 @@ class BatchWriter:
         self._create_groups(now)
         created = [o for o in outcomes if o.action == "create"]
         updated = [o for o in outcomes if o.action == "update"]
+        if self.planner.options.number_series:
+            self._number(created)
         self._insert_customers(created, now)
         self._update_customers(updated, now)
         changed = created + updated
@@ -72,6 +75,14 @@ class BatchWriter:
         self._insert_consent(changed, now)
         insert_results(self.import_id, outcomes, written=True)
         return [o.customer_id for o in changed]
+
+    @staticmethod
+    def _number(created: list[Outcome]) -> None:
+        """New customers without a customer number get the series' next free ones."""
+        without = [o for o in created if not o.values.get("customer_number")]
+        own = {o.values["customer_number"] for o in created if o.values.get("customer_number")}
+        for outcome, number in zip(without, take_numbers(len(without), own), strict=True):
+            outcome.values["customer_number"] = number
 
     def _create_groups(self, now: datetime) -> None:
         for name in sorted(self.planner.new_groups):
