@@ -77,3 +77,18 @@ def database(url: str, name: str) -> str:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_database(url: str, name: str, keep: bool = True) -> str:
+    """Database `name` on the server at `url`, dropped and made again empty (or only dropped,
+    keep=False); returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
