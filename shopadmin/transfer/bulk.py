@@ -132,8 +132,8 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
         values = list(take(row if complete else {**fixed, **row}))
         for index, convert in converters:
             values[index] = convert(values[index])
-        params.append(values if positional or copy_sql else dict(zip(names, values,
-                                                                      strict=True)))
+        params.append(values if copy_sql else tuple(values) if positional
+                      else dict(zip(names, values, strict=True)))
     if copy_sql:
         return _copy(connection, copy_sql, params)
     result = connection.exec_driver_sql(sql, params)
