@@ -72,6 +72,7 @@ def main() -> int:
                 progress = import_progress(url, import_id)
         print_report(ceiling, load, elapsed, progress)
         lost = check_saves(url, load.saved)
+        fresh_database(server, "bench_load", keep=False)  # (a copy of 1,000,000 customers)
     ok = not load.errors and not ceiling.errors and not lost
     print(f"errors: {sum(load.errors.values())}, acknowledged saves missing: {lost} "
           f"(target: none): {'met' if ok else 'NOT met'}")
