@@ -7,9 +7,10 @@ are looked up once, and the rows go to the driver's executemany as plain tuples 
 a driver with named parameters). The SQL is SQLAlchemy's, so it is right for either database.
 
 On PostgreSQL a plain INSERT of whole rows (no RETURNING, no SQL expressions among the values)
-goes as one COPY instead: measured on the import bench, psycopg's executemany (pipelined
-INSERTs, one per row) took four times as long as COPY for the same customers. The values are
-those the bind processors made, so both ways store the same.
+goes as one COPY instead of psycopg's executemany (pipelined INSERTs, one per row): in a
+profile of a 20,000-row import on PostgreSQL, writing the batches (search index aside) took
+5.5 s instead of 9.2 s. The values are those the bind processors made, so both ways store the
+same.
 """
 
 import json
