@@ -20,7 +20,7 @@ setup: $(VENV)/.installed $(MO)
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,postgres,redis]"
+	$(BIN)/python -m pip install --quiet -e ".[test,postgres,redis,bench]"
 	touch $@
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed

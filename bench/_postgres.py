@@ -35,7 +35,11 @@ def _as_owner(command: list[str]) -> list[str]:
 @contextmanager
 def postgres_server():
     """Yields a postgresql:// URL of the `postgres` database, or None (with the reason printed)
-    when PostgreSQL is not installed (`bash scripts/system-packages.sh postgresql`)."""
+    when PostgreSQL is not installed (`bash scripts/system-packages.sh postgresql`).
+    BENCH_POSTGRES_URL names a running server to use instead."""
+    if os.environ.get("BENCH_POSTGRES_URL"):
+        yield os.environ["BENCH_POSTGRES_URL"]
+        return
     binaries = _binaries()
     if binaries is None:
         print("PostgreSQL figures skipped: install Debian's postgresql "
@@ -75,5 +79,21 @@ def database(url: str, name: str) -> str:
                                    {"name": name})
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_database(url: str, name: str, keep: bool = True, template: str = "") -> str:
+    """Database `name` on the server at `url`, dropped and made again empty (or a copy of
+    database `template`; or only dropped, keep=False); returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if keep:
+            connection.execute(text(f'CREATE DATABASE "{name}"'
+                                    + (f' TEMPLATE "{template}"' if template else "")))
     engine.dispose()
     return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name

@@ -247,4 +247,17 @@ def generate_customers(
         db.session.commit()
         if progress:
             progress(len(rows))
+    sync_id_sequence()
+    db.session.commit()
     return count
+
+
+def sync_id_sequence() -> None:
+    """On PostgreSQL, move the customers' id sequence past the ids given here explicitly, so
+    that the next customer made (a form, an import, the API) gets a free id. SQLite takes the
+    next id from the table itself."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('customers', 'id'), "
+            "(SELECT COALESCE(MAX(id), 0) + 1 FROM customers), false)")

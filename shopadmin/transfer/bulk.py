@@ -5,6 +5,12 @@ several layers per row, which costs more than the database's own work at a milli
 the statement is compiled once for the connection's dialect, the column types' bind processors
 are looked up once, and the rows go to the driver's executemany as plain tuples (or dicts, for
 a driver with named parameters). The SQL is SQLAlchemy's, so it is right for either database.
+
+On PostgreSQL a plain INSERT of whole rows (no RETURNING, no SQL expressions among the values)
+goes as one COPY instead of psycopg's executemany (pipelined INSERTs, one per row): in a
+profile of a 20,000-row import on PostgreSQL, writing the batches (search index aside) took
+5.5 s instead of 9.2 s. The values are those the bind processors made, so both ways store the
+same.
 """
 
 import json
@@ -14,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.dml import Insert
 
 from ..extensions import db
 
@@ -34,10 +41,38 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
                      if column.key not in keys]
         processors = [compiled.binds[name].type._cached_bind_processor(dialect)
                       for name in names]
-        prepared = (str(compiled), names, fixed, defaults, processors, compiled.positional)
+        copy = _copy_sql(statement, names, dialect)
+        prepared = (str(compiled), names, fixed, defaults, processors, compiled.positional,
+                    copy)
         if cache_key is not None:
             _cache[cache_key] = prepared
     return prepared
+
+
+def _copy_sql(statement, names: list[str], dialect) -> str | None:
+    """COPY ... FROM STDIN for an INSERT of plain values on PostgreSQL (each parameter one
+    column, in the order of `names`); None where COPY cannot stand in for the statement."""
+    if (dialect.name != "postgresql" or not isinstance(statement, Insert)
+            or statement._returning or statement._values or statement._multi_values
+            or getattr(statement, "_post_values_clause", None) is not None):
+        return None
+    columns = statement.table.c
+    if not all(name in columns for name in names):
+        return None
+    quote = dialect.identifier_preparer.quote
+    return (f"COPY {dialect.identifier_preparer.format_table(statement.table)} "
+            f"({', '.join(quote(columns[name].name) for name in names)}) FROM STDIN")
+
+
+def _copy(connection, copy_sql: str, rows) -> int:
+    """Write the rows (sequences of values in the COPY's column order) with one COPY."""
+    count = 0
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
 
 
 def memoised(process):
@@ -84,7 +119,7 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     dialect = connection.dialect
     keys = tuple(rows[0])
     full_key = (cache_key, keys, dialect.name) if cache_key is not None else None
-    sql, names, fixed, defaults, processors, positional = _prepare(
+    sql, names, fixed, defaults, processors, positional, copy_sql = _prepare(
         statement, keys, dialect, full_key)
     if defaults:
         fixed = {**fixed, **{column.key: _default_value(column, for_update)
@@ -98,7 +133,10 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
         values = list(take(row if complete else {**fixed, **row}))
         for index, convert in converters:
             values[index] = convert(values[index])
-        params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
+        params.append(values if copy_sql else tuple(values) if positional
+                      else dict(zip(names, values, strict=True)))
+    if copy_sql:
+        return _copy(connection, copy_sql, params)
     result = connection.exec_driver_sql(sql, params)
     return result.rowcount
 
@@ -120,7 +158,7 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
         return 0
     connection = db.session.connection()
     dialect = connection.dialect
-    sql, names, fixed, defaults, processors, positional = _prepare(
+    sql, names, fixed, defaults, processors, positional, copy_sql = _prepare(
         statement, keys, dialect, (cache_key, keys, dialect.name))
     if fixed or defaults:
         raise ValueError("execute_lists needs a value for every parameter")
@@ -130,6 +168,8 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
     for values in rows:
         for index, convert in converters:
             values[index] = convert(values[index])
+    if copy_sql:
+        return _copy(connection, copy_sql, rows)
     params = ([tuple(values) for values in rows] if positional
               else [dict(zip(names, values, strict=True)) for values in rows])
     return connection.exec_driver_sql(sql, params).rowcount

@@ -28,3 +28,13 @@ def test_demo_customers_are_valid_and_searchable(app, runner, monkeypatch, paral
     assert indexed_customers() == 600
     someone = customers[123]
     assert count_customers(MultiDict({"q": someone.email})) == 1
+
+
+def test_a_customer_made_after_demo_data_gets_a_free_id(app):
+    """The demo customers' ids are given explicitly; on PostgreSQL the id sequence must move
+    past them, or the next customer (a form, an import) would collide with the first one."""
+    demo.generate_customers(5)
+    customer = Customer(email="after.demo@example.test", email_key="after.demo@example.test")
+    db.session.add(customer)
+    db.session.commit()
+    assert customer.id == 6
