@@ -17,6 +17,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..formats import format_number
 from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
@@ -94,9 +95,9 @@ def delete_group_view(group_id: int):
     name = group.name
     members = delete_group(group, actor=current_user)
     db.session.commit()
-    flash(ngettext("Group “%(name)s” deleted; its %(num)d customer stays in the register.",
-                   "Group “%(name)s” deleted; its %(num)d customers stay in the register.",
-                   members, name=name), "success")
+    flash(ngettext("Group “%(name)s” deleted; its %(num)s customer stays in the register.",
+                   "Group “%(name)s” deleted; its %(num)s customers stay in the register.",
+                   members, name=name, num=format_number(members)), "success")
     return redirect(url_for(".groups"))
 
 
@@ -147,8 +148,9 @@ def empty_trash():
     removed = db.session.scalars(select(Customer.id).where(Customer.deleted_at.is_not(None)))
     count = purge(list(removed), actor=current_user)
     commit_forgetting()
-    flash(ngettext("The trash is empty: %(num)d customer removed for good.",
-                   "The trash is empty: %(num)d customers removed for good.", count), "success")
+    flash(ngettext("The trash is empty: %(num)s customer removed for good.",
+                   "The trash is empty: %(num)s customers removed for good.", count,
+                   num=format_number(count)), "success")
     return redirect(url_for(".trash"))
 
 
