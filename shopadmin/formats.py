@@ -191,3 +191,12 @@ def _local_day(value: str | None) -> str:
     except ValueError:
         return value or ""
     return format_day(day) if day else ""
+
+
+def ngettext(singular: str, plural: str, count: int, /, **variables) -> str:
+    """flask_babel.ngettext that takes `num` among the variables, so that a count can be given
+    written as the language writes numbers (num=format_number(count)) for "%(num)s"."""
+    from flask_babel import get_translations
+
+    variables.setdefault("num", count)
+    return get_translations().ngettext(singular, plural, count) % variables

@@ -5,7 +5,6 @@ import json
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
-from ..formats import format_number
+from ..formats import format_number, ngettext
 from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp

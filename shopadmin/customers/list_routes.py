@@ -4,7 +4,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -13,7 +12,7 @@ from ..auth.forms import ConfirmForm
 from ..date_field import unreadable_day_message
 from ..errors import DomainError
 from ..extensions import db
-from ..formats import day_or_none, format_number, format_percentage
+from ..formats import day_or_none, format_number, format_percentage, ngettext
 from ..i18n import country_choices
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting

@@ -2,14 +2,13 @@
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
-from ..formats import format_number, format_percentage
+from ..formats import format_number, format_percentage, ngettext
 from ..routing import database_id, database_ids, requested_page
 from ..transfer.import_models import ImportJob
 from ..transfer.import_services import created_customers

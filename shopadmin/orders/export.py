@@ -120,7 +120,7 @@ def translator(columns: list[OrderColumn], language: str):
     territories = Locale.parse(language).territories
     with force_locale(language):
         named = {"status": {s.value: str(label) for s, label in STATUS_LABELS.items()},
-                 "payment_status": {s.value: str(label) for s, label in PAYMENT_LABELS.items()}}
+                 "payment_status": {str(s): str(label) for s, label in PAYMENT_LABELS.items()}}
     changes = []
     for index, column in enumerate(columns):
         if column.name in named:

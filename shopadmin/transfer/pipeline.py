@@ -450,9 +450,7 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
             db.session.commit()
     bad += _bad_rows(job, planner, batch) if batch else 0
     if bad > options.max_bad_rows:
-        from flask_babel import ngettext
-
-        from ..formats import format_number
+        from ..formats import format_number, ngettext
 
         job.rejected = bad
         db.session.commit()
