@@ -10,9 +10,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
-from .countries import country_name
+from .countries import collation_key, country_name
 from .extensions import babel
-from .text import fold
 
 
 def select_locale() -> str:
@@ -130,5 +129,7 @@ def _language_choices(locale: str, first: tuple[str, ...]) -> list[tuple[str, st
     """(Worked out once per interface language: every list page shows them.)"""
     names = Locale.parse(locale).languages
     codes = [code for code in Locale.parse("en").languages if len(code) == 2 and code in names]
-    rest = sorted((c for c in codes if c not in first), key=lambda c: fold(names[c]))
+    language = locale.split("_")[0]
+    rest = sorted((c for c in codes if c not in first),
+                  key=lambda c: collation_key(names[c], language))
     return [(code, language_name(code, locale)) for code in (*first, *rest)]
