@@ -176,3 +176,13 @@ def test_mails_write_the_link_end_as_the_language_does(app, client, login_as, la
     written = format_mail_moment(token.expires_at, language)
     assert written in message.text_body and written in message.html_body
     assert re.search(words, message.text_body), message.text_body
+
+
+@pytest.mark.parametrize(("country", "fmt"), [("DE", "csv_semicolon"), ("PL", "csv_semicolon"),
+                                              ("FR", "csv_semicolon"), ("GB", "csv")])
+def test_exports_default_to_the_csv_the_stores_excel_opens(client, login_as, country, fmt):
+    update_settings({"store_country": country})
+    db.session.commit()
+    login_as("admin")
+    form = form_values(client.get("/exports/").get_data(as_text=True))
+    assert form["format"] == fmt
