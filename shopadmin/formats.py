@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 from flask import Flask, current_app
 from flask_babel import get_locale
 
@@ -134,6 +134,14 @@ def format_number(value, locale=None) -> str:
     if minimum > 1 and isinstance(value, int) and abs(value) < 10 ** (2 + minimum):
         return format_decimal(value, locale=_cldr(language), group_separator=False)
     return format_decimal(value, locale=_cldr(language))
+
+
+def format_money(amount, currency: str, locale=None) -> str:
+    """An amount with its currency, grouped as format_number groups ("1234,50 zł")."""
+    language = _language(locale)
+    minimum = MIN_GROUPING_DIGITS.get(language, 1)
+    grouped = not (minimum > 1 and abs(amount) < 10 ** (2 + minimum))
+    return format_currency(amount, currency, locale=_cldr(language), group_separator=grouped)
 
 
 def format_percentage(percent: float, locale=None) -> str:

@@ -1,6 +1,7 @@
 """Dates, times, numbers and country lists as each interface language writes them."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
@@ -10,6 +11,7 @@ from shopadmin.formats import (
     format_day,
     format_mail_moment,
     format_moment,
+    format_money,
     format_number,
     format_percentage,
     parse_day,
@@ -70,6 +72,12 @@ def test_numbers_group_as_cldr_says(app, language, small, large):
         assert format_number(2010, language) == small
         assert format_number(12010, language) == large
         assert format_number(7, language) == "7"
+
+
+def test_amounts_group_as_counts_do():
+    assert format_money(Decimal("1234.5"), "PLN", "pl") == "1234,50\xa0zł"
+    assert format_money(Decimal("12345.5"), "PLN", "pl") == "12\xa0345,50\xa0zł"
+    assert format_money(Decimal("1234.5"), "EUR", "de") == "1.234,50\xa0€"
 
 
 def test_percentages(app):
