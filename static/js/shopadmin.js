@@ -13,7 +13,7 @@
   function setBar(block, percent, percentText, text) {
     var bar = block.querySelector(".progress-bar");
     bar.style.width = percent + "%";
-    bar.textContent = percentText;
+    bar.textContent = percentText || percent + " %";
     block.querySelector(".progress").setAttribute("aria-valuenow", percent);
     if (text) { block.querySelector(".progress-text").textContent = text; }
   }
