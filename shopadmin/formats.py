@@ -99,11 +99,15 @@ def format_moment(value: datetime | None, locale=None) -> str:
         return ""
     language = _language(locale)
     local = local_time(value)
-    day = babel_format_date(local.date(), date_pattern(language), locale=_cldr(language))
-    clock = babel_format_datetime(local, TIME_PATTERN, tzinfo=local.tzinfo,
-                                  locale=_cldr(language))
-    joined = str(Locale.parse(_cldr(language)).datetime_formats["short"]).replace("'", "")
-    return joined.replace("{1}", day).replace("{0}", clock)
+    return babel_format_datetime(local, _moment_pattern(language), tzinfo=local.tzinfo,
+                                 locale=_cldr(language))
+
+
+@lru_cache(maxsize=16)
+def _moment_pattern(language: str) -> str:
+    """The day's and the time's patterns joined as the language joins them ("{1}, {0}")."""
+    joined = str(Locale.parse(_cldr(language)).datetime_formats["short"])
+    return joined.replace("{1}", date_pattern(language)).replace("{0}", TIME_PATTERN)
 
 
 def format_written_day(value: date | datetime, width: str = "full", locale=None) -> str:
