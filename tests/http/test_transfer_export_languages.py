@@ -50,6 +50,18 @@ def test_translated_values_reimport_unchanged(runner, tmp_path, language):
         again.output
 
 
+@pytest.mark.parametrize(("language", "fmt"), [("pl", "xlsx"), ("fr", "csv_semicolon")])
+def test_translated_worksheets_reimport_unchanged(runner, tmp_path, language, fmt):
+    varied_customers()
+    path = tmp_path / f"customers.{'xlsx' if fmt == 'xlsx' else 'csv'}"
+    result = runner.invoke(args=["customers", "export", "--headings", language, "--format", fmt,
+                                 "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(args=["customers", "import", str(path), "--dry-run"])
+    assert "would be created: 0, updated: 0, unchanged: 3; rejected rows: 0" in again.output, \
+        again.output
+
+
 def test_two_processes_write_translated_values_alike(runner, tmp_path, monkeypatch):
     from shopadmin.transfer import exports
 
