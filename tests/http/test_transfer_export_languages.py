@@ -86,3 +86,35 @@ def test_order_exports_name_status_and_countries(runner, tmp_path):
     order = dict(zip(headings, row, strict=True))
     assert order["Status"] == "Neu" and "Österreich" in row
     assert order["Datum"] == "2026-03-01 13:00"  # 12:00 UTC on the store's clock
+
+
+def test_the_import_reads_every_value_the_interface_writes(app):
+    """Whatever the catalogues call yes/no, a gender or a customer type (a translated export's
+    values) reads back, also when the import's own word lists lack the wording."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from shopadmin.customers.forms import GENDER_LABELS, TYPE_LABELS
+    from shopadmin.text import fold
+    from shopadmin.transfer.values import (
+        _interface_word,
+        parse_bool,
+        parse_customer_type,
+        parse_gender,
+    )
+
+    with app.test_request_context():
+        for language in app.config["LANGUAGES"]:
+            with force_locale(language):
+                yes, no = _("Yes"), _("No")
+                genders = {str(label): gender for gender, label in GENDER_LABELS.items()}
+                types = {str(label): kind for kind, label in TYPE_LABELS.items()}
+            assert parse_bool(yes) is True and parse_bool(no) is False
+            assert _interface_word("bool", fold(yes)) is True
+            assert _interface_word("bool", fold(no)) is False
+            for label, gender in genders.items():
+                assert parse_gender(label) == gender
+                assert _interface_word("gender", fold(label)) == gender
+            for label, kind in types.items():
+                assert parse_customer_type(label) == kind
+                assert _interface_word("type", fold(label)) == kind
