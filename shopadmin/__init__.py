@@ -105,12 +105,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import navigation
+    from . import formats, navigation
     from .customers import display
     from .i18n import register_template_helpers as register_i18n
     from .transfer import names
 
     register_i18n(app)
+    formats.register(app)  # after Flask-Babel's filters, which it replaces
     navigation.register(app)
     display.register(app)
     names.register(app)

@@ -10,8 +10,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from .countries import collation_key, country_name
 from .extensions import babel
-from .text import fold
 
 
 def select_locale() -> str:
@@ -55,18 +55,14 @@ def language_name(code: str | None, in_locale: Locale | str | None = None) -> st
     return name[:1].upper() + name[1:] if name else code
 
 
-def country_name(code: str | None) -> str:
-    """A country's name from Babel's locale data in the interface language."""
-    if not code:
-        return ""
-    return get_locale().territories.get(code.upper(), code)
-
-
 def country_choices() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 alpha-2 country, named and sorted for the interface language."""
-    territories = get_locale().territories
-    codes = [code for code in territories if len(code) == 2 and code.isalpha() and code != "ZZ"]
-    return sorted(((code, territories[code]) for code in codes), key=lambda item: fold(item[1]))
+    """Every ISO 3166-1 country, named and sorted for the interface language, the store's own
+    countries first (see countries.py)."""
+    from .countries import country_choices as choices
+    from .countries import store_countries
+    from .settings.services import get_settings
+
+    return choices(store_countries(get_settings()))
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -133,5 +129,7 @@ def _language_choices(locale: str, first: tuple[str, ...]) -> list[tuple[str, st
     """(Worked out once per interface language: every list page shows them.)"""
     names = Locale.parse(locale).languages
     codes = [code for code in Locale.parse("en").languages if len(code) == 2 and code in names]
-    rest = sorted((c for c in codes if c not in first), key=lambda c: fold(names[c]))
+    language = locale.split("_")[0]
+    rest = sorted((c for c in codes if c not in first),
+                  key=lambda c: collation_key(names[c], language))
     return [(code, language_name(code, locale)) for code in (*first, *rest)]

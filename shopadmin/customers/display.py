@@ -3,11 +3,11 @@
 from datetime import date
 
 from flask import Flask
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from ..formats import format_day
 from ..i18n import country_name, language_name
 from .fields import BY_NAME, Kind
 from .forms import GENDER_LABELS, TYPE_LABELS
@@ -44,7 +44,7 @@ def display_value(value, name: str) -> str:
     if kind == Kind.CUSTOMER_TYPE:
         return str(TYPE_LABELS.get(CustomerType(value), value))
     if kind == Kind.DATE:
-        return format_date(value if isinstance(value, date) else date.fromisoformat(value))
+        return format_day(value if isinstance(value, date) else date.fromisoformat(value))
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     SelectField,
     StringField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..date_field import DayField
 from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
 from ..pickers import CheckboxesField
@@ -38,7 +38,7 @@ def _form_field(f: CustomerField):
         case Kind.BOOL:
             return BooleanField(f.label)
         case Kind.DATE:
-            return DateField(f.label, validators=[Optional()])
+            return DayField(f.label, validators=[Optional()])
         case Kind.LONG_TEXT:
             return TextAreaField(f.label, validators=[Optional(), Length(max=20000)])
         case Kind.COUNTRY | Kind.LANGUAGE | Kind.GENDER:

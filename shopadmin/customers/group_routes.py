@@ -6,7 +6,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..formats import format_number, ngettext
 from ..routing import requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
@@ -95,9 +95,9 @@ def delete_group_view(group_id: int):
     name = group.name
     members = delete_group(group, actor=current_user)
     db.session.commit()
-    flash(ngettext("Group “%(name)s” deleted; its %(num)d customer stays in the register.",
-                   "Group “%(name)s” deleted; its %(num)d customers stay in the register.",
-                   members, name=name), "success")
+    flash(ngettext("Group “%(name)s” deleted; its %(num)s customer stays in the register.",
+                   "Group “%(name)s” deleted; its %(num)s customers stay in the register.",
+                   members, name=name, num=format_number(members)), "success")
     return redirect(url_for(".groups"))
 
 
@@ -148,8 +148,9 @@ def empty_trash():
     removed = db.session.scalars(select(Customer.id).where(Customer.deleted_at.is_not(None)))
     count = purge(list(removed), actor=current_user)
     commit_forgetting()
-    flash(ngettext("The trash is empty: %(num)d customer removed for good.",
-                   "The trash is empty: %(num)d customers removed for good.", count), "success")
+    flash(ngettext("The trash is empty: %(num)s customer removed for good.",
+                   "The trash is empty: %(num)s customers removed for good.", count,
+                   num=format_number(count)), "success")
     return redirect(url_for(".trash"))
 
 

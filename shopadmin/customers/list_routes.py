@@ -5,14 +5,16 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext, pgettext
+from flask_babel import pgettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ConfirmForm
+from ..date_field import unreadable_day_message
 from ..errors import DomainError
 from ..extensions import db
+from ..formats import day_or_none, format_number, format_percentage, ngettext
 from ..i18n import country_choices
 from ..pickers import groups_by_section
 from ..routing import database_id, database_ids, requested_page
@@ -32,6 +34,12 @@ COLUMN_CHOICES = ("name", *(f.name for f in FIELDS if f.listable and f.name not 
 
 def _filters(args: MultiDict) -> MultiDict:
     return MultiDict([(k, v) for k in FILTER_KEYS for v in args.getlist(k) if v])
+
+
+def _unreadable_days(args: MultiDict) -> dict[str, str]:
+    """The date filters that could not be read as a day (they filter nothing), with why."""
+    return {name: unreadable_day_message(args[name]) for name in ("created_from", "created_to")
+            if args.get(name) and day_or_none(args[name]) is None}
 
 
 def _args_from(query: str) -> MultiDict:
@@ -80,6 +88,7 @@ def index():
         column_groups=_column_groups(),
         column_label=_column_label,
         countries=country_choices(),
+        date_errors=_unreadable_days(args),
         store_languages=get_setting("languages"),
         import_id=database_id(args.get("import", "")),
         types=list(TYPE_LABELS.items()),
@@ -177,9 +186,10 @@ def bulk():
         return redirect(url_for(".bulk_job", job_id=result.id))
     db.session.commit()
     flash(ngettext(
-        "%(action)s: %(num)d customer changed, of %(count)d selected.",
-        "%(action)s: %(num)d customers changed, of %(count)d selected.",
-        result, action=action.label, count=count), "success")
+        "%(action)s: %(num)s customer changed, of %(count)s selected.",
+        "%(action)s: %(num)s customers changed, of %(count)s selected.",
+        result, action=action.label, num=format_number(result), count=format_number(count)),
+        "success")
     return redirect(back)
 
 
@@ -202,8 +212,10 @@ def bulk_job(job_id: int):
         percent = int(100 * bulk.done / bulk.total) if bulk.total else 100
         return jsonify(
             percent=percent,
+            percent_text=format_percentage(percent),
             finished=bulk.status in ("finished", "failed"),
             reload=True,
-            text=_("%(done)s of %(total)s", done=bulk.done, total=bulk.total),
+            text=_("%(done)s of %(total)s", done=format_number(bulk.done),
+                   total=format_number(bulk.total)),
         )
     return render_template("customers/bulk_job.html", bulk=bulk, action=ACTIONS[bulk.action])

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
+from ..formats import day_or_none, store_zone
 from ..routing import database_id, database_ids
 from . import paging
 from .models import Customer, CustomerType, customer_group_members
@@ -36,14 +37,12 @@ FILTER_KEYS = ("q", "group", "country", "language", "newsletter", "approval", "t
 
 
 def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return day_or_none(value)
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Midnight of the day in the store's time zone, in UTC as the timestamps are stored."""
+    return datetime.combine(day, time.min, tzinfo=store_zone()).astimezone(UTC)
 
 
 def customer_query(args: MultiDict | dict[str, Any]) -> Select:

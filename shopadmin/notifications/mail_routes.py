@@ -2,13 +2,13 @@
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
+from ..formats import format_number, format_percentage, ngettext
 from ..routing import database_id, database_ids, requested_page
 from ..transfer.import_models import ImportJob
 from ..transfer.import_services import created_customers
@@ -79,9 +79,9 @@ def send_passwords():
         flash(error.message, "danger")
         return redirect(url_for(".batches"))
     db.session.commit()
-    flash(ngettext("The password link is being sent to %(num)d customer.",
-                   "The password link is being sent to %(num)d customers.", batch.total),
-          "success")
+    flash(ngettext("The password link is being sent to %(num)s customer.",
+                   "The password link is being sent to %(num)s customers.", batch.total,
+                   num=format_number(batch.total)), "success")
     return redirect(url_for(".batch", batch_id=batch.id))
 
 
@@ -132,10 +132,13 @@ def batch_status(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)
     counts = campaigns.batch_counts(mailing)
     done = counts["sent"] + counts["failed"]
+    percent = int(100 * done / counts["total"]) if counts["total"] else 100
     return jsonify(
-        percent=int(100 * done / counts["total"]) if counts["total"] else 100,
-        text=_("%(sent)s sent, %(failed)s failed, %(left)s left", sent=counts["sent"],
-               failed=counts["failed"], left=counts["left"]),
+        percent=percent,
+        percent_text=format_percentage(percent),
+        text=_("%(sent)s sent, %(failed)s failed, %(left)s left",
+               sent=format_number(counts["sent"]), failed=format_number(counts["failed"]),
+               left=format_number(counts["left"])),
         finished=mailing.status == BatchStatus.DONE and not counts["left"],
         reload=True,
     )
@@ -157,8 +160,9 @@ def retry_batch(batch_id: int):
     if ConfirmForm().validate_on_submit():
         count = services.retry_failed_mails(mailing, current_user)
         db.session.commit()
-        flash(ngettext("%(num)d failed mail is queued again.",
-                       "%(num)d failed mails are queued again.", count), "success")
+        flash(ngettext("%(num)s failed mail is queued again.",
+                       "%(num)s failed mails are queued again.", count,
+                       num=format_number(count)), "success")
     return redirect(url_for(".batch", batch_id=batch_id))
 
 
@@ -173,8 +177,9 @@ def resend_batch(batch_id: int):
         flash(error.message, "info")
         return redirect(url_for(".batch", batch_id=batch_id))
     db.session.commit()
-    flash(ngettext("A fresh link is being sent to %(num)d customer.",
-                   "A fresh link is being sent to %(num)d customers.", fresh.total), "success")
+    flash(ngettext("A fresh link is being sent to %(num)s customer.",
+                   "A fresh link is being sent to %(num)s customers.", fresh.total,
+                   num=format_number(fresh.total)), "success")
     return redirect(url_for(".batch", batch_id=fresh.id))
 
 

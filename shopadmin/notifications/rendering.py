@@ -9,14 +9,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_time
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
+from ..formats import format_mail_moment
 from .catalog import URL_PLACEHOLDERS, TemplateText
 
 # A placeholder with the one space before it, which goes too when the value is empty
@@ -41,15 +39,9 @@ def mail_language(customer_language: str | None, settings: dict[str, Any]) -> st
 
 
 def format_expires(moment: datetime, language: str) -> str:
-    """A link's end, in the recipient's language and the store's time zone ("12. März 2025 um
-    14:30")."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    local = moment.astimezone(zone)
-    locale = Locale.parse(language)
-    date_part = format_date(local, "long", locale=locale)
-    time_part = format_time(local, "short", tzinfo=zone, locale=locale)
-    pattern = str(locale.datetime_formats["long"]).replace("'", "")
-    return pattern.replace("{1}", date_part).replace("{0}", time_part)
+    """A link's end as the recipient's language writes it in a sentence, in the store's time
+    zone ("28. November 2026, 22:11 Uhr", "28 novembre 2026 à 22 h 11")."""
+    return format_mail_moment(moment, language)
 
 
 def recipient_values(person, settings: dict[str, Any], *, reset_link: str = "",

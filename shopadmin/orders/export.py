@@ -120,5 +120,36 @@ def rows(columns: list[OrderColumn], query: str, guard: bool = True) -> Iterator
         last = batch[-1][0]
 
 
+def translator(columns: list[OrderColumn], language: str):
+    """Rows in `language`: status and payment named, countries named, the order's time on the
+    store's clock."""
+    from babel import Locale
+
+    from ..transfer.export_values import local_moment
+    from .forms import PAYMENT_LABELS, STATUS_LABELS
+
+    territories = Locale.parse(language).territories
+    with force_locale(language):
+        named = {"status": {s.value: str(label) for s, label in STATUS_LABELS.items()},
+                 "payment_status": {str(s): str(label) for s, label in PAYMENT_LABELS.items()}}
+    changes = []
+    for index, column in enumerate(columns):
+        if column.name in named:
+            table = named[column.name]
+            changes.append((index, lambda text, table=table: table.get(text, text)))
+        elif column.key == "country" and column.part in ("billing", "shipping"):
+            changes.append((index, lambda text: territories.get(text, text)))
+        elif column.name == "placed_at":
+            changes.append((index, local_moment))
+
+    def translate(row: list[str]) -> list[str]:
+        for index, change in changes:
+            row[index] = change(row[index])
+        return row
+
+    return translate
+
+
 def register() -> None:
-    register_export_kind(ExportKind("orders", _l("Orders"), COLUMNS, headings, count, rows))
+    register_export_kind(ExportKind("orders", _l("Orders"), COLUMNS, headings, count, rows,
+                                    translator=translator))

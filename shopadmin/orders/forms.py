@@ -3,10 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice as C
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..date_field import DayField
 from ..i18n import country_choices
 from .models import OrderStatus
 
@@ -32,8 +33,8 @@ class OrderFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
     status = SelectField(_l("Status"), choices=[C("", _l("All statuses"))] + [
         C(status.value, label) for status, label in STATUS_LABELS.items()], validate_choice=False)
-    date_from = DateField(_lp("date filter", "From"), validators=[Optional()])
-    date_to = DateField(_lp("date filter", "To"), validators=[Optional()])
+    date_from = DayField(_lp("date filter", "From"), validators=[Optional()])
+    date_to = DayField(_lp("date filter", "To"), validators=[Optional()])
     kind = SelectField(_l("Customer"), choices=[
         C("", _l("Guests and registered")), C("guest", _l("Guests only")),
         C("registered", _l("Registered customers only"))], validate_choice=False)

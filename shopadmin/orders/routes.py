@@ -3,7 +3,6 @@
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from ..auth.sessions import admin_required
 from ..customers.models import Customer
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..formats import format_money
 from .forms import PAYMENT_LABELS, STATUS_LABELS, ApiKeyForm, OrderFilterForm, StatusForm
 from .models import ApiKey, OrderStatus
 from .services import (
@@ -125,4 +125,4 @@ def revoke(key_id):
 @bp.app_template_filter("money")
 def money(amount, currency: str) -> str:
     """An amount with its currency, formatted for the interface language."""
-    return format_currency(amount, currency)
+    return format_money(amount, currency)

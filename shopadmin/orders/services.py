@@ -13,6 +13,7 @@ from ..audit import record_event
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..formats import day_or_none, store_zone
 from ..text import fold
 from .models import ApiKey, Order, OrderStatus
 
@@ -39,7 +40,8 @@ def _cursor(order: Order) -> str:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+    """Midnight of the day in the store's time zone, in UTC as the orders are stored."""
+    return datetime.combine(day, time.min, tzinfo=store_zone()).astimezone(UTC)
 
 
 def _known_number(text: str) -> str | None:
@@ -67,10 +69,7 @@ def _containing(folded: str):
 def order_query(args) -> OrderQuery:
     """The list's search and filters from its query string (as bookmarked or exported)."""
     def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(args.get(name, ""))
-        except ValueError:
-            return None
+        return day_or_none(args.get(name))
 
     return OrderQuery(q=args.get("q", ""), status=args.get("status", ""),
                       date_from=day("date_from"), date_to=day("date_to"),

@@ -1,5 +1,6 @@
 """Reading and changing the store settings."""
 
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -18,7 +19,7 @@ def default_settings(country: str = "") -> dict[str, Any]:
         "store_country": STORE_COUNTRY,
         "default_language": config.get("DEFAULT_LANGUAGE") or _country_default(country),
         "languages": list(config["LANGUAGES"]),
-        "export_format": "csv",
+        "export_format": default_export_format(country or STORE_COUNTRY),
         "export_keep_days": 7,
         "sender_address": config["MAIL_DEFAULT_SENDER"],
         "guest_order_policy": "keep_out",
@@ -49,6 +50,21 @@ def default_settings(country: str = "") -> dict[str, Any]:
 STORE_COUNTRY = "DE"
 
 
+@lru_cache(maxsize=64)
+def default_export_format(country: str) -> str:
+    """The CSV that the country's Excel opens in columns: semicolons where the country writes
+    decimals with a comma (DE, AT, FR, BE, NL, PL, IT, ES, ...; CLDR's number symbols of the
+    country's main language), else commas."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(f"und_{country.upper()}")
+        comma = locale.number_symbols["latn"]["decimal"] == ","
+    except (ValueError, UnknownLocaleError, KeyError):
+        comma = False
+    return "csv_semicolon" if comma else "csv"
+
+
 def _country_default(country: str) -> str:
     """Until the settings say otherwise, the store's default language is its country's
     (DE, AT -> de; FR -> fr; PL -> pl), else English."""
@@ -69,7 +85,7 @@ def get_setting(key: str) -> Any:
     row = db.session.get(Setting, key)
     if row is not None:
         return row.value
-    if key == "default_language":  # follows the stored country
+    if key in ("default_language", "export_format"):  # follow the stored country
         country = db.session.get(Setting, "store_country")
         return default_settings(country.value if country is not None else "")[key]
     return default_settings()[key]

@@ -43,6 +43,9 @@ class ExportKind:
     # For kinds whose rows go by id (customers): the id halfway through the matches, so that
     # two processes can write the two halves; rows() then takes after= and upto= ids.
     middle_id: Callable[[str], int | None] | None = None
+    # columns, language -> a function that writes a row's values in that language (for
+    # exports with translated headings); None: the values stay as they are.
+    translator: Callable[[list, str], Callable[[list[str]], list[str]]] | None = None
 
     def columns_for(self, names: Sequence[str] | None) -> list:
         chosen = [c for c in self.columns if not names or c.name in names]
@@ -192,6 +195,12 @@ def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
         last = batch[-1][0]
 
 
+def _customer_translator(columns: list[CustomerField], language: str):
+    from .export_values import customer_translator
+
+    return customer_translator(columns, language)
+
+
 register_export_kind(ExportKind(
     "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers, customer_rows,
-    neutralised=True, middle_id=customer_middle_id))
+    neutralised=True, middle_id=customer_middle_id, translator=_customer_translator))

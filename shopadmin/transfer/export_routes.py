@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from ..extensions import db
+from ..formats import format_number, format_percentage
 from ..i18n import language_name
 from ..pickers import CheckboxesField, groups_by_section
 from ..settings.forms import EXPORT_FORMATS
@@ -89,9 +90,10 @@ def may_see(export: ExportJob) -> bool:
 def show(export_id: int):
     export = _export(export_id)
     if request.args.get("format") == "json":
-        return jsonify(percent=export.percent, finished=export.status != ExportStatus.PROCESSING,
-                       reload=True, text=_("%(done)s of %(total)s", done=export.rows_done,
-                                           total=export.rows_total))
+        return jsonify(percent=export.percent, percent_text=format_percentage(export.percent),
+                       finished=export.status != ExportStatus.PROCESSING, reload=True,
+                       text=_("%(done)s of %(total)s", done=format_number(export.rows_done),
+                              total=format_number(export.rows_total)))
     return render_template("exports/show.html", export=export)
 
 

@@ -111,8 +111,17 @@ CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "LANGUAG
                 "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE", "BABEL_TRANSLATION_DIRECTORIES")
 
 
+def _in_language(kind: ExportKind, columns: list, rows: Iterable[list[str]],
+                 language: str | None) -> Iterable[list[str]]:
+    """The rows with their values in `language` (exports with translated headings)."""
+    if not language or kind.translator is None:
+        return rows
+    translate = kind.translator(columns, language)
+    return (translate(row) for row in rows)
+
+
 def _second_half(config: dict, kind_name: str, column_names: list[str], query: str, fmt: str,
-                 middle: int, part: Path, written) -> None:
+                 middle: int, part: Path, written, language: str | None = None) -> None:
     """The child of a two-process CSV export (spawned: the worker runs threads, and a
     threaded process must not fork): an app of its own on the same database, then the rows
     after `middle`, without headings."""
@@ -128,13 +137,14 @@ def _second_half(config: dict, kind_name: str, column_names: list[str], query: s
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         columns = kind.columns_for(column_names)
-        written.value = write_worksheet(part, fmt, None, kind.rows(columns, query, True,
-                                                                     after=middle),
-                                        neutralised=kind.neutralised)
+        rows = _in_language(kind, columns, kind.rows(columns, query, True, after=middle),
+                            language)
+        written.value = write_worksheet(part, fmt, None, rows, neutralised=kind.neutralised)
 
 
 def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: str, fmt: str,
-                      headings: list[str], target: Path, checkpoint=None) -> int | None:
+                      headings: list[str], target: Path, checkpoint=None,
+                      language: str | None = None) -> int | None:
     """A big CSV export on two cores: a child process writes the second half of the rows to a
     part file while this process writes the first half with the headings; the part is then
     appended. None when the rows cannot be split."""
@@ -148,11 +158,12 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
     config = {key: current_app.config[key] for key in CHILD_CONFIG}
     child = context.Process(target=_second_half, daemon=True,
                             args=(config, kind.name, [c.name for c in columns], query, fmt,
-                                  middle, part, written))
+                                  middle, part, written, language))
     child.start()
     try:
-        rows = _recording_progress(export_id, kind.rows(columns, query, True, upto=middle),
-                                   share=2, checkpoint=checkpoint)
+        rows = _recording_progress(
+            export_id, _in_language(kind, columns, kind.rows(columns, query, True, upto=middle),
+                                    language), share=2, checkpoint=checkpoint)
         count = write_worksheet(target, fmt, headings, rows, neutralised=kind.neutralised)
         child.join()
         if child.exitcode != 0 or written.value < 0:
@@ -174,8 +185,8 @@ def write_export(export: ExportJob, path: Path | None = None,
     kind = export.export_kind
     columns = kind.columns_for(export.columns)
     export.rows_total = kind.count(export.query)
-    export_id, query = export.id, export.query
-    headings = kind.headings(columns, export.headings_language)
+    export_id, query, language = export.id, export.query, export.headings_language
+    headings = kind.headings(columns, language)
     db.session.commit()
     stamp = utcnow().strftime("%Y-%m-%d")
     name = f"{kind.name}-{stamp}-{export_id}.{EXTENSIONS[export.format]}"
@@ -185,10 +196,11 @@ def write_export(export: ExportJob, path: Path | None = None,
     if (export.format in ("csv", "csv_semicolon") and kind.middle_id is not None
             and export.rows_total >= PARALLEL_ROWS):
         count = _write_csv_in_two(kind, columns, export_id, query, export.format, headings,
-                                  Path(target), checkpoint)
+                                  Path(target), checkpoint, language)
     if count is None:
-        rows = _recording_progress(export_id, kind.rows(columns, query, guard),
-                                   checkpoint=checkpoint)
+        rows = _recording_progress(
+            export_id, _in_language(kind, columns, kind.rows(columns, query, guard), language),
+            checkpoint=checkpoint)
         count = write_worksheet(target, export.format, headings, rows,
                                 sheet=kind.name.capitalize(),
                                 neutralised=kind.neutralised and guard)

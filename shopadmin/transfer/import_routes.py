@@ -15,7 +15,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +23,7 @@ from ..customers.fields import BY_NAME, EDITABLE
 from ..customers.numbers import series_number
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..formats import format_number, format_percentage
 from ..routing import requested_page
 from ..settings.services import get_setting
 from . import import_services as services
@@ -169,14 +169,15 @@ def undo(import_id: int):
 def status(import_id: int):
     job = _job(import_id)
     rate, left = rate_and_time_left(job)
-    text = _("%(done)s of %(total)s rows", done=format_decimal(job.rows_done),
-             total=format_decimal(job.rows_total))
+    text = _("%(done)s of %(total)s rows", done=format_number(job.rows_done),
+             total=format_number(job.rows_total))
     if rate:
         text = _("%(done)s of %(total)s rows · %(rate)s rows/s · %(left)s s left",
-                 done=format_decimal(job.rows_done), total=format_decimal(job.rows_total),
-                 rate=format_decimal(round(rate)), left=format_decimal(round(left or 0)))
+                 done=format_number(job.rows_done), total=format_number(job.rows_total),
+                 rate=format_number(round(rate)), left=format_number(round(left or 0)))
     finished = job.task is None
-    return jsonify(percent=100 if finished and job.rows_total else job.percent, text=text,
+    percent = 100 if finished and job.rows_total else job.percent
+    return jsonify(percent=percent, percent_text=format_percentage(percent), text=text,
                    finished=finished, reload=finished)
 
 

@@ -464,14 +464,14 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
             db.session.commit()
     bad += _bad_rows(job, planner, batch) if batch else 0
     if bad > options.max_bad_rows:
-        from flask_babel import ngettext
+        from ..formats import format_number, ngettext
 
         job.rejected = bad
         db.session.commit()
         raise TooManyBadRows(ngettext(
-            "%(num)d row is bad, more than the %(limit)d allowed: nothing was imported.",
-            "%(num)d rows are bad, more than the %(limit)d allowed: nothing was imported.",
-            bad, limit=options.max_bad_rows))
+            "%(num)s row is bad, more than the %(limit)s allowed: nothing was imported.",
+            "%(num)s rows are bad, more than the %(limit)s allowed: nothing was imported.",
+            bad, num=format_number(bad), limit=format_number(options.max_bad_rows)))
     db.session.execute(delete(ImportRowResult).where(ImportRowResult.import_id == job.id))
     db.session.commit()
 

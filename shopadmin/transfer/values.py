@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..customers.models import CustomerType, Gender
@@ -38,12 +40,36 @@ EXCEL_EPOCH = date(1899, 12, 30)
 _DATE_PARTS = re.compile(r"^(\d{1,4})[./\-](\d{1,2})[./\-](\d{1,4})(?:[ T].*)?$")
 
 
+def _interface_word(kind: str, word: str):
+    """A folded value as the interface writes it in any of its languages (a translated
+    export's "Ja", "Weiblich", "Professionnel"), or None."""
+    if not has_app_context():
+        return None
+    return _interface_words(tuple(current_app.config["LANGUAGES"]))[kind].get(word)
+
+
+@lru_cache(maxsize=4)
+def _interface_words(languages: tuple[str, ...]) -> dict[str, dict]:
+    from ..customers.forms import GENDER_LABELS, TYPE_LABELS
+
+    words: dict[str, dict] = {"bool": {}, "gender": {}, "type": {}}
+    for language in languages:
+        with force_locale(language):
+            words["bool"].update({fold(_("Yes")): True, fold(_("No")): False})
+            words["gender"].update({fold(str(label)): key for key, label in
+                                    GENDER_LABELS.items()})
+            words["type"].update({fold(str(label)): key for key, label in TYPE_LABELS.items()})
+    return words
+
+
 def parse_bool(text: str) -> bool:
     word = fold(text.strip())
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
+    if (value := _interface_word("bool", word)) is not None:
+        return value
     raise DomainError(_("“%(value)s” is not a yes or no value (use yes/no, 1/0, ja/nein, "
                         "oui/non or tak/nie).", value=text))
 
@@ -92,6 +118,8 @@ def parse_gender(text: str) -> Gender:
     for gender, words in GENDER_WORDS.items():
         if word in words or word.rstrip(".") in words:
             return gender
+    if (gender := _interface_word("gender", word)) is not None:
+        return gender
     raise DomainError(_("“%(value)s” is not a gender or salutation we know.", value=text))
 
 
@@ -110,6 +138,8 @@ def parse_customer_type(text: str) -> CustomerType:
     for kind, words in TYPE_WORDS.items():
         if word in words or word == kind.value:
             return kind
+    if (kind := _interface_word("type", word)) is not None:
+        return kind
     raise DomainError(_("“%(value)s” is not a customer type (private or business).", value=text))
 
 

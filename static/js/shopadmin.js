@@ -57,10 +57,11 @@
     fit();
   });
 
-  function setBar(block, percent, text) {
+  // The server writes the figures in the page's language ("45 %", "45%").
+  function setBar(block, percent, percentText, text) {
     var bar = block.querySelector(".progress-bar");
     bar.style.width = percent + "%";
-    bar.textContent = percent + " %";
+    bar.textContent = percentText || percent + " %";
     block.querySelector(".progress").setAttribute("aria-valuenow", percent);
     if (text) { block.querySelector(".progress-text").textContent = text; }
   }
@@ -69,7 +70,7 @@
     fetch(block.getAttribute("data-status-url"), { headers: { "Accept": "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (status) {
-        setBar(block, status.percent, status.text);
+        setBar(block, status.percent, status.percent_text, status.text);
         if (status.finished) {
           if (status.reload) { window.location.reload(); }
         } else {

@@ -123,7 +123,8 @@ def test_status_endpoint_reports_progress_as_json(client, login_as, run_jobs):
     assert f'data-status-url="/imports/{import_id}/status"' in page
     run_jobs()
     done = client.get(f"/imports/{import_id}/status").get_json()
-    assert done == {"percent": 100, "text": done["text"], "finished": True, "reload": True}
+    assert done == {"percent": 100, "percent_text": "100%", "text": done["text"], "finished": True,
+                    "reload": True}
     assert "1 of 1" in done["text"]
 
 
