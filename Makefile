@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run setup test lint bench translations extract-messages update-translations clean
+.PHONY: run setup test lint lock bench translations extract-messages update-translations clean
 
 run: setup
 	$(FLASK) serve
@@ -14,11 +14,22 @@ run: setup
 setup: $(VENV)/.installed $(MO)
 	$(FLASK) setup
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every package to the version CI tested (`make lock` renews it).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,postgres,redis]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,postgres,redis]"
 	touch $@
+
+# Resolve pyproject.toml's ranges afresh in a new environment and pin the result.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e ".[test,postgres,redis]"
+	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable; } \
+		> constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-lock
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations -l $*

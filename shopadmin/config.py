@@ -129,7 +129,6 @@ def build_config(folder: Path) -> dict:
         "FORGOT_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_FORGOT_LIMIT_ADDRESS", "20/hour"),
         "FORGOT_LIMIT_PER_EMAIL": os.environ.get("SHOPADMIN_FORGOT_LIMIT_EMAIL", "3/hour"),
         "RESET_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_RESET_LIMIT_ADDRESS", "30/hour"),
-        "BOOTSTRAP_SERVE_LOCAL": True,
         "UPLOAD_FOLDER": str(files / "uploads"),
         "EXPORT_FOLDER": str(files / "exports"),
     }

@@ -11,7 +11,7 @@ WRONG = "The e-mail address or the password is not correct."
 
 
 def test_every_page_but_login_needs_sign_in(app, client):
-    public = {"auth.login", "auth.set_language", "static", "bootstrap.static",
+    public = {"auth.login", "auth.set_language", "static",
               "account.reset_link", "account.reset", "account.forgot"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in public or "GET" not in rule.methods:
