@@ -38,6 +38,12 @@ def finished_runs(worker, task: str) -> int:
     return len(re.findall(rf"{re.escape(task)}: \S+ executed in", log_of(worker)))
 
 
+def both_listening(workers) -> None:
+    """Wait until both workers take tasks, so that neither takes both jobs alone."""
+    wait_for(lambda: all("Huey consumer started" in log_of(worker) for worker in workers), 60,
+             "both workers to start")
+
+
 def kill(worker) -> None:
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
@@ -67,11 +73,12 @@ def file_being_written(app, export_id: int) -> Path | None:
 def test_two_workers_share_exports_and_one_killed_mid_file_leaves_each_customer_once(
         app, client, login_as, processes):
     login_as("staff")
-    customers = 40_000
+    customers = 10_000
     generate_customers(customers)
     db.session.commit()
     task = "shopadmin.transfer.exports.run_export"
     workers = [processes.worker(name, app, **QUICK_SWEEP) for name in ("worker-a", "worker-b")]
+    both_listening(workers)
     exports = [start_export(client, "csv"), start_export(client, "csv_semicolon")]
 
     def both_writing() -> bool:
@@ -117,7 +124,7 @@ def test_two_workers_share_mailings_and_one_killed_mid_mailing_sends_no_mail_twi
         app, smtp_server, processes):
     update_settings({"mail_rate_per_minute": 3000})  # 50 a second: time to kill mid-way
     staff = make_staff("admin")
-    per_mailing = 150
+    per_mailing = 100
     audiences = [[make_customer(email=f"{tag}{n}@laden-{tag}.de", first_name=f"K{n}").id
                   for n in range(per_mailing)] for tag in ("nord", "sued")]
     db.session.commit()
@@ -126,6 +133,7 @@ def test_two_workers_share_mailings_and_one_killed_mid_mailing_sends_no_mail_twi
             "SHOP_URL": app.config["SHOP_URL"]}
     workers = [processes.worker(name, app, **QUICK_SWEEP, **mail)
                for name in ("worker-a", "worker-b")]
+    both_listening(workers)
     batches = []
     for ids in audiences:
         batches.append(mail_services.send_password_mails(ids, staff).id)
