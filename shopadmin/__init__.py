@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known to Alembic)
     from .auth.sessions import init_login
-    from .extensions import bootstrap, csrf, db, init_huey, init_limiter, mail, migrate
+    from .extensions import csrf, db, init_huey, init_limiter, mail, migrate
     from .i18n import init_babel
 
     db.init_app(app)
@@ -47,7 +47,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     init_limiter(app)
     mail.init_app(app)
-    bootstrap.init_app(app)
     init_babel(app)
     init_login(app)
     init_huey(app)

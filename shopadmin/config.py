@@ -17,6 +17,12 @@ def instance_path() -> Path:
     return Path(os.environ.get("SHOPADMIN_INSTANCE_PATH") or PROJECT_ROOT / "instance")
 
 
+def files_path(folder: Path) -> Path:
+    """Where uploads and exports live: a location every web process and worker shares (on
+    several machines, a shared mount), else the instance folder."""
+    return Path(os.environ.get("SHOPADMIN_FILES_PATH") or folder)
+
+
 def _env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -59,6 +65,7 @@ def build_config(folder: Path) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     redis_url = os.environ.get("REDIS_URL", "")
     secure_cookies = shop_url.startswith("https://")
+    files = files_path(folder)
     default_hosts = ["127.0.0.1", "localhost", shop_url.split("://", 1)[-1].split("/", 1)[0]]
     return {
         "SECRET_KEY": load_secret_key(folder),
@@ -124,7 +131,6 @@ def build_config(folder: Path) -> dict:
         "FORGOT_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_FORGOT_LIMIT_ADDRESS", "20/hour"),
         "FORGOT_LIMIT_PER_EMAIL": os.environ.get("SHOPADMIN_FORGOT_LIMIT_EMAIL", "3/hour"),
         "RESET_LIMIT_PER_ADDRESS": os.environ.get("SHOPADMIN_RESET_LIMIT_ADDRESS", "30/hour"),
-        "BOOTSTRAP_SERVE_LOCAL": True,
-        "UPLOAD_FOLDER": str(folder / "uploads"),
-        "EXPORT_FOLDER": str(folder / "exports"),
+        "UPLOAD_FOLDER": str(files / "uploads"),
+        "EXPORT_FOLDER": str(files / "exports"),
     }

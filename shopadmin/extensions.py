@@ -2,7 +2,6 @@
 
 from flask import request
 from flask_babel import Babel
-from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -40,7 +39,6 @@ mail = Mail()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_address)
-bootstrap = Bootstrap5()
 
 # An unconfigured queue in memory until init_huey() points it at SQLite or Redis, so that
 # importing the task module opens no database.

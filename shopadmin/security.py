@@ -2,7 +2,7 @@
 
 from flask import Response, request
 
-CACHEABLE_ENDPOINTS = {"static", "bootstrap.static"}
+CACHEABLE_ENDPOINTS = {"static"}
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

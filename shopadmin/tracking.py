@@ -145,11 +145,21 @@ def hand_back(name: str, job_id: int, token: str) -> None:
     kind.resume(job_id)
 
 
+def holds(model: type, job_id: int, token: str) -> bool:
+    """Whether this run still holds its job. A run whose heartbeat was late (a machine under
+    load, a paused process) may find that the sweep gave its job to another run."""
+    return db.session.scalar(db.select(model.runner_token).where(model.id == job_id)) == token
+
+
 def checkpoint(name: str, job_id: int, token: str) -> None:
     """At a point where the run's work so far is committed: hand the job back if the worker
-    is stopping (raises HandedBack)."""
+    is stopping, and stop if another run holds the job now (both raise HandedBack)."""
     if stopping.is_set():
         hand_back(name, job_id, token)
+        raise HandedBack()
+    if not holds(KINDS[name].model, job_id, token):
+        log.warning("%s %s: taken over by another run (this one's heartbeat was late); "
+                    "this run stops", name, job_id)
         raise HandedBack()
 
 

@@ -114,7 +114,10 @@ def forget_redis_keys(redis_url: str, prefix: str) -> None:
 
 
 @pytest.fixture
-def app(database_template, tmp_path, app_redis_url):
+def app(database_template, tmp_path, app_redis_url, request):
+    """The app, built by create_app as a deployment builds it; a test that needs settings
+    create_app reads (the proxy count, ...) gives them with @pytest.mark.app_config(NAME=...)."""
+    marker = request.node.get_closest_marker("app_config")
     instance = tmp_path / "instance"
     instance.mkdir()
     if POSTGRES_URL:
@@ -135,6 +138,7 @@ def app(database_template, tmp_path, app_redis_url):
         # The production parameters (scrypt N=2^17) cost 0.4 s a hash; tests that are about
         # hashing set them back (tests/http/test_sessions_and_passwords.py).
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        **(marker.kwargs if marker else {}),
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -40,7 +40,7 @@ def public(view):
     return view
 
 
-PUBLIC_ENDPOINTS = {"static", "bootstrap.static"}
+PUBLIC_ENDPOINTS = {"static"}
 
 
 def require_sign_in():

@@ -117,6 +117,9 @@ def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> floa
                 if retry_at is None:
                     if _finish(batch_id, token, BatchStatus.DONE):
                         return None
+                    # Not done: a retry queued mails meanwhile, or another run holds the
+                    # mailing now (then that run finishes it).
+                    tracking.checkpoint(KIND, batch_id, token)
                     continue
                 wait = (retry_at - utcnow()).total_seconds()
                 if wait > MAX_INLINE_WAIT:

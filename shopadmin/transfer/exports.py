@@ -8,7 +8,10 @@ unchanged.
 import enum
 import logging
 import multiprocessing
+import os
+import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 20_000
 # From this many rows on, a CSV export of customers is written by two processes (two halves).
 PARALLEL_ROWS = 200_000
+# The name ending of a file while a run writes it.
+PARTIAL_SUFFIX = ".writing"
 
 class ExportStatus(enum.StrEnum):
     PROCESSING = "processing"
@@ -190,26 +195,42 @@ def write_export(export: ExportJob, path: Path | None = None,
     db.session.commit()
     stamp = utcnow().strftime("%Y-%m-%d")
     name = f"{kind.name}-{stamp}-{export_id}.{EXTENSIONS[export.format]}"
-    target = path or export_folder() / name
-    guard = export.format != "json"  # JSON holds texts as they are (see writers)
-    count = None
-    if (export.format in ("csv", "csv_semicolon") and kind.middle_id is not None
-            and export.rows_total >= PARALLEL_ROWS):
-        count = _write_csv_in_two(kind, columns, export_id, query, export.format, headings,
-                                  Path(target), checkpoint, language)
-    if count is None:
-        rows = _recording_progress(
-            export_id, _in_language(kind, columns, kind.rows(columns, query, guard), language),
-            checkpoint=checkpoint)
-        count = write_worksheet(target, export.format, headings, rows,
-                                sheet=kind.name.capitalize(),
-                                neutralised=kind.neutralised and guard)
+    target = Path(path or export_folder() / name)
+    # Written under a name of this run's own and renamed when whole: the file under the
+    # export's name is always complete, even when a run whose heartbeat was late still writes
+    # while another has taken the export over.
+    writing = target.with_name(f"{target.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
+    try:
+        count = _write_file(kind, columns, export_id, query, export.format, export.rows_total,
+                            headings, writing, checkpoint, language)
+        os.replace(writing, target)
+    finally:
+        writing.unlink(missing_ok=True)
     export = db.session.get(ExportJob, export_id)
     export.rows_done = count
     export.file_name = name if path is None else str(path)
     export.status = ExportStatus.READY
     export.expires_at = utcnow() + timedelta(days=get_setting("export_keep_days"))
     db.session.commit()
+    return count
+
+
+def _write_file(kind: ExportKind, columns: list, export_id: int, query: str, fmt: str,
+                rows_total: int, headings: list[str], target: Path,
+                checkpoint: Callable[[], None] | None, language: str | None = None) -> int:
+    guard = fmt != "json"  # JSON holds texts as they are (see writers)
+    count = None
+    if (fmt in ("csv", "csv_semicolon") and kind.middle_id is not None
+            and rows_total >= PARALLEL_ROWS):
+        count = _write_csv_in_two(kind, columns, export_id, query, fmt, headings, target,
+                                  checkpoint, language)
+    if count is None:
+        rows = _recording_progress(
+            export_id, _in_language(kind, columns, kind.rows(columns, query, guard), language),
+            checkpoint=checkpoint)
+        count = write_worksheet(target, fmt, headings, rows,
+                                sheet=kind.name.capitalize(),
+                                neutralised=kind.neutralised and guard)
     return count
 
 
@@ -257,4 +278,9 @@ def remove_expired_exports() -> None:
             (export_folder() / export.file_name).unlink(missing_ok=True)
         db.session.delete(export)
     db.session.commit()
+    # What runs killed mid-file left behind (a day is longer than any export takes).
+    left_before = time.time() - 24 * 3600
+    for partial in export_folder().glob(f"*{PARTIAL_SUFFIX}"):
+        if partial.stat().st_mtime < left_before:
+            partial.unlink(missing_ok=True)
 

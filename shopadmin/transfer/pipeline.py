@@ -29,7 +29,7 @@ from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
 from .write import BatchWriter, ConcurrentChange, insert_results
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 2000  # the default of the setting IMPORT_BATCH_ROWS (see batch_rows)
 # A transaction holds the batches of this many rows or seconds, whichever comes first, and the
 # job's progress with them: the job row says how far the import has durably got.
 COMMIT_ROWS, COMMIT_SECONDS = 10_000, 1.0
@@ -205,6 +205,11 @@ def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
         yield parsed, cells
 
 
+def batch_rows() -> int:
+    """Rows planned and written together (IMPORT_BATCH_ROWS; tests make batches small)."""
+    return current_app.config.get("IMPORT_BATCH_ROWS", BATCH_ROWS)
+
+
 def in_child(job: ImportJob) -> bool:
     """Whether a second process reads and parses the file."""
     return job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
@@ -344,9 +349,10 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) 
     batch: list[tuple] = []
     terms = TermsWanted(shared=in_child(job)) if writer is not None else None
     commits = _Commits(done, checkpoint)
+    rows_per_batch = batch_rows()
     for parsed, cells in parsed_rows(job, terms, skip=done):
         batch.append((parsed, cells))
-        if len(batch) >= BATCH_ROWS:
+        if len(batch) >= rows_per_batch:
             _flush(job, planner, writer, batch, sample, terms, commits)
             batch = []
             if progress:
@@ -454,10 +460,10 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it.
     Refused, the job keeps every bad row for its report, as a skipping import does."""
     planner = Planner(options, job.headings or None, job.mapping)
-    bad, batch = 0, []
+    bad, batch, rows_per_batch = 0, [], batch_rows()
     for item in parsed_rows(job):
         batch.append(item)
-        if len(batch) >= BATCH_ROWS:
+        if len(batch) >= rows_per_batch:
             bad += _bad_rows(job, planner, batch)
             batch = []
             job.heartbeat_at = utcnow()

@@ -29,7 +29,7 @@ WIDTH, HEIGHT = 1366, 768
 # Answers that are not pages: files, JSON for progress bars, the mail as sent inside its frame,
 # the password pages' redirect; and what only exists for a moment.
 NOT_PAGES = {
-    "static", "bootstrap.static", "customers.privacy_export", "exports.download",
+    "static", "customers.privacy_export", "exports.download",
     "imports.rejected", "imports.warnings", "imports.status", "notifications.batch_status",
     "notifications.preview_template", "notifications.outbox_message_html", "account.reset",
     "api.openapi",

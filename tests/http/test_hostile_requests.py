@@ -24,7 +24,7 @@ HOSTILE_QUERIES = (
 
 def _get_rules(app):
     for rule in app.url_map.iter_rules():
-        if "GET" in rule.methods and rule.endpoint not in ("static", "bootstrap.static"):
+        if "GET" in rule.methods and rule.endpoint != "static":
             yield rule
 
 

@@ -1,6 +1,10 @@
 """CSRF, roles, hosts and headers."""
 
+import pytest
+from sqlalchemy import func, select
+
 from shopadmin.auth.models import Role, StaffUser
+from shopadmin.customers.models import CustomerGroup
 from shopadmin.extensions import db
 
 from ..conftest import csrf_token, sign_in
@@ -91,19 +95,24 @@ def test_server_error_page_is_translated_and_rolls_back(app, client, login_as):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def broken():
-        raise RuntimeError("boom")
+        db.session.add(CustomerGroup(name="Half-done", description=""))
+        db.session.flush()  # written, not committed, when the view fails ...
+        db.session.add(CustomerGroup(name="Half-done", description=""))
+        db.session.flush()  # ... by a failing statement: the session is unusable until rolled back
 
     app.view_functions["dashboard.index"] = broken
     response = client.get("/")
     assert response.status_code == 500
     assert "Une erreur s’est produite" in response.get_data(as_text=True)
+    # Pages go on working after the failure and show none of the half-done work.
+    assert client.get("/customers/groups/").status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(CustomerGroup.id))) == 0
 
 
+@pytest.mark.app_config(PROXY_FIX_X_FOR=1)  # what SHOPADMIN_PROXY_COUNT=1 sets
 def test_behind_a_configured_proxy_the_forwarded_address_counts(app, client):
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
     app.config["LOGIN_LIMIT_PER_ADDRESS"] = "2/hour"
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
     for _ in range(2):
         client.post("/login", data={"email": "x@shop.test", "password": "x",
                                     "csrf_token": csrf_token(client, "/login")},

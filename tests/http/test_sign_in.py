@@ -11,7 +11,7 @@ WRONG = "The e-mail address or the password is not correct."
 
 
 def test_every_page_but_login_needs_sign_in(app, client):
-    public = {"auth.login", "auth.set_language", "static", "bootstrap.static",
+    public = {"auth.login", "auth.set_language", "static",
               "account.reset_link", "account.reset", "account.forgot",
               "api.openapi"}  # the API's document holds nothing secret
     for rule in app.url_map.iter_rules():
@@ -21,6 +21,27 @@ def test_every_page_but_login_needs_sign_in(app, client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login"), url
+
+
+def test_every_form_post_but_sign_in_needs_sign_in(app, client):
+    """Every POST route, with a valid CSRF token (so that only the sign-in check can refuse
+    it): back-office ones send to /login, the storefront API asks for its key."""
+    public = {"auth.login", "auth.set_language", "account.reset_link", "account.reset",
+              "account.forgot"}
+    token = csrf_token(client, "/login")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in public or "POST" not in rule.methods:
+            continue
+        url = rule.build({arg: 1 for arg in rule.arguments})[1]
+        response = client.post(url, data={"csrf_token": token})
+        checked += 1
+        if rule.endpoint.startswith("api."):
+            assert response.status_code == 401, url
+        else:
+            assert response.status_code == 302, url
+            assert response.headers["Location"].startswith("/login"), url
+    assert checked > 30
 
 
 def test_sign_in_opens_the_dashboard(client):

@@ -142,3 +142,25 @@ def test_a_big_csv_export_is_written_by_two_processes_alike(runner, tmp_path, fm
     assert two.read_bytes() == one.read_bytes()
     assert two.read_bytes().count(b"\xef\xbb\xbf") == 1  # one byte order mark, at the start
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_the_daily_clean_up_removes_files_runs_left_unfinished_a_day_ago(app):
+    import os
+    import time
+    from pathlib import Path
+
+    from shopadmin.transfer.exports import remove_expired_exports
+
+    folder = Path(app.config["EXPORT_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    killed = folder / "customers-2026-11-24-7.csv.1a2b3c4d.writing"
+    running = folder / "customers-2026-11-26-8.csv.5e6f7a8b.writing"
+    finished = folder / "customers-2026-11-24-6.csv"
+    for path in (killed, running, finished):
+        path.write_text("ID\r\n")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(killed, (two_days_ago, two_days_ago))
+    os.utime(finished, (two_days_ago, two_days_ago))
+    remove_expired_exports.call_local()
+    assert not killed.exists()
+    assert running.exists() and finished.exists()  # the latter goes with its export's expiry

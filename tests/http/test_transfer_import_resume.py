@@ -28,8 +28,7 @@ from shopadmin import create_app, tracking
 from shopadmin.extensions import db
 from shopadmin.transfer import pipeline
 from shopadmin.transfer.import_models import ImportJob
-app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2]})
-pipeline.BATCH_ROWS = 250
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2], "IMPORT_BATCH_ROWS": 250})
 with app.app_context():
     tracking.claim(ImportJob, int(sys.argv[1]))  # as the worker's run does
     pipeline.run_import(db.session.get(ImportJob, int(sys.argv[1])), dry_run=False)

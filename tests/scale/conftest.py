@@ -109,10 +109,10 @@ class Processes:
         self.started.append((process, log))
         return process
 
-    def worker(self, name: str, app, threads: int = 1) -> subprocess.Popen:
+    def worker(self, name: str, app, threads: int = 1, **environment: str) -> subprocess.Popen:
         """`flask worker`, as an operator starts it on another machine."""
         return self.start(name, [sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                                 "--workers", str(threads)], shared_env(app))
+                                 "--workers", str(threads)], shared_env(app, **environment))
 
     def stop_all(self) -> None:
         for process, _log in self.started:

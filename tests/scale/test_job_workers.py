@@ -6,6 +6,7 @@ import os
 import re
 import signal
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -140,3 +141,24 @@ def test_a_worker_killed_mid_import_leaves_it_to_another_and_no_row_twice(client
     resumed = sum(log_of(worker).count("worker gone, queued again") for worker in
                   (survivor, newcomer))
     assert resumed == 1
+
+
+def test_a_worker_on_another_machine_runs_an_import_uploaded_through_the_web(
+        client, login_as, processes, app, tmp_path):
+    """Another machine: an instance folder of its own (no database file, secret key or queue of
+    the web's), the same database, Redis and secret key, and the web's file location shared."""
+    login_as("staff")
+    elsewhere = tmp_path / "other-machine"
+    elsewhere.mkdir()
+    worker = processes.worker("worker-elsewhere", app, SHOPADMIN_INSTANCE_PATH=str(elsewhere),
+                              SHOPADMIN_FILES_PATH=str(Path(app.config["UPLOAD_FOLDER"]).parent))
+    rows = 3000
+    import_id = upload(client, worksheet("remote", rows), "remote.csv")
+    previewed(client, import_id)
+    apply(client, import_id)
+    job = finished(import_id)
+    assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
+    assert customers_and_distinct_emails() == (rows, rows)
+    assert len(IMPORT_TASK.findall(log_of(worker))) == 2  # the preview and the apply
+    assert not any(path.is_file() for path in elsewhere.rglob("*")), \
+        "nothing of the shop's belongs in the other machine's own instance folder"
