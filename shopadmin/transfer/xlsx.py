@@ -62,7 +62,10 @@ def _entity(match: re.Match) -> str:
 
 
 def _text(raw: str) -> str:
-    """The characters of an element's content: entities and CDATA sections read."""
+    """The characters of an element's content: line ends as XML reads them (a carriage return
+    only from a character reference), entities and CDATA sections read."""
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if "<!" in raw:
         raw = _CDATA.sub(lambda m: m.group(1).replace("&", "&amp;"), _COMMENT.sub("", raw))
     return _ENTITY.sub(_entity, raw) if "&" in raw else raw
@@ -179,7 +182,7 @@ class SharedStrings:
                 for plain, rich in self.item.findall(text):
                     if rich:
                         plain = "".join(self.text.findall(self.phonetic.sub("", rich)))
-                    if "&" in plain or "<!" in plain:
+                    if "&" in plain or "<!" in plain or "\r" in plain:
                         plain = _text(plain)
                     block += _unescape(plain).encode()
                     offsets.append(len(block))
@@ -230,11 +233,68 @@ class _Sheet:
         self.value = re.compile(rf"<{p}v(?:\s[^>]*)?>(.*?)</{p}v>", re.S)
         self.inline = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
+        # The cells as Excel, LibreOffice, XlsxWriter and openpyxl write them, read in one pass
+        # over a chunk: a row's start, or a cell with a plain value or inline string. A chunk
+        # where this does not find every <row> and <c> goes the careful way above.
+        self.fast = re.compile(
+            rf'<{p}row r="(\d+)"[^>]*>|<{p}c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
+            rf'(?: s="(\d+)")?(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|'
+            rf'<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)')
+        self.starts = (f"<{prefix}row", f"<{prefix}c ", f"<{prefix}c>", f"<{prefix}c/")
         self.formula = f"<{prefix}f"
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
 
     def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
+        """The rows of a piece of the sheet that ends with a complete row."""
+        found = self.fast.findall(text)
+        if len(found) == sum(text.count(start) for start in self.starts):
+            return self._plain_rows(found)
+        return self._rows(text)
+
+    def _plain_rows(self, found: list[tuple]) -> Iterator[tuple[int, list[str], list[int]]]:
+        strings, columns = self.strings, self.columns
+        block, offsets = strings.block, strings.offsets
+        number, values = self.number, None
+        for row_number, letters, style, kind, style_after, value, inline in found:
+            if row_number:
+                if values is not None:
+                    yield number, values, []
+                number, values = int(row_number), []
+                continue
+            if kind == "s":
+                index = int(value)
+                try:
+                    text = block[offsets[index]:offsets[index + 1]].decode()
+                except IndexError:  # not read that far yet
+                    text = strings[index]
+            elif kind == "inlineStr":
+                text = _unescape(inline) if "_x" in inline else inline
+            elif not value:
+                continue
+            elif not kind or kind == "n":
+                text = self._number(value, int(style or style_after or 0))
+            else:
+                start, end = self.simple
+                text = self._cell(kind, style or style_after, f"{start}{value}{end}")
+            if not text:
+                continue
+            column = columns.get(letters)
+            if column is None:
+                column = columns[letters] = _column(letters)
+            filled = len(values)
+            if filled == column:
+                values.append(text)
+            elif filled < column:
+                values.extend([""] * (column - filled))
+                values.append(text)
+            else:
+                values[column] = text
+        if values is not None:
+            yield number, values, []
+        self.number = number
+
+    def _rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         number = self.number
         columns, cell = self.columns, self.cell
         for row_number, body in self.row.findall(text):
@@ -282,7 +342,7 @@ class _Sheet:
                 return None
         if not value:
             return ""
-        if "&" in value or "<!" in value:
+        if "&" in value or "<!" in value or "\r" in value:
             value = _text(value)
         if kind == "s":
             return self.strings[int(value)]
@@ -305,7 +365,7 @@ class _Sheet:
                 self.numeric_formats[style] = ("number", 0)
         how, width = self.numeric_formats[style]
         value = value.strip()
-        number = float(value) if any(ch in value for ch in ".eE") else int(value)
+        number = float(value) if "." in value or "e" in value or "E" in value else int(value)
         if how == "zeros" and float(number).is_integer():
             return str(int(number)).zfill(width)
         if how == "date":
