@@ -161,11 +161,9 @@ class SharedStrings:
     def __init__(self, archive: zipfile.ZipFile):
         self.block = bytearray()
         self.offsets = array("q", [0])
-        try:
-            self.source = archive.open("xl/sharedStrings.xml")
-        except KeyError:
-            self.source = None
-            self.items = (_ for _ in ())
+        self.source = None
+        self.items: Iterator[None] = iter(())
+        if "xl/sharedStrings.xml" not in archive.NameToInfo:
             return
         prefix = _prefix(archive, "xl/sharedStrings.xml")
         p = re.escape(prefix)
@@ -173,6 +171,7 @@ class SharedStrings:
             rf"<{p}si>(?:<{p}t(?:\s[^>]*)?>([^<]*)</{p}t>|(.*?))</{p}si>|<{p}si/>", re.S)
         self.text = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
+        self.source = archive.open("xl/sharedStrings.xml")
         self.items = self._read(f"</{prefix}si>")
 
     def _read(self, end_tag: str) -> Iterator[None]:
@@ -189,7 +188,9 @@ class SharedStrings:
                 yield
 
     def close(self) -> None:
-        self.items.close()
+        if self.source is not None:
+            self.items.close()
+            self.source.close()
 
     def __getitem__(self, index: int) -> str:
         offsets = self.offsets
@@ -384,8 +385,8 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
         name, date1904 = _parts(archive)
         epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         strings = SharedStrings(archive)
-        sheet = _Sheet(_prefix(archive, name), strings, _formats(archive), epoch, cell_text)
         try:
+            sheet = _Sheet(_prefix(archive, name), strings, _formats(archive), epoch, cell_text)
             with archive.open(name) as source:
                 for text in _elements(source, sheet.end_tag):
                     yield from sheet.rows(text)
