@@ -1,7 +1,7 @@
 """Reading the worksheets shops export: CSV/TSV text in the usual encodings, XLSX and ODS.
 
 The format comes from the file's content, never its name. Rows are streamed: memory does not
-grow with the file (XLSX through openpyxl's read-only mode, CSV through the csv module). Every
+grow with the file (XLSX through our reader in xlsx.py, CSV through the csv module). Every
 cell comes out as text, numbers and dates without loss. Hostile and broken files are refused
 with a WorksheetError that says what is wrong, in the staff member's language.
 """
@@ -12,11 +12,13 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 from flask_babel import gettext as _
@@ -179,7 +181,7 @@ def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
                     for column in formulas]
             yield number, cells
     except (XlsxError, KeyError, StopIteration, ValueError, IndexError, zipfile.BadZipFile,
-            expat.ExpatError) as error:
+            expat.ExpatError, ParseError, zlib.error, EOFError) as error:
         raise WorksheetError(_("The XLSX file cannot be read: %(error)s",
                                error=type(error).__name__)) from None
 

@@ -386,9 +386,12 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
         epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         strings = SharedStrings(archive)
         try:
-            sheet = _Sheet(_prefix(archive, name), strings, _formats(archive), epoch, cell_text)
+            prefix, text = _prefix(archive, name), ""
+            sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text)
             with archive.open(name) as source:
                 for text in _elements(source, sheet.end_tag):
                     yield from sheet.rows(text)
+            if not text.rstrip().endswith(f"</{prefix}worksheet>"):
+                raise XlsxError("the sheet ends before its last row")
         finally:
             strings.close()

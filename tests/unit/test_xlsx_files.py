@@ -223,3 +223,28 @@ def test_shared_strings_are_read_only_as_far_as_the_rows_need(app, tmp_path):
             shared[50_000]
         shared.close()
     assert list(xlsx.xlsx_rows(path, cell_text)) == [(1, ["text 0", "text 1"], [])]
+
+
+@pytest.mark.parametrize("damage", ["workbook", "sheet", "deflate"])
+def test_a_damaged_workbook_is_refused_with_a_message(app, tmp_path, damage):
+    path = tmp_path / "damaged.xlsx"
+    write_worksheet(path, "xlsx", ["A", "B"], [["x", "y"]] * 50)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    if damage == "workbook":
+        parts["xl/workbook.xml"] = parts["xl/workbook.xml"][:-20]
+    elif damage == "sheet":
+        parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"][:-40]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    if damage == "deflate":  # bytes of the compressed sheet overwritten
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/worksheets/sheet1.xml")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 20
+        data[start:start + 40] = b"\xff" * 40
+        path.write_bytes(bytes(data))
+    with pytest.raises(WorksheetError) as error:
+        list(open_worksheet(path).rows())
+    assert "cannot be read" in error.value.message or "damaged" in error.value.message
