@@ -54,6 +54,8 @@ class Worksheet:
     headings: list[str] | None = None
     heading_row: int | None = None
     _skip_to: int = field(default=0, repr=False)
+    # An upload read more than once: an XLSX sheet's first complete read is kept (spool.py).
+    spool: bool = field(default=False, repr=False)
     # What the reader noticed in the rows read so far, by row: [(column, message)]. The one
     # who reads the rows takes them out (pipeline.note_cells).
     notes: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
@@ -93,8 +95,10 @@ def _trim(cells: list[str]) -> list[str]:
 
 
 def open_worksheet(path: Path, *, has_headings: bool | None = None,
-                   encoding: str | None = None, delimiter: str | None = None) -> Worksheet:
-    """Recognise the file and its heading row; raises WorksheetError for what is no worksheet."""
+                   encoding: str | None = None, delimiter: str | None = None,
+                   spool: bool = False) -> Worksheet:
+    """Recognise the file and its heading row; raises WorksheetError for what is no worksheet.
+    spool: the file is an upload that will be read again (see spool.py)."""
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -110,6 +114,7 @@ def open_worksheet(path: Path, *, has_headings: bool | None = None,
         encoding = encoding or detect_encoding(path, head)
         text = _decode_sample(head, encoding)
         sheet = Worksheet(path, "csv", encoding, delimiter or detect_delimiter(text))
+    sheet.spool = spool
     _find_headings(sheet, has_headings)
     return sheet
 
@@ -170,10 +175,16 @@ def cell_text(value) -> str:
 
 
 def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    from .spool import spooled_rows, spooling
     from .xlsx import XlsxError, xlsx_rows
 
+    rows = spooled_rows(sheet.path) if sheet.spool else None
+    if rows is None:
+        rows = xlsx_rows(sheet.path, cell_text)
+        if sheet.spool:
+            rows = spooling(sheet.path, rows)
     try:
-        for number, cells, formulas in xlsx_rows(sheet.path, cell_text):
+        for number, cells, formulas in rows:
             if formulas and number > sheet._skip_to:
                 sheet.notes[number] = [(column, _(
                     "A formula without a stored result: the cell was read as empty. Open the "

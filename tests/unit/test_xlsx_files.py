@@ -3,6 +3,7 @@ LibreOffice-compatible tools use) with every text as written and no formula; our
 what Excel, LibreOffice, XlsxWriter and openpyxl write as the spreadsheet shows it, whichever
 way the XML is laid out, and refuses hostile files."""
 
+import os
 import zipfile
 from datetime import date, datetime
 
@@ -248,3 +249,33 @@ def test_a_damaged_workbook_is_refused_with_a_message(app, tmp_path, damage):
     with pytest.raises(WorksheetError) as error:
         list(open_worksheet(path).rows())
     assert "cannot be read" in error.value.message or "damaged" in error.value.message
+
+
+def test_an_uploads_first_complete_read_is_kept_for_the_next(app, tmp_path):
+    from shopadmin.transfer.spool import remove_spool, spool_path
+
+    sheet = (f'<worksheet xmlns="{MAIN}"><sheetData>'
+             '<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c>'
+             '<c r="B1" t="inlineStr"><is><t>Sum</t></is></c></row>'
+             '<row r="2"><c r="A2" t="inlineStr"><is><t>Ann, "Annie"</t></is></c></row>'
+             '<row r="4"><c r="A4" t="inlineStr"><is><t>Bo\nEk</t></is></c>'
+             '<c r="B4"><f>1+1</f></c></row></sheetData></worksheet>')
+    path = book(tmp_path, sheet, name="f.upload")
+    worksheet = open_worksheet(path, spool=True)
+    first = list(worksheet.rows())
+    assert first == [(2, ['Ann, "Annie"']), (4, ["Bo\nEk"])] and list(worksheet.notes) == [4]
+    assert spool_path(path).exists()
+    assert sorted(tmp_path.iterdir()) == sorted([path, spool_path(path)])  # no part left
+    again = open_worksheet(path, spool=True)
+    assert list(again.rows()) == first and again.notes.keys() == worksheet.notes.keys()
+    # What is read the second time is the spool: a change there shows.
+    text = spool_path(path).read_text(encoding="utf-8")
+    spool_path(path).write_text(text.replace("Annie", "Anna"), encoding="utf-8")
+    assert list(open_worksheet(path, spool=True).rows())[0] == (2, ['Ann, "Anna"'])
+    # ... and only for the upload it was made from.
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert list(open_worksheet(path, spool=True).rows()) == first
+    assert list(open_worksheet(path).rows()) == first
+    remove_spool(path)
+    assert list(tmp_path.iterdir()) == [path]
