@@ -260,12 +260,14 @@ def test_an_uploads_first_complete_read_is_kept_for_the_next(app, tmp_path):
              '<row r="2"><c r="A2" t="inlineStr"><is><t>Ann, "Annie"</t></is></c></row>'
              '<row r="4"><c r="A4" t="inlineStr"><is><t>Bo\nEk</t></is></c>'
              '<c r="B4"><f>1+1</f></c></row></sheetData></worksheet>')
-    path = book(tmp_path, sheet, name="f.upload")
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    path = book(folder, sheet, name="f.upload")
     worksheet = open_worksheet(path, spool=True)
     first = list(worksheet.rows())
     assert first == [(2, ['Ann, "Annie"']), (4, ["Bo\nEk"])] and list(worksheet.notes) == [4]
     assert spool_path(path).exists()
-    assert sorted(tmp_path.iterdir()) == sorted([path, spool_path(path)])  # no part left
+    assert sorted(folder.iterdir()) == sorted([path, spool_path(path)])  # no part left
     again = open_worksheet(path, spool=True)
     assert list(again.rows()) == first and again.notes.keys() == worksheet.notes.keys()
     # What is read the second time is the spool: a change there shows.
@@ -278,4 +280,4 @@ def test_an_uploads_first_complete_read_is_kept_for_the_next(app, tmp_path):
     assert list(open_worksheet(path, spool=True).rows()) == first
     assert list(open_worksheet(path).rows()) == first
     remove_spool(path)
-    assert list(tmp_path.iterdir()) == [path]
+    assert list(folder.iterdir()) == [path]
