@@ -13,7 +13,15 @@ is that step's own):
   and prints rows per second, peak memory and our time as a multiple of the raw limit. One row
   in ten carries a warning (a birth date that is no date): it goes in without it.
 
-BENCH_ROWS=20000 python -m bench.transfer_import   for a quick look;
+Then, on SQLite, XLSX beside CSV, on the first 200,000 of those rows (BENCH_XLSX_ROWS), written
+as Excel writes a workbook (shared strings, numbers as numbers):
+  read     the bare readers: every row of the CSV and of the XLSX file as the import reads it;
+  cli      the import as `flask customers import` runs it, from the CSV and from the XLSX file;
+  web      the web and worker path on the XLSX file: upload, preview, apply (the preview reads
+           the whole file too);
+each with peak memory. Target: XLSX import at 15,000 rows/s or more, under 300 MB.
+
+BENCH_ROWS=20000 BENCH_XLSX_ROWS=20000 python -m bench.transfer_import   for a quick look;
 BENCH_DATABASES=postgresql (or sqlite) for one database only.
 """
 
@@ -32,6 +40,8 @@ from pathlib import Path
 from .common import peak_mb
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
+XLSX_TARGET = 15_000
 OUTPUT = Path(__file__).resolve().parent / "output"
 TARGETS = {"import": 4.0, "update": 3.0}
 MEMORY_LIMIT_MB = 300
@@ -157,9 +167,9 @@ def raw_copy(path: Path, folder: Path, url: str) -> dict:
     return {"seconds": seconds}
 
 
-def our_import(path: Path, folder: Path, url: str = "") -> dict:
-    """The full import, as `flask customers import` runs it, into the database at url (or
-    SQLite in folder)."""
+def our_import(path: Path, folder: Path, url: str = "", web: bool = False) -> dict:
+    """The full import, as `flask customers import` runs it (web: as the pages and the worker
+    run it, with a preview first), into the database at url (or SQLite in folder)."""
     os.environ["SHOPADMIN_INSTANCE_PATH"] = str(folder)
     from flask_migrate import upgrade
 
@@ -181,6 +191,8 @@ def our_import(path: Path, folder: Path, url: str = "") -> dict:
         services.save_mapping(job, job.mapping)
         services.save_options(job, ImportOptions())
         db.session.commit()
+        if web:
+            run_import(job, dry_run=True)
         run_import(job, dry_run=False)
         seconds = time.perf_counter() - started
         counts = {k: getattr(job, k, None)
@@ -191,12 +203,24 @@ def our_import(path: Path, folder: Path, url: str = "") -> dict:
     return {"seconds": seconds, "counts": counts, "errors": [list(e) for e in errors]}
 
 
+def bare_read(path: Path, _folder: Path) -> dict:
+    """Every row of the file as the import's reader gives them, nothing else."""
+    from shopadmin import create_app
+    from shopadmin.transfer.readers import open_worksheet
+
+    with create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).app_context():
+        started = time.perf_counter()
+        rows = sum(1 for _ in open_worksheet(path).rows())
+        return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
 def _child(step: str, path: str, folder: str, url: str = "") -> None:
     if url:
         function = {"raw": raw_copy, "import": our_import}[step]
         result = function(Path(path), Path(folder), url)
     else:
-        function = {"raw": raw_limit, "import": our_import}[step]
+        function = {"raw": raw_limit, "import": our_import, "read": bare_read,
+                    "web": lambda path, folder: our_import(path, folder, web=True)}[step]
         result = function(Path(path), Path(folder))
     result["peak_mb"] = peak_mb()
     # The reading process of a big file (and any other child) on its own.
@@ -277,9 +301,105 @@ def main() -> int:
     ok = True
     if "sqlite" in wanted:
         ok &= report("SQLite", measure_sqlite(path))
+        ok &= not xlsx_beside_csv(path)
     if "postgresql" in wanted and (results := measure_postgres(path)) is not None:
         ok &= report("PostgreSQL", results)
     return 0 if ok else 1
+
+
+def excel_like(source: Path, target: Path, rows: int) -> None:
+    """The first `rows` rows of the CSV file as Excel saves them: text in the shared strings
+    table, whole numbers as numbers (house numbers), a style per cell."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    from shopadmin.transfer.xlsx_writer import write_xlsx
+
+    write_xlsx(target, None, [])  # the package's other parts, then the sheet of our own
+    with zipfile.ZipFile(target) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    strings: dict[str, int] = {}
+    sheet = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns='
+             '"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1"/>'
+             "<sheetData>"]
+    letters = [chr(65 + n) for n in range(len(HEADINGS))]
+    with source.open(encoding="utf-8", newline="") as handle:
+        for number, cells in enumerate(csv.reader(handle), 1):
+            if number > rows + 1:
+                break
+            row = [f'<row r="{number}" spans="1:{len(cells)}">']
+            for column, value in enumerate(cells):
+                if not value:
+                    continue
+                if value.isdigit() and not value.startswith("0") and len(value) < 10:
+                    row.append(f'<c r="{letters[column]}{number}"><v>{value}</v></c>')
+                else:
+                    index = strings.setdefault(value, len(strings))
+                    row.append(f'<c r="{letters[column]}{number}" s="1" t="s"><v>{index}</v></c>')
+            sheet.append("".join(row) + "</row>")
+    sheet.append("</sheetData></worksheet>")
+    table = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
+             f'schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(strings)}">']
+    table.extend(f'<si><t xml:space="preserve">{escape(text)}</t></si>' if "\n" in text
+                 else f"<si><t>{escape(text)}</t></si>" for text in strings)
+    table.append("</sst>")
+    parts["xl/worksheets/sheet1.xml"] = "".join(sheet).encode()
+    parts["xl/sharedStrings.xml"] = "".join(table).encode()
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", b'<Relationship Id="rId3" Type="http://schemas.openxmlformats.org'
+        b'/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        b"</Relationships>")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def xlsx_beside_csv(source: Path) -> bool:
+    """The XLSX import beside the CSV import of the same rows; True when a target is missed."""
+    rows = min(XLSX_ROWS, ROWS)
+    csv_path = OUTPUT / f"customers-{rows}-warnings.csv"
+    xlsx_path = OUTPUT / f"customers-{rows}-warnings.xlsx"
+    if not csv_path.exists():
+        with source.open(encoding="utf-8", newline="") as whole, \
+                csv_path.open("w", encoding="utf-8", newline="") as part:
+            writer = csv.writer(part)
+            for number, cells in enumerate(csv.reader(whole)):
+                if number > rows:
+                    break
+                writer.writerow(cells)
+    if not xlsx_path.exists():
+        excel_like(csv_path, xlsx_path, rows)
+    results = {}
+    for label, step, path in (("read CSV", "read", csv_path), ("read XLSX", "read", xlsx_path),
+                              ("cli CSV", "import", csv_path), ("cli XLSX", "import", xlsx_path),
+                              ("web XLSX", "web", xlsx_path)):
+        with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch:
+            folder = Path(scratch) / "instance"
+            folder.mkdir()
+            results[label] = _run(step, path, folder)
+    print(f"\n{rows:,} rows, {len(HEADINGS)} columns: CSV "
+          f"({csv_path.stat().st_size / 1e6:.0f} MB) beside XLSX "
+          f"({xlsx_path.stat().st_size / 1e6:.0f} MB)")
+    print(f"{'step':<10}{'seconds':>9}{'rows/s':>11}{'peak MB':>9}{'child MB':>9}"
+          f"{'x CSV':>7}  counts")
+    missed = False
+    for label, result in results.items():
+        kind = label.split()[0]
+        ratio = result["seconds"] / results[f"{kind} CSV"]["seconds"] \
+            if f"{kind} CSV" in results else float("nan")
+        rate = rows / result["seconds"]
+        print(f"{label:<10}{result['seconds']:>9.1f}{rate:>11,.0f}{result['peak_mb']:>9.0f}"
+              f"{result['child_mb']:>9.0f}{ratio:>7.1f}  {result.get('counts', '')}")
+        if label in ("cli XLSX", "web XLSX") and rate < XLSX_TARGET:
+            print(f"          MISSED: XLSX import at {XLSX_TARGET:,} rows/s")
+            missed = True
+        if max(result["peak_mb"], result["child_mb"]) > MEMORY_LIMIT_MB:
+            print(f"          MISSED: peak memory under {MEMORY_LIMIT_MB} MB")
+            missed = True
+    return missed
 
 
 if __name__ == "__main__":

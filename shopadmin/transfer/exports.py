@@ -38,6 +38,9 @@ PROGRESS_EVERY = 20_000
 PARALLEL_ROWS = 200_000
 # The name ending of a file while a run writes it.
 PARTIAL_SUFFIX = ".writing"
+# From this many rows on, an XLSX export's rows are read and made by a second process while
+# this one writes the sheet (one zip stream cannot be written in two halves).
+XLSX_PARALLEL_ROWS = 50_000
 
 class ExportStatus(enum.StrEnum):
     PROCESSING = "processing"
@@ -183,6 +186,46 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
         part.unlink(missing_ok=True)
 
 
+def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], query: str,
+                        guard: bool) -> Iterator[list]:
+    """The spawned child of an XLSX export: an app of its own on the same database, then the
+    rows in batches, each row's cells packed into one string (one object to pickle)."""
+    from flask import Flask
+    from flask_babel import Babel
+
+    from .. import models  # noqa: F401  (every table known)
+    from .parallel import SEPARATOR
+
+    app = Flask("shopadmin-export-rows")
+    app.config.update(config)
+    db.init_app(app)
+    Babel(app)
+    with app.app_context():
+        kind = EXPORT_KINDS[kind_name]
+        batch: list = []
+        for row in kind.rows(kind.columns_for(column_names), query, guard):
+            cells = ["" if cell is None else cell for cell in row]
+            packed = SEPARATOR.join(cells)
+            batch.append(packed if packed.count(SEPARATOR) == len(cells) - 1 else cells)
+            if len(batch) >= 1000:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _rows_from_child(kind: ExportKind, columns: list, query: str,
+                     guard: bool) -> Iterator[list[str]]:
+    from .parallel import cells_of, produced_in_child
+
+    config = {key: current_app.config[key] for key in CHILD_CONFIG}
+    db.session.commit()  # no connection of this process's may go into the child
+    args = (config, kind.name, [c.name for c in columns], query, guard)
+    for batch in produced_in_child(spawned=(_rows_made_in_child, args)):
+        for packed in batch:
+            yield cells_of(packed)
+
+
 def write_export(export: ExportJob, path: Path | None = None,
                  checkpoint: Callable[[], None] | None = None) -> int:
     """Write the file of an export; returns the rows written. `checkpoint` is called with
@@ -225,9 +268,12 @@ def _write_file(kind: ExportKind, columns: list, export_id: int, query: str, fmt
         count = _write_csv_in_two(kind, columns, export_id, query, fmt, headings, target,
                                   checkpoint, language)
     if count is None:
-        rows = _recording_progress(
-            export_id, _in_language(kind, columns, kind.rows(columns, query, guard), language),
-            checkpoint=checkpoint)
+        if fmt == "xlsx" and rows_total >= XLSX_PARALLEL_ROWS:
+            made = _rows_from_child(kind, columns, query, guard)
+        else:
+            made = kind.rows(columns, query, guard)
+        rows = _recording_progress(export_id, _in_language(kind, columns, made, language),
+                                   checkpoint=checkpoint)
         count = write_worksheet(target, fmt, headings, rows,
                                 sheet=kind.name.capitalize(),
                                 neutralised=kind.neutralised and guard)

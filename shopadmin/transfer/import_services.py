@@ -294,5 +294,8 @@ def password_links_sent(job: ImportJob) -> dict[str, int]:
 
 
 def delete_upload(job: ImportJob) -> None:
+    from .spool import remove_spool
+
     if job.file_path:  # empty once the retention sweep deleted the file
         upload_path(job).unlink(missing_ok=True)
+        remove_spool(upload_path(job))

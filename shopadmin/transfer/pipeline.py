@@ -63,7 +63,7 @@ def open_job_worksheet(job: ImportJob):
     from .readers import open_worksheet
 
     return open_worksheet(upload_path(job), has_headings=job.has_headings,
-                          encoding=job.encoding, delimiter=job.delimiter)
+                          encoding=job.encoding, delimiter=job.delimiter, spool=True)
 
 
 class TermsWanted:
@@ -158,7 +158,7 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     from .rows import ParseOptions, RowParser, combine_rows
 
     worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
-                               encoding=plan.encoding, delimiter=plan.delimiter)
+                               encoding=plan.encoding, delimiter=plan.delimiter, spool=True)
     parser = RowParser(worksheet.headings, plan.mapping,
                        ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
                                     split_street=plan.split_street))

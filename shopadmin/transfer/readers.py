@@ -1,7 +1,7 @@
 """Reading the worksheets shops export: CSV/TSV text in the usual encodings, XLSX and ODS.
 
 The format comes from the file's content, never its name. Rows are streamed: memory does not
-grow with the file (XLSX through openpyxl's read-only mode, CSV through the csv module). Every
+grow with the file (XLSX through our reader in xlsx.py, CSV through the csv module). Every
 cell comes out as text, numbers and dates without loss. Hostile and broken files are refused
 with a WorksheetError that says what is wrong, in the staff member's language.
 """
@@ -12,11 +12,13 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
 from flask_babel import gettext as _
@@ -53,6 +55,8 @@ class Worksheet:
     headings: list[str] | None = None
     heading_row: int | None = None
     _skip_to: int = field(default=0, repr=False)
+    # An upload read more than once: an XLSX sheet's first complete read is kept (spool.py).
+    spool: bool = field(default=False, repr=False)
     # What the reader noticed in the rows read so far, by row: [(column, message)]. The one
     # who reads the rows takes them out (pipeline.note_cells).
     notes: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
@@ -92,8 +96,10 @@ def _trim(cells: list[str]) -> list[str]:
 
 
 def open_worksheet(path: Path, *, has_headings: bool | None = None,
-                   encoding: str | None = None, delimiter: str | None = None) -> Worksheet:
-    """Recognise the file and its heading row; raises WorksheetError for what is no worksheet."""
+                   encoding: str | None = None, delimiter: str | None = None,
+                   spool: bool = False) -> Worksheet:
+    """Recognise the file and its heading row; raises WorksheetError for what is no worksheet.
+    spool: the file is an upload that will be read again (see spool.py)."""
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -109,6 +115,7 @@ def open_worksheet(path: Path, *, has_headings: bool | None = None,
         encoding = encoding or detect_encoding(path, head)
         text = _decode_sample(head, encoding)
         sheet = Worksheet(path, "csv", encoding, delimiter or detect_delimiter(text))
+    sheet.spool = spool
     _find_headings(sheet, has_headings)
     return sheet
 
@@ -169,10 +176,16 @@ def cell_text(value) -> str:
 
 
 def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
+    from .spool import spooled_rows, spooling
     from .xlsx import XlsxError, xlsx_rows
 
+    rows = spooled_rows(sheet.path) if sheet.spool else None
+    if rows is None:
+        rows = xlsx_rows(sheet.path, cell_text)
+        if sheet.spool:
+            rows = spooling(sheet.path, rows)
     try:
-        for number, cells, formulas in xlsx_rows(sheet.path, cell_text):
+        for number, cells, formulas in rows:
             if formulas and number > sheet._skip_to:
                 sheet.notes[number] = [(column, _(
                     "A formula without a stored result: the cell was read as empty. Open the "
@@ -180,7 +193,7 @@ def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
                     for column in formulas]
             yield number, cells
     except (XlsxError, KeyError, StopIteration, ValueError, IndexError, zipfile.BadZipFile,
-            expat.ExpatError) as error:
+            expat.ExpatError, ParseError, zlib.error, EOFError) as error:
         raise WorksheetError(_("The XLSX file cannot be read: %(error)s",
                                error=type(error).__name__)) from None
 

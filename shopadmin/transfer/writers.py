@@ -2,8 +2,8 @@
 
 CSV and XLSX cells pass through `cells.neutralise` (unless the rows come neutralised already),
 so no cell runs as a formula, and the import undoes that exactly: a file written here
-re-imports unchanged. JSON holds the texts as they are. Rows are streamed; XLSX through
-XlsxWriter in constant memory, every cell text.
+re-imports unchanged. JSON holds the texts as they are. Rows are streamed; XLSX through our
+streaming sheet writer (xlsx_writer.py) in constant memory, every cell text.
 """
 
 import csv
@@ -55,25 +55,9 @@ def write_worksheet(path: Path, fmt: str, headings: list[str] | None,
 
 def _write_xlsx(path: Path, headings: list[str], rows: Iterable[list[str]],
                 sheet_name: str) -> int:
-    import xlsxwriter
+    from .xlsx_writer import write_xlsx
 
-    # Text stays text: no number, formula or link is made of a string.
-    workbook = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False})
-    sheet = workbook.add_worksheet(sheet_name[:31])
-    # Text format for the columns, so that what staff type into them stays text too (postcodes).
-    sheet.set_column(0, max(len(headings) - 1, 0), None, workbook.add_format({"num_format": "@"}))
-    write = sheet.write_string
-    for column, heading in enumerate(headings):
-        write(0, column, heading)
-    count = 0
-    for count, row in enumerate(rows, 1):  # noqa: B007  (the count is the result)
-        for column, value in enumerate(row):
-            if value:
-                write(count, column, value)
-    workbook.close()
-    return count
+    return write_xlsx(Path(path), headings, rows, sheet_name)
 
 
 def _write_json(path: Path, headings: list[str], rows: Iterable[list[str]]) -> int:

@@ -164,3 +164,23 @@ def test_the_daily_clean_up_removes_files_runs_left_unfinished_a_day_ago(app):
     remove_expired_exports.call_local()
     assert not killed.exists()
     assert running.exists() and finished.exists()  # the latter goes with its export's expiry
+
+
+def test_a_big_xlsx_export_made_by_a_second_process_is_the_same(runner, tmp_path, monkeypatch):
+    from shopadmin.transfer import exports
+    from shopadmin.transfer.readers import open_worksheet
+
+    varied_customers()
+    for index in range(7):
+        make_customer(first_name=f"=Kunde {index}", email=f"k{index}@shop.test",
+                      notes="Tor 2\x1fHof" if index == 3 else "")
+    one = tmp_path / "one.xlsx"
+    runner.invoke(args=["customers", "export", "--format", "xlsx", "-o", str(one)])
+    monkeypatch.setattr(exports, "XLSX_PARALLEL_ROWS", 0)
+    two = tmp_path / "two.xlsx"
+    result = runner.invoke(args=["customers", "export", "--format", "xlsx", "-o", str(two)])
+    assert "10 customers written" in result.output, result.output
+    rows = list(open_worksheet(two).rows())
+    assert rows == list(open_worksheet(one).rows()) and len(rows) == 10
+    assert any("'=Kunde 3" in cells for _number, cells in rows)
+    assert any("Tor 2\x1fHof" in cells for _number, cells in rows)
