@@ -25,15 +25,30 @@ MAX_INLINE_WAIT = 60  # seconds a run waits for retries itself before it hands b
 
 
 def _mark_interrupted(batch_id: int) -> None:
-    """Rows left in "sending" by a run that died: they may have gone out, so never again
-    automatically."""
-    db.session.execute(
-        update(MailLog)
+    """Rows left in "sending" by a run that died. A group is claimed at one moment and its
+    mails are handed over in id order, each committed once the server has it: of each claim,
+    the lowest id still "sending" may have gone out (failed as interrupted, never sent again
+    automatically); the others were never handed over and go back to the queue."""
+    left = db.session.execute(
+        db.select(MailLog.id, MailLog.updated_at)
         .where(MailLog.batch_id == batch_id, MailLog.status == MailStatus.SENDING)
-        .values(status=MailStatus.FAILED, error_kind=ErrorKind.INTERRUPTED.value,
-                error="interrupted while sending", next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
+        .order_by(MailLog.id)).all()
+    in_doubt: dict[object, int] = {}
+    for log_id, claimed_at in left:
+        in_doubt.setdefault(claimed_at, log_id)
+    doubtful = set(in_doubt.values())
+    untouched = [log_id for log_id, _claimed_at in left if log_id not in doubtful]
+    if doubtful:
+        db.session.execute(
+            update(MailLog).where(MailLog.id.in_(doubtful))
+            .values(status=MailStatus.FAILED, error_kind=ErrorKind.INTERRUPTED.value,
+                    error="interrupted while sending", next_attempt_at=None)
+            .execution_options(synchronize_session=False))
+    if untouched:
+        db.session.execute(
+            update(MailLog).where(MailLog.id.in_(untouched))
+            .values(status=MailStatus.QUEUED, attempts=MailLog.attempts - 1)
+            .execution_options(synchronize_session=False))
     db.session.commit()
 
 

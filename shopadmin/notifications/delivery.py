@@ -19,6 +19,7 @@ from email.utils import formataddr
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..account import tokens
 from ..customers.models import Customer
@@ -201,20 +202,34 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
                                      retry=False, context=context, now=now)
         else:
             ready.append((log, _prepare(log, customer, context, now)))
+            # The claim's moment names the group (batches._mark_interrupted): written as it
+            # is, not replaced by the column's onupdate clock when the prepared row is saved.
+            log.updated_at = now
+            flag_modified(log, "updated_at")
     db.session.commit()
     # Load the committed rows back in one query (a commit expires them).
     list(db.session.scalars(select(MailLog).where(MailLog.id.in_(claimed))))
-    trouble = False
-    for log, outgoing in ready:
-        if trouble:
-            log.status = MailStatus.QUEUED
-            log.attempts -= 1
-            outcomes[log.id] = Outcome.SKIPPED
-            continue
-        pace()
-        outcomes[log.id] = _hand_over(log, outgoing, transport, context, now, clock)
-        trouble = outcomes[log.id] == Outcome.SERVER_TROUBLE
-    db.session.commit()
+    # Each mail's fate is committed as soon as the server has it, in id order: a run killed
+    # mid-group leaves one mail whose fate is unknown (the lowest id still "sending"), and the
+    # rest of the group provably not handed over (see batches._mark_interrupted).
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        trouble = False
+        for log, outgoing in ready:
+            if trouble:
+                log.status = MailStatus.QUEUED
+                log.attempts -= 1
+                outcomes[log.id] = Outcome.SKIPPED
+                continue
+            pace()
+            outcomes[log.id] = _hand_over(log, outgoing, transport, context, now, clock)
+            trouble = outcomes[log.id] == Outcome.SERVER_TROUBLE
+            if not trouble:
+                session.commit()
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
     return outcomes
 
 
