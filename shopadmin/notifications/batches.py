@@ -14,7 +14,7 @@ from sqlalchemy import exists, or_, update
 from .. import tracking
 from ..database import utcnow
 from ..extensions import db
-from .delivery import GROUP, ErrorKind, MailContext, Outcome, deliver_group
+from .delivery import GROUP, SETTLE_EVERY, ErrorKind, MailContext, Outcome, deliver_group
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
 from .recipients import add_recipients
 from .transport import Transport
@@ -26,17 +26,19 @@ MAX_INLINE_WAIT = 60  # seconds a run waits for retries itself before it hands b
 
 def _mark_interrupted(batch_id: int) -> None:
     """Rows left in "sending" by a run that died. A group is claimed at one moment and its
-    mails are handed over in id order, each committed once the server has it: of each claim,
-    the lowest id still "sending" may have gone out (failed as interrupted, never sent again
-    automatically); the others were never handed over and go back to the queue."""
+    mails are handed over in id order, committed SETTLE_EVERY at a time: of each claim, the
+    lowest SETTLE_EVERY ids still "sending" may have gone out (failed as interrupted, never
+    sent again automatically); the others were never handed over and go back to the queue."""
     left = db.session.execute(
         db.select(MailLog.id, MailLog.updated_at)
         .where(MailLog.batch_id == batch_id, MailLog.status == MailStatus.SENDING)
         .order_by(MailLog.id)).all()
-    in_doubt: dict[object, int] = {}
+    in_doubt: dict[object, list[int]] = {}
     for log_id, claimed_at in left:
-        in_doubt.setdefault(claimed_at, log_id)
-    doubtful = set(in_doubt.values())
+        claim = in_doubt.setdefault(claimed_at, [])
+        if len(claim) < SETTLE_EVERY:
+            claim.append(log_id)
+    doubtful = {log_id for claim in in_doubt.values() for log_id in claim}
     untouched = [log_id for log_id, _claimed_at in left if log_id not in doubtful]
     if doubtful:
         db.session.execute(
