@@ -125,7 +125,7 @@ def translator(columns: list[OrderColumn], language: str):
     store's clock."""
     from babel import Locale
 
-    from ..transfer.export_values import local_moment
+    from ..transfer.export_values import local_moment, row_translator
     from .forms import PAYMENT_LABELS, STATUS_LABELS
 
     territories = Locale.parse(language).territories
@@ -142,12 +142,7 @@ def translator(columns: list[OrderColumn], language: str):
         elif column.name == "placed_at":
             changes.append((index, local_moment))
 
-    def translate(row: list[str]) -> list[str]:
-        for index, change in changes:
-            row[index] = change(row[index])
-        return row
-
-    return translate
+    return row_translator(changes)
 
 
 def register() -> None:

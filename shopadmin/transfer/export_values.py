@@ -66,8 +66,13 @@ def customer_translator(columns: list[CustomerField], language: str) -> Callable
         elif field.kind == Kind.TIMESTAMP:
             by_index.append((index, local_moment))
 
+    return row_translator(by_index)
+
+
+def row_translator(changes: list[tuple[int, Translate]]) -> Callable[[list[str]], list[str]]:
+    """A function that applies each (column index, change) to a row, in place."""
     def translate(row: list[str]) -> list[str]:
-        for index, change in by_index:
+        for index, change in changes:
             row[index] = change(row[index])
         return row
 
