@@ -2,6 +2,7 @@
 the import's bad-rows limit shows only with the policy that uses it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from shopadmin.customers.models import CustomerGroup
 from shopadmin.extensions import db
@@ -57,11 +58,13 @@ def test_the_bad_rows_limit_shows_with_the_policy_that_uses_it(page):
                                           "buffer": csv_file("E-Mail", "a@shop.test")}])
     page.click("main form button[type=submit]")
     page.wait_for_selector("#mapping")
-    assert not page.is_visible("#max_bad_rows")
+    limit = page.locator("#max_bad_rows")
+    # Waiting assertions: the page's script hides the field once it has run.
+    expect(limit).to_be_hidden()
     page.check("input[name=on_errors][value=stop]")
-    assert page.is_visible("#max_bad_rows")
+    expect(limit).to_be_visible()
     page.check("input[name=on_errors][value=skip]")
-    assert not page.is_visible("#max_bad_rows")
+    expect(limit).to_be_hidden()
 
 
 def test_the_mail_preview_shows_the_whole_mail(page):
