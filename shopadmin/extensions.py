@@ -69,3 +69,14 @@ def init_huey(app) -> None:
         huey.storage_class = SqliteStorage
         huey.storage_kwargs = {"filename": app.config["HUEY_SQLITE_PATH"], "timeout": 30}
     huey.storage = huey.create_storage()
+
+
+def release_connections() -> None:
+    """Close the job queue's and the rate limits' Redis connections (an app that is done with,
+    as each test's is: left to the garbage collector, their sockets close at a random moment)."""
+    pool = getattr(huey.storage, "pool", None)
+    if pool is not None:
+        pool.disconnect()
+    client = getattr(getattr(limiter, "_storage", None), "storage", None)
+    if client is not None and hasattr(client, "connection_pool"):
+        client.connection_pool.disconnect()

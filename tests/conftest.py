@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from shopadmin import create_app
-from shopadmin.extensions import db, huey, limiter
+from shopadmin.extensions import db, huey, limiter, release_connections
 
 from .factories import make_staff
 
@@ -155,6 +155,7 @@ def app(database_template, tmp_path, app_redis_url, request):
         huey.storage.close()
     if app_redis_url:
         forget_redis_keys(app_redis_url, app.config["REDIS_PREFIX"])
+        release_connections()
 
 
 @pytest.fixture
