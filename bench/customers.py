@@ -27,7 +27,7 @@ from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.models import Customer, CustomerGroup
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
-from shopadmin.transfer.import_models import ImportJob, ImportRowResult, ImportStatus
+from shopadmin.imports.models import ImportJob, ImportRowResult, ImportStatus
 
 from ._postgres import database, postgres_server
 from .common import bench_app, report, report_side_by_side, timings

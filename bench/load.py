@@ -135,10 +135,10 @@ def queue_import(url: str, redis_url: str, instance: Path, path: Path) -> int:
     the preview (which is not what this bench measures)."""
     from shopadmin import create_app
     from shopadmin.extensions import db
-    from shopadmin.transfer import import_services as services
-    from shopadmin.transfer.import_models import ImportStatus, ImportTask
-    from shopadmin.transfer.import_tasks import run_import_task
-    from shopadmin.transfer.plan import ImportOptions
+    from shopadmin.imports import services
+    from shopadmin.imports.models import ImportStatus, ImportTask
+    from shopadmin.imports.plan import ImportOptions
+    from shopadmin.imports.tasks import run_import_task
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
                       "INSTANCE_PATH": str(instance)})

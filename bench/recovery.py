@@ -90,10 +90,10 @@ def _app(folder: Path, **config):
 
 def import_recovery(folder: Path) -> dict:
     from shopadmin.extensions import db
-    from shopadmin.transfer import import_services as services
-    from shopadmin.transfer.import_models import ImportStatus
-    from shopadmin.transfer.import_tasks import run_import_task
-    from shopadmin.transfer.plan import ImportOptions
+    from shopadmin.imports import services
+    from shopadmin.imports.models import ImportStatus
+    from shopadmin.imports.plan import ImportOptions
+    from shopadmin.imports.tasks import run_import_task
 
     path = OUTPUT / f"customers-{ROWS}-warnings.csv"
     if not path.exists():

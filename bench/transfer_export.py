@@ -32,7 +32,7 @@ DATABASE = OUTPUT / "customers" / "shopadmin.db"
 
 
 def raw_floor(target: Path, url: str = "", xlsx: bool = False) -> dict:
-    from shopadmin.transfer.export_kinds import EXPORTABLE
+    from shopadmin.exports.kinds import EXPORTABLE
 
     names = [f.name for f in EXPORTABLE if f.name != "groups"]
     sql = f"SELECT {', '.join(names)} FROM customers ORDER BY id"
@@ -47,7 +47,7 @@ def raw_floor(target: Path, url: str = "", xlsx: bool = False) -> dict:
         cursor = connection.cursor()
     started = time.perf_counter()
     if xlsx:
-        from shopadmin.transfer.xlsx_writer import write_xlsx
+        from shopadmin.sheets.xlsx_writer import write_xlsx
 
         cursor.execute(sql)
         rows = ([None if value is None else str(value) for value in row] for row in cursor)
@@ -68,8 +68,8 @@ def raw_floor(target: Path, url: str = "", xlsx: bool = False) -> dict:
 
 
 def our_export(target: Path, fmt: str, url: str = "") -> dict:
+    from shopadmin.exports.services import start_export, write_export
     from shopadmin.extensions import db
-    from shopadmin.transfer.exports import start_export, write_export
 
     from .common import bench_app
 

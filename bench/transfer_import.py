@@ -175,9 +175,9 @@ def our_import(path: Path, folder: Path, url: str = "", web: bool = False) -> di
 
     from shopadmin import create_app
     from shopadmin.extensions import db
-    from shopadmin.transfer import import_services as services
-    from shopadmin.transfer.pipeline import run_import
-    from shopadmin.transfer.plan import ImportOptions
+    from shopadmin.imports import services
+    from shopadmin.imports.pipeline import run_import
+    from shopadmin.imports.plan import ImportOptions
 
     config = {"SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder / 'shopadmin.db'}"}
     if os.environ.get("BENCH_PARALLEL_ROWS"):  # e.g. 100000000: parse in this process only
@@ -206,7 +206,7 @@ def our_import(path: Path, folder: Path, url: str = "", web: bool = False) -> di
 def bare_read(path: Path, _folder: Path) -> dict:
     """Every row of the file as the import's reader gives them, nothing else."""
     from shopadmin import create_app
-    from shopadmin.transfer.readers import open_worksheet
+    from shopadmin.sheets.readers import open_worksheet
 
     with create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}).app_context():
         started = time.perf_counter()
@@ -313,7 +313,7 @@ def excel_like(source: Path, target: Path, rows: int) -> None:
     import zipfile
     from xml.sax.saxutils import escape
 
-    from shopadmin.transfer.xlsx_writer import write_xlsx
+    from shopadmin.sheets.xlsx_writer import write_xlsx
 
     write_xlsx(target, None, [])  # the package's other parts, then the sheet of our own
     with zipfile.ZipFile(target) as archive:

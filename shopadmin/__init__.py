@@ -63,6 +63,9 @@ def register_blueprints(app: Flask) -> None:
     from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
+    from .exports.routes import bp as exports_bp
+    from .imports import hooks as import_hooks
+    from .imports.routes import bp as imports_bp
     from .notifications import hooks as notification_hooks
     from .notifications.routes import bp as notifications_bp
     from .orders import hooks as order_hooks
@@ -72,9 +75,6 @@ def register_blueprints(app: Flask) -> None:
     from .orders.routes import keys_bp as api_keys_bp
     from .settings import consent_routes  # noqa: F401  (views onto settings_bp)
     from .settings.routes import bp as settings_bp
-    from .transfer import hooks as transfer_hooks
-    from .transfer.export_routes import bp as exports_bp
-    from .transfer.import_routes import bp as imports_bp
 
     for blueprint in (auth_bp, dashboard_bp, customers_bp, settings_bp, notifications_bp,
                       account_bp, imports_bp, exports_bp, orders_bp, customer_orders_bp,
@@ -83,7 +83,7 @@ def register_blueprints(app: Flask) -> None:
     security_log.register()
     notification_hooks.register()
     order_hooks.register()
-    transfer_hooks.register()
+    import_hooks.register()
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -107,7 +107,7 @@ def register_template_helpers(app: Flask) -> None:
     from . import formats, navigation
     from .customers import display
     from .i18n import register_template_helpers as register_i18n
-    from .transfer import names
+    from .sheets import names
 
     register_i18n(app)
     formats.register(app)  # after Flask-Babel's filters, which it replaces

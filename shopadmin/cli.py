@@ -158,8 +158,8 @@ def demo_data_command(customers: int, orders: int, seed: int) -> None:
 
 
 def register(app: Flask) -> None:
+    from .imports.cli import customers_cli
     from .orders.cli import orders_cli
-    from .transfer.cli import customers_cli
 
     app.cli.add_command(customers_cli)
     app.cli.add_command(demo_data_command)

@@ -6,11 +6,11 @@ from .auth.models import RecoveryCode, StaffSession, StaffUser
 from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.search import customer_search_terms
+from .exports.services import ExportJob
+from .imports.models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
 from .orders.models import ApiKey, IdempotentRequest, Order, OrderLine
 from .settings.models import Setting
-from .transfer.exports import ExportJob
-from .transfer.import_models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 
 __all__ = [
     "ApiKey", "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",

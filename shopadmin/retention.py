@@ -18,12 +18,12 @@ from sqlalchemy import delete, or_, select
 from .account.models import PasswordResetToken
 from .database import utcnow
 from .extensions import db
+from .imports.models import ImportJob, ImportRowResult, ImportStatus
+from .imports.services import delete_upload
 from .jobs import job
 from .notifications.models import OutboxMessage
 from .orders.models import IdempotentRequest
 from .settings.services import get_setting
-from .transfer.import_models import ImportJob, ImportRowResult, ImportStatus
-from .transfer.import_services import delete_upload
 
 FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE,
             ImportStatus.DISCARDED}

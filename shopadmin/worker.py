@@ -51,8 +51,8 @@ def run_worker(app, huey, workers: int) -> None:
     # The tasks, and the kinds of tracked job they register.
     from . import jobs  # noqa: F401
     from .customers import bulk  # noqa: F401
+    from .imports import tasks as import_tasks  # noqa: F401
     from .notifications import batches, tasks  # noqa: F401
-    from .transfer import exports, import_tasks  # noqa: F401
 
     consumer = Worker(huey, workers=workers, worker_type="thread", periodic=True,
                       shutdown_timeout=SHUTDOWN_SECONDS)

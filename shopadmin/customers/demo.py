@@ -13,10 +13,10 @@ from sqlalchemy import func, insert, select
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_10
 
+from ..bulk import execute_many
 from ..database import utcnow
 from ..extensions import db
-from ..transfer.bulk import execute_many
-from ..transfer.parallel import produced_in_child
+from ..parallel import produced_in_child
 from .models import (
     Customer,
     CustomerGroup,
@@ -227,7 +227,7 @@ def generate_customers(
 
     A large load makes the customers and their search terms in a second process while this one
     writes them (two cores busy), and sends them to the driver in one executemany per batch
-    (transfer.bulk).
+    (shopadmin.bulk).
     """
     group_ids = ensure_groups()
     db.session.commit()

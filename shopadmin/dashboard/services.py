@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from ..customers.models import Customer
 from ..database import utcnow
 from ..extensions import db
+from ..imports.models import ImportJob, ImportStatus
 from ..notifications.models import BatchStatus, MailBatch, MailLog, MailStatus
 from ..orders.models import Order
-from ..transfer.import_models import ImportJob, ImportStatus
 
 # Imports a staff member has started but not applied: they wait for someone to finish them.
 UNFINISHED_IMPORTS = (ImportStatus.UPLOADED, ImportStatus.MAPPED, ImportStatus.PREVIEWED)

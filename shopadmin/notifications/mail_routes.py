@@ -9,9 +9,9 @@ from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
 from ..formats import format_number, format_percentage, ngettext
+from ..imports.models import ImportJob
+from ..imports.services import created_customers
 from ..routing import database_id, database_ids, requested_page
-from ..transfer.import_models import ImportJob
-from ..transfer.import_services import created_customers
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus

@@ -25,8 +25,8 @@ def described_recipients(batch: MailBatch):
         from ..customers.listing import customer_query
 
         return customer_query(MultiDict(parse_qsl(batch.query)))
-    from ..transfer.import_models import ImportJob
-    from ..transfer.import_services import created_customers
+    from ..imports.models import ImportJob
+    from ..imports.services import created_customers
 
     return created_customers(db.session.get(ImportJob, batch.origin_id))
 

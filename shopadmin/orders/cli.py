@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..transfer.cli import export_options, run_export
+from ..imports.cli import export_options, run_export
 from .demo import generate_orders
 
 orders_cli = AppGroup("orders", help="Orders.")

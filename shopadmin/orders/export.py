@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import func, select
 
+from ..exports.kinds import ExportKind, cell, query_args, register_export_kind
 from ..extensions import db
-from ..transfer.export_kinds import ExportKind, cell, query_args, register_export_kind
 from .models import Order, OrderLine
 from .services import filter_orders, order_query
 
@@ -125,7 +125,7 @@ def translator(columns: list[OrderColumn], language: str):
     store's clock."""
     from babel import Locale
 
-    from ..transfer.export_values import local_moment, row_translator
+    from ..exports.values import local_moment, row_translator
     from .forms import PAYMENT_LABELS, STATUS_LABELS
 
     territories = Locale.parse(language).territories

@@ -10,14 +10,14 @@ from flask import url_for
 
 from shopadmin.customers.bulk import BulkJob
 from shopadmin.customers.models import CustomerGroup
+from shopadmin.exports.services import start_export
 from shopadmin.extensions import db
+from shopadmin.imports.services import request_preview, save_mapping, start_import
+from shopadmin.imports.tasks import run_import_task
 from shopadmin.notifications.models import MailLog, OutboxMessage
 from shopadmin.notifications.services import send_password_mails
 from shopadmin.orders.models import Order, OrderLine
 from shopadmin.text import fold
-from shopadmin.transfer.exports import start_export
-from shopadmin.transfer.import_services import request_preview, save_mapping, start_import
-from shopadmin.transfer.import_tasks import run_import_task
 
 from ..conftest import OUTPUT, PASSWORD
 from ..factories import make_customer, make_staff

@@ -12,9 +12,9 @@ import pytest
 from shopadmin.customers.models import CustomerGroup
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports.models import ImportJob, ImportStatus
 from shopadmin.notifications.models import MailLog, MailStatus
 from shopadmin.orders.models import Order
-from shopadmin.transfer.import_models import ImportJob, ImportStatus
 
 from ..conftest import csrf_token
 from ..factories import make_customer
@@ -170,7 +170,7 @@ def test_the_dashboard_counts_what_waits_and_links_to_it(client, login_as, run_j
 
 def test_the_street_split_option_splits_and_warns_where_it_cannot(client, login_as, run_jobs):
     from shopadmin.customers.models import Customer
-    from shopadmin.transfer.import_models import ImportRowResult
+    from shopadmin.imports.models import ImportRowResult
 
     from .test_transfer_import import apply
 
@@ -215,8 +215,8 @@ def test_without_the_option_the_street_stays_whole(client, login_as, run_jobs):
 def test_an_abandoned_upload_is_discarded_its_file_removed_and_recorded(
         app, client, login_as, run_jobs):
     from shopadmin.audit import AuditEvent
-    from shopadmin.transfer.import_models import ImportRowResult
-    from shopadmin.transfer.pipeline import upload_path
+    from shopadmin.imports.models import ImportRowResult
+    from shopadmin.imports.pipeline import upload_path
 
     user = login_as("staff", name="Ewa Staff")
     import_id = upload(client, csv_file("E-mail", "a@shop.test", "not-an-address"),

@@ -5,9 +5,9 @@ import io
 
 from sqlalchemy import select
 
+from shopadmin.exports.services import ExportJob, ExportStatus
 from shopadmin.extensions import db
 from shopadmin.orders.models import Order, OrderLine, OrderStatus
-from shopadmin.transfer.exports import ExportJob, ExportStatus
 
 from ..conftest import csrf_token
 from ..factories import make_customer

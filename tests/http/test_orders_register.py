@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 
 from shopadmin.customers.models import Customer
 from shopadmin.extensions import db
+from shopadmin.imports.models import ImportChange, ImportJob
 from shopadmin.notifications.models import MailLog
 from shopadmin.orders.models import Order
 from shopadmin.orders.services import create_api_key
 from shopadmin.settings.services import get_settings
-from shopadmin.transfer.import_models import ImportChange, ImportJob
 
 from ..conftest import csrf_token
 from ..factories import make_customer

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from shopadmin.account.models import PasswordResetToken
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports.models import ImportJob, ImportRowResult
+from shopadmin.imports.pipeline import upload_path
 from shopadmin.notifications.models import OutboxMessage
 from shopadmin.orders.models import IdempotentRequest
 from shopadmin.retention import apply_retention, apply_retention_daily
 from shopadmin.settings.services import get_setting
-from shopadmin.transfer.import_models import ImportJob, ImportRowResult
-from shopadmin.transfer.pipeline import upload_path
 
 from ..conftest import csrf_token
 from ..factories import make_customer

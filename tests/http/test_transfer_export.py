@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from shopadmin.customers.models import Customer, CustomerGroup, CustomerType, Gender
+from shopadmin.exports.services import ExportJob, ExportStatus
 from shopadmin.extensions import db
-from shopadmin.transfer.exports import ExportJob, ExportStatus
 
 from ..conftest import csrf_token
 from ..factories import make_customer
@@ -34,7 +34,8 @@ def varied_customers():
 
 @pytest.mark.parametrize("fmt", ["csv", "csv_semicolon", "xlsx", "json"])
 def test_an_export_reimports_unchanged(runner, tmp_path, fmt, monkeypatch):
-    from shopadmin.transfer import export_kinds, exports
+    from shopadmin.exports import kinds as export_kinds
+    from shopadmin.exports import services as exports
 
     # Batches of one and progress after every row: the export reads on after each commit.
     monkeypatch.setattr(export_kinds, "BATCH", 1)
@@ -128,7 +129,7 @@ def test_export_cells_guard_formulas_and_write_times_alike(runner, tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "csv_semicolon"])
 def test_a_big_csv_export_is_written_by_two_processes_alike(runner, tmp_path, fmt,
                                                            monkeypatch):
-    from shopadmin.transfer import exports
+    from shopadmin.exports import services as exports
 
     varied_customers()
     for index in range(7):
@@ -149,7 +150,7 @@ def test_the_daily_clean_up_removes_files_runs_left_unfinished_a_day_ago(app):
     import time
     from pathlib import Path
 
-    from shopadmin.transfer.exports import remove_expired_exports
+    from shopadmin.exports.services import remove_expired_exports
 
     folder = Path(app.config["EXPORT_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -167,8 +168,8 @@ def test_the_daily_clean_up_removes_files_runs_left_unfinished_a_day_ago(app):
 
 
 def test_a_big_xlsx_export_made_by_a_second_process_is_the_same(runner, tmp_path, monkeypatch):
-    from shopadmin.transfer import exports
-    from shopadmin.transfer.readers import open_worksheet
+    from shopadmin.exports import services as exports
+    from shopadmin.sheets.readers import open_worksheet
 
     varied_customers()
     for index in range(7):

@@ -63,7 +63,7 @@ def test_translated_worksheets_reimport_unchanged(runner, tmp_path, language, fm
 
 
 def test_two_processes_write_translated_values_alike(runner, tmp_path, monkeypatch):
-    from shopadmin.transfer import exports
+    from shopadmin.exports import services as exports
 
     varied_customers()
     one = tmp_path / "one.csv"
@@ -95,13 +95,13 @@ def test_the_import_reads_every_value_the_interface_writes(app):
     from flask_babel import gettext as _
 
     from shopadmin.customers.forms import GENDER_LABELS, TYPE_LABELS
-    from shopadmin.text import fold
-    from shopadmin.transfer.values import (
+    from shopadmin.imports.values import (
         _interface_word,
         parse_bool,
         parse_customer_type,
         parse_gender,
     )
+    from shopadmin.text import fold
 
     with app.test_request_context():
         for language in app.config["LANGUAGES"]:

@@ -7,8 +7,8 @@ from shopadmin.audit import AuditEvent
 from shopadmin.customers.models import ConsentEvent, Customer, CustomerGroup
 from shopadmin.customers.search import indexed_terms
 from shopadmin.extensions import db
-from shopadmin.transfer.import_models import ImportJob, ImportStatus
-from shopadmin.transfer.undo import undo_changes
+from shopadmin.imports.models import ImportJob, ImportStatus
+from shopadmin.imports.undo import undo_changes
 
 from ..conftest import csrf_token
 from ..factories import make_customer

@@ -2,7 +2,7 @@
 
 from shopadmin.customers.models import Customer
 from shopadmin.extensions import db
-from shopadmin.transfer.import_models import ImportJob, ImportStatus
+from shopadmin.imports.models import ImportJob, ImportStatus
 
 from ..factories import make_customer, make_staff
 

@@ -7,8 +7,8 @@ import openpyxl
 
 from shopadmin.customers.models import Customer, CustomerGroup
 from shopadmin.extensions import db
+from shopadmin.imports.models import ImportJob, ImportRowResult
 from shopadmin.settings.services import update_settings
-from shopadmin.transfer.import_models import ImportJob, ImportRowResult
 
 from ..conftest import csrf_token
 from ..platform_files import (

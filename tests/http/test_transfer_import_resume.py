@@ -14,11 +14,11 @@ from shopadmin.customers.models import Customer
 from shopadmin.customers.search import indexed_customers
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports import services
+from shopadmin.imports.models import ImportJob, ImportRowResult, ImportStatus, ImportTask
+from shopadmin.imports.pipeline import run_import
+from shopadmin.imports.plan import ImportOptions
 from shopadmin.tracking import STALE_AFTER, sweep
-from shopadmin.transfer import import_services as services
-from shopadmin.transfer.import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from shopadmin.transfer.pipeline import run_import
-from shopadmin.transfer.plan import ImportOptions
 
 ROWS = 20_000
 
@@ -26,8 +26,8 @@ APPLY_IN_A_WORKER = """
 import sys
 from shopadmin import create_app, tracking
 from shopadmin.extensions import db
-from shopadmin.transfer import pipeline
-from shopadmin.transfer.import_models import ImportJob
+from shopadmin.imports import pipeline
+from shopadmin.imports.models import ImportJob
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[2], "IMPORT_BATCH_ROWS": 250})
 with app.app_context():
     tracking.claim(ImportJob, int(sys.argv[1]))  # as the worker's run does

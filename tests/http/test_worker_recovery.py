@@ -17,14 +17,14 @@ from sqlalchemy import create_engine, func, select, text
 
 from shopadmin.customers.models import Customer
 from shopadmin.extensions import db, huey
+from shopadmin.imports import services as import_services
+from shopadmin.imports.models import ImportJob, ImportStatus
+from shopadmin.imports.plan import ImportOptions
+from shopadmin.imports.tasks import run_import_task
 from shopadmin.notifications import services
 from shopadmin.notifications.delivery import SETTLE_EVERY
 from shopadmin.notifications.models import BatchStatus, MailBatch, MailLog, MailStatus
 from shopadmin.settings.services import update_settings
-from shopadmin.transfer import import_services
-from shopadmin.transfer.import_models import ImportJob, ImportStatus
-from shopadmin.transfer.import_tasks import run_import_task
-from shopadmin.transfer.plan import ImportOptions
 
 from ..factories import make_customer, make_staff
 
@@ -194,7 +194,7 @@ def left_by_a_dead_worker(model, job_id: int) -> None:
 
 def test_an_export_and_a_bulk_action_whose_worker_died_are_finished_by_the_next(app):
     from shopadmin.customers.bulk import BulkJob, perform_on_matching
-    from shopadmin.transfer.exports import ExportJob, ExportStatus, start_export
+    from shopadmin.exports.services import ExportJob, ExportStatus, start_export
 
     staff = make_staff("admin")
     for n in range(1200):
@@ -246,7 +246,7 @@ def test_an_export_and_a_bulk_action_killed_mid_way_finish_with_everything_once(
     from shopadmin.audit import AuditEvent
     from shopadmin.customers.bulk import BulkJob, perform_on_matching, run_bulk_job
     from shopadmin.customers.models import ConsentEvent
-    from shopadmin.transfer.exports import ExportJob, ExportStatus, run_export, start_export
+    from shopadmin.exports.services import ExportJob, ExportStatus, run_export, start_export
 
     count = 30_000
     staff = make_staff("admin")

@@ -16,14 +16,14 @@ from shopadmin.customers.models import Customer
 from shopadmin.customers.search import indexed_customers
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports.models import ImportJob, ImportStatus
 from shopadmin.tracking import STALE_AFTER
-from shopadmin.transfer.import_models import ImportJob, ImportStatus
 
 from ..conftest import csrf_token
 from ..http.test_transfer_import import review_form
 from .conftest import log_of, wait_for
 
-IMPORT_TASK = re.compile(r"Executing shopadmin\.transfer\.import_tasks\.run_import_task: (\S+)")
+IMPORT_TASK = re.compile(r"Executing shopadmin\.imports\.tasks\.run_import_task: (\S+)")
 
 
 def worksheet(tag: str, rows: int) -> bytes:

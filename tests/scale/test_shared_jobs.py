@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.models import Customer
+from shopadmin.exports.services import ExportJob, ExportStatus
 from shopadmin.extensions import db
 from shopadmin.notifications import services as mail_services
 from shopadmin.notifications.delivery import SETTLE_EVERY
 from shopadmin.notifications.models import BatchStatus, MailBatch, MailLog, MailStatus
 from shopadmin.settings.services import update_settings
-from shopadmin.transfer.exports import ExportJob, ExportStatus
 
 from ..conftest import csrf_token
 from ..factories import make_customer, make_staff
@@ -76,7 +76,7 @@ def test_two_workers_share_exports_and_one_killed_mid_file_leaves_each_customer_
     customers = 10_000
     generate_customers(customers)
     db.session.commit()
-    task = "shopadmin.transfer.exports.run_export"
+    task = "shopadmin.exports.services.run_export"
     workers = [processes.worker(name, app, **QUICK_SWEEP) for name in ("worker-a", "worker-b")]
     both_listening(workers)
     exports = [start_export(client, "csv"), start_export(client, "csv_semicolon")]

@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from shopadmin.transfer.import_models import ImportStatus
+from shopadmin.imports.models import ImportStatus
 
 from ..conftest import PASSWORD
 from ..factories import make_staff

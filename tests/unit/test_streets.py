@@ -2,7 +2,7 @@
 
 import pytest
 
-from shopadmin.transfer.streets import split_street
+from shopadmin.imports.streets import split_street
 
 
 @pytest.mark.parametrize(("line", "split"), [

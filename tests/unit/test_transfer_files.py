@@ -9,17 +9,17 @@ from openpyxl import Workbook
 
 from shopadmin.customers.models import CustomerType, Gender
 from shopadmin.errors import DomainError
-from shopadmin.transfer.headings import looks_like_headings, suggest_mapping
-from shopadmin.transfer.readers import WorksheetError, open_worksheet
-from shopadmin.transfer.rows import ParseOptions, RowParser, combine_rows
-from shopadmin.transfer.values import (
+from shopadmin.imports.headings import looks_like_headings, suggest_mapping
+from shopadmin.imports.rows import ParseOptions, RowParser, combine_rows
+from shopadmin.imports.values import (
     parse_bool,
     parse_country,
     parse_date,
     parse_gender,
     parse_language,
 )
-from shopadmin.transfer.writers import FORMATS, write_worksheet
+from shopadmin.sheets.readers import WorksheetError, open_worksheet
+from shopadmin.sheets.writers import FORMATS, write_worksheet
 
 POLISH = [["Imię", "Nazwisko", "E-mail", "Miasto"],
           ["Małgorzata", "Żółkiewska", "m@sklep.pl", "Łódź"],
@@ -147,7 +147,7 @@ def test_written_worksheets_read_back_exactly(app, tmp_path, fmt):
             ["'quoted", "-5", "@x", "", "plain"]]
     path = tmp_path / f"f.{fmt}"
     write_worksheet(path, fmt, ["A", "B", "C", "D", "E"], rows)
-    from shopadmin.transfer.cells import unneutralise
+    from shopadmin.sheets.cells import unneutralise
 
     back = [[unneutralise(c) for c in cells] for _n, cells in open_worksheet(path).rows()]
     assert back == [rows[0], rows[1][:3] + ["", "plain"]]
@@ -261,7 +261,7 @@ def test_reader_streams_without_loading_the_file(app, tmp_path):
 
 
 def test_an_ods_file_too_large_to_hold_is_refused_with_a_way_round(app, tmp_path, monkeypatch):
-    from shopadmin.transfer import readers
+    from shopadmin.sheets import readers
 
     path = tmp_path / "f.ods"
     rows = "".join("<table:table-row><table:table-cell office:value-type='string'><text:p>"

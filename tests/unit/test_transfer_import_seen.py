@@ -1,6 +1,6 @@
 """The file's match keys kept on disk: the first row of each key, across batches."""
 
-from shopadmin.transfer.seen import SeenKeys
+from shopadmin.imports.seen import SeenKeys
 
 
 def test_first_rows_across_and_within_batches():

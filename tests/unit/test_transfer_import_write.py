@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, insert, update
 
+from shopadmin.bulk import execute_many
 from shopadmin.customers.models import Customer, CustomerType, Gender
 from shopadmin.extensions import db
-from shopadmin.transfer import import_services as services
-from shopadmin.transfer.bulk import execute_many
-from shopadmin.transfer.pipeline import run_import
-from shopadmin.transfer.plan import CUSTOMERS, ImportOptions, from_json, to_json
-from shopadmin.transfer.undo import undo_changes
+from shopadmin.imports import services
+from shopadmin.imports.pipeline import run_import
+from shopadmin.imports.plan import CUSTOMERS, ImportOptions, from_json, to_json
+from shopadmin.imports.undo import undo_changes
 
 from ..factories import make_customer
 

@@ -8,7 +8,7 @@ from shopadmin.customers.validation import (
     normalise_vat_number,
 )
 from shopadmin.errors import DomainError
-from shopadmin.transfer.cells import neutralise, unneutralise
+from shopadmin.sheets.cells import neutralise, unneutralise
 
 
 @pytest.mark.parametrize("text", [

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from shopadmin.transfer import xlsx
-from shopadmin.transfer.cells import unneutralise
-from shopadmin.transfer.readers import WorksheetError, cell_text, open_worksheet
-from shopadmin.transfer.writers import write_worksheet
-from shopadmin.transfer.xlsx_writer import write_xlsx
+from shopadmin.sheets import xlsx_reader as xlsx
+from shopadmin.sheets.cells import unneutralise
+from shopadmin.sheets.readers import WorksheetError, cell_text, open_worksheet
+from shopadmin.sheets.writers import write_worksheet
+from shopadmin.sheets.xlsx_writer import write_xlsx
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 TRICKY = ["=HYPERLINK(\"http://x\")", "+48 601 234 567", "-5", "@SUM(A1)", "'quoted",
@@ -252,7 +252,7 @@ def test_a_damaged_workbook_is_refused_with_a_message(app, tmp_path, damage):
 
 
 def test_an_uploads_first_complete_read_is_kept_for_the_next(app, tmp_path):
-    from shopadmin.transfer.spool import remove_spool, spool_path
+    from shopadmin.sheets.spool import remove_spool, spool_path
 
     sheet = (f'<worksheet xmlns="{MAIN}"><sheetData>'
              '<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c>'

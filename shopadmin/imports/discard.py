@@ -9,8 +9,8 @@ from ..auth.models import StaffUser
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from .import_models import ImportChange, ImportJob, ImportRowResult, ImportStatus
-from .import_services import delete_upload
+from .models import ImportChange, ImportJob, ImportRowResult, ImportStatus
+from .services import delete_upload
 
 DISCARDABLE = (ImportStatus.UPLOADED, ImportStatus.MAPPED, ImportStatus.PREVIEWED,
                ImportStatus.FAILED)

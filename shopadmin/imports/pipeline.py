@@ -24,7 +24,7 @@ from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
 from ..tracking import HandedBack
-from .import_models import ImportJob, ImportRowResult, ImportStatus, ImportTask
+from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
 from .write import BatchWriter, ConcurrentChange, insert_results
@@ -60,7 +60,7 @@ def job_language(job: ImportJob) -> str:
 
 
 def open_job_worksheet(job: ImportJob):
-    from .readers import open_worksheet
+    from ..sheets.readers import open_worksheet
 
     return open_worksheet(upload_path(job), has_headings=job.has_headings,
                           encoding=job.encoding, delimiter=job.delimiter, spool=True)
@@ -127,7 +127,7 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
     """
     plan = reading_plan(job, skip)
     if in_child(job):
-        from .parallel import parsed_in_child
+        from ..parallel import parsed_in_child
 
         flag = terms.flag if terms is not None else None
         return parsed_in_child(_read_in_child, (plan, flag))
@@ -139,7 +139,7 @@ def _read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
     from flask import Flask
     from flask_babel import Babel
 
-    from .parallel import batched
+    from ..parallel import batched
 
     email_validator.TEST_ENVIRONMENT = plan.test_domains
     app = Flask("shopadmin-reader")
@@ -154,7 +154,7 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     """Whatever depends only on the file, which on a big file is worked out by the reading
     process beside the writing one: the rows parsed, the search terms a new customer will
     have, and for each key of a row, the earlier row that had it (a duplicate)."""
-    from .readers import open_worksheet
+    from ..sheets.readers import open_worksheet
     from .rows import ParseOptions, RowParser, combine_rows
 
     worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,

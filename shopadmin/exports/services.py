@@ -27,9 +27,9 @@ from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
+from ..sheets.writers import EXTENSIONS, write_worksheet
 from ..tracking import TrackedJob
-from .export_kinds import EXPORT_KINDS, ExportKind
-from .writers import EXTENSIONS, write_worksheet
+from .kinds import EXPORT_KINDS, ExportKind
 
 # How often (in rows) a running export records its progress.
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], q
     from flask_babel import Babel
 
     from .. import models  # noqa: F401  (every table known)
-    from .parallel import SEPARATOR
+    from ..parallel import SEPARATOR
 
     app = Flask("shopadmin-export-rows")
     app.config.update(config)
@@ -216,7 +216,7 @@ def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], q
 
 def _rows_from_child(kind: ExportKind, columns: list, query: str,
                      guard: bool) -> Iterator[list[str]]:
-    from .parallel import cells_of, produced_in_child
+    from ..parallel import cells_of, produced_in_child
 
     config = {key: current_app.config[key] for key in CHILD_CONFIG}
     db.session.commit()  # no connection of this process's may go into the child

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from .import_models import ImportJob, ImportRowResult
+from .models import ImportJob, ImportRowResult
 
 DOWNLOAD_STEM_LENGTH = 100
 MIMETYPES = {
@@ -52,7 +52,7 @@ def write_rejected(job: ImportJob, folder: Path, *,
                    rejected: bool = True) -> tuple[Path, str, str]:
     """Write the rejected rows (or the rows imported with warnings, with rejected=False) with
     what is wrong in a column of its own; returns the file, its download name and its type."""
-    from .writers import write_worksheet
+    from ..sheets.writers import write_worksheet
 
     fmt = rejected_format(job)
     width = len(job.mapping)

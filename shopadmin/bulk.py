@@ -22,7 +22,7 @@ from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.dml import Insert
 
-from ..extensions import db
+from .extensions import db
 
 _cache: dict[tuple, tuple] = {}
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from ..bulk import among
 from ..customers.fields import BY_NAME, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
@@ -21,7 +22,6 @@ from ..extensions import db
 from ..i18n import country_language
 from ..settings.services import get_settings
 from ..text import fold
-from .bulk import among
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
 MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..auth.models import StaffUser
 from ..errors import DomainError
 from ..extensions import db
-from .import_models import ImportJob, ImportMapping, ImportRowResult, ImportStatus, ImportTask
+from .models import ImportJob, ImportMapping, ImportRowResult, ImportStatus, ImportTask
 from .pipeline import open_job_worksheet, upload_path
 from .plan import MATCHES, MODES, ImportOptions
 
@@ -115,7 +115,7 @@ def start_import(stream: BinaryIO, filename: str, *, kind: str = "customers",
     size_limit: bytes; an upload through the pages is already held to MAX_CONTENT_LENGTH
     (413), the command line takes files of any size.
     """
-    from .readers import WorksheetError, open_worksheet
+    from ..sheets.readers import WorksheetError, open_worksheet
 
     if kind not in KINDS:
         raise DomainError(_("Choose what to import."), "kind")
@@ -294,7 +294,7 @@ def password_links_sent(job: ImportJob) -> dict[str, int]:
 
 
 def delete_upload(job: ImportJob) -> None:
-    from .spool import remove_spool
+    from ..sheets.spool import remove_spool
 
     if job.file_path:  # empty once the retention sweep deleted the file
         upload_path(job).unlink(missing_ok=True)

@@ -1,6 +1,6 @@
 """The values of an export with translated headings, in the same language: Ja/Nein, Männlich,
 country and language names, times in the store's time zone. The import reads every one of them
-back (transfer/values.py knows the words of each interface language), so such a file re-imports
+back (imports/values.py knows the words of each interface language), so such a file re-imports
 unchanged. Days stay ISO (2026-11-28): every spreadsheet reads them as dates, and day/month
 never swap on the way back."""
 

@@ -9,8 +9,8 @@ from ..customers.models import Customer
 from ..customers.privacy import register_contributor
 from ..customers.routes import register_customer_panel
 from ..extensions import db
-from .import_models import ImportChange, ImportJob, ImportRowResult, ImportStatus
-from .import_services import delete_upload
+from .models import ImportChange, ImportJob, ImportRowResult, ImportStatus
+from .services import delete_upload
 
 FINISHED = {ImportStatus.READY, ImportStatus.FAILED, ImportStatus.UNDONE,
             ImportStatus.DISCARDED}

@@ -18,7 +18,7 @@ from ..customers.fields import BY_NAME, Kind
 from ..customers.models import CustomerType
 from ..customers.validation import check_birth_date, normalise_email, normalise_vat_number
 from ..errors import DomainError
-from .cells import unneutralise
+from ..sheets.cells import unneutralise
 from .headings import heading_key
 from .streets import split_street
 from .values import (

@@ -25,7 +25,7 @@ from ..customers.fields import FIELDS, SECTION_LABELS, CustomerField, Kind, Sect
 from ..customers.listing import apply_filters, customer_query
 from ..customers.models import Customer, CustomerGroup, customer_group_members
 from ..extensions import db
-from .cells import EXPORT_PREFIXED, neutralise
+from ..sheets.cells import EXPORT_PREFIXED, neutralise
 
 BATCH = 5000
 
@@ -196,7 +196,7 @@ def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
 
 
 def _customer_translator(columns: list[CustomerField], language: str):
-    from .export_values import customer_translator
+    from .values import customer_translator
 
     return customer_translator(columns, language)
 

@@ -18,9 +18,9 @@ from ..i18n import language_name
 from ..pickers import CheckboxesField, groups_by_section
 from ..settings.forms import EXPORT_FORMATS
 from ..settings.services import get_setting
-from .export_kinds import EXPORT_KINDS
-from .exports import ExportJob, ExportStatus, export_folder, run_export, start_export
-from .writers import MEDIA_TYPES
+from ..sheets.writers import MEDIA_TYPES
+from .kinds import EXPORT_KINDS
+from .services import ExportJob, ExportStatus, export_folder, run_export, start_export
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 

@@ -7,11 +7,11 @@ something) after the import; it is listed in the job's undo_skipped and not over
 from sqlalchemy import and_, delete, insert, select, update
 
 from ..audit import AuditEvent
+from ..bulk import execute_many
 from ..customers.search import reindex_customers
 from ..database import utcnow
 from ..extensions import db
-from .bulk import execute_many
-from .import_models import ImportChange, ImportJob, ImportStatus
+from .models import ImportChange, ImportJob, ImportStatus
 from .plan import CUSTOMERS, from_json
 from .write import MEMBERS
 

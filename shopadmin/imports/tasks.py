@@ -10,7 +10,7 @@ from .. import tracking
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import job
-from .import_models import ImportJob, ImportStatus, ImportTask
+from .models import ImportJob, ImportStatus, ImportTask
 
 log = logging.getLogger(__name__)
 KIND = "import"

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from ..auth.models import StaffUser
 from ..errors import DomainError
 from ..extensions import db
-from .writers import FORMATS
+from ..sheets.writers import FORMATS
 
 customers_cli = AppGroup("customers", help="The customer register: import and export.")
 
@@ -38,8 +38,8 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
     """Import customers from a worksheet (CSV, XLSX or ODS), as the import pages do."""
     from .. import tracking
     from ..customers.validation import check_language
-    from . import import_services as services
-    from .import_models import ImportJob
+    from . import services
+    from .models import ImportJob
     from .pipeline import run_import
     from .plan import ImportOptions
 
@@ -89,8 +89,8 @@ def _print_mapping(job) -> None:
 
 
 def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
-    from .import_services import rejected_rows
     from .report import error_text, write_rejected
+    from .services import rejected_rows
 
     verb = "would be" if dry_run else "were"
     click.echo(f"Import {job.id}: {job.rows_done} rows; customers {verb} created: {job.created}, "
@@ -132,7 +132,7 @@ def export_options(query_help: str):
 
 def run_export(kind: str, fmt: str, output: Path, query: str, language: str | None) -> int:
     from .. import tracking
-    from .exports import ExportJob, start_export, write_export
+    from ..exports.services import ExportJob, start_export, write_export
 
     export = start_export(None, fmt, None, query, language, kind=kind)
     db.session.commit()

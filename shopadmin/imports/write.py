@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..audit import AuditEvent
+from ..bulk import among, execute_lists, execute_many, memoised, parameter_order
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
 from ..customers.numbers import take_numbers
@@ -21,8 +22,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_settings
 from ..text import fold
-from .bulk import among, execute_lists, execute_many, memoised, parameter_order
-from .import_models import ImportChange, ImportRowResult
+from .models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
 MEMBERS = CUSTOMERS.metadata.tables["customer_group_members"]
@@ -232,7 +232,7 @@ class BatchWriter:
 def insert_results(import_id: int, outcomes: list[Outcome], *, written: bool = False) -> None:
     """Keep the rows with problems: the rejected ones, and the ones with warnings (when
     `written`, with the customer they went into)."""
-    from .parallel import cells_of
+    from ..parallel import cells_of
 
     rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells),
              "errors": o.errors, "warnings": o.warnings, "rejected": o.action == "reject",

@@ -177,7 +177,7 @@ def cell_text(value) -> str:
 
 def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
     from .spool import spooled_rows, spooling
-    from .xlsx import XlsxError, xlsx_rows
+    from .xlsx_reader import XlsxError, xlsx_rows
 
     rows = spooled_rows(sheet.path) if sheet.spool else None
     if rows is None:
@@ -389,7 +389,7 @@ def _find_headings(sheet: Worksheet, has_headings: bool | None) -> None:
         filled = sum(1 for cell in cells if cell.strip())
         if filled >= max(2, width // 2) or width == 1:
             if has_headings is None:
-                from .headings import looks_like_headings
+                from ..imports.headings import looks_like_headings
 
                 if not looks_like_headings(cells):
                     return

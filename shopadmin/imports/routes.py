@@ -26,14 +26,14 @@ from ..extensions import db
 from ..formats import format_number, format_percentage
 from ..routing import requested_page
 from ..settings.services import get_setting
-from . import import_services as services
+from . import services
 from .discard import discard_record, discard_upload, may_discard
-from .import_forms import OptionsForm, UploadForm, language_date_order, target_choices
-from .import_models import ImportJob, ImportStatus, ImportTask
-from .import_tasks import run_import_task
+from .forms import OptionsForm, UploadForm, language_date_order, target_choices
+from .models import ImportJob, ImportStatus, ImportTask
 from .pipeline import rate_and_time_left
 from .plan import ImportOptions
 from .report import write_rejected
+from .tasks import run_import_task
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 bp.add_app_template_global(services.customer_warnings, "customer_import_warnings")
@@ -52,7 +52,7 @@ def _job(import_id: int) -> ImportJob:
 def index():
     page = db.paginate(db.select(ImportJob).order_by(ImportJob.id.desc()),
                        page=requested_page(), per_page=25, error_out=False)
-    exports = "exports.index" in current_app.view_functions  # transfer-read's pages
+    exports = "exports.index" in current_app.view_functions  # the exports list links from here
     return render_template("imports/index.html", page=page,
                            exports_url=url_for("exports.index") if exports else None)
 

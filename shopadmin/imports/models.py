@@ -30,7 +30,7 @@ class ImportStatus(enum.StrEnum):
     READY = "ready"
     FAILED = "failed"
     UNDONE = "undone"
-    DISCARDED = "discarded"  # an upload never applied, its file removed (transfer/discard.py)
+    DISCARDED = "discarded"  # an upload never applied, its file removed (imports/discard.py)
 
 
 class ImportTask(enum.StrEnum):
