@@ -1,5 +1,7 @@
 """The extension objects, created unbound and initialised by create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -33,6 +35,12 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. At run time it is db.Model (Base with Flask-SQLAlchemy's mixins, built
+# when db is); mypy cannot subclass an attribute, so to it the base is the typed Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 babel = Babel()
 mail = Mail()

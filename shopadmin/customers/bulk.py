@@ -19,7 +19,7 @@ from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..jobs import job
 from ..settings.services import get_settings
 from ..tracking import TrackedJob
@@ -149,7 +149,7 @@ for _action in (
     register_action(_action)
 
 
-class BulkJob(TrackedJob, db.Model):
+class BulkJob(TrackedJob, Model):
     """A bulk action too large for one request: what it works on, its state and progress.
 
     The customers are described, not listed, when the action is on everything the list's

@@ -84,7 +84,7 @@ def _finish(batch_id: int, token: str, status: BatchStatus, error: str = "") -> 
         statement = statement.where(~exists().where(
             MailLog.batch_id == batch_id,
             MailLog.status.in_([MailStatus.QUEUED, MailStatus.SENDING])))
-    done = db.session.execute(statement).rowcount == 1
+    done = db.session.execute(statement).rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
     db.session.commit()
     return done
 

@@ -101,7 +101,7 @@ def _claim(log_id: int, now: datetime) -> bool:
         .values(status=MailStatus.SENDING, attempts=MailLog.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _prepare(log: MailLog, customer: Customer, context: MailContext,

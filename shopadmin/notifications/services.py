@@ -256,7 +256,7 @@ def _requeue(ids: Select) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _restart_batch(batch_id: int) -> None:

@@ -180,7 +180,7 @@ def anonymise_orders_of(customer_ids: list[int], emails: set[str] = frozenset())
     )
     db.session.flush()
     db.session.expire_all()
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 # --- API keys ---------------------------------------------------------------------------------
