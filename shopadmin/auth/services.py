@@ -140,7 +140,7 @@ def create_staff_user(
     if find_user(email) is not None:
         raise DomainError(_("A staff account with this e-mail address already exists."), "email")
     generated = password is None
-    if generated:
+    if password is None:
         password = generate_password()
     else:
         check_password_rules(password, email=email)

@@ -247,7 +247,7 @@ def run_bulk_job(job_id: int) -> None:
         return
     bulk_job.status = "running"
     db.session.commit()
-    actor = db.session.get(StaffUser, bulk_job.actor_id)
+    actor = db.session.get_one(StaffUser, bulk_job.actor_id)  # the job goes with its actor
     action = ACTIONS[bulk_job.action]
     try:
         with tracking.beating(BulkJob, job_id, token):

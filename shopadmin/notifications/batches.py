@@ -152,7 +152,7 @@ def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> floa
                     pauses = 0
                     continue
                 pauses += 1
-                error = db.session.get(MailLog, troubled[0]).error
+                error = db.session.get_one(MailLog, troubled[0]).error
                 _show_error_on_queued(batch_id, error)
                 if pauses >= context.max_attempts:
                     _finish(batch_id, token, BatchStatus.WAITING, error)

@@ -140,7 +140,7 @@ def deliver(log_id: int, transport: Transport, context: MailContext,
     if not _claim(log_id, now):
         db.session.rollback()
         return Outcome.SKIPPED
-    log = db.session.get(MailLog, log_id)
+    log = db.session.get_one(MailLog, log_id)  # claimed above: it is there
     customer = db.session.get(Customer, log.customer_id) if log.customer_id else None
     if customer is None or customer.deleted_at is not None:
         outcome = _fail(log, ErrorKind.NO_CUSTOMER, "customer deleted", retry=False,

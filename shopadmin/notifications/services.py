@@ -98,7 +98,7 @@ def send_password_mail(customer: Customer, actor, *, in_background: bool = True)
 
 
 def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None]]:
-    found = []
+    found: list[tuple[int, str, str | None]] = []
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start:start + CHUNK]
         found.extend(tuple(row) for row in db.session.execute(

@@ -148,7 +148,8 @@ class Transport:
             ))
         else:
             self._transmit(message)
-        email_dispatched.send(current_app._get_current_object(), message=message)
+        email_dispatched.send(current_app._get_current_object(),  # type: ignore[attr-defined]  # a proxy
+                          message=message)
 
     def _transmit(self, message: Message) -> None:
         raw = message.as_bytes()

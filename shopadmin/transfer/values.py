@@ -196,7 +196,7 @@ def _own_names() -> dict[str, str]:
     """Each language by its own name ("Nederlands", "čeština"). Looked up only when a cell
     holds neither a code nor a name in the interface languages: it loads the locale data of
     every language (some 100 MB), which an import of codes never needs."""
-    table = {}
+    table: dict[str, str] = {}
     for code in set(_languages().values()):
         try:
             own = Locale.parse(code).get_language_name(code)
