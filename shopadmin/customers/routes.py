@@ -104,7 +104,7 @@ def edit(customer_id: int):
             current = db.session.get(Customer, customer_id)
             if current is None:  # erased while this save was on its way
                 abort(404)
-            form.version.data = current.version
+            form.version.data = str(current.version)
             form.form_errors.append(conflict.message)
             if conflict.changed:
                 labels = ", ".join(str(BY_NAME[n].label) for n in conflict.changed

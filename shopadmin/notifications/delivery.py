@@ -195,6 +195,7 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     logs = {log.id: log for log in db.session.scalars(
         select(MailLog).where(MailLog.id.in_(claimed))
         .execution_options(populate_existing=True))}
+    customers: dict[int | None, Customer]  # (a log's customer_id may be None)
     customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_({log.customer_id for log in logs.values()})))}
     ready: list[tuple[MailLog, OutgoingMail]] = []
@@ -248,7 +249,7 @@ def deliver_logged_mail(log_id: int) -> float | None:
     with Transport() as transport:
         outcome = deliver(log_id, transport, context)
     if outcome in (Outcome.RETRY, Outcome.SERVER_TROUBLE):
-        log = db.session.get(MailLog, log_id)
+        log = db.session.get_one(MailLog, log_id)
         if log.status == MailStatus.QUEUED and log.next_attempt_at is not None:
             return max((log.next_attempt_at - utcnow()).total_seconds(), 0.0)
     return None

@@ -7,7 +7,7 @@ value, the problem and what was done, in the staff member's language.
 """
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +143,7 @@ class RowParser:
         return _("column %(number)d", number=index + 1)
 
     def parse(self, row: int, cells: list[str],
-              more: Sequence[tuple[int, list[str]]] = ()) -> ParsedRow:
+              more: list[tuple[int, list[str]]] = ()) -> ParsedRow:
         """The row's values; `more` are the rows below it that add an address (Magento)."""
         parsed = ParsedRow(row, {}, [])
         self._cells(parsed, cells, self.columns)
