@@ -55,6 +55,7 @@ update-translations: extract-messages
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy  # over shopadmin/ (pyproject.toml's [tool.mypy])
 
 test: $(VENV)/.installed $(MO) lint
 	bash scripts/system-packages.sh chromium

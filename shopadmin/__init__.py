@@ -126,4 +126,5 @@ def register_proxy(app: Flask) -> None:
     """Trust X-Forwarded-* only from as many proxies as configured (none by default)."""
     hops = app.config["PROXY_FIX_X_FOR"]
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+        app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

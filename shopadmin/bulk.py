@@ -14,24 +14,30 @@ same.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy import Column, ColumnElement, Connection, Dialect, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from .extensions import db
 
-_cache: dict[tuple, tuple] = {}
+# What _prepare works out once per statement: the SQL, its parameter names, the constants it
+# carries, the columns whose Python defaults fill in, each parameter's bind processor,
+# whether the parameters are positional, and the COPY that may stand in for it.
+Prepared = tuple[str, list[str], dict[str, Any], list[tuple[Column[Any], bool]],
+                 list[Callable[[Any], Any] | None], bool, str | None]
+_cache: dict[Hashable, Prepared] = {}
 
 
-def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
-    prepared = _cache.get(cache_key) if cache_key is not None else None
+def _prepare(statement: UpdateBase, keys: tuple[str, ...], dialect: Dialect,
+             cache_key: Hashable | None) -> Prepared:
+    prepared: Prepared | None = _cache.get(cache_key) if cache_key is not None else None
     if prepared is None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+        names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
         fixed = {name: bind.value for name, bind in compiled.binds.items()
                  if not bind.required and name not in keys}
         # Columns left out whose defaults (or onupdate values) Python computes.
@@ -39,8 +45,8 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
                     if column.key not in keys]
         defaults += [(column, True) for column in compiled.update_prefetch
                      if column.key not in keys]
-        processors = [compiled.binds[name].type._cached_bind_processor(dialect)
-                      for name in names]
+        processors: list[Callable[[Any], Any] | None] = [
+            compiled.binds[name].type._cached_bind_processor(dialect) for name in names]
         copy = _copy_sql(statement, names, dialect)
         prepared = (str(compiled), names, fixed, defaults, processors, compiled.positional,
                     copy)
@@ -49,7 +55,7 @@ def _prepare(statement, keys: tuple[str, ...], dialect, cache_key):
     return prepared
 
 
-def _copy_sql(statement, names: list[str], dialect) -> str | None:
+def _copy_sql(statement: UpdateBase, names: list[str], dialect: Dialect) -> str | None:
     """COPY ... FROM STDIN for an INSERT of plain values on PostgreSQL (each parameter one
     column, in the order of `names`); None where COPY cannot stand in for the statement."""
     if (dialect.name != "postgresql" or not isinstance(statement, Insert)
@@ -64,10 +70,12 @@ def _copy_sql(statement, names: list[str], dialect) -> str | None:
             f"({', '.join(quote(columns[name].name) for name in names)}) FROM STDIN")
 
 
-def _copy(connection, copy_sql: str, rows) -> int:
+def _copy(connection: Connection, copy_sql: str, rows: Iterable[Sequence[Any]]) -> int:
     """Write the rows (sequences of values in the COPY's column order) with one COPY."""
     count = 0
-    with connection.connection.driver_connection.cursor() as cursor, \
+    driver = connection.connection.driver_connection  # psycopg's, on PostgreSQL
+    assert driver is not None  # a live connection (for mypy)
+    with driver.cursor() as cursor, \
             cursor.copy(copy_sql) as copy:
         for row in rows:
             copy.write_row(row)
@@ -75,13 +83,13 @@ def _copy(connection, copy_sql: str, rows) -> int:
     return count
 
 
-def memoised(process):
+def memoised(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """A bind processor that converts each distinct value once: the values of a column repeat
     (yes/no, genders, birth dates, a batch's timestamp or JSON object); None stays None."""
     done: dict = {}
     last: list = [memoised, None]  # an unhashable value (JSON) and what it became
 
-    def convert(value):
+    def convert(value: Any) -> Any:
         if value is None:
             return None
         try:
@@ -97,17 +105,18 @@ def memoised(process):
     return convert
 
 
-def _default_value(column, for_update: bool):
+def _default_value(column: Column[Any], for_update: bool) -> Any:
     """A column's Python-side default (or onupdate) value, computed once for the whole call."""
     default = column.onupdate if for_update and column.onupdate is not None else column.default
     if default is None:
         return None
     if default.is_scalar:
-        return default.arg
-    return default.arg(None)  # SQLAlchemy wraps a zero-argument callable to take a context
+        return default.arg  # type: ignore[attr-defined]  # a ColumnDefault: Python-side
+    return default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps a zero-argument callable to take a context
 
 
-def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> int:
+def execute_many(statement: UpdateBase, rows: Sequence[dict[str, Any]],
+                 cache_key: Hashable | None = None) -> int:
     """Run the statement once per row (every row with the same keys); returns the row count.
 
     cache_key: a hashable naming the statement, for statements without per-call constants;
@@ -128,7 +137,7 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
                   if process is not None]
     take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     complete = not fixed  # else merge the constants in
-    params = []
+    params: list[Any] = []
     for row in rows:
         values = list(take(row if complete else {**fixed, **row}))
         for index, convert in converters:
@@ -141,7 +150,8 @@ def execute_many(statement, rows: Sequence[dict[str, Any]], cache_key=None) -> i
     return result.rowcount
 
 
-def parameter_order(statement, keys: tuple[str, ...], cache_key) -> list[tuple[str, Any]]:
+def parameter_order(statement: UpdateBase, keys: tuple[str, ...],
+                    cache_key: Hashable) -> list[tuple[str, Any]]:
     """The parameter names of the statement in the order execute_lists wants its values, each
     with its type's bind processor (None: the driver takes the value as it is)."""
     dialect = db.session.connection().dialect
@@ -149,7 +159,8 @@ def parameter_order(statement, keys: tuple[str, ...], cache_key) -> list[tuple[s
     return list(zip(prepared[1], prepared[4], strict=True))
 
 
-def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
+def execute_lists(statement: UpdateBase, keys: tuple[str, ...], rows: list[list[Any]],
+                  cache_key: Hashable,
                   converted: bool = False) -> int:
     """Like execute_many, for rows given as lists in parameter_order(): no dict per row.
 
@@ -175,7 +186,7 @@ def execute_lists(statement, keys: tuple[str, ...], rows: list[list], cache_key,
     return connection.exec_driver_sql(sql, params).rowcount
 
 
-def among(column, values: Sequence[str | int]):
+def among(column: ColumnElement[Any], values: Sequence[str | int]) -> ColumnElement[bool]:
     """`column IN values` with the values as one bound parameter (a JSON array on SQLite, an
     array on PostgreSQL): the statement stays the same from batch to batch, so SQLAlchemy
     compiles it once, where an IN list of 2,000 values is rendered anew on every call."""

@@ -92,7 +92,7 @@ def worker_command(workers: int):
     from .worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_worker(current_app._get_current_object(), huey, workers)
+    run_worker(current_app._get_current_object(), huey, workers)  # type: ignore[attr-defined]  # a proxy
 
 
 @click.command("serve")

@@ -1,5 +1,7 @@
 """The extension objects, created unbound and initialised by create_app()."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -10,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -25,6 +27,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model here is mapped to a Table (SQLAlchemy types a FromClause)
+        __table__: ClassVar[Table]
 
 
 def client_address() -> str:
@@ -33,6 +37,12 @@ def client_address() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. At run time it is db.Model (Base with Flask-SQLAlchemy's mixins, built
+# when db is); mypy cannot subclass an attribute, so to it the base is the typed Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 babel = Babel()
 mail = Mail()

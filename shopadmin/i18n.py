@@ -1,7 +1,9 @@
 """Language choice, and the locale data (country and language names) pages use."""
 
 import secrets
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import cast
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
@@ -16,7 +18,7 @@ from .extensions import babel
 
 def select_locale() -> str:
     """The staff member's preference, then the header switcher, then the browser, then the store."""
-    languages = current_app.config["LANGUAGES"]
+    languages: list[str] = current_app.config["LANGUAGES"]
     if not has_request_context():  # the CLI and the job worker
         return store_default_language()
     if current_user and current_user.is_authenticated and current_user.language in languages:
@@ -128,7 +130,8 @@ def _escaped_choices(locale: str, first: tuple[str, ...]) -> tuple[tuple[str, st
 def _language_choices(locale: str, first: tuple[str, ...]) -> list[tuple[str, str]]:
     """(Worked out once per interface language: every list page shows them.)"""
     names = Locale.parse(locale).languages
-    codes = [code for code in Locale.parse("en").languages if len(code) == 2 and code in names]
+    english = cast("Mapping[str, str]", Locale.parse("en").languages)  # keyed by code
+    codes = [code for code in english if len(code) == 2 and code in names]
     language = locale.split("_")[0]
     rest = sorted((c for c in codes if c not in first),
                   key=lambda c: collation_key(names[c], language))

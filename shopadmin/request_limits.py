@@ -26,7 +26,7 @@ class LimitedRequest(Request):
 
     @property
     def max_content_length(self) -> int | None:
-        upload_limit = Request.max_content_length.fget(self)
+        upload_limit = super().max_content_length
         if self._max_content_length is not None or self.mimetype == "multipart/form-data":
             return upload_limit
         body_limit = self.max_form_memory_size

@@ -69,7 +69,7 @@ def purge_spent(now: datetime) -> dict[str, int]:
         ("outbox", OutboxMessage, OutboxMessage.created_at < cutoff),
     ):
         counts[name] = db.session.execute(delete(table).where(condition),
-                                          execution_options=OPTIONS).rowcount
+                                          execution_options=OPTIONS).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     return counts
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import String, or_, update
@@ -55,6 +56,9 @@ class TrackedJob:
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     # When the sweep last found the job's worker gone; cleared when a run claims it.
     interrupted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    if TYPE_CHECKING:  # what every kind's model has beside (not mapped by this mixin)
+        id: Mapped[int]
+        __tablename__: str
 
     @property
     def resuming(self) -> bool:
@@ -64,7 +68,7 @@ class TrackedJob:
 
 @dataclass(frozen=True)
 class Kind:
-    model: type
+    model: type[TrackedJob]
     # Whether a job of this kind should be running (a column condition).
     active: Callable[[], object]
     # Queue the job's run again (it resumes where its committed work ends).
@@ -109,7 +113,7 @@ def stale_after() -> timedelta:
                                                     STALE_AFTER.total_seconds()))
 
 
-def claim(model: type, job_id: int, now: datetime | None = None) -> str | None:
+def claim(model: type[TrackedJob], job_id: int, now: datetime | None = None) -> str | None:
     """Take the job for this run, unless a live run holds it; returns the run's token. Commits."""
     now = now or utcnow()
     token = secrets.token_hex(16)
@@ -119,17 +123,17 @@ def claim(model: type, job_id: int, now: datetime | None = None) -> str | None:
         .values(runner_token=token, heartbeat_at=now, interrupted_at=None)
         .execution_options(synchronize_session=False))
     db.session.commit()
-    return token if result.rowcount == 1 else None
+    return token if result.rowcount == 1 else None  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
-def release(model: type, job_id: int, token: str, **values) -> bool:
+def release(model: type[TrackedJob], job_id: int, token: str, **values) -> bool:
     """Settle the job this run holds (with `values`, its final state): it is no longer held,
     and its interruptions are forgotten. Flushes; the caller commits."""
     result = db.session.execute(
         update(model).where(model.id == job_id, model.runner_token == token)
         .values(runner_token=None, attempts=0, interrupted_at=None, **values)
         .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def hand_back(name: str, job_id: int, token: str) -> None:
@@ -145,7 +149,7 @@ def hand_back(name: str, job_id: int, token: str) -> None:
     kind.resume(job_id)
 
 
-def holds(model: type, job_id: int, token: str) -> bool:
+def holds(model: type[TrackedJob], job_id: int, token: str) -> bool:
     """Whether this run still holds its job. A run whose heartbeat was late (a machine under
     load, a paused process) may find that the sweep gave its job to another run."""
     return db.session.scalar(db.select(model.runner_token).where(model.id == job_id)) == token
@@ -164,7 +168,7 @@ def checkpoint(name: str, job_id: int, token: str) -> None:
 
 
 @contextmanager
-def beating(model: type, job_id: int, token: str):
+def beating(model: type[TrackedJob], job_id: int, token: str):
     """Beat the job's heartbeat every BEAT_SECONDS from a thread with a connection of its own,
     while the block runs (a long statement or a wait for the mail server is no silence)."""
     done = threading.Event()
@@ -216,7 +220,7 @@ def sweep(now: datetime | None = None) -> list[tuple[str, int]]:
                         interrupted_at=now if died else model.interrupted_at)
                 .execution_options(synchronize_session=False))
             db.session.commit()
-            if claimed.rowcount != 1:
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]  # DML: a CursorResult
                 continue  # another worker's sweep took it
             if died and attempts + 1 >= MAX_ATTEMPTS:
                 log.error("%s %s: its worker died %d times; failed", name, job_id,

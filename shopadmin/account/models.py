@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """One link to set a password. The token itself is never stored, only its SHA-256."""
 
     __tablename__ = "password_reset_tokens"

@@ -44,7 +44,8 @@ def too_many(error):
 
 def _visitor_language() -> str:
     chosen = request.args.get("lang") or session.get(SESSION_LANGUAGE)
-    if chosen in current_app.config["LANGUAGES"]:
+    languages: list[str] = current_app.config["LANGUAGES"]
+    if chosen in languages:
         return chosen
     return select_locale()
 

@@ -28,7 +28,7 @@ def set_password_with_link(token: str | None, password: str, *, language: str | 
     row = tokens.find_usable(token, now=now)
     if row is None:
         raise LinkNotUsable()
-    customer = db.session.get(Customer, row.customer_id)
+    customer = db.session.get_one(Customer, row.customer_id)  # a usable link's customer
     check_password(password, email=customer.email)
     used = tokens.consume_token(token, now=now)
     if used is None:

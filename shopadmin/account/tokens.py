@@ -141,7 +141,7 @@ def consume_token(token: str | None, *,
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # DML: a CursorResult
         return None
     revoke_tokens(row.customer_id, now=now, keep_id=row.id)
     db.session.refresh(row)

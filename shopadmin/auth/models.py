@@ -8,7 +8,7 @@ from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -16,7 +16,7 @@ class Role(enum.StrEnum):
     STAFF = "staff"
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +63,7 @@ class StaffUser(UserMixin, db.Model):
         return f"<StaffUser {self.email}>"
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """One signed-in browser. Deleting the row ends that session, whatever the cookie says."""
 
     __tablename__ = "staff_sessions"
@@ -83,7 +83,7 @@ class StaffSession(db.Model):
     user: Mapped[StaffUser] = relationship(back_populates="sessions")
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code that stands in for a TOTP code; only its SHA-256 is stored."""
 
     __tablename__ = "staff_recovery_codes"

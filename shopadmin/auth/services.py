@@ -120,7 +120,7 @@ def purge_expired_sessions() -> int:
     idle_since = now - current_app.config["SESSION_IDLE_TIMEOUT"]
     result = db.session.execute(db.delete(StaffSession).where(
         (StaffSession.expires_at <= now) | (StaffSession.last_seen_at <= idle_since)))
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def create_staff_user(
@@ -140,7 +140,7 @@ def create_staff_user(
     if find_user(email) is not None:
         raise DomainError(_("A staff account with this e-mail address already exists."), "email")
     generated = password is None
-    if generated:
+    if password is None:
         password = generate_password()
     else:
         check_password_rules(password, email=email)

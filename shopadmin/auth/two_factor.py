@@ -164,7 +164,7 @@ def check_code(user: StaffUser, code: str) -> CheckResult | None:
                 .where(StaffUser.id == user.id, db.or_(StaffUser.totp_last_step.is_(None),
                                                        StaffUser.totp_last_step < step))
                 .values(totp_last_step=step)
-                .execution_options(synchronize_session=False)).rowcount:
+                .execution_options(synchronize_session=False)).rowcount:  # type: ignore[attr-defined]  # DML: a CursorResult
             user.totp_last_step = step
             return "totp"
     if len(code) == 16:
@@ -174,7 +174,7 @@ def check_code(user: StaffUser, code: str) -> CheckResult | None:
             .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
                    RecoveryCode.code_hash == _code_hash(code))
             .values(used_at=utcnow()).execution_options(synchronize_session=False))
-        if spent.rowcount:
+        if spent.rowcount:  # type: ignore[attr-defined]  # DML: a CursorResult
             return "recovery"
     return None
 

@@ -19,7 +19,7 @@ from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..jobs import job
 from ..settings.services import get_settings
 from ..tracking import TrackedJob
@@ -149,7 +149,7 @@ for _action in (
     register_action(_action)
 
 
-class BulkJob(TrackedJob, db.Model):
+class BulkJob(TrackedJob, Model):
     """A bulk action too large for one request: what it works on, its state and progress.
 
     The customers are described, not listed, when the action is on everything the list's
@@ -247,7 +247,7 @@ def run_bulk_job(job_id: int) -> None:
         return
     bulk_job.status = "running"
     db.session.commit()
-    actor = db.session.get(StaffUser, bulk_job.actor_id)
+    actor = db.session.get_one(StaffUser, bulk_job.actor_id)  # the job goes with its actor
     action = ACTIONS[bulk_job.action]
     try:
         with tracking.beating(BulkJob, job_id, token):

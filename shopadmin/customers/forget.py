@@ -88,9 +88,9 @@ def forget_customers(customer_ids: list[int], *, actor, action: str,
         .where(AuditEvent.object_type == "customer", AuditEvent.object_id.in_(gone.ids))
         .values(changes={}), execution_options=options)
     removed = db.session.execute(delete(Customer).where(Customer.id.in_(gone.ids)),
-                                 execution_options=options).rowcount
+                                 execution_options=options).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     identity = db.session.identity_map
-    for key in [k for k in list(identity) if k[0] is Customer and k[1][0] in gone.ids]:
+    for key in [k for k in list(identity.keys()) if k[0] is Customer and k[1][0] in gone.ids]:
         db.session.expunge(identity[key])  # by key: reading the gone row's id would reload it
     if removed == 0:
         return []  # a colleague's erasure did the whole job a moment ago

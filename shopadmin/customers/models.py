@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser  # noqa: F401  (relationship targets)
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 
 
 def _enum(kind):
@@ -42,7 +42,7 @@ customer_group_members = Table(
 )
 
 
-class CustomerGroup(db.Model):
+class CustomerGroup(Model):
     __tablename__ = "customer_groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ LIVE_SORT_INDEXES = {
 }
 
 
-class Customer(db.Model):
+class Customer(Model):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +176,7 @@ class ConsentSource(enum.StrEnum):
     API = "api"
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """A change of a customer's marketing consent: when, through what, and the wording agreed to
     (its text and the language it is written in; "" for an unknown language)."""
 
@@ -196,7 +196,7 @@ class ConsentEvent(db.Model):
     __table_args__ = (Index("ix_consent_events_customer", "customer_id", "id"),)
 
 
-class SavedView(db.Model):
+class SavedView(Model):
     """A staff member's named search of the list, or (with an empty name) their column choice."""
 
     __tablename__ = "customer_saved_views"
@@ -211,7 +211,7 @@ class SavedView(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ErasedAddress(db.Model):
+class ErasedAddress(Model):
     """The keyed hash (HMAC-SHA256 with the SECRET_KEY) of an e-mail address erased at the
     customer's request: enough to recognise the address when an old file or the shop brings it
     back, useless for finding out what it was."""

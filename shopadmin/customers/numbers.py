@@ -1,6 +1,8 @@
 """The store's number series for customer numbers: a prefix, a width and the next number (store
 settings). New customers of an import that asks for it get the next free numbers."""
 
+from collections.abc import Set
+
 from sqlalchemy import select
 
 from ..extensions import db
@@ -16,7 +18,7 @@ def series_number(number: int, prefix: str | None = None, digits: int | None = N
     return f"{prefix}{number:0{digits}d}"
 
 
-def take_numbers(count: int, also_taken: set[str] = frozenset()) -> list[str]:
+def take_numbers(count: int, also_taken: Set[str] = frozenset()) -> list[str]:
     """The next `count` numbers of the series, passing over those a customer (or `also_taken`,
     the batch's own) already has, and move the series on. Flushes; the caller commits, so a
     batch that is rolled back gives its numbers back."""

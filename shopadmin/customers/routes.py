@@ -1,5 +1,7 @@
 """One customer: create, view and edit, with the consent and audit history."""
 
+from collections.abc import Sequence
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,7 +31,8 @@ def register_customer_panel(template: str, *, action: bool = False) -> None:
 
 
 def _render(form: CustomerForm, customer: Customer | None, status: int = 200):
-    history = consents = []
+    history: Sequence[AuditEvent] = []
+    consents: Sequence[ConsentEvent] = []
     if customer is not None:
         history = db.session.scalars(
             select(AuditEvent)
@@ -99,7 +102,9 @@ def edit(customer_id: int):
         except EditConflict as conflict:
             db.session.rollback()
             current = db.session.get(Customer, customer_id)
-            form.version.data = current.version
+            if current is None:  # erased while this save was on its way
+                abort(404)
+            form.version.data = str(current.version)
             form.form_errors.append(conflict.message)
             if conflict.changed:
                 labels = ", ".join(str(BY_NAME[n].label) for n in conflict.changed

@@ -39,7 +39,7 @@ from .validation import (
 class EditConflict(DomainError):
     """A colleague saved the customer after this form was opened."""
 
-    def __init__(self, current: Customer, changed: list[str]):
+    def __init__(self, current: Customer | None, changed: list[str]):
         super().__init__(
             _(
                 "A colleague changed this customer while you were editing. Nothing was saved; "

@@ -5,8 +5,10 @@ DomainError whose message is translated and names the field it belongs to.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
+from typing import cast
 
 import email_validator
 from babel import Locale
@@ -102,7 +104,8 @@ def normalise_vat_number(value: str, country: str | None, field: str = "vat_numb
 
 @lru_cache(maxsize=1)
 def _language_codes() -> frozenset[str]:
-    return frozenset(code for code in Locale.parse("en").languages if len(code) == 2)
+    languages = cast("Mapping[str, str]", Locale.parse("en").languages)  # keyed by code
+    return frozenset(code for code in languages if len(code) == 2)
 
 
 def check_language(value: str, field: str = "language") -> str:

@@ -25,7 +25,7 @@ def index():
         figures=register_figures(),
         attention=needing_attention(),
         week_start=week_start().isoformat(),
-        worker_seen=datetime.fromtimestamp(seen, UTC) if recent else None,
+        worker_seen=datetime.fromtimestamp(seen, UTC) if recent and seen is not None else None,
         now=utcnow(),
         # Admins are asked to require a second factor while the store does not.
         ask_for_two_factor=(current_user.is_admin

@@ -39,7 +39,8 @@ def register_figures() -> dict[str, int]:
     since = datetime.combine(week_start(), time.min, tzinfo=UTC)
 
     def count(model, *conditions) -> int:
-        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+        return db.session.execute(
+            select(func.count()).select_from(model).where(*conditions)).scalar_one()
 
     return {
         "customers": count(Customer, live),

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import tracking
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..jobs import job
 from ..settings.services import get_setting
 from ..sheets.writers import EXTENSIONS, write_worksheet
@@ -48,7 +48,7 @@ class ExportStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class ExportJob(TrackedJob, db.Model):
+class ExportJob(TrackedJob, Model):
     __tablename__ = "export_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, RadioField, SelectField
-from wtforms.fields.choices import SelectChoice as C
+from wtforms.fields.choices import SelectChoice as C  # type: ignore[attr-defined]  # WTForms 3.3; its stubs are older
 from wtforms.validators import NumberRange, Optional
 
 from ..i18n import customer_language_choices

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..tracking import TrackedJob
 
 
@@ -41,7 +41,7 @@ class ImportTask(enum.StrEnum):
     UNDO = "undo"
 
 
-class ImportJob(TrackedJob, db.Model):
+class ImportJob(TrackedJob, Model):
     __tablename__ = "import_jobs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +93,7 @@ class ImportJob(TrackedJob, db.Model):
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
 
 
-class ImportRowResult(db.Model):
+class ImportRowResult(Model):
     """A row with problems: its cells as read and what is wrong with them. A rejected row
     (`errors` say why) is not in the register; any other one was imported, and its warnings say
     what was left out, cut or cleaned."""
@@ -114,7 +114,7 @@ class ImportRowResult(db.Model):
     __table_args__ = (Index("ix_import_row_results_import", "import_id", "row"),)
 
 
-class ImportChange(db.Model):
+class ImportChange(Model):
     """The undo record: the customers a batch created (one row per batch, their ids), or one
     customer the import updated, with the values it had before.
 
@@ -136,7 +136,7 @@ class ImportChange(db.Model):
     __table_args__ = (Index("ix_import_changes_import", "import_id", "id"),)
 
 
-class ImportMapping(db.Model):
+class ImportMapping(Model):
     """The mapping staff last confirmed for files with these headings."""
 
     __tablename__ = "import_mappings"

@@ -41,7 +41,7 @@ def problem_headings() -> set[str]:
     from flask import current_app
     from flask_babel import force_locale
 
-    names = set()
+    names: set[str] = set()
     for language in current_app.config["LANGUAGES"]:
         with force_locale(language):
             names.update((_("Import error"), _("Import warnings")))

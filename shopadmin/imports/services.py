@@ -80,7 +80,7 @@ def remembered_choices(limit: int = 50) -> dict[str, str | None]:
     stored = db.session.scalars(select(ImportMapping).where(ImportMapping.headings.is_not(None))
                                 .order_by(ImportMapping.updated_at.desc()).limit(limit))
     for remembered in stored:
-        for heading, target in zip(remembered.headings, remembered.mapping, strict=False):
+        for heading, target in zip(remembered.headings or (), remembered.mapping, strict=False):
             chosen.setdefault(heading_key(heading), target)
     return {key: target for key, target in chosen.items() if target}
 
@@ -101,7 +101,7 @@ def new_columns(job: ImportJob) -> set[int]:
     seen: set[str] = set()
     for headings in db.session.scalars(select(ImportMapping.headings)
                                        .where(ImportMapping.headings.is_not(None)).limit(200)):
-        seen.update(heading_key(h) for h in headings)
+        seen.update(heading_key(h) for h in headings or ())
     keys = [heading_key(h) for h in job.headings]
     if not seen.intersection(keys):
         return set()

@@ -4,6 +4,8 @@ A customer whose version is no longer the one the import left was changed by som
 something) after the import; it is listed in the job's undo_skipped and not overwritten.
 """
 
+from typing import Any
+
 from sqlalchemy import and_, delete, insert, select, update
 
 from ..audit import AuditEvent
@@ -53,7 +55,7 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
     versions = {c.customer_id: c.version_after for c in updated}
     for change in changes:
         versions.update((customer_id, 1) for customer_id in change.created_ids)
-    current = {}
+    current: dict[int | None, Any] = {}
     ids = list(versions)
     for start in range(0, len(ids), 500):
         current.update((row.id, row) for row in db.session.execute(
@@ -96,7 +98,7 @@ def _audit(job: ImportJob, deleted: list[int], restored: list[ImportChange]) -> 
     now = utcnow()
     base = {"created_at": now, "actor_id": job.created_by_id, "source": "import",
             "object_type": "customer"}
-    undone = {"import_id": job.id, "undo": True}
+    undone: dict[str, Any] = {"import_id": job.id, "undo": True}
     rows = [{**base, "action": "customer.deleted", "object_id": customer_id, "changes": undone}
             for customer_id in deleted]
     rows += [{**base, "action": "customer.updated", "object_id": change.customer_id,

@@ -5,8 +5,10 @@ message that says what is wrong with it.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, has_app_context
@@ -148,13 +150,14 @@ def _countries() -> dict[str, str]:
     table: dict[str, str] = {}
     english = Locale.parse("en")
     for language in ("en", "de", "fr", "pl"):
-        for code, name in Locale.parse(language).territories.items():
+        territories = cast("Mapping[str, str]", Locale.parse(language).territories)
+        for code, name in territories.items():
             if len(code) == 2 and code.isalpha():
                 table.setdefault(fold(name), code)
                 table.setdefault(code.lower(), code)
     table.update({"uk": "GB", "great britain": "GB", "england": "GB", "usa": "US",
                   "deutschland": "DE", "holland": "NL", "the netherlands": "NL"})
-    for code in english.territories:
+    for code in cast("Mapping[str, str]", english.territories):
         table.setdefault(code.lower(), code)
     return table
 
@@ -175,7 +178,8 @@ def _languages() -> dict[str, str]:
     know them, and its names in the interface languages."""
     from babel.core import get_global
 
-    codes = [code for code in Locale.parse("en").languages if len(code) == 2]
+    languages = cast("Mapping[str, str]", Locale.parse("en").languages)  # keyed by code
+    codes = [code for code in languages if len(code) == 2]
     table = {code: code for code in codes}
     for alias, target in get_global("language_aliases").items():
         base = target.split("_")[0]
@@ -196,7 +200,7 @@ def _own_names() -> dict[str, str]:
     """Each language by its own name ("Nederlands", "čeština"). Looked up only when a cell
     holds neither a code nor a name in the interface languages: it loads the locale data of
     every language (some 100 MB), which an import of codes never needs."""
-    table = {}
+    table: dict[str, str] = {}
     for code in set(_languages().values()):
         try:
             own = Locale.parse(code).get_language_name(code)

@@ -84,7 +84,7 @@ def _finish(batch_id: int, token: str, status: BatchStatus, error: str = "") -> 
         statement = statement.where(~exists().where(
             MailLog.batch_id == batch_id,
             MailLog.status.in_([MailStatus.QUEUED, MailStatus.SENDING])))
-    done = db.session.execute(statement).rowcount == 1
+    done = db.session.execute(statement).rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
     db.session.commit()
     return done
 
@@ -152,7 +152,7 @@ def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> floa
                     pauses = 0
                     continue
                 pauses += 1
-                error = db.session.get(MailLog, troubled[0]).error
+                error = db.session.get_one(MailLog, troubled[0]).error
                 _show_error_on_queued(batch_id, error)
                 if pauses >= context.max_attempts:
                     _finish(batch_id, token, BatchStatus.WAITING, error)

@@ -101,7 +101,7 @@ def _claim(log_id: int, now: datetime) -> bool:
         .values(status=MailStatus.SENDING, attempts=MailLog.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _prepare(log: MailLog, customer: Customer, context: MailContext,
@@ -140,7 +140,7 @@ def deliver(log_id: int, transport: Transport, context: MailContext,
     if not _claim(log_id, now):
         db.session.rollback()
         return Outcome.SKIPPED
-    log = db.session.get(MailLog, log_id)
+    log = db.session.get_one(MailLog, log_id)  # claimed above: it is there
     customer = db.session.get(Customer, log.customer_id) if log.customer_id else None
     if customer is None or customer.deleted_at is not None:
         outcome = _fail(log, ErrorKind.NO_CUSTOMER, "customer deleted", retry=False,
@@ -195,6 +195,7 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     logs = {log.id: log for log in db.session.scalars(
         select(MailLog).where(MailLog.id.in_(claimed))
         .execution_options(populate_existing=True))}
+    customers: dict[int | None, Customer]  # (a log's customer_id may be None)
     customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_({log.customer_id for log in logs.values()})))}
     ready: list[tuple[MailLog, OutgoingMail]] = []
@@ -248,7 +249,7 @@ def deliver_logged_mail(log_id: int) -> float | None:
     with Transport() as transport:
         outcome = deliver(log_id, transport, context)
     if outcome in (Outcome.RETRY, Outcome.SERVER_TROUBLE):
-        log = db.session.get(MailLog, log_id)
+        log = db.session.get_one(MailLog, log_id)
         if log.status == MailStatus.QUEUED and log.next_attempt_at is not None:
             return max((log.next_attempt_at - utcnow()).total_seconds(), 0.0)
     return None

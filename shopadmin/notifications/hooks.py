@@ -1,6 +1,8 @@
 """Where the password mails appear in the register: the customer page and the list's bulk
 actions."""
 
+from typing import cast
+
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
@@ -56,10 +58,11 @@ def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
     worker turns into recipients."""
     if params.get("scope") == "all":
         batch = services.send_password_mails_described(
-            actor, query=chosen, estimate=params.get("count", 0),
+            actor, query=cast(str, chosen), estimate=params.get("count", 0),
             submission=params.get("submission"))
     else:
-        batch = services.send_password_mails(chosen, actor, submission=params.get("submission"))
+        batch = services.send_password_mails(cast(list[int], chosen), actor,
+                                             submission=params.get("submission"))
     return url_for("notifications.batch", batch_id=batch.id)
 
 

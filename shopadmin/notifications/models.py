@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..tracking import TrackedJob
 
 
@@ -17,7 +17,7 @@ def _enum(kind):
     return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
-class NotificationTemplate(db.Model):
+class NotificationTemplate(Model):
     """A template an admin changed. Without a row, the text shipped in defaults/ applies."""
 
     __tablename__ = "notification_templates"
@@ -51,7 +51,7 @@ class BatchStatus(enum.StrEnum):
     DONE = "done"
 
 
-class MailBatch(TrackedJob, db.Model):
+class MailBatch(TrackedJob, Model):
     """A mailing to many customers, followed like a campaign; one MailLog row per recipient."""
 
     __tablename__ = "mail_batches"
@@ -85,7 +85,7 @@ class MailBatch(TrackedJob, db.Model):
     created_by: Mapped[StaffUser | None] = relationship()
 
 
-class MailLog(db.Model):
+class MailLog(Model):
     """One mail to one recipient: what, in which language, and what became of it."""
 
     __tablename__ = "mail_logs"
@@ -126,7 +126,7 @@ class MailLog(db.Model):
     )
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """A mail kept locally instead of sent, when no SMTP server is configured."""
 
     __tablename__ = "outbox_messages"

@@ -28,7 +28,7 @@ def described_recipients(batch: MailBatch):
     from ..imports.models import ImportJob
     from ..imports.services import created_customers
 
-    return created_customers(db.session.get(ImportJob, batch.origin_id))
+    return created_customers(db.session.get_one(ImportJob, batch.origin_id))
 
 
 def add_recipients(batch: MailBatch, token: str) -> None:

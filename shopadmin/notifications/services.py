@@ -98,7 +98,7 @@ def send_password_mail(customer: Customer, actor, *, in_background: bool = True)
 
 
 def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None]]:
-    found = []
+    found: list[tuple[int, str, str | None]] = []
     for start in range(0, len(customer_ids), CHUNK):
         chunk = customer_ids[start:start + CHUNK]
         found.extend(tuple(row) for row in db.session.execute(
@@ -256,7 +256,7 @@ def _requeue(ids: Select) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _restart_batch(batch_id: int) -> None:

@@ -64,7 +64,7 @@ class _HandOverTracking:
     handed_over = False
 
     def send(self, s):
-        super().send(s)
+        super().send(s)  # type: ignore[misc]  # mixed in before smtplib.SMTP
         if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
             self.handed_over = True
 
@@ -148,7 +148,8 @@ class Transport:
             ))
         else:
             self._transmit(message)
-        email_dispatched.send(current_app._get_current_object(), message=message)
+        email_dispatched.send(current_app._get_current_object(),  # type: ignore[attr-defined]  # a proxy
+                          message=message)
 
     def _transmit(self, message: Message) -> None:
         raw = message.as_bytes()
@@ -169,7 +170,8 @@ class Transport:
                 code, reply = host.data(raw)
             except smtplib.SMTPDataError as error:
                 host.rset()
-                raise _refusal(error.smtp_code, error.smtp_error, stage="DATA") from error
+                raise _refusal(error.smtp_code, error.smtp_error,  # type: ignore[arg-type]  # bytes
+                               stage="DATA") from error
             if code != 250:
                 raise _refusal(code, reply, stage="DATA")
         except MailTrouble as trouble:

@@ -10,6 +10,7 @@ import time
 
 from flask import Response, jsonify, request
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException
 
 API_PREFIX = "/api/"
@@ -74,7 +75,7 @@ def field_path(location: tuple) -> str:
     return path or "(body)"
 
 
-def _one(error: dict) -> dict[str, str]:
+def _one(error: ErrorDetails) -> dict[str, str]:
     kind = error["type"]
     location = tuple(error["loc"])
     # A failing member of "X | None" reports the member's name last (e.g. 'str', 'function-after');

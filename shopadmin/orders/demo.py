@@ -95,11 +95,11 @@ def generate_orders(n: int, rng: random.Random, guest_share: float = 0.15) -> in
 def _draw_buyers(rng: random.Random, low: int, high: int) -> list:
     """Live customers with random ids (ids of deleted ones are drawn again next time)."""
     ids = {rng.randint(low, high) for _ in range(BATCH)}
-    buyers = db.session.execute(select(
+    buyers = list(db.session.execute(select(
         Customer.id, Customer.email, Customer.first_name, Customer.last_name,
         Customer.billing_country, Customer.billing_address1, Customer.billing_house_number,
         Customer.billing_postcode, Customer.billing_city,
-    ).where(Customer.id.in_(ids), Customer.deleted_at.is_(None))).all()
+    ).where(Customer.id.in_(ids), Customer.deleted_at.is_(None))).all())
     rng.shuffle(buyers)
     return buyers
 

@@ -82,10 +82,10 @@ def headings(columns: list[OrderColumn], language: str | None) -> list[str]:
 
 def count(query: str) -> int:
     ids = filter_orders(select(Order.id), order_query(query_args(query)))
-    matching = db.session.scalar(select(func.count()).select_from(ids.subquery()))
+    matching = db.session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
     # One row per line: count the lines of the matching orders (an order has at least one).
-    lines = db.session.scalar(select(func.count()).select_from(OrderLine).where(
-        OrderLine.order_id.in_(ids)))
+    lines = db.session.execute(select(func.count()).select_from(OrderLine).where(
+        OrderLine.order_id.in_(ids))).scalar_one()
     return max(matching, lines)
 
 
@@ -125,14 +125,14 @@ def translator(columns: list[OrderColumn], language: str):
     store's clock."""
     from babel import Locale
 
-    from ..exports.values import local_moment, row_translator
+    from ..exports.values import Translate, local_moment, row_translator
     from .forms import PAYMENT_LABELS, STATUS_LABELS
 
     territories = Locale.parse(language).territories
     with force_locale(language):
         named = {"status": {s.value: str(label) for s, label in STATUS_LABELS.items()},
                  "payment_status": {str(s): str(label) for s, label in PAYMENT_LABELS.items()}}
-    changes = []
+    changes: list[tuple[int, Translate]] = []
     for index, column in enumerate(columns):
         if column.name in named:
             table = named[column.name]

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.fields.choices import SelectChoice as C
+from wtforms.fields.choices import SelectChoice as C  # type: ignore[attr-defined]  # WTForms 3.3; its stubs are older
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..date_field import DayField

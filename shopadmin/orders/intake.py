@@ -124,7 +124,7 @@ def place_order(data: OrderIn) -> Order:
     if db.session.scalar(select(Order.id).where(Order.number == data.number)):
         raise IntakeError([_problem("number", "already_exists",
                                     "an order with this number already exists")], 409)
-    email = data.email
+    email: str = data.email
     billing = _address(data.billing_address)
     placed_at = data.placed_at or utcnow()
     placed_at = placed_at.astimezone(UTC) if placed_at.tzinfo else placed_at.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..customers.models import Customer, _enum
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 class OrderStatus(enum.StrEnum):
@@ -27,7 +27,7 @@ class PaymentStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +78,7 @@ class Order(db.Model):
         return self.customer_id is None
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +93,7 @@ class OrderLine(db.Model):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A key of the storefront: only its SHA-256 is stored; the key is shown once."""
 
     __tablename__ = "api_keys"
@@ -110,7 +110,7 @@ class ApiKey(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class IdempotentRequest(db.Model):
+class IdempotentRequest(Model):
     """The answer given to an API request with an Idempotency-Key, replayed on a retry."""
 
     __tablename__ = "idempotent_requests"

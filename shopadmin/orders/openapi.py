@@ -6,7 +6,8 @@ comes from schemas.py, the models that validate the requests.
 
 from functools import lru_cache
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from . import schemas
 
@@ -36,8 +37,9 @@ OPERATIONS = {
         "409": ("An order with this number exists", schemas.ErrorBody),
     }),
 }
-MODELS = [schemas.CustomerIn, schemas.NewsletterIn, schemas.OrderIn, schemas.CustomerCreated,
-          schemas.NewsletterChanged, schemas.OrderCreated, schemas.ErrorBody]
+MODELS: list[type[BaseModel]] = [
+    schemas.CustomerIn, schemas.NewsletterIn, schemas.OrderIn, schemas.CustomerCreated,
+    schemas.NewsletterChanged, schemas.OrderCreated, schemas.ErrorBody]
 
 
 def _json(model, definitions: dict) -> dict:
@@ -47,7 +49,8 @@ def _json(model, definitions: dict) -> dict:
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     """The whole document (built once: it depends on the code only)."""
-    keys = [(model, "validation" if model.__name__.endswith("In") else "serialization")
+    keys: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (model, "validation" if model.__name__.endswith("In") else "serialization")
             for model in MODELS]
     _, top = models_json_schema(keys, ref_template=REF)
     definitions = top.get("$defs", {})

@@ -6,10 +6,11 @@ checked against ISO lists (Babel's). The same models validate the requests and g
 OpenAPI document (openapi.py).
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from babel import Locale
 from babel.numbers import list_currencies
@@ -65,7 +66,8 @@ def amount(column):
 def country_codes() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes (Babel's territories of two letters, without the unknown ZZ
     and the groupings EU, EZ, UN)."""
-    return frozenset(code for code in Locale.parse("en").territories
+    territories = cast("Mapping[str, str]", Locale.parse("en").territories)  # keyed by code
+    return frozenset(code for code in territories
                      if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ",
                                                                            "UN", "QO"})
 

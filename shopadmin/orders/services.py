@@ -2,11 +2,12 @@
 
 import hashlib
 import secrets
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy import text as sa_text
 
 from ..audit import record_event
@@ -139,8 +140,9 @@ def customer_orders(customer_id: int, limit: int | None = None
         select(Order).where(Order.customer_id == customer_id)
         .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
     ))
-    count = len(orders) if limit is None or len(orders) < limit else db.session.scalar(
-        select(func.count()).select_from(Order).where(Order.customer_id == customer_id))
+    count = len(orders) if limit is None or len(orders) < limit else db.session.execute(
+        select(func.count()).select_from(Order).where(Order.customer_id == customer_id)
+    ).scalar_one()
     spent = db.session.execute(
         select(Order.currency, func.sum(Order.total))
         .where(Order.customer_id == customer_id, Order.status != OrderStatus.CANCELLED)
@@ -164,12 +166,12 @@ def change_status(order: Order, status: OrderStatus, actor) -> None:
                  changes={"status": [before.value, status.value]})
 
 
-def anonymise_orders_of(customer_ids: list[int], emails: set[str] = frozenset()) -> int:
+def anonymise_orders_of(customer_ids: list[int], emails: Set[str] = frozenset()) -> int:
     """Keep the customers' orders, and guest orders from their addresses, for the books but
     strip them of personal data.
 
     Called when customers are forgotten, before they are deleted; returns how many orders."""
-    mine = Order.customer_id.in_(customer_ids)
+    mine: ColumnElement[bool] = Order.customer_id.in_(customer_ids)
     if emails:
         mine = or_(mine, Order.email_key.in_(sorted(emails)))
     result = db.session.execute(
@@ -180,7 +182,7 @@ def anonymise_orders_of(customer_ids: list[int], emails: set[str] = frozenset())
     )
     db.session.flush()
     db.session.expire_all()
-    return result.rowcount
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 # --- API keys ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; its stubs are older
 from wtforms.validators import (
     URL,
     DataRequired,
