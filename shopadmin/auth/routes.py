@@ -18,6 +18,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError, apply_to_form
 from ..extensions import client_address, db, limiter
+from ..text import email_key
 from . import security_log, services
 from .forms import (
     CodeForm,
@@ -35,7 +36,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _account_key() -> str:
-    return "account:" + services.normalize_email(request.form.get("email", ""))
+    return "account:" + email_key(request.form.get("email", ""))
 
 
 def _failed(response) -> bool:

@@ -1,34 +1,25 @@
 """Privacy requests: everything stored about a customer as JSON, and erasure.
 
-Other parts of the back office add what they keep about a customer through the two registries:
-`register_contributor(fn)` with fn(customer) -> (key, data) for the export, and
-`register_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
+Other parts of the back office add what they keep about a customer through the app's registry
+(`shopadmin/registry.py`): `add_contributor(fn)` with fn(customer) -> (key, data) for the
+export, and `add_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
 """
 
-from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
 from ..database import utcnow
 from ..extensions import db
+from ..registry import registry
 from .fields import FIELDS, Kind
-from .forget import Forgotten, forget_customers, register_eraser
+from .forget import forget_customers
 from .models import ConsentEvent, Customer
-
-__all__ = ["Forgotten", "register_contributor", "register_eraser"]
-
-Contributor = Callable[[Customer], tuple[str, Any]]
-CONTRIBUTORS: list[Contributor] = []
-
-
-def register_contributor(contributor: Contributor) -> None:
-    if contributor not in CONTRIBUTORS:
-        CONTRIBUTORS.append(contributor)
 
 
 def _plain(value: Any) -> Any:
@@ -84,14 +75,16 @@ def _password_links(customer: Customer) -> tuple[str, Any]:
     ]
 
 
-for _contributor in (_record, _groups, _consents, _history, _password_links):
-    register_contributor(_contributor)
+def init_app(app: Flask) -> None:
+    """The register's own part of a privacy export (other parts add theirs after it)."""
+    for contributor in (_record, _groups, _consents, _history, _password_links):
+        registry(app).add_contributor(contributor)
 
 
 def export_customer_data(customer: Customer) -> dict[str, Any]:
     """Everything stored about a customer, for a request under GDPR Art. 15 / 20."""
     data: dict[str, Any] = {"exported_at": _plain(utcnow())}
-    for contributor in CONTRIBUTORS:
+    for contributor in registry().contributors:
         key, value = contributor(customer)
         data[key] = value
     return data

@@ -18,11 +18,6 @@ from .forget import commit_forgetting, forget_customers
 from .models import Customer
 
 
-def active_customers():
-    """A select of the customers not in the trash."""
-    return select(Customer).where(Customer.deleted_at.is_(None))
-
-
 def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
     """Move a customer to the trash (an administrator's right); everything they had stays."""
     if not actor.is_admin:

@@ -5,11 +5,10 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
-from ..customers.bulk import BulkAction, register_action
-from ..customers.forget import Forgotten, register_eraser
-from ..customers.privacy import register_contributor
-from ..customers.routes import register_customer_panel
+from ..customers.bulk import BulkAction
+from ..customers.forget import Forgotten
 from ..extensions import db
+from ..registry import registry
 from . import services
 from .models import MailLog, OutboxMessage
 
@@ -63,10 +62,12 @@ def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
     return url_for("notifications.batch", batch_id=batch.id)
 
 
-def register() -> None:
-    register_eraser(_forget_mails)
-    register_contributor(_mails_to)
-    register_customer_panel("notifications/_send_password_button.html", action=True)
-    register_customer_panel("notifications/_customer_mails.html")
-    register_action(BulkAction("send_password", _l("Send password link"), lambda *a: 0,
-                               start=_start_batch, details=services.language_breakdown))
+def init_app(app) -> None:
+    extensions = registry(app)
+    extensions.add_eraser(_forget_mails)
+    extensions.add_contributor(_mails_to)
+    extensions.add_customer_panel("notifications/_send_password_button.html", action=True)
+    extensions.add_customer_panel("notifications/_customer_mails.html")
+    extensions.add_bulk_action(BulkAction("send_password", _l("Send password link"),
+                                          lambda *a: 0, start=_start_batch,
+                                          details=services.language_breakdown))

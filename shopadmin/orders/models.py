@@ -73,11 +73,6 @@ class Order(db.Model):
               postgresql_ops={"search_text": "gin_trgm_ops"}, info={"dialects": ("postgresql",)}),
     )
 
-    @property
-    def is_guest(self) -> bool:
-        return self.customer_id is None
-
-
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
 

@@ -21,7 +21,7 @@ from huey import crontab
 from sqlalchemy import JSON, Enum, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import tracking
+from .. import register_extension_points, tracking
 from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -142,6 +142,7 @@ def _second_half(config: dict, kind_name: str, column_names: list[str], query: s
     app.config.update(config)
     db.init_app(app)
     Babel(app)
+    register_extension_points(app)
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         columns = kind.columns_for(column_names)
@@ -200,6 +201,7 @@ def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], q
     app.config.update(config)
     db.init_app(app)
     Babel(app)
+    register_extension_points(app)
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         batch: list = []

@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ..customers.fields import BY_NAME, Kind
+from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
@@ -150,7 +150,7 @@ class Planner:
         # The name fields the file has columns for: an empty one is named in a warning (a
         # file without names, a newsletter list say, is not warned about on every row).
         mapped = set(mapping or ())
-        self.name_fields = [n for n in ("first_name", "last_name")
+        self.name_fields = [n for n in REQUIRED_NAMES
                             if n in mapped or "full_name" in mapped]
         # Addresses erased at the customer's request: a row bringing one back is stopped.
         self.erased = erased_digests()
@@ -290,7 +290,7 @@ class Planner:
                              "them by hand only if they ask to come back."),
                            self.heading("email"), values["email"])
             return
-        if not values.get("first_name") or not values.get("last_name"):
+        if not all(values.get(name) for name in REQUIRED_NAMES):
             for name in self.name_fields:
                 if not values.get(name):
                     outcome.warn(_("Empty: the customer was imported without it."),

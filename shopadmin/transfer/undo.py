@@ -10,6 +10,7 @@ from ..audit import AuditEvent
 from ..customers.search import reindex_customers
 from ..database import utcnow
 from ..extensions import db
+from ..text import email_key
 from .bulk import execute_many
 from .import_models import ImportChange, ImportJob, ImportStatus
 from .plan import CUSTOMERS, from_json
@@ -78,7 +79,7 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
     for change in to_restore:
         values = {name: from_json(name, value) for name, value in change.previous.items()}
         if "email" in values:
-            values["email_key"] = values["email"].lower()
+            values["email_key"] = email_key(values["email"])
         db.session.execute(
             update(CUSTOMERS).where(CUSTOMERS.c.id == change.customer_id)
             .values(**values, version=change.version_after + 1, updated_at=utcnow(),
