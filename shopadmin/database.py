@@ -1,8 +1,11 @@
 """Column types and engine settings shared by every model."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
 
 from sqlalchemy import DateTime, event
+from sqlalchemy import Enum as EnumType
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -10,6 +13,26 @@ from sqlalchemy.types import TypeDecorator
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC; used as a callable column default."""
     return datetime.now(UTC)
+
+
+def json_value(value: Any) -> Any:
+    """A column value as JSON keeps it (audit events, an import's undo record and preview, a
+    privacy export): an enum as its value, a day or a moment in ISO 8601, a list item by item.
+    Read back by the column's type (transfer/plan.py's from_json)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    return value
+
+
+def enum_type(kind: type[Enum]) -> EnumType:
+    """The column type of an enum: its values (not its names) in a VARCHAR(16) with a check,
+    alike on SQLite and PostgreSQL (no native enum type to migrate)."""
+    return EnumType(kind, native_enum=False, length=16,
+                    values_callable=lambda members: [m.value for m in members])
 
 
 class UTCDateTime(TypeDecorator):

@@ -5,8 +5,6 @@ Other parts of the back office add what they keep about a customer through the a
 export, and `add_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
 """
 
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from flask import Flask
@@ -14,7 +12,7 @@ from sqlalchemy import select
 
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
-from ..database import utcnow
+from ..database import json_value, utcnow
 from ..extensions import db
 from ..registry import registry
 from .fields import FIELDS, Kind
@@ -22,20 +20,12 @@ from .forget import forget_customers
 from .models import ConsentEvent, Customer
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def _record(customer: Customer) -> tuple[str, Any]:
-    data = {f.name: _plain(getattr(customer, f.name)) for f in FIELDS
+    data = {f.name: json_value(getattr(customer, f.name)) for f in FIELDS
             if f.kind != Kind.GROUPS}
-    data.update(origin=_plain(customer.origin), password_set=customer.password_hash is not None,
-                password_set_at=_plain(customer.password_set_at),
-                newsletter_changed_at=_plain(customer.newsletter_changed_at))
+    data.update(origin=json_value(customer.origin), password_set=customer.password_hash is not None,
+                password_set_at=json_value(customer.password_set_at),
+                newsletter_changed_at=json_value(customer.newsletter_changed_at))
     return "customer", data
 
 
@@ -47,7 +37,7 @@ def _consents(customer: Customer) -> tuple[str, Any]:
     events = db.session.scalars(select(ConsentEvent).where(
         ConsentEvent.customer_id == customer.id).order_by(ConsentEvent.id))
     return "marketing_consent", [
-        {"at": _plain(e.created_at), "subscribed": e.subscribed, "source": e.source.value,
+        {"at": json_value(e.created_at), "subscribed": e.subscribed, "source": e.source.value,
          "wording": e.wording, "wording_language": e.wording_language} for e in events
     ]
 
@@ -57,7 +47,7 @@ def _history(customer: Customer) -> tuple[str, Any]:
         AuditEvent.object_type == "customer", AuditEvent.object_id == customer.id)
         .order_by(AuditEvent.id))
     return "history", [
-        {"at": _plain(e.created_at), "action": e.action, "source": e.source,
+        {"at": json_value(e.created_at), "action": e.action, "source": e.source,
          "changes": e.changes} for e in events
     ]
 
@@ -69,9 +59,9 @@ def _password_links(customer: Customer) -> tuple[str, Any]:
     rows = db.session.scalars(select(PasswordResetToken).where(
         PasswordResetToken.customer_id == customer.id).order_by(PasswordResetToken.id))
     return "password_links", [
-        {"created_at": _plain(r.created_at), "purpose": r.purpose, "language": r.language,
-         "expires_at": _plain(r.expires_at), "used_at": _plain(r.used_at),
-         "revoked_at": _plain(r.revoked_at)} for r in rows
+        {"created_at": json_value(r.created_at), "purpose": r.purpose, "language": r.language,
+         "expires_at": json_value(r.expires_at), "used_at": json_value(r.used_at),
+         "revoked_at": json_value(r.revoked_at)} for r in rows
     ]
 
 
@@ -83,7 +73,7 @@ def init_app(app: Flask) -> None:
 
 def export_customer_data(customer: Customer) -> dict[str, Any]:
     """Everything stored about a customer, for a request under GDPR Art. 15 / 20."""
-    data: dict[str, Any] = {"exported_at": _plain(utcnow())}
+    data: dict[str, Any] = {"exported_at": json_value(utcnow())}
     for contributor in registry().contributors:
         key, value = contributor(customer)
         data[key] = value

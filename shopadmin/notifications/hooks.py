@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from ..customers.bulk import BulkAction
 from ..customers.forget import Forgotten
+from ..database import json_value
 from ..extensions import db
 from ..registry import registry
 from . import services
@@ -26,10 +27,6 @@ def _forget_mails(gone: Forgotten) -> None:
                        execution_options={"synchronize_session": False})
 
 
-def _stamp(moment) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def _mails_to(customer) -> tuple[str, list]:
     """A privacy export's mails: every mail to the customer, and its text where a copy is kept
     (the local outbox); a mail handed to the mail server is kept as its log entry only."""
@@ -39,10 +36,10 @@ def _mails_to(customer) -> tuple[str, list]:
         select(OutboxMessage).where(OutboxMessage.mail_log_id.in_([m.id for m in logs])))}
     mails = []
     for log in logs:
-        mail = {"created_at": _stamp(log.created_at), "recipient": log.recipient,
+        mail = {"created_at": json_value(log.created_at), "recipient": log.recipient,
                 "template": log.template_key, "language": log.language,
                 "status": log.status.value, "attempts": log.attempts,
-                "sent_at": _stamp(log.sent_at), "error": log.error}
+                "sent_at": json_value(log.sent_at), "error": log.error}
         if (copy := copies.get(log.id)) is not None:
             mail.update(sender=copy.sender, subject=copy.subject, text=copy.text_body,
                         html=copy.html_body)

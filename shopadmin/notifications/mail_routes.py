@@ -9,7 +9,7 @@ from ..customers.models import Customer
 from ..errors import DomainError
 from ..extensions import db
 from ..formats import format_number, format_percentage, ngettext
-from ..routing import database_id, database_ids, requested_page
+from ..routing import database_id, database_ids, local_path, requested_page
 from ..transfer.import_models import ImportJob
 from ..transfer.import_services import created_customers
 from . import campaigns, catalog, services
@@ -23,8 +23,7 @@ def _customer_page(customer_id: int) -> str:
 
 def _back(default: str) -> str:
     """The page a form came from (?next=, a path on this site), else the default."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return local_path(request.form.get("next")) or default
 
 
 @bp.route("/customers/<int:customer_id>/send-password", methods=["POST"])

@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..customers.models import Customer, _enum
-from ..database import UTCDateTime, utcnow
+from ..customers.models import Customer
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 
 
@@ -36,9 +36,9 @@ class Order(db.Model):
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL")
     )
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.NEW)
+    status: Mapped[OrderStatus] = mapped_column(enum_type(OrderStatus), default=OrderStatus.NEW)
     payment_status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus), default=PaymentStatus.PENDING
+        enum_type(PaymentStatus), default=PaymentStatus.PENDING
     )
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2))

@@ -17,6 +17,7 @@ from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
+from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
 from ..settings.services import get_settings
@@ -83,15 +84,6 @@ class Outcome:
 
     def warn(self, message: str, column: str | None = None, value: str = "") -> None:
         self.warnings.append({"column": column, "value": value, "message": message})
-
-
-def to_json(value: Any) -> Any:
-    """A column value as the undo record and the preview keep it."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def from_json(name: str, value: Any) -> Any:
