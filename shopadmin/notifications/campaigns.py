@@ -10,7 +10,7 @@ from sqlalchemy import func
 from ..account.models import PasswordResetToken
 from ..account.tokens import link_state
 from ..customers.models import Customer
-from ..database import utcnow
+from ..database import RowsPagination, paginate_rows, utcnow
 from ..extensions import db
 from .models import MailBatch, MailLog, MailStatus
 
@@ -90,38 +90,29 @@ def batch_counts(batch: MailBatch, now: datetime | None = None) -> dict[str, int
     }
 
 
+def _mails_with_link_state(conditions: list, now: datetime | None):
+    return (db.select(MailLog, link_state(now or utcnow()).label("link_state"))
+            .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+            .where(*conditions))
+
+
+def _status_condition(status: str | None) -> list:
+    return [MailLog.status == status] if status in MailStatus.__members__.values() else []
+
+
 def batch_recipients(batch: MailBatch, *, status: str | None, page: int, per_page: int = 50,
-                     now: datetime | None = None):
-    """One page of the batch's mails with their link state: (rows, total)."""
-    now = now or utcnow()
-    conditions = [MailLog.batch_id == batch.id]
-    if status in MailStatus.__members__.values():
-        conditions.append(MailLog.status == status)
-    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
-    rows = db.session.execute(
-        db.select(MailLog, link_state(now).label("link_state"))
-        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
-        .where(*conditions).order_by(MailLog.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, total
+                     now: datetime | None = None) -> RowsPagination:
+    """One page of the batch's mails, each (mail, link state)."""
+    conditions = [MailLog.batch_id == batch.id, *_status_condition(status)]
+    return paginate_rows(db.session, _mails_with_link_state(conditions, now)
+                         .order_by(MailLog.id), page=page, per_page=per_page)
 
 
 def mail_log_page(*, status: str | None, page: int, per_page: int = 50,
-                  now: datetime | None = None):
-    """One page of the whole mail log, newest first, with link states: (rows, total)."""
-    now = now or utcnow()
-    conditions = []
-    if status in MailStatus.__members__.values():
-        conditions.append(MailLog.status == status)
-    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
-    rows = db.session.execute(
-        db.select(MailLog, link_state(now).label("link_state"))
-        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
-        .where(*conditions).order_by(MailLog.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, total
+                  now: datetime | None = None) -> RowsPagination:
+    """One page of the whole mail log, newest first, each (mail, link state)."""
+    return paginate_rows(db.session, _mails_with_link_state(_status_condition(status), now)
+                         .order_by(MailLog.id.desc()), page=page, per_page=per_page)
 
 
 def recent_batches(limit: int = 50) -> list[tuple[MailBatch, dict[str, int]]]:

@@ -86,11 +86,9 @@ def send_passwords():
 
 @bp.route("/mails/")
 def mail_log():
-    page = requested_page()
     status = request.args.get("status") or None
-    rows, total = campaigns.mail_log_page(status=status, page=page)
-    return render_template("notifications/mail_log.html", rows=rows, total=total, page=page,
-                           pages=max((total + 49) // 50, 1), status=status,
+    pagination = campaigns.mail_log_page(status=status, page=requested_page())
+    return render_template("notifications/mail_log.html", pagination=pagination, status=status,
                            confirm_form=ConfirmForm())
 
 
@@ -116,13 +114,11 @@ def batches():
 @bp.route("/mails/batches/<int:batch_id>")
 def batch(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)
-    page = requested_page()
     status = request.args.get("status") or None
-    rows, total = campaigns.batch_recipients(mailing, status=status, page=page)
+    pagination = campaigns.batch_recipients(mailing, status=status, page=requested_page())
     return render_template("notifications/batch.html", batch=mailing,
-                           counts=campaigns.batch_counts(mailing), rows=rows, page=page,
-                           pages=max((total + 49) // 50, 1), status=status,
-                           confirm_form=ConfirmForm())
+                           counts=campaigns.batch_counts(mailing), pagination=pagination,
+                           status=status, confirm_form=ConfirmForm())
 
 
 @bp.route("/mails/batches/<int:batch_id>/status")
