@@ -21,8 +21,6 @@ from ..text import email_key, fold
 from .models import Order, OrderLine
 from .schemas import CustomerIn, NewsletterIn, OrderIn, column_length
 
-GUEST_POLICIES = ("keep_out", "create_account")
-
 
 class IntakeError(Exception):
     """A request the register refuses after its shape was found valid (schemas.py)."""
