@@ -15,6 +15,7 @@ from ..auth.models import StaffUser
 from ..database import json_value, utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..text import email_key
 from .consent import wording_for
 from .fields import BY_NAME, EDITABLE, Kind
 from .models import (
@@ -28,7 +29,6 @@ from .models import (
 from .validation import (
     check_birth_date,
     check_language,
-    email_key,
     normalise_email,
     normalise_vat_number,
 )

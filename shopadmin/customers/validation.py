@@ -17,7 +17,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from ..errors import DomainError
-from ..text import email_key  # noqa: F401  (importers of the customer rules find it here)
+from ..text import email_key  # noqa: F401  (transfer/plan.py and write.py import it here)
 
 OLDEST_BIRTH_YEAR = 1900
 
