@@ -64,11 +64,8 @@ def register_blueprints(app: Flask) -> None:
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
     from .exports.routes import bp as exports_bp
-    from .imports import hooks as import_hooks
     from .imports.routes import bp as imports_bp
-    from .notifications import hooks as notification_hooks
     from .notifications.routes import bp as notifications_bp
-    from .orders import hooks as order_hooks
     from .orders.api import bp as api_bp
     from .orders.routes import bp as orders_bp
     from .orders.routes import customer_bp as customer_orders_bp
@@ -80,10 +77,26 @@ def register_blueprints(app: Flask) -> None:
                       account_bp, imports_bp, exports_bp, orders_bp, customer_orders_bp,
                       api_keys_bp, api_bp):
         app.register_blueprint(blueprint)
-    security_log.register()
-    notification_hooks.register()
-    order_hooks.register()
-    import_hooks.register()
+    register_extension_points(app)
+
+
+def register_extension_points(app: Flask) -> None:
+    """The app's own registry (registry.py), and what each part adds to the others' pages and
+    rules. Also run by the bare app of a spawned export process."""
+    from . import registry
+    from .auth import security_log
+    from .customers import bulk, privacy
+    from .exports import kinds as export_kinds
+    from .imports import hooks as import_hooks
+    from .notifications import hooks as notification_hooks
+    from .orders import hooks as order_hooks
+    from .settings import consent_routes
+
+    registry.init_app(app)
+    # In this order: the register's own entries first, then what the other parts add.
+    for part in (bulk, privacy, export_kinds, consent_routes, security_log, notification_hooks,
+                 order_hooks, import_hooks):
+        part.init_app(app)
 
 
 def register_request_hooks(app: Flask) -> None:

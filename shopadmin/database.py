@@ -1,15 +1,67 @@
 """Column types and engine settings shared by every model."""
 
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from enum import Enum
+from itertools import islice
+from typing import Any, TypeVar
 
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import DateTime, event
+from sqlalchemy import Enum as EnumType
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC; used as a callable column default."""
     return datetime.now(UTC)
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last one shorter): the IN lists, inserts and groups a
+    statement or a commit takes at a time. (itertools.batched, from Python 3.12, gives tuples.)"""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class RowsPagination(SelectPagination):
+    """db.paginate's page for a select of several columns: its items are whole rows (an entity
+    with a computed column, say), not their first column."""
+
+    def _query_items(self) -> list[Any]:
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(select).all())
+
+
+def paginate_rows(session, select, *, page: int, per_page: int) -> RowsPagination:
+    """Like db.paginate(select, page=, per_page=, error_out=False), for rows of several columns.
+    Every paged list but the customer list (customers/paging.py) goes by one of the two."""
+    return RowsPagination(select=select, session=session, page=page, per_page=per_page,
+                          max_per_page=None, error_out=False)
+
+
+def json_value(value: Any) -> Any:
+    """A column value as JSON keeps it (audit events, an import's undo record and preview, a
+    privacy export): an enum as its value, a day or a moment in ISO 8601, a list item by item.
+    Read back by the column's type (imports/plan.py's from_json)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [json_value(item) for item in value]
+    return value
+
+
+def enum_type(kind: type[Enum]) -> EnumType:
+    """The column type of an enum: its values (not its names) in a VARCHAR(16) with a check,
+    alike on SQLite and PostgreSQL (no native enum type to migrate)."""
+    return EnumType(kind, native_enum=False, length=16,
+                    values_callable=lambda members: [m.value for m in members])
 
 
 class UTCDateTime(TypeDecorator):

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from werkzeug.security import generate_password_hash
 
 from .errors import DomainError
+from .text import email_key
 
 MIN_LENGTH = 8
 # Staff open every customer's data: their passwords are longer.
@@ -42,7 +43,7 @@ def check_password(password: str, *, email: str = "", field: str = "password",
             field,
         )
     folded = password.strip().lower()
-    if folded in common_passwords() or (email and folded == email.strip().lower()):
+    if folded in common_passwords() or (email and folded == email_key(email)):
         raise DomainError(
             _("This password is among the most common ones and easy to guess. "
               "Please choose another."),

@@ -1,4 +1,6 @@
-"""URL converters shared by every blueprint."""
+"""URL rules shared by every blueprint: converters, page numbers, ids, safe redirects."""
+
+from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
@@ -31,6 +33,16 @@ def requested_page() -> int:
     from flask import request
 
     return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` (a ?next= or a form's next) if it is a path on this site, else None: never
+    another site's address, also not written as "//host" or "/\\host" (which browsers read as
+    "//host")."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def database_id(text) -> int | None:

@@ -1,4 +1,5 @@
-"""Text folding for search and sorting: case- and accent-insensitive in the four languages."""
+"""Text folding for search and sorting (case- and accent-insensitive in the four languages),
+and the e-mail key."""
 
 import re
 import unicodedata
@@ -11,6 +12,12 @@ _SPECIAL = str.maketrans(
 )
 _NON_WORD = re.compile(r"[^0-9a-z@.+\-_ ]+")
 _SPACES = re.compile(r"\s+")
+
+
+def email_key(email: str) -> str:
+    """The form of an e-mail address under which it is unique (customers and staff alike) and
+    compared: surrounding spaces dropped, lower case."""
+    return email.strip().lower()
 
 
 @lru_cache(maxsize=100_000)
@@ -29,7 +36,3 @@ def fold(text: str | None) -> str:
 def fold_words(text: str | None) -> str:
     """fold(), with punctuation other than e-mail characters turned into single spaces."""
     return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()
-
-
-def sort_key(text: str) -> str:
-    return fold(text)

@@ -14,6 +14,7 @@ from ..extensions import db, limiter
 from ..i18n import select_locale
 from ..passwords import MIN_LENGTH
 from ..settings.services import get_setting
+from ..text import email_key
 from . import services
 from .forms import ForgotForm, ResetForm
 
@@ -51,7 +52,7 @@ def _visitor_language() -> str:
 
 
 def _email_key() -> str:
-    return "forgot:" + request.form.get("email", "").strip().lower()
+    return "forgot:" + email_key(request.form.get("email", ""))
 
 
 def _link_not_usable():

@@ -11,6 +11,7 @@ from ..notifications.catalog import PASSWORD_CHANGED, PASSWORD_RESET
 from ..notifications.services import queue_notification
 from ..passwords import check_password, hash_password
 from ..settings.services import get_setting
+from ..text import email_key
 from . import tokens
 
 
@@ -53,7 +54,7 @@ def link_language(token: str | None) -> str | None:
 def request_password_link(email: str) -> None:
     """Mail a link to the customer with this address, if there is one; the visitor learns
     nothing either way. The mail goes to the stored address, never to what was typed."""
-    key = email.strip().lower()
+    key = email_key(email)
     if not key or len(key) > 254:
         return
     customer = db.session.scalar(

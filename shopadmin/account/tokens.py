@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 
 from ..database import utcnow
 from ..extensions import db
@@ -148,14 +148,14 @@ def consume_token(token: str | None, *,
     return row
 
 
-def token_state(row: PasswordResetToken | None, now: datetime | None = None) -> str:
-    """For the mail log and campaign counts: "used", "expired", "replaced" or "open"."""
-    if row is None:
-        return "none"
-    if row.used_at is not None:
-        return "used"
-    if row.expires_at <= (now or utcnow()):
-        return "expired"
-    if row.revoked_at is not None:
-        return "replaced"
-    return "open"
+def link_state(now: datetime):
+    """A mail's link as the mail log and campaign counts show it, as a column expression over
+    a (left-joined) PasswordResetToken: "none" (no link), "used", "expired", "replaced" (a newer
+    link revoked it) or "open"."""
+    return case(
+        (PasswordResetToken.id.is_(None), "none"),
+        (PasswordResetToken.used_at.is_not(None), "used"),
+        (PasswordResetToken.expires_at <= now, "expired"),
+        (PasswordResetToken.revoked_at.is_not(None), "replaced"),
+        else_="open",
+    )

@@ -1,6 +1,5 @@
 """Sign-in, sign-out, the staff member's profile, and (admins) staff accounts."""
 
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,6 +17,8 @@ from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError, apply_to_form
 from ..extensions import client_address, db, limiter
+from ..routing import local_path
+from ..text import email_key
 from . import security_log, services
 from .forms import (
     CodeForm,
@@ -35,7 +36,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _account_key() -> str:
-    return "account:" + services.normalize_email(request.form.get("email", ""))
+    return "account:" + email_key(request.form.get("email", ""))
 
 
 def _failed(response) -> bool:
@@ -45,11 +46,7 @@ def _failed(response) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """Follow ?next= only to a path on this site."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("dashboard.index")
+    return local_path(target) or url_for("dashboard.index")
 
 
 # Wrong passwords and wrong two-factor codes count against the same limits (shared scopes).

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..audit import AuditEvent, record_event
 from ..extensions import client_address, db
+from ..registry import registry
 from ..routing import requested_page
 from .models import StaffUser
 from .routes import bp
@@ -80,11 +81,8 @@ def record_refusal() -> None:
                               user=db.session.get(StaffUser, user.id) if user else None)
 
 
-def register() -> None:
-    from ..settings.routes import SETTINGS_LINKS
-
-    if SETTINGS_LINK not in SETTINGS_LINKS:
-        SETTINGS_LINKS.append(SETTINGS_LINK)
+def init_app(app) -> None:
+    registry(app).add_settings_link(*SETTINGS_LINK)
 
 
 @bp.route("/settings/security-log")

@@ -15,6 +15,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..passwords import STAFF_MIN_LENGTH, check_password, hash_method, hash_password, needs_rehash
+from ..text import email_key
 from .models import Role, StaffSession, StaffUser
 
 SEEN_INTERVAL = timedelta(minutes=1)
@@ -36,13 +37,9 @@ def check_password_rules(password: str, field: str = "password", email: str = ""
     check_password(password, email=email, field=field, min_length=STAFF_MIN_LENGTH)
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def find_user(email: str) -> StaffUser | None:
     return db.session.scalar(
-        db.select(StaffUser).where(StaffUser.email == normalize_email(email))
+        db.select(StaffUser).where(StaffUser.email == email_key(email))
     )
 
 
@@ -136,7 +133,7 @@ def create_staff_user(
 
     Returns the user and the password in clear, to be shown once.
     """
-    email = normalize_email(email)
+    email = email_key(email)
     if find_user(email) is not None:
         raise DomainError(_("A staff account with this e-mail address already exists."), "email")
     generated = password is None

@@ -5,7 +5,7 @@ event per changed customer. Up to INLINE_LIMIT customers the request does the wo
 BulkJob row keeps the state and progress, and the worker does it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, delete, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.local import LocalProxy
 
 from .. import tracking
 from ..account.tokens import revoke_tokens
@@ -21,6 +22,7 @@ from ..auth.models import StaffUser
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model, db
 from ..jobs import job
+from ..registry import registry
 from ..settings.services import get_settings
 from ..tracking import TrackedJob
 from .consent import wording_for
@@ -45,13 +47,6 @@ class BulkAction:
     # What the confirmation shows besides the count: details(ids) gives the template's
     # `breakdown` (the password mails' languages, say).
     details: Callable[[list[int]], dict] | None = None
-
-
-ACTIONS: dict[str, BulkAction] = {}
-
-
-def register_action(action: BulkAction) -> None:
-    ACTIONS[action.key] = action
 
 
 def _audit(ids: list[int], actor: StaffUser, changes: dict, action="customer.updated") -> None:
@@ -135,7 +130,11 @@ def _delete(ids: list[int], actor: StaffUser, params: dict) -> int:
     return len(changed)
 
 
-for _action in (
+# The current app's bulk actions by key (its registry's; other parts add theirs there).
+ACTIONS: Mapping[str, BulkAction] = LocalProxy(  # type: ignore[assignment]
+    lambda: registry().bulk_actions)
+
+OWN_ACTIONS = (
     BulkAction("approve", _l("Approve"), _set_flag("approved", True), admin_only=True),
     BulkAction("wait", _l("Set waiting for approval"), _set_flag("approved", False),
                admin_only=True),
@@ -145,8 +144,13 @@ for _action in (
     BulkAction("remove_group", _l("Remove from group"), _group_membership(False),
                needs_group=True),
     BulkAction("delete", _l("Delete"), _delete, admin_only=True, danger=True),
-):
-    register_action(_action)
+)
+
+
+def init_app(app) -> None:
+    """The register's own bulk actions (other parts add theirs after them)."""
+    for action in OWN_ACTIONS:
+        registry(app).add_bulk_action(action)
 
 
 class BulkJob(TrackedJob, Model):

@@ -1,8 +1,8 @@
 """Forgetting customers: the one way a customer leaves the register for good.
 
 Erasure on request, emptying the trash and the daily purge of expired trash all come here.
-Every part of the back office that keeps something about a customer registers an eraser
-(`register_eraser(fn)`, fn(gone: Forgotten)) that removes or strips it: orders keep their lines
+Every part of the back office that keeps something about a customer adds an eraser to the app's
+registry (`add_eraser(fn)`, fn(gone: Forgotten)) that removes or strips it: orders keep their lines
 and totals, mails stay counted in their batches, import records and files go. Audit events
 about the customers lose their recorded values, and one new event per customer says that it
 happened, naming only the former id, which is never handed out again.
@@ -13,7 +13,6 @@ file or the shop bringing it back is stopped and shown to staff.
 
 import hashlib
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -22,8 +21,9 @@ from sqlalchemy import delete, insert, select, update
 from ..audit import AuditEvent, record_event
 from ..database import scrub_written_pages
 from ..extensions import db
+from ..registry import registry
+from ..text import email_key
 from .models import Customer, ErasedAddress
-from .validation import email_key
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,6 @@ class Forgotten:
 
     ids: list[int]
     emails: set[str]
-
-
-ERASERS: list[Callable[[Forgotten], None]] = []
-
-
-def register_eraser(eraser: Callable[[Forgotten], None]) -> None:
-    if eraser not in ERASERS:
-        ERASERS.append(eraser)
 
 
 def address_digest(email: str) -> str:
@@ -80,7 +72,7 @@ def forget_customers(customer_ids: list[int], *, actor, action: str,
     if not rows:
         return []
     gone = Forgotten([row.id for row in rows], {row.email_key for row in rows})
-    for eraser in ERASERS:
+    for eraser in registry().erasers:
         eraser(gone)
     options = {"synchronize_session": False}
     db.session.execute(

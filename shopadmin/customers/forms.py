@@ -17,7 +17,14 @@ from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
 from ..pickers import CheckboxesField
 from ..settings.services import get_setting
-from .fields import COMPANY_FIELDS, EDITABLE, SHIPPING_FIELDS, CustomerField, Kind
+from .fields import (
+    COMPANY_FIELDS,
+    EDITABLE,
+    REQUIRED_TO_CREATE,
+    SHIPPING_FIELDS,
+    CustomerField,
+    Kind,
+)
 from .models import CustomerGroup, CustomerType, Gender
 
 GENDER_LABELS = {
@@ -26,12 +33,11 @@ GENDER_LABELS = {
     Gender.OTHER: _l("Other"),
 }
 TYPE_LABELS = {CustomerType.PRIVATE: _l("Private"), CustomerType.BUSINESS: _l("Business")}
-REQUIRED = {"email", "first_name", "last_name"}
 TEXT_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.PHONE}
 
 
 def _form_field(f: CustomerField):
-    text_checks = [InputRequired() if f.name in REQUIRED else Optional()]
+    text_checks = [InputRequired() if f.name in REQUIRED_TO_CREATE else Optional()]
     if f.max_length:
         text_checks.append(Length(max=f.max_length))
     match f.kind:

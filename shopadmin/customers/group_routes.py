@@ -20,6 +20,7 @@ from ..extensions import db
 from ..formats import format_number, ngettext
 from ..routing import requested_page
 from ..settings.services import get_setting
+from ..text import email_key
 from .blueprint import bp
 from .forget import commit_forgetting
 from .groups import create_group, delete_group, member_counts, update_group
@@ -176,7 +177,7 @@ def privacy_erase(customer_id: int):
         abort(404)
     form = EraseForm()
     if form.validate_on_submit():
-        if form.email.data.strip().lower() != customer.email_key:
+        if email_key(form.email.data) != customer.email_key:
             form.email.errors = [_("Type the customer's e-mail address exactly to confirm.")]
         else:
             erased = erase_customer(customer, actor=current_user)

@@ -3,16 +3,12 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Enum, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser  # noqa: F401  (relationship targets)
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model, db
-
-
-def _enum(kind):
-    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class CustomerType(enum.StrEnum):
@@ -94,14 +90,14 @@ class Customer(Model):
     # Indexed with the name (see __table_args__): any of some 180 languages can be a filter, a
     # rare one too, and a deep page of a common one is read from the index alone.
     language: Mapped[str | None] = mapped_column(String(5))
-    gender: Mapped[Gender | None] = mapped_column(_enum(Gender))
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
     birth_date: Mapped[date | None]
 
     newsletter: Mapped[bool] = mapped_column(default=False)
     newsletter_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer_type: Mapped[CustomerType] = mapped_column(
-        _enum(CustomerType), default=CustomerType.PRIVATE
+        enum_type(CustomerType), default=CustomerType.PRIVATE
     )
     company_name: Mapped[str] = mapped_column(String(200), default="")
     company_id_number: Mapped[str] = mapped_column(String(64), default="")
@@ -131,7 +127,7 @@ class Customer(Model):
     shipping_region: Mapped[str] = mapped_column(String(100), default="")
 
     notes: Mapped[str] = mapped_column(Text, default="")
-    origin: Mapped[Origin] = mapped_column(_enum(Origin), default=Origin.ADMIN)
+    origin: Mapped[Origin] = mapped_column(enum_type(Origin), default=Origin.ADMIN)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # In the trash since deleted_at (restorable until the trash is emptied); None: live.
@@ -186,7 +182,7 @@ class ConsentEvent(Model):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     subscribed: Mapped[bool]
-    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource))
+    source: Mapped[ConsentSource] = mapped_column(enum_type(ConsentSource))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     wording: Mapped[str] = mapped_column(Text, default="")
     wording_language: Mapped[str] = mapped_column(String(8), default="", server_default="")

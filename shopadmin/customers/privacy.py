@@ -1,50 +1,31 @@
 """Privacy requests: everything stored about a customer as JSON, and erasure.
 
-Other parts of the back office add what they keep about a customer through the two registries:
-`register_contributor(fn)` with fn(customer) -> (key, data) for the export, and
-`register_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
+Other parts of the back office add what they keep about a customer through the app's registry
+(`shopadmin/registry.py`): `add_contributor(fn)` with fn(customer) -> (key, data) for the
+export, and `add_eraser(fn)` (see forget.py, the one way out of the register) for erasure.
 """
 
-from collections.abc import Callable
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
-from ..database import utcnow
+from ..database import json_value, utcnow
 from ..extensions import db
+from ..registry import registry
 from .fields import FIELDS, Kind
-from .forget import Forgotten, forget_customers, register_eraser
+from .forget import forget_customers
 from .models import ConsentEvent, Customer
-
-__all__ = ["Forgotten", "register_contributor", "register_eraser"]
-
-Contributor = Callable[[Customer], tuple[str, Any]]
-CONTRIBUTORS: list[Contributor] = []
-
-
-def register_contributor(contributor: Contributor) -> None:
-    if contributor not in CONTRIBUTORS:
-        CONTRIBUTORS.append(contributor)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def _record(customer: Customer) -> tuple[str, Any]:
-    data = {f.name: _plain(getattr(customer, f.name)) for f in FIELDS
+    data = {f.name: json_value(getattr(customer, f.name)) for f in FIELDS
             if f.kind != Kind.GROUPS}
-    data.update(origin=_plain(customer.origin), password_set=customer.password_hash is not None,
-                password_set_at=_plain(customer.password_set_at),
-                newsletter_changed_at=_plain(customer.newsletter_changed_at))
+    data.update(origin=json_value(customer.origin), password_set=customer.password_hash is not None,
+                password_set_at=json_value(customer.password_set_at),
+                newsletter_changed_at=json_value(customer.newsletter_changed_at))
     return "customer", data
 
 
@@ -56,7 +37,7 @@ def _consents(customer: Customer) -> tuple[str, Any]:
     events = db.session.scalars(select(ConsentEvent).where(
         ConsentEvent.customer_id == customer.id).order_by(ConsentEvent.id))
     return "marketing_consent", [
-        {"at": _plain(e.created_at), "subscribed": e.subscribed, "source": e.source.value,
+        {"at": json_value(e.created_at), "subscribed": e.subscribed, "source": e.source.value,
          "wording": e.wording, "wording_language": e.wording_language} for e in events
     ]
 
@@ -66,7 +47,7 @@ def _history(customer: Customer) -> tuple[str, Any]:
         AuditEvent.object_type == "customer", AuditEvent.object_id == customer.id)
         .order_by(AuditEvent.id))
     return "history", [
-        {"at": _plain(e.created_at), "action": e.action, "source": e.source,
+        {"at": json_value(e.created_at), "action": e.action, "source": e.source,
          "changes": e.changes} for e in events
     ]
 
@@ -78,20 +59,22 @@ def _password_links(customer: Customer) -> tuple[str, Any]:
     rows = db.session.scalars(select(PasswordResetToken).where(
         PasswordResetToken.customer_id == customer.id).order_by(PasswordResetToken.id))
     return "password_links", [
-        {"created_at": _plain(r.created_at), "purpose": r.purpose, "language": r.language,
-         "expires_at": _plain(r.expires_at), "used_at": _plain(r.used_at),
-         "revoked_at": _plain(r.revoked_at)} for r in rows
+        {"created_at": json_value(r.created_at), "purpose": r.purpose, "language": r.language,
+         "expires_at": json_value(r.expires_at), "used_at": json_value(r.used_at),
+         "revoked_at": json_value(r.revoked_at)} for r in rows
     ]
 
 
-for _contributor in (_record, _groups, _consents, _history, _password_links):
-    register_contributor(_contributor)
+def init_app(app: Flask) -> None:
+    """The register's own part of a privacy export (other parts add theirs after it)."""
+    for contributor in (_record, _groups, _consents, _history, _password_links):
+        registry(app).add_contributor(contributor)
 
 
 def export_customer_data(customer: Customer) -> dict[str, Any]:
     """Everything stored about a customer, for a request under GDPR Art. 15 / 20."""
-    data: dict[str, Any] = {"exported_at": _plain(utcnow())}
-    for contributor in CONTRIBUTORS:
+    data: dict[str, Any] = {"exported_at": json_value(utcnow())}
+    for contributor in registry().contributors:
         key, value = contributor(customer)
         data[key] = value
     return data

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ..audit import AuditEvent
 from ..errors import DomainError, apply_to_form
 from ..extensions import db
+from ..registry import registry
 from .blueprint import bp
 from .consent import wording_for
 from .fields import BY_NAME, SECTION_LABELS, Section, fields_in
@@ -18,16 +19,6 @@ from .models import ConsentEvent, Customer
 from .services import EditConflict, create_customer, customer_values, update_customer
 
 HISTORY_LIMIT = 100
-# Other parts of the back office add panels and actions to the customer page here: each entry
-# is a template name, rendered with `customer` in its context (see register_customer_panel).
-CUSTOMER_ACTIONS: list[str] = []
-CUSTOMER_PANELS: list[str] = []
-
-
-def register_customer_panel(template: str, *, action: bool = False) -> None:
-    target = CUSTOMER_ACTIONS if action else CUSTOMER_PANELS
-    if template not in target:
-        target.append(template)
 
 
 def _render(form: CustomerForm, customer: Customer | None, status: int = 200):
@@ -59,8 +50,9 @@ def _render(form: CustomerForm, customer: Customer | None, status: int = 200):
         consent_language=consent_language,
         consent_text=consent_text,
         fields=BY_NAME,
-        actions=CUSTOMER_ACTIONS,
-        panels=CUSTOMER_PANELS,
+        # What other parts add to the page (registry.add_customer_panel).
+        actions=registry().customer_actions,
+        panels=registry().customer_panels,
     ), status
 
 

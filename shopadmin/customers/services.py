@@ -3,8 +3,6 @@
 Functions flush but never commit; the view (or job) commits the change with its audit events.
 """
 
-from datetime import date
-from enum import Enum
 from typing import Any
 
 from flask_babel import gettext as _
@@ -14,9 +12,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
 from ..auth.models import StaffUser
-from ..database import utcnow
+from ..database import json_value, utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..text import email_key
 from .consent import wording_for
 from .fields import BY_NAME, EDITABLE, Kind
 from .models import (
@@ -30,7 +29,6 @@ from .models import (
 from .validation import (
     check_birth_date,
     check_language,
-    email_key,
     normalise_email,
     normalise_vat_number,
 )
@@ -48,17 +46,6 @@ class EditConflict(DomainError):
         )
         self.current = current
         self.changed = changed
-
-
-def audit_value(value: Any) -> Any:
-    """A value as it is kept in an audit event (JSON)."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [audit_value(v) for v in value]
-    return value
 
 
 def customer_values(customer: Customer) -> dict[str, Any]:
@@ -178,7 +165,7 @@ def create_customer(
         set_newsletter(customer, True, actor=actor, source=source)
     record_event(
         "customer.created", "customer", customer.id, actor=actor, source=source,
-        changes={k: [None, audit_value(v)] for k, v in customer_values(customer).items()
+        changes={k: [None, json_value(v)] for k, v in customer_values(customer).items()
                  if v not in (None, "", [], False)},
     )
     return customer
@@ -206,7 +193,7 @@ def update_customer(
     after = customer_values(customer)
     after["newsletter"] = values.get("newsletter", before["newsletter"])
     changes = {
-        name: [audit_value(before[name]), audit_value(after[name])]
+        name: [json_value(before[name]), json_value(after[name])]
         for name in after
         if before.get(name) != after[name]
     }

@@ -9,18 +9,13 @@ from sqlalchemy import select
 from ..account.tokens import revoke_tokens
 from ..audit import record_event
 from ..auth.models import StaffUser
-from ..database import utcnow
+from ..database import batched, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
 from .forget import commit_forgetting, forget_customers
 from .models import Customer
-
-
-def active_customers():
-    """A select of the customers not in the trash."""
-    return select(Customer).where(Customer.deleted_at.is_(None))
 
 
 def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
@@ -61,9 +56,8 @@ def purge(customer_ids: list[int] | None = None, *, actor: StaffUser | None = No
         query = query.where(Customer.id.in_(customer_ids))
     ids = list(db.session.scalars(query))
     removed = 0
-    for start in range(0, len(ids), 1000):
-        removed += len(forget_customers(ids[start:start + 1000], actor=actor,
-                                        action="customer.purged"))
+    for batch in batched(ids, 1000):
+        removed += len(forget_customers(batch, actor=actor, action="customer.purged"))
     return removed
 
 

@@ -19,13 +19,9 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from ..errors import DomainError
+from ..text import email_key  # noqa: F401  (imports/plan.py and write.py import it here)
 
 OLDEST_BIRTH_YEAR = 1900
-
-
-def email_key(email: str) -> str:
-    """The form of an address under which it is unique in the register."""
-    return email.strip().lower()
 
 
 # Plain ASCII addresses, the great majority, that email-validator certainly accepts and whose

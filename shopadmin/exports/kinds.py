@@ -1,14 +1,15 @@
 """What can be exported: each kind names its columns, headings, count and rows.
 
-The customer register registers itself here; other parts (orders) add their kinds with
-`register_export_kind`. A kind's rows are lists of text cells that the import reads back to the
-same values, fetched as plain column tuples batch by batch (no ORM objects: an export of a
-million customers is dominated by what it fetches per row).
+The customer register's kind is defined here and added to the app's registry by `init_app`;
+other parts (orders) add theirs with `registry(app).add_export_kind`. A kind's rows are lists
+of text cells that the import reads back to the same values, fetched as plain column tuples
+batch by batch (no ORM objects: an export of a million customers is dominated by what it
+fetches per row).
 """
 
 import enum
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
@@ -20,11 +21,13 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, case, cast, func, literal, select, true
 from werkzeug.datastructures import MultiDict
+from werkzeug.local import LocalProxy
 
 from ..customers.fields import FIELDS, SECTION_LABELS, CustomerField, Kind, Section
 from ..customers.listing import apply_filters, customer_query
 from ..customers.models import Customer, CustomerGroup, customer_group_members
 from ..extensions import db
+from ..registry import registry
 from ..sheets.cells import EXPORT_PREFIXED, neutralise
 
 BATCH = 5000
@@ -52,11 +55,9 @@ class ExportKind:
         return chosen or list(self.columns)
 
 
-EXPORT_KINDS: dict[str, ExportKind] = {}
-
-
-def register_export_kind(kind: ExportKind) -> None:
-    EXPORT_KINDS[kind.name] = kind
+# The current app's export kinds by name (its registry's).
+EXPORT_KINDS: Mapping[str, ExportKind] = LocalProxy(  # type: ignore[assignment]
+    lambda: registry().export_kinds)
 
 
 def cell(value: Any, boolean: bool = False) -> str:
@@ -201,6 +202,8 @@ def _customer_translator(columns: list[CustomerField], language: str):
     return customer_translator(columns, language)
 
 
-register_export_kind(ExportKind(
-    "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers, customer_rows,
-    neutralised=True, middle_id=customer_middle_id, translator=_customer_translator))
+def init_app(app) -> None:
+    registry(app).add_export_kind(ExportKind(
+        "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers,
+        customer_rows, neutralised=True, middle_id=customer_middle_id,
+        translator=_customer_translator))

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, select, update
+from sqlalchemy import JSON, ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .. import tracking
+from .. import register_extension_points, tracking
 from ..auth.models import StaffUser
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model, db
 from ..jobs import job
 from ..settings.services import get_setting
@@ -58,8 +58,7 @@ class ExportJob(TrackedJob, Model):
     # What is exported: a name in EXPORT_KINDS ("customers", "orders").
     kind: Mapped[str] = mapped_column(String(16), default="customers", server_default="customers")
     status: Mapped[ExportStatus] = mapped_column(
-        Enum(ExportStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]), default=ExportStatus.PROCESSING)
+        enum_type(ExportStatus), default=ExportStatus.PROCESSING)
     format: Mapped[str] = mapped_column(String(16))
     columns: Mapped[list[str]] = mapped_column(JSON, default=list)
     query: Mapped[str] = mapped_column(Text, default="")
@@ -142,6 +141,7 @@ def _second_half(config: dict, kind_name: str, column_names: list[str], query: s
     app.config.update(config)
     db.init_app(app)
     Babel(app)
+    register_extension_points(app)
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         columns = kind.columns_for(column_names)
@@ -200,6 +200,7 @@ def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], q
     app.config.update(config)
     db.init_app(app)
     Babel(app)
+    register_extension_points(app)
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         batch: list = []

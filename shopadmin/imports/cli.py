@@ -9,6 +9,7 @@ from ..auth.models import StaffUser
 from ..errors import DomainError
 from ..extensions import db
 from ..sheets.writers import FORMATS
+from ..text import email_key
 
 customers_cli = AppGroup("customers", help="The customer register: import and export.")
 
@@ -45,7 +46,7 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
 
     actor = None
     if user_email:
-        actor = db.session.scalar(db.select(StaffUser).filter_by(email=user_email.lower()))
+        actor = db.session.scalar(db.select(StaffUser).filter_by(email=email_key(user_email)))
         if actor is None:
             raise click.ClickException(f"No staff member {user_email}.")
     options = ImportOptions(mode=mode or "create_update", match=match.replace("-", "_"),

@@ -4,11 +4,11 @@ what it keeps about a customer, forgotten when the customer is."""
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from ..customers.forget import Forgotten, register_eraser
+from ..customers.forget import Forgotten
 from ..customers.models import Customer
-from ..customers.privacy import register_contributor
-from ..customers.routes import register_customer_panel
 from ..extensions import db
+from ..registry import registry
+from ..text import email_key
 from .models import ImportChange, ImportJob, ImportRowResult, ImportStatus
 from .services import delete_upload
 
@@ -23,7 +23,7 @@ def _rows_naming(emails: set[str]) -> tuple[list[int], set[int]]:
     query = select(ImportRowResult.id, ImportRowResult.import_id, ImportRowResult.cells).where(
         ImportRowResult.customer_id.is_(None))
     for row in db.session.execute(query.execution_options(yield_per=2000)):
-        if any(isinstance(cell, str) and cell.strip().lower() in emails for cell in row.cells):
+        if any(isinstance(cell, str) and email_key(cell) in emails for cell in row.cells):
             row_ids.append(row.id)
             import_ids.add(row.import_id)
     return row_ids, import_ids
@@ -68,7 +68,8 @@ def _import_rows(customer) -> tuple[str, list]:
     ]
 
 
-def register() -> None:
-    register_eraser(forget_import_records)
-    register_contributor(_import_rows)
-    register_customer_panel("imports/_customer_warnings.html")
+def init_app(app) -> None:
+    extensions = registry(app)
+    extensions.add_eraser(forget_import_records)
+    extensions.add_contributor(_import_rows)
+    extensions.add_customer_panel("imports/_customer_warnings.html")

@@ -9,17 +9,13 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model
 from ..tracking import TrackedJob
-
-
-def _enum(kind):
-    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class ImportStatus(enum.StrEnum):
@@ -61,8 +57,9 @@ class ImportJob(TrackedJob, Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    status: Mapped[ImportStatus] = mapped_column(_enum(ImportStatus), default=ImportStatus.UPLOADED)
-    task: Mapped[ImportTask | None] = mapped_column(_enum(ImportTask))
+    status: Mapped[ImportStatus] = mapped_column(enum_type(ImportStatus),
+                                                 default=ImportStatus.UPLOADED)
+    task: Mapped[ImportTask | None] = mapped_column(enum_type(ImportTask))
     error: Mapped[str] = mapped_column(Text, default="")
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)

@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..bulk import among
-from ..customers.fields import BY_NAME, Kind
+from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
 from ..customers.validation import email_key
+from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
 from ..settings.services import get_settings
@@ -85,15 +86,6 @@ class Outcome:
         self.warnings.append({"column": column, "value": value, "message": message})
 
 
-def to_json(value: Any) -> Any:
-    """A column value as the undo record and the preview keep it."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def from_json(name: str, value: Any) -> Any:
     kind = BY_NAME[name].kind
     if value is None:
@@ -150,7 +142,7 @@ class Planner:
         # The name fields the file has columns for: an empty one is named in a warning (a
         # file without names, a newsletter list say, is not warned about on every row).
         mapped = set(mapping or ())
-        self.name_fields = [n for n in ("first_name", "last_name")
+        self.name_fields = [n for n in REQUIRED_NAMES
                             if n in mapped or "full_name" in mapped]
         # Addresses erased at the customer's request: a row bringing one back is stopped.
         self.erased = erased_digests()
@@ -290,7 +282,7 @@ class Planner:
                              "them by hand only if they ask to come back."),
                            self.heading("email"), values["email"])
             return
-        if not values.get("first_name") or not values.get("last_name"):
+        if not all(values.get(name) for name in REQUIRED_NAMES):
             for name in self.name_fields:
                 if not values.get(name):
                     outcome.warn(_("Empty: the customer was imported without it."),

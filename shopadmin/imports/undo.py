@@ -11,8 +11,9 @@ from sqlalchemy import and_, delete, insert, select, update
 from ..audit import AuditEvent
 from ..bulk import execute_many
 from ..customers.search import reindex_customers
-from ..database import utcnow
+from ..database import batched, utcnow
 from ..extensions import db
+from ..text import email_key
 from .models import ImportChange, ImportJob, ImportStatus
 from .plan import CUSTOMERS, from_json
 from .write import MEMBERS
@@ -57,11 +58,11 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
         versions.update((customer_id, 1) for customer_id in change.created_ids)
     current: dict[int | None, Any] = {}
     ids = list(versions)
-    for start in range(0, len(ids), 500):
+    for batch in batched(ids, 500):
         current.update((row.id, row) for row in db.session.execute(
             select(CUSTOMERS.c.id, CUSTOMERS.c.version, CUSTOMERS.c.email,
                    CUSTOMERS.c.first_name, CUSTOMERS.c.last_name)
-            .where(CUSTOMERS.c.id.in_(ids[start:start + 500]))))
+            .where(CUSTOMERS.c.id.in_(batch))))
     untouched = set()
     for customer_id, version in versions.items():
         now = current.get(customer_id)
@@ -74,13 +75,12 @@ def _undo_batch(job: ImportJob, changes: list[ImportChange], skipped: list[dict]
         untouched.add(customer_id)
     to_delete = [i for c in changes for i in c.created_ids if i in untouched]
     to_restore = [c for c in updated if c.customer_id in untouched]
-    for start in range(0, len(to_delete), 500):
-        db.session.execute(delete(CUSTOMERS).where(
-            CUSTOMERS.c.id.in_(to_delete[start:start + 500])))
+    for doomed in batched(to_delete, 500):
+        db.session.execute(delete(CUSTOMERS).where(CUSTOMERS.c.id.in_(doomed)))
     for change in to_restore:
         values = {name: from_json(name, value) for name, value in change.previous.items()}
         if "email" in values:
-            values["email_key"] = values["email"].lower()
+            values["email_key"] = email_key(values["email"])
         db.session.execute(
             update(CUSTOMERS).where(CUSTOMERS.c.id == change.customer_id)
             .values(**values, version=change.version_after + 1, updated_at=utcnow(),

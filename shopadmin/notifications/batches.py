@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, update
 
 from .. import tracking
-from ..database import utcnow
+from ..database import batched, utcnow
 from ..extensions import db
 from .delivery import GROUP, SETTLE_EVERY, ErrorKind, MailContext, Outcome, deliver_group
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
@@ -144,8 +144,8 @@ def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> floa
                     return wait
                 sleep(max(wait, 0.0))
                 continue
-            for start in range(0, len(due), GROUP):
-                outcomes = deliver_group(due[start:start + GROUP], transport, context, pace)
+            for group in batched(due, GROUP):
+                outcomes = deliver_group(group, transport, context, pace)
                 tracking.checkpoint(KIND, batch_id, token)
                 troubled = [i for i, o in outcomes.items() if o == Outcome.SERVER_TROUBLE]
                 if not troubled:

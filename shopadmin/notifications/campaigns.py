@@ -5,11 +5,12 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from sqlalchemy import case, func
+from sqlalchemy import func
 
 from ..account.models import PasswordResetToken
+from ..account.tokens import link_state
 from ..customers.models import Customer
-from ..database import utcnow
+from ..database import RowsPagination, paginate_rows, utcnow
 from ..extensions import db
 from .models import MailBatch, MailLog, MailStatus
 
@@ -51,16 +52,6 @@ def origin_text(batch: MailBatch) -> str:
     return _("Selected customers")
 
 
-def _link_state_expression(now: datetime):
-    return case(
-        (PasswordResetToken.id.is_(None), "none"),
-        (PasswordResetToken.used_at.is_not(None), "used"),
-        (PasswordResetToken.expires_at <= now, "expired"),
-        (PasswordResetToken.revoked_at.is_not(None), "replaced"),
-        else_="open",
-    )
-
-
 def batch_counts(batch: MailBatch, now: datetime | None = None) -> dict[str, int]:
     """The campaign's figures, each a number of recipients."""
     now = now or utcnow()
@@ -70,7 +61,7 @@ def batch_counts(batch: MailBatch, now: datetime | None = None) -> dict[str, int
         .group_by(MailLog.status)
     ):
         counts[MailStatus(status).value] = count
-    state = _link_state_expression(now)
+    state = link_state(now)
     links = dict.fromkeys(("used", "expired", "replaced", "open", "none"), 0)
     for name, count in db.session.execute(
         db.select(state, func.count())
@@ -99,38 +90,29 @@ def batch_counts(batch: MailBatch, now: datetime | None = None) -> dict[str, int
     }
 
 
+def _mails_with_link_state(conditions: list, now: datetime | None):
+    return (db.select(MailLog, link_state(now or utcnow()).label("link_state"))
+            .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
+            .where(*conditions))
+
+
+def _status_condition(status: str | None) -> list:
+    return [MailLog.status == status] if status in MailStatus.__members__.values() else []
+
+
 def batch_recipients(batch: MailBatch, *, status: str | None, page: int, per_page: int = 50,
-                     now: datetime | None = None):
-    """One page of the batch's mails with their link state: (rows, total)."""
-    now = now or utcnow()
-    conditions = [MailLog.batch_id == batch.id]
-    if status in MailStatus.__members__.values():
-        conditions.append(MailLog.status == status)
-    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
-    rows = db.session.execute(
-        db.select(MailLog, _link_state_expression(now).label("link_state"))
-        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
-        .where(*conditions).order_by(MailLog.id)
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, total
+                     now: datetime | None = None) -> RowsPagination:
+    """One page of the batch's mails, each (mail, link state)."""
+    conditions = [MailLog.batch_id == batch.id, *_status_condition(status)]
+    return paginate_rows(db.session, _mails_with_link_state(conditions, now)
+                         .order_by(MailLog.id), page=page, per_page=per_page)
 
 
 def mail_log_page(*, status: str | None, page: int, per_page: int = 50,
-                  now: datetime | None = None):
-    """One page of the whole mail log, newest first, with link states: (rows, total)."""
-    now = now or utcnow()
-    conditions = []
-    if status in MailStatus.__members__.values():
-        conditions.append(MailLog.status == status)
-    total = db.session.scalar(db.select(func.count()).select_from(MailLog).where(*conditions))
-    rows = db.session.execute(
-        db.select(MailLog, _link_state_expression(now).label("link_state"))
-        .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
-        .where(*conditions).order_by(MailLog.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, total
+                  now: datetime | None = None) -> RowsPagination:
+    """One page of the whole mail log, newest first, each (mail, link state)."""
+    return paginate_rows(db.session, _mails_with_link_state(_status_condition(status), now)
+                         .order_by(MailLog.id.desc()), page=page, per_page=per_page)
 
 
 def recent_batches(limit: int = 50) -> list[tuple[MailBatch, dict[str, int]]]:
@@ -143,7 +125,7 @@ def recent_batches(limit: int = 50) -> list[tuple[MailBatch, dict[str, int]]]:
 def customer_mails(customer_id: int, limit: int = 20, now: datetime | None = None):
     """The customer's latest mails with their link state, newest first."""
     return db.session.execute(
-        db.select(MailLog, _link_state_expression(now or utcnow()).label("link_state"))
+        db.select(MailLog, link_state(now or utcnow()).label("link_state"))
         .outerjoin(PasswordResetToken, PasswordResetToken.id == MailLog.token_id)
         .where(MailLog.customer_id == customer_id)
         .order_by(MailLog.id.desc()).limit(limit)

@@ -12,6 +12,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
+from ..text import email_key
 from .catalog import LINK_TEMPLATES, TEMPLATES, TemplateText, validate_template
 from .delivery import MailContext
 from .models import MailLog, MailStatus, NotificationTemplate
@@ -123,7 +124,7 @@ def find_customer(text: str | None):
     customer = db.session.scalar(
         db.select(Customer).where(
             Customer.deleted_at.is_(None),
-            (Customer.email_key == text.lower()) | (Customer.customer_number == text),
+            (Customer.email_key == email_key(text)) | (Customer.customer_number == text),
         )
     )
     if customer is None:

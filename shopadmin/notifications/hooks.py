@@ -7,11 +7,11 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
-from ..customers.bulk import BulkAction, register_action
-from ..customers.forget import Forgotten, register_eraser
-from ..customers.privacy import register_contributor
-from ..customers.routes import register_customer_panel
+from ..customers.bulk import BulkAction
+from ..customers.forget import Forgotten
+from ..database import json_value
 from ..extensions import db
+from ..registry import registry
 from . import services
 from .models import MailLog, OutboxMessage
 
@@ -29,10 +29,6 @@ def _forget_mails(gone: Forgotten) -> None:
                        execution_options={"synchronize_session": False})
 
 
-def _stamp(moment) -> str | None:
-    return moment.isoformat() if moment else None
-
-
 def _mails_to(customer) -> tuple[str, list]:
     """A privacy export's mails: every mail to the customer, and its text where a copy is kept
     (the local outbox); a mail handed to the mail server is kept as its log entry only."""
@@ -42,10 +38,10 @@ def _mails_to(customer) -> tuple[str, list]:
         select(OutboxMessage).where(OutboxMessage.mail_log_id.in_([m.id for m in logs])))}
     mails = []
     for log in logs:
-        mail = {"created_at": _stamp(log.created_at), "recipient": log.recipient,
+        mail = {"created_at": json_value(log.created_at), "recipient": log.recipient,
                 "template": log.template_key, "language": log.language,
                 "status": log.status.value, "attempts": log.attempts,
-                "sent_at": _stamp(log.sent_at), "error": log.error}
+                "sent_at": json_value(log.sent_at), "error": log.error}
         if (copy := copies.get(log.id)) is not None:
             mail.update(sender=copy.sender, subject=copy.subject, text=copy.text_body,
                         html=copy.html_body)
@@ -66,10 +62,12 @@ def _start_batch(chosen: list[int] | str, actor, params: dict) -> str:
     return url_for("notifications.batch", batch_id=batch.id)
 
 
-def register() -> None:
-    register_eraser(_forget_mails)
-    register_contributor(_mails_to)
-    register_customer_panel("notifications/_send_password_button.html", action=True)
-    register_customer_panel("notifications/_customer_mails.html")
-    register_action(BulkAction("send_password", _l("Send password link"), lambda *a: 0,
-                               start=_start_batch, details=services.language_breakdown))
+def init_app(app) -> None:
+    extensions = registry(app)
+    extensions.add_eraser(_forget_mails)
+    extensions.add_contributor(_mails_to)
+    extensions.add_customer_panel("notifications/_send_password_button.html", action=True)
+    extensions.add_customer_panel("notifications/_customer_mails.html")
+    extensions.add_bulk_action(BulkAction("send_password", _l("Send password link"),
+                                          lambda *a: 0, start=_start_batch,
+                                          details=services.language_breakdown))

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..formats import format_number, format_percentage, ngettext
 from ..imports.models import ImportJob
 from ..imports.services import created_customers
-from ..routing import database_id, database_ids, requested_page
+from ..routing import database_id, database_ids, local_path, requested_page
 from . import campaigns, catalog, services
 from .blueprint import bp
 from .models import BatchStatus, MailBatch, MailLog, MailStatus
@@ -23,8 +23,7 @@ def _customer_page(customer_id: int) -> str:
 
 def _back(default: str) -> str:
     """The page a form came from (?next=, a path on this site), else the default."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return local_path(request.form.get("next")) or default
 
 
 @bp.route("/customers/<int:customer_id>/send-password", methods=["POST"])
@@ -87,11 +86,9 @@ def send_passwords():
 
 @bp.route("/mails/")
 def mail_log():
-    page = requested_page()
     status = request.args.get("status") or None
-    rows, total = campaigns.mail_log_page(status=status, page=page)
-    return render_template("notifications/mail_log.html", rows=rows, total=total, page=page,
-                           pages=max((total + 49) // 50, 1), status=status,
+    pagination = campaigns.mail_log_page(status=status, page=requested_page())
+    return render_template("notifications/mail_log.html", pagination=pagination, status=status,
                            confirm_form=ConfirmForm())
 
 
@@ -117,13 +114,11 @@ def batches():
 @bp.route("/mails/batches/<int:batch_id>")
 def batch(batch_id: int):
     mailing = db.session.get(MailBatch, batch_id) or abort(404)
-    page = requested_page()
     status = request.args.get("status") or None
-    rows, total = campaigns.batch_recipients(mailing, status=status, page=page)
+    pagination = campaigns.batch_recipients(mailing, status=status, page=requested_page())
     return render_template("notifications/batch.html", batch=mailing,
-                           counts=campaigns.batch_counts(mailing), rows=rows, page=page,
-                           pages=max((total + 49) // 50, 1), status=status,
-                           confirm_form=ConfirmForm())
+                           counts=campaigns.batch_counts(mailing), pagination=pagination,
+                           status=status, confirm_form=ConfirmForm())
 
 
 @bp.route("/mails/batches/<int:batch_id>/status")

@@ -3,18 +3,14 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import StaffUser
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model
 from ..tracking import TrackedJob
-
-
-def _enum(kind):
-    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class NotificationTemplate(Model):
@@ -66,7 +62,7 @@ class MailBatch(TrackedJob, Model):
     # the import or the earlier batch.
     origin: Mapped[str] = mapped_column(String(16), default="selection")
     origin_id: Mapped[int | None]
-    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus), default=BatchStatus.QUEUED)
+    status: Mapped[BatchStatus] = mapped_column(enum_type(BatchStatus), default=BatchStatus.QUEUED)
     total: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -101,7 +97,7 @@ class MailLog(Model):
     recipient: Mapped[str] = mapped_column(String(254))
     template_key: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(5))
-    status: Mapped[MailStatus] = mapped_column(_enum(MailStatus), default=MailStatus.QUEUED)
+    status: Mapped[MailStatus] = mapped_column(enum_type(MailStatus), default=MailStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     # What kind of trouble the error was (see delivery.ErrorKind), for a translated explanation.

@@ -17,7 +17,7 @@ from sqlalchemy.sql import Select
 from .. import tracking
 from ..audit import record_event
 from ..customers.models import Customer
-from ..database import utcnow
+from ..database import batched, utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
@@ -99,8 +99,7 @@ def send_password_mail(customer: Customer, actor, *, in_background: bool = True)
 
 def _live_recipients(customer_ids: list[int]) -> list[tuple[int, str, str | None]]:
     found: list[tuple[int, str, str | None]] = []
-    for start in range(0, len(customer_ids), CHUNK):
-        chunk = customer_ids[start:start + CHUNK]
+    for chunk in batched(customer_ids, CHUNK):
         found.extend(tuple(row) for row in db.session.execute(
             db.select(Customer.id, Customer.email, Customer.language)
             .where(Customer.id.in_(chunk), Customer.deleted_at.is_(None))
@@ -119,8 +118,7 @@ def language_breakdown(customer_ids: Iterable[int] | Select) -> dict:
     settings = get_settings()
     ids = customer_ids if isinstance(customer_ids, Select) else list(customer_ids)
     counts: dict[str | None, int] = {}
-    chunks = [ids] if isinstance(ids, Select) else [
-        ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    chunks = [ids] if isinstance(ids, Select) else batched(ids, CHUNK)
     for chunk in chunks:
         query = (db.select(Customer.language, func.count(Customer.id))
                  .where(Customer.id.in_(chunk), Customer.deleted_at.is_(None))
@@ -197,8 +195,8 @@ def send_password_mails(customer_ids: Iterable[int], actor, *, origin: str = "se
          "created_at": now, "updated_at": now}
         for customer_id, email, language in recipients
     ]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(MailLog), rows[start:start + CHUNK])
+    for chunk in batched(rows, CHUNK):
+        db.session.execute(insert(MailLog), chunk)
     return batch
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from ..customers.models import Customer
 from ..database import utcnow
 from ..extensions import db
-from ..text import fold
+from ..text import email_key, fold
 from .models import Order, OrderLine, OrderStatus, PaymentStatus
 
 PRODUCTS = [
@@ -82,7 +82,7 @@ def generate_orders(n: int, rng: random.Random, guest_share: float = 0.15) -> in
             "payment_status": (PaymentStatus.REFUNDED if status == OrderStatus.CANCELLED
                                else PaymentStatus.PAID).value,
             "currency": currency, "subtotal": subtotal, "shipping": shipping,
-            "total": subtotal + shipping, "email": email, "email_key": email.lower(),
+            "total": subtotal + shipping, "email": email, "email_key": email_key(email),
             "name": name, "search_text": f"{fold(name)} {email.lower()}", "phone": "",
             "country": country, "billing_address": address, "shipping_address": address,
             "anonymised": False})

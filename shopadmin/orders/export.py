@@ -9,8 +9,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import func, select
 
-from ..exports.kinds import ExportKind, cell, query_args, register_export_kind
+from ..exports.kinds import ExportKind, cell, query_args
 from ..extensions import db
+from ..registry import registry
 from .models import Order, OrderLine
 from .services import filter_orders, order_query
 
@@ -145,6 +146,6 @@ def translator(columns: list[OrderColumn], language: str):
     return row_translator(changes)
 
 
-def register() -> None:
-    register_export_kind(ExportKind("orders", _l("Orders"), COLUMNS, headings, count, rows,
-                                    translator=translator))
+def init_app(app) -> None:
+    registry(app).add_export_kind(ExportKind("orders", _l("Orders"), COLUMNS, headings, count,
+                                             rows, translator=translator))

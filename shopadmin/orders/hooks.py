@@ -1,14 +1,14 @@
 """Where orders appear in the register: the customer page, privacy requests, the settings."""
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from ..customers.forget import Forgotten, register_eraser
+from ..customers.forget import Forgotten
 from ..customers.models import Customer
-from ..customers.privacy import register_contributor
-from ..customers.routes import register_customer_panel
 from ..extensions import db
-from ..settings.routes import SETTINGS_LINKS
+from ..registry import registry
+from ..text import email_key
 from . import export as order_export
 from .models import IdempotentRequest, Order
 from .services import anonymise_orders_of
@@ -39,7 +39,7 @@ def _answers_about(response: dict, path: str, gone: Forgotten) -> bool:
         return True
     if path.endswith(("/customers", "/newsletter")) and response.get("id") in gone.ids:
         return True
-    return any(isinstance(value, str) and value.lower() in gone.emails
+    return any(isinstance(value, str) and email_key(value) in gone.emails
                for value in response.values())
 
 
@@ -54,12 +54,12 @@ def _forget_api_answers(gone: Forgotten) -> None:
                            execution_options={"synchronize_session": False})
 
 
-def register() -> None:
-    order_export.register()
-    register_customer_panel("orders/_customer_orders_button.html", action=True)
-    register_customer_panel("orders/_customer_orders_panel.html")
-    register_contributor(_orders_of)
-    register_eraser(_forget_orders)
-    register_eraser(_forget_api_answers)
-    if ("api_keys.index_keys", _l("API keys")) not in SETTINGS_LINKS:
-        SETTINGS_LINKS.append(("api_keys.index_keys", _l("API keys")))
+def init_app(app: Flask) -> None:
+    order_export.init_app(app)
+    extensions = registry(app)
+    extensions.add_customer_panel("orders/_customer_orders_button.html", action=True)
+    extensions.add_customer_panel("orders/_customer_orders_panel.html")
+    extensions.add_contributor(_orders_of)
+    extensions.add_eraser(_forget_orders)
+    extensions.add_eraser(_forget_api_answers)
+    extensions.add_settings_link("api_keys.index_keys", _l("API keys"))

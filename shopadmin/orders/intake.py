@@ -13,16 +13,13 @@ from ..customers.forget import was_erased
 from ..customers.models import Customer, Origin
 from ..customers.services import create_customer
 from ..customers.services import set_newsletter as set_newsletter_consent
-from ..customers.validation import email_key
 from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
-from ..text import fold
+from ..text import email_key, fold
 from .models import Order, OrderLine
 from .schemas import CustomerIn, NewsletterIn, OrderIn, column_length
-
-GUEST_POLICIES = ("keep_out", "create_account")
 
 
 class IntakeError(Exception):

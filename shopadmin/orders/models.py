@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..customers.models import Customer, _enum
-from ..database import UTCDateTime, utcnow
+from ..customers.models import Customer
+from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model
 
 
@@ -36,9 +36,9 @@ class Order(Model):
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL")
     )
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.NEW)
+    status: Mapped[OrderStatus] = mapped_column(enum_type(OrderStatus), default=OrderStatus.NEW)
     payment_status: Mapped[PaymentStatus] = mapped_column(
-        _enum(PaymentStatus), default=PaymentStatus.PENDING
+        enum_type(PaymentStatus), default=PaymentStatus.PENDING
     )
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal] = mapped_column(Numeric(12, 2))
@@ -72,11 +72,6 @@ class Order(Model):
         Index("ix_orders_search_text_trgm", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}, info={"dialects": ("postgresql",)}),
     )
-
-    @property
-    def is_guest(self) -> bool:
-        return self.customer_id is None
-
 
 class OrderLine(Model):
     __tablename__ = "order_lines"

@@ -15,7 +15,7 @@ from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..formats import day_or_none, store_zone
-from ..text import fold
+from ..text import email_key, fold
 from .models import ApiKey, Order, OrderStatus
 
 PAGE_SIZE = 50
@@ -83,7 +83,7 @@ def filter_orders(stmt, query: OrderQuery):
     text = query.q.strip()
     if text:
         if "@" in text:
-            stmt = stmt.where(Order.email_key == text.lower())
+            stmt = stmt.where(Order.email_key == email_key(text))
         elif number := _known_number(text):
             stmt = stmt.where(Order.number == number)
         else:

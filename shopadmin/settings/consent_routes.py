@@ -1,7 +1,7 @@
 """The marketing-consent statement per language (admin): what the newsletter switch means, shown
 on the customer page in the customer's language and kept with every change of consent."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import Flask, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,12 +14,13 @@ from ..auth.sessions import admin_required
 from ..customers.consent import shipped_wording
 from ..extensions import db
 from ..i18n import language_name
-from .routes import SETTINGS_LINKS, bp
+from ..registry import registry
+from .routes import bp
 from .services import get_setting, update_settings
 
-LINK = ("settings.consent", _l("Marketing consent statement"))
-if LINK not in SETTINGS_LINKS:
-    SETTINGS_LINKS.append(LINK)
+
+def init_app(app: Flask) -> None:
+    registry(app).add_settings_link("settings.consent", _l("Marketing consent statement"))
 
 
 def consent_form(languages: list[str], stored: dict[str, str]) -> FlaskForm:

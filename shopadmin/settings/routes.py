@@ -8,12 +8,11 @@ from ..audit import record_event
 from ..auth.sessions import admin_required
 from ..customers.numbers import series_number
 from ..extensions import db
+from ..registry import registry
 from .forms import StoreSettingsForm
 from .services import get_settings, update_settings
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-# Sub-pages of the settings that other parts add: (endpoint, label).
-SETTINGS_LINKS: list[tuple[str, object]] = []
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -31,5 +30,5 @@ def index():
             db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for(".index"))
-    return render_template("settings/index.html", form=form, links=SETTINGS_LINKS,
+    return render_template("settings/index.html", form=form, links=registry().settings_links,
                            series_example=series_number(current["customer_number_next"]))
