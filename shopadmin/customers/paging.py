@@ -67,13 +67,13 @@ def register_stamp() -> tuple:
     )).one())
 
 
-def _filters_key(args) -> tuple:
+def filters_key(args) -> tuple:
     return tuple(sorted((key, tuple(args.getlist(key))) for key in args if key != "sort"))
 
 
 def kept(kind: str, args, stamp: tuple, compute):
     """compute(), remembered for these filters while the stamp stays the same."""
-    key = (kind, _filters_key(args), args.get("sort") or "")
+    key = (kind, filters_key(args), args.get("sort") or "")
     with _lock:
         found = _kept.get(key)
         if found is not None and found[0] == stamp:
@@ -86,39 +86,6 @@ def kept(kind: str, args, stamp: tuple, compute):
         while len(_kept) > KEPT_LISTS:
             _kept.popitem(last=False)
     return value
-
-
-def anchors_to(args, stamp: tuple, filtered, columns: tuple, descending: bool,
-               offset: int, every: int) -> list[tuple]:
-    """The anchors of a list up to `offset`: the sort keys of its `every`-th, 2 x `every`-th,
-    ... customer, in `columns` order (descending or not), where `filtered()`
-    makes a select of `columns` with the list's filters. Those already kept are reused, the
-    others found one after another (each an index range and a short offset), and kept."""
-    key = ("anchors", _filters_key(args), args.get("sort") or "", descending, every)
-    with _lock:
-        found = _kept.get(key)
-        keys = list(found[1]) if found is not None and found[0] == stamp else []
-    wanted = offset // every
-    order = [column.desc() if descending else column.asc() for column in columns]
-    added = False
-    while len(keys) < wanted:
-        query = filtered()
-        if keys:
-            query = query.where(after(columns, keys[-1], descending))
-        row = db.session.execute(query.order_by(*order).offset(every - 1).limit(1)).first()
-        if row is None:
-            break
-        keys.append(tuple(row))
-        added = True
-    if added:
-        with _lock:
-            found = _kept.get(key)
-            if found is None or found[0] != stamp or len(found[1]) < len(keys):
-                _kept[key] = (stamp, keys)
-            _kept.move_to_end(key)
-            while len(_kept) > KEPT_LISTS:
-                _kept.popitem(last=False)
-    return keys[:wanted]
 
 
 def after(columns: tuple, key: tuple, descending: bool):
@@ -138,13 +105,3 @@ def after(columns: tuple, key: tuple, descending: bool):
             select(Customer.id).where(first.is_(None), Customer.deleted_at.is_(None)).exists())):
         condition = or_(condition, first.is_(None))
     return condition
-
-
-def after_anchor(query, columns: tuple, keys: list[tuple], offset: int, descending: bool,
-                 every: int):
-    """`query` (ordered by `columns`) narrowed to start after the last anchor in `keys`, with
-    the offset that remains."""
-    if not keys:
-        return query, offset
-    return (query.where(after(columns, keys[-1], descending)),
-            offset - len(keys) * every)
