@@ -158,7 +158,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     page costs what the first does."""
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
-    from .search_pages import search_page, text_only
+    from .search_pages import search_page, text_only, walked_within_bound
 
     more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
@@ -175,6 +175,10 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
+    if words is not None and not more and page <= (pages + 1) // 2:
+        walked = walked_within_bound(args, total, offset, per_page)
+        if walked is not None:
+            return Page(walked, total, page, pages, per_page, more)
     live = count_customers(MultiDict()) if stamp else 0
     if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_anchors(offset, total, live):
         every = paging.spacing(total, live)
@@ -210,7 +214,9 @@ def _from_positions(args: MultiDict, stamp: tuple, key: str, descending: bool, o
         bool(args.get("group")))
     with found.lock:
         upper, start = found.locate(offset)
-    query = apply_filters(select(Customer.id), args)
+    # The segment's start is at most some ANCHOR_EVERY customers of the register before the
+    # page: walked through the sort order's index, never read through a filter's ids.
+    query = apply_filters(select(Customer.id), args, walk_order=key in SORT_INDEXES)
     if upper is not None:
         query = query.where(paging.after(columns, upper, descending))
     order = [column.desc() if descending else column.asc() for column in columns]
