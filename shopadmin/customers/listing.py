@@ -180,7 +180,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
         if walked is not None:
             return Page(walked, total, page, pages, per_page, more)
     live = count_customers(MultiDict()) if stamp else 0
-    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_anchors(offset, total, live):
+    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_segments(offset, total, live):
         every = paging.spacing(total, live)
         return Page(_from_positions(args, stamp, key, descending, offset, per_page, every),
                     total, page, pages, per_page)

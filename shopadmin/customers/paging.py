@@ -2,17 +2,17 @@
 
 `?page=N` stays the page's address. An offset makes the database step over every customer
 before the page: page 10,000 of a million is half a million index entries, a second with the
-rows. Instead the list keeps *anchors*: the sort key of every n-th customer of a list (its
-filters and its order; n is ANCHOR_EVERY for the whole register, less for a list of fewer), found
-one after another as deep pages ask for them; a deep page starts after the anchor before it (an
-index range) and steps over some ANCHOR_EVERY customers of the register, whatever its number.
+rows. Instead a deep page starts in a *segment* of its list (its filters and its order; some
+ANCHOR_EVERY customers of the register long, fewer of a filtered list): after the sort key
+that ends the segment before, then a short offset (positions.py keeps the segments).
 
-Anchors and counts are kept in this process for as long as the register is unchanged, which a
-stamp of a few index look-ups tells: every write of a customer sets its `updated_at` to now (so
-the live customers' latest `updated_at` moves; no customer is dated after now) or makes a new
-id, every trash move sets `deleted_at` or records an audit event, and so does every erasure.
-A list filtered by a search or an import is counted and paged the plain way (a search alone:
-see search_pages).
+Counts and segments are kept in this process and checked against a stamp of a few index
+look-ups: every write of a customer sets its `updated_at` to now (so the live customers' latest
+`updated_at` moves; no customer is dated after now) or makes a new id, every trash move sets
+`deleted_at` or records an audit event, and so does every erasure. A changed stamp moves the
+segments along with the customers that changed (positions.py); a count without segments is
+counted again. A list filtered by a search or an import is counted and paged the plain way (a
+search alone: see search_pages).
 """
 
 from collections import OrderedDict
@@ -26,19 +26,21 @@ from ..extensions import db
 from .models import Customer
 
 ANCHOR_EVERY = 2000
-DIRECT_OFFSET = 10_000  # an offset below this costs little: no anchors
+DIRECT_OFFSET = 10_000  # an offset below this costs little: no segments
 
 
 def spacing(total: int, live: int) -> int:
-    """Customers between two anchors of a list of `total` of the `live` customers: fewer the
-    fewer match, so that the walk from an anchor to a page (through the sort order's index,
+    """Customers in a segment of a list of `total` of the `live` customers: fewer the fewer
+    match, so that the walk from a segment's start to a page (through the sort order's index,
     keeping the matches) passes about ANCHOR_EVERY customers of the register."""
     return max(1, ANCHOR_EVERY * total // max(live, 1))
 
 
-def worth_anchors(offset: int, total: int, live: int) -> bool:
+def worth_segments(offset: int, total: int, live: int) -> bool:
     """Whether reaching this offset would walk past DIRECT_OFFSET customers or more."""
     return offset * live >= DIRECT_OFFSET * max(total, 1)
+
+
 KEPT_LISTS = 64
 # Filters read from other tables, whose changes the stamp does not see (an import records a
 # warning on a customer it leaves unchanged; a search alone is paged by search_pages). A
