@@ -40,7 +40,8 @@ REPAIR_AT_MOST = 20_000
 # transaction committed later) is still found.
 LATE_COMMIT = timedelta(minutes=1)
 KEPT_PER_DATABASE = 12
-BYTE_ORDERED = {"c", "posix", "c.utf-8", "c.utf8", "ucs_basic"}
+# Words that every collation but C (code point order) puts in another order.
+COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
 _lists: "WeakKeyDictionary[Any, OrderedDict[tuple, Positions]]" = WeakKeyDictionary()
 _lock = Lock()
@@ -105,11 +106,14 @@ class Positions:
 
 
 def _byte_ordered() -> bool:
+    """Whether the database orders text as Python does (by code point): SQLite's BINARY
+    collation does; PostgreSQL does under the C collation, which a sample of words tells."""
     if db.engine.dialect.name == "sqlite":
         return True
-    collation = db.session.scalar(text(
-        "SELECT datcollate FROM pg_database WHERE datname = current_database()"))
-    return (collation or "").lower() in BYTE_ORDERED
+    found = list(db.session.scalars(
+        text("SELECT word FROM unnest(CAST(:words AS text[])) AS word ORDER BY word"),
+        {"words": COLLATION_SAMPLE}))
+    return found == sorted(COLLATION_SAMPLE)
 
 
 def _comparison(descending: bool) -> Callable[[tuple, tuple], int]:
