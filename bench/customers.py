@@ -4,8 +4,9 @@ Builds (once; reused by later runs) a SQLite database of 1,000,000 demo customer
 `demo-data` (and an import whose rows left warnings on 20,000 of them), and the same on a
 PostgreSQL server the bench starts itself on loopback (Debian's package; skipped when it is not
 installed). It then times whole requests through the app (query, count and template) on each:
-first, middle and last pages, every sort at a deep page, searches (one and two letters, a city
-word, an e-mail prefix, a last name, a company word, a postcode), every filter, beside two raw
+first, middle and last pages, the middle page right after an edit, an insert and a delete,
+every sort at a deep page, searches (one and two letters, a city word, an e-mail prefix, a last
+name, a company word, a postcode, sorted by other columns), every filter, beside two raw
 baselines measured in the same run: a primary-key lookup and the bare indexed query of a page
 (50 ids from the name index), and prints the two databases' figures side by side.
 
