@@ -188,10 +188,10 @@ def after_a_change(app, client, page: int, kind: str,
                     updated_at=utcnow()))
             elif kind == "added":
                 create_customer({"first_name": "Bench", "last_name": f"Aaa {time.time_ns()}",
-                                 "email": f"bench.{time.time_ns()}@shop.test"}, actor=actor)
+                                 "email": f"bench.{time.time_ns()}@bench-shop.eu"}, actor=actor)
             else:
                 delete_customer(db.session.scalar(
-                    select(Customer).where(Customer.email.like("bench.%@shop.test"),
+                    select(Customer).where(Customer.email.like("bench.%@bench-shop.eu"),
                                            Customer.deleted_at.is_(None)).limit(1))
                     or db.session.get(Customer, COUNT // 3 + attempt), actor=actor)
             db.session.commit()
