@@ -266,8 +266,8 @@ def kept_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> in
     with _lock:
         found = next((key for key in reversed(kept) if key[0] == filters_key), None)
         positions = kept.get(found) if found else None
-    if positions is None:
-        return None
+    if positions is None or not (positions.movable or positions.stamp == stamp):
+        return None  # counting costs less than placing the whole list anew
     _, sort, descending = found
     return positions_of(filters_key, sort, select_of, positions.columns, descending,
                         positions.every, stamp, grouped).total
