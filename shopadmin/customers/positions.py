@@ -39,7 +39,11 @@ REPAIR_AT_MOST = 20_000
 # A change written with an `updated_at` a little older than the latest already seen (its
 # transaction committed later) is still found.
 LATE_COMMIT = timedelta(minutes=1)
-KEPT_PER_DATABASE = 12
+# Every sort order both ways, and a dozen filtered lists: some 2 MB each at a million.
+KEPT_PER_DATABASE = 24
+# Segment numbers are kept in two bytes; past this many (a repair adds at most some 20,000)
+# the list is placed anew.
+NUMBERED_AT_MOST = 40_000
 # Words that every collation but C (code point order) puts in another order.
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
@@ -59,7 +63,7 @@ class Positions:
         self.uppers: list[tuple | None] = []
         self.counts: list[int] = []
         self.names: list[int] = []  # each segment's lasting number, as `where` holds it
-        self.where = array("I")  # customer id -> its segment's number + 1; 0: not in the list
+        self.where = array("H")  # customer id -> its segment's number; 0: not in the list
         self.numbered = 0
         self.lock = Lock()
 
@@ -73,7 +77,7 @@ class Positions:
 
     def _mark(self, ids, name: int) -> None:
         if ids and max(ids) >= len(self.where):
-            self.where.frombytes(bytes(4 * (max(ids) + 1 - len(self.where))))
+            self.where.frombytes(bytes(2 * (max(ids) + 1 - len(self.where))))
         for customer_id in ids:
             self.where[customer_id] = name
 
@@ -246,7 +250,8 @@ def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, desce
             if positions.stamp == stamp:
                 return positions
             changed = (changed_since(positions.stamp, stamp, grouped)
-                       if positions.movable else None)
+                       if positions.movable and positions.numbered < NUMBERED_AT_MOST
+                       else None)
             if changed is not None:
                 _repair(positions, select_of, changed)
                 positions.stamp = stamp
