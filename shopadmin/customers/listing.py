@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..formats import day_or_none, store_zone
 from ..routing import database_id, database_ids
-from . import paging
+from . import paging, positions
 from .models import Customer, CustomerType, customer_group_members
 from .search import matching, query_words
 
@@ -117,7 +117,7 @@ def count_customers(args) -> int:
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
     if paging.stampable(args):
-        return paging.kept("count", args, paging.register_stamp(), lambda: _count(args))
+        return _kept_count(args, paging.register_stamp())
     return _count(args)
 
 
@@ -158,7 +158,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     page costs what the first does."""
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
-    from .search_pages import search_page, text_only
+    from .search_pages import search_page, text_only, walked_within_bound
 
     more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
@@ -167,7 +167,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
         if found is not None:
             return found
     elif stamp:
-        total = paging.kept("count", args, stamp, lambda: _count(args))
+        total = _kept_count(args, stamp)
     else:
         total = _count(args)
     pages = max((total + per_page - 1) // per_page, 1)
@@ -175,10 +175,14 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
+    if words is not None and not more and page <= (pages + 1) // 2:
+        walked = walked_within_bound(args, total, offset, per_page)
+        if walked is not None:
+            return Page(walked, total, page, pages, per_page, more)
     live = count_customers(MultiDict()) if stamp else 0
-    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_anchors(offset, total, live):
+    if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_segments(offset, total, live):
         every = paging.spacing(total, live)
-        return Page(_from_anchor(args, stamp, key, descending, offset, per_page, total, every),
+        return Page(_from_positions(args, stamp, key, descending, offset, per_page, every),
                     total, page, pages, per_page)
     # A count that stopped at its cap does not say where the end is.
     from_end = not more and page > (pages + 1) // 2
@@ -200,25 +204,38 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     return Page(customers, total, page, pages, per_page, more)
 
 
-def _from_anchor(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
-                 per_page: int, total: int, every: int) -> list[Customer]:
-    """A deep page: after the nearest anchor of this list, then a short offset (see paging).
-    A page in the back half is read from the end, with the anchors of the reverse order."""
+def _from_positions(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,
+                    per_page: int, every: int) -> list[Customer]:
+    """A deep page: after the upper key of the segment before the one that holds its first
+    customer, then a short offset (see positions)."""
     columns = SORTS[key]
-    end = min(offset + per_page, total)
-    reverse = offset > total // 2
-    if reverse:
-        descending, start = not descending, total - end
-    else:
-        start = offset
-    keys = paging.anchors_to(args, stamp, lambda: apply_filters(select(*columns), args),
-                             columns, descending, start, every)
-    query, start = paging.after_anchor(apply_filters(select(Customer.id), args), columns, keys,
-                                       start, descending, every)
+    found = positions.positions_of(
+        paging.filters_key(args), key, _selecting(args), columns, descending, every, stamp,
+        bool(args.get("group")))
+    with found.lock:
+        upper, start = found.locate(offset)
+    # The segment's start is at most some ANCHOR_EVERY customers of the register before the
+    # page: walked through the sort order's index, never read through a filter's ids.
+    query = apply_filters(select(Customer.id), args, walk_order=key in SORT_INDEXES)
+    if upper is not None:
+        query = query.where(paging.after(columns, upper, descending))
     order = [column.desc() if descending else column.asc() for column in columns]
-    ids = list(db.session.scalars(query.order_by(*order).offset(start).limit(end - offset)))
-    if reverse:
-        ids.reverse()
-    found = {customer.id: customer for customer in db.session.scalars(
+    ids = list(db.session.scalars(query.order_by(*order).offset(start).limit(per_page)))
+    found_customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_(ids)))}
-    return [found[customer_id] for customer_id in ids]
+    return [found_customers[customer_id] for customer_id in ids]
+
+
+def _selecting(args: MultiDict):
+    """select(*columns) of the live customers that match the list's filters."""
+    return lambda *columns: apply_filters(select(*columns), args)
+
+
+def _kept_count(args: MultiDict, stamp: tuple) -> int:
+    """The count of a list whose filters the stamp sees: from its kept positions (moved along
+    by the changes since) when a deep page placed it, else counted once per stamp."""
+    total = positions.kept_total(paging.filters_key(args), stamp, _selecting(args),
+                                 bool(args.get("group")))
+    if total is not None:
+        return total
+    return paging.kept("count", args, stamp, lambda: _count(args))

@@ -2,17 +2,17 @@
 
 `?page=N` stays the page's address. An offset makes the database step over every customer
 before the page: page 10,000 of a million is half a million index entries, a second with the
-rows. Instead the list keeps *anchors*: the sort key of every n-th customer of a list (its
-filters and its order; n is ANCHOR_EVERY for the whole register, less for a list of fewer), found
-one after another as deep pages ask for them; a deep page starts after the anchor before it (an
-index range) and steps over some ANCHOR_EVERY customers of the register, whatever its number.
+rows. Instead a deep page starts in a *segment* of its list (its filters and its order; some
+ANCHOR_EVERY customers of the register long, fewer of a filtered list): after the sort key
+that ends the segment before, then a short offset (positions.py keeps the segments).
 
-Anchors and counts are kept in this process for as long as the register is unchanged, which a
-stamp of a few index look-ups tells: every write of a customer sets its `updated_at` to now (so
-the live customers' latest `updated_at` moves; no customer is dated after now) or makes a new
-id, every trash move sets `deleted_at` or records an audit event, and so does every erasure.
-A list filtered by a search or an import is counted and paged the plain way (a search alone:
-see search_pages).
+Counts and segments are kept in this process and checked against a stamp of a few index
+look-ups: every write of a customer sets its `updated_at` to now (so the live customers' latest
+`updated_at` moves; no customer is dated after now) or makes a new id, every trash move sets
+`deleted_at` or records an audit event, and so does every erasure. A changed stamp moves the
+segments along with the customers that changed (positions.py); a count without segments is
+counted again. A list filtered by a search or an import is counted and paged the plain way (a
+search alone: see search_pages).
 """
 
 from collections import OrderedDict
@@ -26,19 +26,21 @@ from ..extensions import db
 from .models import Customer
 
 ANCHOR_EVERY = 2000
-DIRECT_OFFSET = 10_000  # an offset below this costs little: no anchors
+DIRECT_OFFSET = 10_000  # an offset below this costs little: no segments
 
 
 def spacing(total: int, live: int) -> int:
-    """Customers between two anchors of a list of `total` of the `live` customers: fewer the
-    fewer match, so that the walk from an anchor to a page (through the sort order's index,
+    """Customers in a segment of a list of `total` of the `live` customers: fewer the fewer
+    match, so that the walk from a segment's start to a page (through the sort order's index,
     keeping the matches) passes about ANCHOR_EVERY customers of the register."""
     return max(1, ANCHOR_EVERY * total // max(live, 1))
 
 
-def worth_anchors(offset: int, total: int, live: int) -> bool:
+def worth_segments(offset: int, total: int, live: int) -> bool:
     """Whether reaching this offset would walk past DIRECT_OFFSET customers or more."""
     return offset * live >= DIRECT_OFFSET * max(total, 1)
+
+
 KEPT_LISTS = 64
 # Filters read from other tables, whose changes the stamp does not see (an import records a
 # warning on a customer it leaves unchanged; a search alone is paged by search_pages). A
@@ -67,13 +69,13 @@ def register_stamp() -> tuple:
     )).one())
 
 
-def _filters_key(args) -> tuple:
+def filters_key(args) -> tuple:
     return tuple(sorted((key, tuple(args.getlist(key))) for key in args if key != "sort"))
 
 
 def kept(kind: str, args, stamp: tuple, compute):
     """compute(), remembered for these filters while the stamp stays the same."""
-    key = (kind, _filters_key(args), args.get("sort") or "")
+    key = (kind, filters_key(args), args.get("sort") or "")
     with _lock:
         found = _kept.get(key)
         if found is not None and found[0] == stamp:
@@ -86,39 +88,6 @@ def kept(kind: str, args, stamp: tuple, compute):
         while len(_kept) > KEPT_LISTS:
             _kept.popitem(last=False)
     return value
-
-
-def anchors_to(args, stamp: tuple, filtered, columns: tuple, descending: bool,
-               offset: int, every: int) -> list[tuple]:
-    """The anchors of a list up to `offset`: the sort keys of its `every`-th, 2 x `every`-th,
-    ... customer, in `columns` order (descending or not), where `filtered()`
-    makes a select of `columns` with the list's filters. Those already kept are reused, the
-    others found one after another (each an index range and a short offset), and kept."""
-    key = ("anchors", _filters_key(args), args.get("sort") or "", descending, every)
-    with _lock:
-        found = _kept.get(key)
-        keys = list(found[1]) if found is not None and found[0] == stamp else []
-    wanted = offset // every
-    order = [column.desc() if descending else column.asc() for column in columns]
-    added = False
-    while len(keys) < wanted:
-        query = filtered()
-        if keys:
-            query = query.where(after(columns, keys[-1], descending))
-        row = db.session.execute(query.order_by(*order).offset(every - 1).limit(1)).first()
-        if row is None:
-            break
-        keys.append(tuple(row))
-        added = True
-    if added:
-        with _lock:
-            found = _kept.get(key)
-            if found is None or found[0] != stamp or len(found[1]) < len(keys):
-                _kept[key] = (stamp, keys)
-            _kept.move_to_end(key)
-            while len(_kept) > KEPT_LISTS:
-                _kept.popitem(last=False)
-    return keys[:wanted]
 
 
 def after(columns: tuple, key: tuple, descending: bool):
@@ -138,13 +107,3 @@ def after(columns: tuple, key: tuple, descending: bool):
             select(Customer.id).where(first.is_(None), Customer.deleted_at.is_(None)).exists())):
         condition = or_(condition, first.is_(None))
     return condition
-
-
-def after_anchor(query, columns: tuple, keys: list[tuple], offset: int, descending: bool,
-                 every: int):
-    """`query` (ordered by `columns`) narrowed to start after the last anchor in `keys`, with
-    the offset that remains."""
-    if not keys:
-        return query, offset
-    return (query.where(after(columns, keys[-1], descending)),
-            offset - len(keys) * every)

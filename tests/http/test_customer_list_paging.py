@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import paging
+from shopadmin.customers import paging, positions
 from shopadmin.customers.listing import SORTS, count_customers, list_customers
 from shopadmin.customers.models import Customer
 from shopadmin.customers.services import update_customer
@@ -78,10 +78,10 @@ def test_every_page_of_every_sort_holds_what_an_offset_gives(app, small_anchors)
         german = {"sort": sort, "language": "de"}
         assert paged(german) == in_order(german), sort
     assert len(in_order(german)) == 13
-    # The deep pages went through anchors of both orders (front and back half), filtered too.
-    kept = [key for key in paging._kept if key[0] == "anchors"]
-    assert {key[3] for key in kept} == {True, False}
-    assert any(dict(key[1]).get("language") == ("de",) for key in kept)
+    # The deep pages went through kept positions of both directions, filtered too.
+    kept = list(positions._lists[db.engine])
+    assert {descending for _, _, descending in kept} == {True, False}
+    assert any(dict(filters).get("language") == ("de",) for filters, _, _ in kept)
 
 
 def test_a_change_of_the_register_moves_the_pages_at_once(app, small_anchors):

@@ -1,0 +1,278 @@
+"""Where every customer of a list stands, kept across changes: the deep pages' segments.
+
+A deep page of a list (its filters and its order) starts in a *segment*: the list is cut into
+runs of about `every` customers, each known by its upper sort key and its count, and every
+customer's segment is remembered (an array indexed by id). A page at offset N starts after the
+upper key of the segment before the one that holds position N, with a short offset: an index
+range and some `every` index entries, whatever N is.
+
+A change does not throw this away. The stamp (paging.register_stamp) says that something
+changed; the customers that did are found by the same index look-ups (a new id, a recent
+`updated_at`, a recent `deleted_at`, an audit event on a customer) and each is moved: out of
+the segment the array remembers, into the one its current sort key falls in (a bisection over
+the upper keys), or out of the list when it no longer matches. The counts stay exact, so every
+page holds exactly what an offset would give. A segment grown to twice its size is cut again
+from the database (its rows are the `count` rows after the segment before it). Many changes at
+once (an import) build the list anew, as does a database whose ordering of text Python cannot
+repeat (a PostgreSQL collation other than C): keys are compared here as the database does.
+"""
+
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cmp_to_key
+from threading import Lock
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import select, text
+
+from ..audit import AuditEvent
+from ..extensions import db
+from . import paging
+from .models import Customer
+
+# More changed customers than this since the list was placed: built anew instead.
+REPAIR_AT_MOST = 20_000
+# A change written with an `updated_at` a little older than the latest already seen (its
+# transaction committed later) is still found.
+LATE_COMMIT = timedelta(minutes=1)
+# Every sort order both ways, and a dozen filtered lists: some 2 MB each at a million.
+KEPT_PER_DATABASE = 24
+# Segment numbers are kept in two bytes; past this many (a repair adds at most some 20,000)
+# the list is placed anew.
+NUMBERED_AT_MOST = 40_000
+# Words that every collation but C (code point order) puts in another order.
+COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
+
+_lists: "WeakKeyDictionary[Any, OrderedDict[tuple, Positions]]" = WeakKeyDictionary()
+_lock = Lock()
+
+
+class Positions:
+    """The segments of one list: `uppers[j]` the sort key of segment j's last customer when it
+    was cut (None for the last segment: open to the end), `counts[j]` its customers now."""
+
+    def __init__(self, columns: tuple, descending: bool, every: int, stamp: tuple):
+        self.columns, self.descending, self.every, self.stamp = columns, descending, every, stamp
+        # Keys are compared here only where the database orders text as Python does.
+        self.movable = _byte_ordered() or not any(
+            column.type.python_type is str for column in columns)
+        self.uppers: list[tuple | None] = []
+        self.counts: list[int] = []
+        self.names: list[int] = []  # each segment's lasting number, as `where` holds it
+        self.where = array("H")  # customer id -> its segment's number; 0: not in the list
+        self.numbered = 0
+        self.lock = Lock()
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def _name(self) -> int:
+        self.numbered += 1
+        return self.numbered
+
+    def _mark(self, ids, name: int) -> None:
+        if ids and max(ids) >= len(self.where):
+            self.where.frombytes(bytes(2 * (max(ids) + 1 - len(self.where))))
+        for customer_id in ids:
+            self.where[customer_id] = name
+
+    def cut(self, ids: list[int], keys: dict[int, tuple], last_upper: tuple | None):
+        """Segments of `every` from these ids (in order), the last one's upper `last_upper`."""
+        made = []
+        for start in range(0, len(ids), self.every):
+            chunk = ids[start:start + self.every]
+            name = self._name()
+            self._mark(chunk, name)
+            upper = keys[chunk[-1]] if start + self.every < len(ids) else last_upper
+            made.append((upper, len(chunk), name))
+        return made
+
+    def locate(self, offset: int) -> tuple[tuple | None, int]:
+        """(the upper key to start after, or None from the start; the offset after it)."""
+        before = 0
+        for index, count in enumerate(self.counts):
+            if offset < before + count:
+                return (self.uppers[index - 1] if index else None), offset - before
+            before += count
+        return (self.uppers[-2] if len(self.uppers) > 1 else None), offset - before + (
+            self.counts[-1] if self.counts else 0)
+
+    def segment_of(self, key: tuple, compare) -> int:
+        """The index of the segment a customer with this sort key belongs in."""
+        bounded = [upper for upper in self.uppers if upper is not None]
+        return bisect_left(bounded, cmp_to_key(compare)(key),
+                           key=lambda upper: cmp_to_key(compare)(upper))
+
+
+def _byte_ordered() -> bool:
+    """Whether the database orders text as Python does (by code point): SQLite's BINARY
+    collation does; PostgreSQL does under the C collation, which a sample of words tells."""
+    if db.engine.dialect.name == "sqlite":
+        return True
+    found = list(db.session.scalars(
+        text("SELECT word FROM unnest(CAST(:words AS text[])) AS word ORDER BY word"),
+        {"words": COLLATION_SAMPLE}))
+    return found == sorted(COLLATION_SAMPLE)
+
+
+def _comparison(descending: bool) -> Callable[[tuple, tuple], int]:
+    """-1, 0 or 1 as the database orders two sort keys of the list: NULL (only ever the first
+    column) before every value on SQLite and after every value on PostgreSQL."""
+    null_rank = 0 if db.engine.dialect.name == "sqlite" else 2
+
+    def ranked(key: tuple) -> tuple:
+        return ((null_rank, "") if key[0] is None else (1, key[0]), *key[1:])
+
+    def compare(left: tuple, right: tuple) -> int:
+        a, b = ranked(left), ranked(right)
+        result = (a > b) - (a < b)
+        return -result if descending else result
+    return compare
+
+
+def _keys_of(select_of, columns: tuple, ids: list[int]) -> dict[int, tuple]:
+    keys = {}
+    for start in range(0, len(ids), 5000):
+        for row in db.session.execute(select(Customer.id, *columns).where(
+                Customer.id.in_(ids[start:start + 5000]))):
+            keys[row[0]] = tuple(row[1:])
+    return keys
+
+
+def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple) -> Positions:
+    order = [column.desc() if descending else column.asc() for column in columns]
+    ids = list(db.session.scalars(select_of(Customer.id).order_by(*order)))
+    positions = Positions(columns, descending, every, stamp)
+    ends = [ids[end - 1] for end in range(every, len(ids), every)]
+    made = positions.cut(ids, _keys_of(select_of, columns, ends), None)
+    positions.uppers = [upper for upper, _, _ in made] or [None]
+    positions.counts = [count for _, count, _ in made] or [0]
+    positions.names = [name for _, _, name in made] or [positions._name()]
+    return positions
+
+
+def changed_since(old: tuple, new: tuple, grouped: bool) -> set[int] | None:
+    """The customers written since the stamp `old`, or None when there are too many to move
+    one by one (or the register went back: another database under the same address)."""
+    _, max_id, latest, deleted, _, audited = old
+    if new[1] is not None and max_id is not None and new[1] < max_id or (
+            (new[5] or 0) < (audited or 0)):
+        return None
+    live = Customer.deleted_at.is_(None)
+    queries = [select(Customer.id).where(Customer.id > (max_id or 0))]
+    queries.append(select(Customer.id).where(live) if latest is None else
+                   select(Customer.id).where(live, Customer.updated_at >= latest - LATE_COMMIT))
+    queries.append(select(Customer.id).where(Customer.deleted_at.is_not(None)) if deleted is None
+                   else select(Customer.id).where(Customer.deleted_at >= deleted - LATE_COMMIT))
+    changed: set[int] = set()
+    for query in queries:
+        found = db.session.scalars(query.limit(REPAIR_AT_MOST + 1)).all()
+        if len(found) > REPAIR_AT_MOST:
+            return None
+        changed.update(found)
+    events = db.session.execute(select(AuditEvent.object_type, AuditEvent.object_id).where(
+        AuditEvent.id > (audited or 0)).limit(REPAIR_AT_MOST + 1)).all()
+    if len(events) > REPAIR_AT_MOST or (grouped and any(
+            kind == "group" for kind, _ in events)):
+        return None
+    changed.update(object_id for kind, object_id in events
+                   if kind == "customer" and object_id is not None)
+    return changed if len(changed) <= REPAIR_AT_MOST else None
+
+
+def _repair(positions: Positions, select_of, changed: set[int]) -> None:
+    """Move each changed customer out of the segment it was in and into the one it is in now."""
+    compare = _comparison(positions.descending)
+    ids = sorted(changed)
+    now: dict[int, tuple] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for row in db.session.execute(select_of(Customer.id, *positions.columns)
+                                      .where(Customer.id.in_(chunk))):
+            now[row[0]] = tuple(row[1:])
+    index_of = {name: index for index, name in enumerate(positions.names)}
+    for customer_id in ids:
+        was = positions.where[customer_id] if customer_id < len(positions.where) else 0
+        if customer_id in now:
+            index = positions.segment_of(now[customer_id], compare)
+            name = positions.names[index]
+        else:
+            index, name = None, 0
+        if was == name:
+            continue
+        if was:
+            positions.counts[index_of[was]] -= 1
+        if index is not None:
+            positions.counts[index] += 1
+        positions._mark([customer_id], name)
+    for index in reversed(range(len(positions.counts))):
+        if positions.counts[index] > 2 * positions.every:
+            _recut(positions, select_of, index)
+
+
+def _recut(positions: Positions, select_of, index: int) -> None:
+    """Cut a grown segment again: its customers are the `count` after the segment before."""
+    columns, descending = positions.columns, positions.descending
+    order = [column.desc() if descending else column.asc() for column in columns]
+    query = select_of(Customer.id)
+    if index:
+        query = query.where(paging.after(columns, positions.uppers[index - 1], descending))
+    ids = list(db.session.scalars(query.order_by(*order).limit(positions.counts[index])))
+    ends = [ids[end - 1] for end in range(positions.every, len(ids), positions.every)]
+    made = positions.cut(ids, _keys_of(select_of, columns, ends), positions.uppers[index])
+    positions.uppers[index:index + 1] = [upper for upper, _, _ in made]
+    positions.counts[index:index + 1] = [count for _, count, _ in made]
+    positions.names[index:index + 1] = [name for _, _, name in made]
+
+
+def _kept_lists() -> "OrderedDict[tuple, Positions]":
+    with _lock:
+        return _lists.setdefault(db.engine, OrderedDict())
+
+
+def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, descending: bool,
+                 every: int, stamp: tuple, grouped: bool) -> Positions:
+    """The list's positions as of `stamp`: kept ones moved along by the changes since, or
+    built (a walk of the list's ids in its order, cut every `every`)."""
+    kept = _kept_lists()
+    key = (filters_key, sort, descending)
+    with _lock:
+        positions = kept.get(key)
+        if positions is not None:
+            kept.move_to_end(key)
+    if positions is not None:
+        with positions.lock:
+            if positions.stamp == stamp:
+                return positions
+            changed = (changed_since(positions.stamp, stamp, grouped)
+                       if positions.movable and positions.numbered < NUMBERED_AT_MOST
+                       else None)
+            if changed is not None:
+                _repair(positions, select_of, changed)
+                positions.stamp = stamp
+                return positions
+    positions = _build(select_of, columns, descending, every, stamp)
+    with _lock:
+        kept[key] = positions
+        kept.move_to_end(key)
+        while len(kept) > KEPT_PER_DATABASE:
+            kept.popitem(last=False)
+    return positions
+
+
+def kept_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int | None:
+    """The list's count from any kept positions of it (any order), brought up to `stamp`."""
+    kept = _kept_lists()
+    with _lock:
+        found = next((key for key in reversed(kept) if key[0] == filters_key), None)
+        positions = kept.get(found) if found else None
+    if positions is None or not (positions.movable or positions.stamp == stamp):
+        return None  # counting costs less than placing the whole list anew
+    _, sort, descending = found
+    return positions_of(filters_key, sort, select_of, positions.columns, descending,
+                        positions.every, stamp, grouped).total
