@@ -221,7 +221,9 @@ def _recut(positions: Positions, select_of, index: int) -> None:
     order = [column.desc() if descending else column.asc() for column in columns]
     query = select_of(Customer.id)
     if index:
-        query = query.where(paging.after(columns, positions.uppers[index - 1], descending))
+        lower = positions.uppers[index - 1]
+        assert lower is not None  # only the last segment is open-ended
+        query = query.where(paging.after(columns, lower, descending))
     ids = list(db.session.scalars(query.order_by(*order).limit(positions.counts[index])))
     ends = [ids[end - 1] for end in range(positions.every, len(ids), positions.every)]
     made = positions.cut(ids, _keys_of(select_of, columns, ends), positions.uppers[index])
@@ -271,7 +273,8 @@ def kept_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> in
     with _lock:
         found = next((key for key in reversed(kept) if key[0] == filters_key), None)
         positions = kept.get(found) if found else None
-    if positions is None or not (positions.movable or positions.stamp == stamp):
+    if found is None or positions is None or not (positions.movable
+                                                  or positions.stamp == stamp):
         return None  # counting costs less than placing the whole list anew
     _, sort, descending = found
     return positions_of(filters_key, sort, select_of, positions.columns, descending,

@@ -152,6 +152,7 @@ def walked_within_bound(args: MultiDict, total: int, offset: int,
     query = (apply_filters(select(Customer.id), args, walk_order=True)
              .order_by(*order).offset(offset).limit(per_page))
     connection = db.session.connection().connection.driver_connection
+    assert connection is not None  # checked out for this session
     steps = count()
     budget = WALK_STEPS_PER_MATCH * total // STEP_GRAIN
     connection.set_progress_handler(lambda: next(steps) >= budget, STEP_GRAIN)

@@ -29,7 +29,7 @@ def _get(url: str) -> int:
     request = urllib.request.Request(url, headers={"Referer": url})
     opener = urllib.request.build_opener(NoRedirect)
     try:
-        return opener.open(request, timeout=10).status
+        return opener.open(request, timeout=60).status
     except urllib.error.HTTPError as error:
         return error.code
 
@@ -58,7 +58,7 @@ def test_gunicorn_logs_the_reset_link_without_its_token(database_template, tmp_p
             try:
                 status = _get(f"{base}/account/reset/{TOKEN}?lang=pl")
                 break
-            except (ConnectionError, urllib.error.URLError):
+            except (ConnectionError, urllib.error.URLError):  # not listening yet
                 time.sleep(0.1)
         else:
             raise AssertionError("gunicorn did not start")
