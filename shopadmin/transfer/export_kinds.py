@@ -7,18 +7,16 @@ million customers is dominated by what it fetches per row).
 """
 
 import enum
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal, select, true
+from sqlalchemy import String, case, cast, func, literal, literal_column, select, true
 from werkzeug.datastructures import MultiDict
 
 from ..customers.fields import FIELDS, SECTION_LABELS, CustomerField, Kind, Section
@@ -46,6 +44,9 @@ class ExportKind:
     # columns, language -> a function that writes a row's values in that language (for
     # exports with translated headings); None: the values stay as they are.
     translator: Callable[[list, str], Callable[[list[str]], list[str]]] | None = None
+    # The same rows as rows() in blocks (one per batch read), for writers that take a block
+    # at once (CSV); None: rows() is cut into blocks.
+    blocks: Callable[..., Iterator[list[Sequence[str]]]] | None = None
 
     def columns_for(self, names: Sequence[str] | None) -> list:
         chosen = [c for c in self.columns if not names or c.name in names]
@@ -99,18 +100,17 @@ def count_customers(query: str) -> int:
     return db.session.scalar(select(func.count()).select_from(ids.subquery()))
 
 
-# A row (its cells joined by SEPARATOR) with a cell that the formula guard would change: the
-# rare row that takes the cell-by-cell way. A SEPARATOR inside a text only costs that detour.
-# Phone numbers, which mostly start with "+", are guarded in SQL instead.
-SEPARATOR = "\x1f"
-_GUARDED_CELL = re.compile(SEPARATOR + "[" + re.escape("".join(sorted(EXPORT_PREFIXED))) + "]")
+# The first letters that make a cell a formula, written into the select: each text cell is
+# guarded once, by the database, on the way out (neutralise() holds the same rule in Python).
+_FORMULA_FIRST = sorted(EXPORT_PREFIXED)
 
 
 def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
-    """The column's cell as the database writes it: final text (formulas aside).
+    """The column's cell as the database writes it: final text, with guard formulas
+    neutralised.
 
     Doing this in SQL keeps the export near the speed of reading the table: no type
-    conversion in Python per cell. `cell` holds the same rules in Python."""
+    conversion or check in Python per cell. `cell` and `neutralise` hold the same rules."""
     if field.kind == Kind.BOOL:
         return case((column.is_(None), ""), (column == true(), "yes"), else_="no")
     if field.kind == Kind.TIMESTAMP:  # as cell() writes them: 2026-01-31 09:05:00+00:00
@@ -119,13 +119,13 @@ def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
         else:  # SQLite keeps naive UTC as text
             text = func.substr(column, 1, 19)
         return func.coalesce(text + literal("+00:00"), "")
+    text = column
     if field.kind in (Kind.DATE, Kind.INTEGER, Kind.GENDER, Kind.CUSTOMER_TYPE):
-        return func.coalesce(cast(column, String), "")
+        text = cast(column, String)
     if guard:
-        starts = sorted(EXPORT_PREFIXED)
-        return case((func.substr(column, 1, 1).in_(starts), literal("'") + column),
-                    else_=func.coalesce(column, ""))
-    return func.coalesce(column, "")
+        return case((func.substr(text, 1, 1).in_(_FORMULA_FIRST), literal("'") + text),
+                    else_=func.coalesce(text, ""))
+    return func.coalesce(text, "")
 
 
 def customer_middle_id(query: str) -> int | None:
@@ -134,65 +134,68 @@ def customer_middle_id(query: str) -> int | None:
     return db.session.scalar(ids.offset(total // 2).limit(1)) if total > 1 else None
 
 
-def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
-                  after: int = 0, upto: int | None = None) -> Iterator[list[str]]:
-    """The customers matching the list's query string, in id order, batch by batch, as rows
-    of final text (with guard, formulas neutralised).
+def customer_blocks(columns: list[CustomerField], query: str, guard: bool = True,
+                    after: int = 0, upto: int | None = None) -> Iterator[list[Sequence[str]]]:
+    """The customers matching the list's query string, in id order, as blocks of rows of
+    final text (with guard, formulas neutralised), one block per batch.
 
     The filters go straight onto a select of the exported cells, read a batch at a time along
-    the primary key (no IN over the whole match, no ORM objects); after/upto: ids of a part."""
+    the primary key (no IN over the whole match); the rows are the driver's own tuples (no
+    ORM objects, no SQLAlchemy rows), so that a row costs Python next to nothing between the
+    database and the CSV writer. after/upto: ids of a part."""
     table = Customer.__table__
-    plain = [f for f in columns if f.kind != Kind.GROUPS]
+    dialect = db.session.connection().dialect.name
     group_at = next((i for i, f in enumerate(columns) if f.kind == Kind.GROUPS), None)
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    # The select holds the id, then the cells the regular expression checks, then the phones
-    # (guarded in SQL); `arrange` puts them back in the order of the columns.
-    in_sql = [f for f in plain if guard and f.kind == Kind.PHONE]
-    checked = [f for f in plain if f not in in_sql]
-    selected = checked + in_sql
-    arrange = itemgetter(*(1 + selected.index(f) for f in plain))
-    checked_at = [i for i, f in enumerate(plain) if f in checked]
-    if group_at is not None:
-        checked_at = [i + (i >= group_at) for i in checked_at] + [group_at]
-    stmt = apply_filters(select(table.c.id, *(_sql_cell(f, table.c[f.name], dialect, True)
-                                              if f in in_sql else
-                                              _sql_cell(f, table.c[f.name], dialect)
-                                              for f in selected)),
+    # The cells in the order of the columns (the groups' cell empty, filled in below), then the
+    # id to go on from.
+    cells = [literal_column("''") if f.kind == Kind.GROUPS
+             else _sql_cell(f, table.c[f.name], dialect, guard) for f in columns]
+    stmt = apply_filters(select(*cells, table.c.id),
                          query_args(query)).order_by(table.c.id).limit(BATCH)
     if upto is not None:
         stmt = stmt.where(table.c.id <= upto)
-    join, guarded, end = SEPARATOR.join, _GUARDED_CELL.search, 1 + len(checked)
+    width = len(columns)
     last = after
     while True:
         # The session's connection afresh each batch: the export's progress commits between.
         connection = db.session.connection()
-        batch = connection.execute(stmt.where(table.c.id > last)).all()
+        result = connection.execute(stmt.where(table.c.id > last))
+        batch = result.cursor.fetchall()
+        result.close()
         if not batch:
             return
-        groups: dict[int, list[str]] = {}
+        last = batch[-1][width]
+        block: list[Sequence[str]] = [row[:width] for row in batch]
         if group_at is not None:
-            members = connection.execute(
-                select(customer_group_members.c.customer_id, CustomerGroup.name)
-                .join(CustomerGroup, CustomerGroup.id == customer_group_members.c.group_id)
-                .where(customer_group_members.c.customer_id.between(batch[0][0], batch[-1][0])))
-            for customer_id, name in members:
-                groups.setdefault(customer_id, []).append(name)
-        # One look at the whole batch: most batches hold no cell to guard at all.
-        suspect = guard and (
-            guarded(SEPARATOR + join(chain.from_iterable(row[1:end] for row in batch)))
-            or any(guarded(SEPARATOR + join(names)) for names in groups.values()))
-        for row in batch:
-            cells = list(arrange(row)) if len(plain) > 1 else [row[1]]
-            named = ""
-            if group_at is not None:
-                named = ", ".join(sorted(groups.get(row[0], ())))
-                cells.insert(group_at, named)
-            if suspect and (guarded(SEPARATOR + join(row[1:end])) or guarded(SEPARATOR + named)):
-                for index in checked_at:
-                    cells[index] = neutralise(cells[index])
-            yield cells
-        last = batch[-1][0]
+            _fill_groups(connection, batch, block, group_at, width, guard)
+        yield block
+
+
+def _fill_groups(connection, batch: list[tuple], block: list[Sequence[str]], group_at: int,
+                 width: int, guard: bool) -> None:
+    """Write the names of each member's groups into its row of `block` (in place)."""
+    members = connection.execute(
+        select(customer_group_members.c.customer_id, CustomerGroup.name)
+        .join(CustomerGroup, CustomerGroup.id == customer_group_members.c.group_id)
+        .where(customer_group_members.c.customer_id.between(batch[0][width], batch[-1][width])))
+    groups: dict[int, list[str]] = {}
+    for customer_id, name in members:
+        groups.setdefault(customer_id, []).append(name)
+    if not groups:
+        return
+    for position, row in enumerate(batch):
+        names = groups.get(row[width])
+        if names:
+            cells = list(block[position])
+            named = ", ".join(sorted(names))
+            cells[group_at] = neutralise(named) if guard else named
+            block[position] = cells
+
+
+def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
+                  after: int = 0, upto: int | None = None) -> Iterator[Sequence[str]]:
+    """The rows of `customer_blocks` one by one."""
+    return chain.from_iterable(customer_blocks(columns, query, guard, after, upto))
 
 
 def _customer_translator(columns: list[CustomerField], language: str):
@@ -203,4 +206,5 @@ def _customer_translator(columns: list[CustomerField], language: str):
 
 register_export_kind(ExportKind(
     "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers, customer_rows,
-    neutralised=True, middle_id=customer_middle_id, translator=_customer_translator))
+    neutralised=True, middle_id=customer_middle_id, translator=_customer_translator,
+    blocks=customer_blocks))
