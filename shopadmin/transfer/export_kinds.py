@@ -7,6 +7,7 @@ million customers is dominated by what it fetches per row).
 """
 
 import enum
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -146,46 +147,54 @@ def customer_blocks(columns: list[CustomerField], query: str, guard: bool = True
     table = Customer.__table__
     dialect = db.session.connection().dialect.name
     group_at = next((i for i, f in enumerate(columns) if f.kind == Kind.GROUPS), None)
-    # The cells in the order of the columns (the groups' cell empty, filled in below), then the
-    # id to go on from.
+    # The cells in the order of the columns (the groups' cell empty, filled in below). The id
+    # to go on from is the id's own cell when exported (rows then go to the writer as they
+    # come), else one more column, cut off.
     cells = [literal_column("''") if f.kind == Kind.GROUPS
+             else cast(table.c.id, String) if f.name == "id"
              else _sql_cell(f, table.c[f.name], dialect, guard) for f in columns]
-    stmt = apply_filters(select(*cells, table.c.id),
-                         query_args(query)).order_by(table.c.id).limit(BATCH)
+    width = len(columns)
+    id_at = next((i for i, f in enumerate(columns) if f.name == "id"), None)
+    if id_at is None:
+        cells.append(table.c.id)
+        id_at = width
+    stmt = apply_filters(select(*cells), query_args(query)).order_by(table.c.id).limit(BATCH)
     if upto is not None:
         stmt = stmt.where(table.c.id <= upto)
-    width = len(columns)
     last = after
     while True:
         # The session's connection afresh each batch: the export's progress commits between.
         connection = db.session.connection()
         result = connection.execute(stmt.where(table.c.id > last))
-        batch = result.cursor.fetchall()
+        block: list[Sequence[str]] = result.cursor.fetchall()
         result.close()
-        if not batch:
+        if not block:
             return
-        last = batch[-1][width]
-        block: list[Sequence[str]] = [row[:width] for row in batch]
+        ids = [int(row[id_at]) for row in block]
+        last = ids[-1]
+        if id_at == width:
+            block = [row[:width] for row in block]
         if group_at is not None:
-            _fill_groups(connection, batch, block, group_at, width, guard)
+            _fill_groups(connection, ids, block, group_at, guard)
         yield block
 
 
-def _fill_groups(connection, batch: list[tuple], block: list[Sequence[str]], group_at: int,
-                 width: int, guard: bool) -> None:
-    """Write the names of each member's groups into its row of `block` (in place)."""
-    members = connection.execute(
+def _fill_groups(connection, ids: list[int], block: list[Sequence[str]], group_at: int,
+                 guard: bool) -> None:
+    """Write the names of each member's groups into its row of `block` (in place); ids: the
+    rows' customer ids, ascending."""
+    result = connection.execute(
         select(customer_group_members.c.customer_id, CustomerGroup.name)
         .join(CustomerGroup, CustomerGroup.id == customer_group_members.c.group_id)
-        .where(customer_group_members.c.customer_id.between(batch[0][width], batch[-1][width])))
+        .where(customer_group_members.c.customer_id.between(ids[0], ids[-1])))
     groups: dict[int, list[str]] = {}
-    for customer_id, name in members:
+    for customer_id, name in result.cursor.fetchall():
         groups.setdefault(customer_id, []).append(name)
-    if not groups:
-        return
-    for position, row in enumerate(batch):
-        names = groups.get(row[width])
-        if names:
+    result.close()
+    for customer_id, names in groups.items():
+        # Only members among the rows: the range holds customers the filters left out.
+        position = bisect_left(ids, customer_id)
+        if position < len(ids) and ids[position] == customer_id:
             cells = list(block[position])
             named = ", ".join(sorted(names))
             cells[group_at] = neutralise(named) if guard else named
