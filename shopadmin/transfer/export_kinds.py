@@ -1,9 +1,11 @@
 """What can be exported: each kind names its columns, headings, count and rows.
 
 The customer register registers itself here; other parts (orders) add their kinds with
-`register_export_kind`. A kind's rows are lists of text cells that the import reads back to the
-same values, fetched as plain column tuples batch by batch (no ORM objects: an export of a
-million customers is dominated by what it fetches per row).
+`register_export_kind`. A kind's rows are sequences of text cells that the import reads back to
+the same values, fetched as plain column tuples batch by batch (no ORM objects: an export of a
+million customers is dominated by what it fetches per row). The customers' rows come as the
+database driver gives them, a block per batch, every cell made final in the select (type,
+yes/no, formula guard), so that the CSV writer takes a block with one call.
 """
 
 import enum
