@@ -1,25 +1,36 @@
 """What can be exported: each kind names its columns, headings, count and rows.
 
 The customer register's kind is defined here and added to the app's registry by `init_app`;
-other parts (orders) add theirs with `registry(app).add_export_kind`. A kind's rows are lists
+other parts (orders) add theirs with `registry(app).add_export_kind`. A kind's rows are sequences
 of text cells that the import reads back to the same values, fetched as plain column tuples
 batch by batch (no ORM objects: an export of a million customers is dominated by what it
-fetches per row).
+fetches per row). The customers' rows come as the database driver gives them, a block per
+batch, every cell made final in the select (type, yes/no, formula guard), so that the CSV
+writer takes a block with one call.
 """
 
 import enum
-import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, cast, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from werkzeug.datastructures import MultiDict
 from werkzeug.local import LocalProxy
 
@@ -41,7 +52,7 @@ class ExportKind:
     headings: Callable[[list, str | None], list[str]]  # columns, language -> headings
     count: Callable[[str], int]  # the list's query string -> rows to come (for progress)
     # columns, query string, guard formulas? -> rows of text
-    rows: Callable[[list, str, bool], Iterator[list[str]]]
+    rows: Callable[..., Iterator[Sequence[str]]]
     neutralised: bool = False  # rows asked to guard formulas come neutralised
     # For kinds whose rows go by id (customers): the id halfway through the matches, so that
     # two processes can write the two halves; rows() then takes after= and upto= ids.
@@ -49,6 +60,9 @@ class ExportKind:
     # columns, language -> a function that writes a row's values in that language (for
     # exports with translated headings); None: the values stay as they are.
     translator: Callable[[list, str], Callable[[list[str]], list[str]]] | None = None
+    # The same rows as rows() in blocks (one per batch read), for writers that take a block
+    # at once (CSV); None: rows() is cut into blocks.
+    blocks: Callable[..., Iterator[list[Sequence[str]]]] | None = None
 
     def columns_for(self, names: Sequence[str] | None) -> list:
         chosen = [c for c in self.columns if not names or c.name in names]
@@ -100,33 +114,32 @@ def count_customers(query: str) -> int:
     return db.session.scalar(select(func.count()).select_from(ids.subquery()))
 
 
-# A row (its cells joined by SEPARATOR) with a cell that the formula guard would change: the
-# rare row that takes the cell-by-cell way. A SEPARATOR inside a text only costs that detour.
-# Phone numbers, which mostly start with "+", are guarded in SQL instead.
-SEPARATOR = "\x1f"
-_GUARDED_CELL = re.compile(SEPARATOR + "[" + re.escape("".join(sorted(EXPORT_PREFIXED))) + "]")
+# The first letters that make a cell a formula, written into the select: each text cell is
+# guarded once, by the database, on the way out (neutralise() holds the same rule in Python).
+_FORMULA_FIRST = sorted(EXPORT_PREFIXED)
 
 
 def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
-    """The column's cell as the database writes it: final text (formulas aside).
+    """The column's cell as the database writes it: final text, with guard formulas
+    neutralised.
 
     Doing this in SQL keeps the export near the speed of reading the table: no type
-    conversion in Python per cell. `cell` holds the same rules in Python."""
+    conversion or check in Python per cell. `cell` and `neutralise` hold the same rules."""
     if field.kind == Kind.BOOL:
         return case((column.is_(None), ""), (column == true(), "yes"), else_="no")
     if field.kind == Kind.TIMESTAMP:  # as cell() writes them: 2026-01-31 09:05:00+00:00
         if dialect == "postgresql":
-            text = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
+            stamp = func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
         else:  # SQLite keeps naive UTC as text
-            text = func.substr(column, 1, 19)
-        return func.coalesce(text + literal("+00:00"), "")
+            stamp = func.substr(column, 1, 19)
+        return func.coalesce(stamp + literal("+00:00"), "")
+    text: ColumnElement[Any] = column
     if field.kind in (Kind.DATE, Kind.INTEGER, Kind.GENDER, Kind.CUSTOMER_TYPE):
-        return func.coalesce(cast(column, String), "")
+        text = cast(column, String)
     if guard:
-        starts = sorted(EXPORT_PREFIXED)
-        return case((func.substr(column, 1, 1).in_(starts), literal("'") + column),
-                    else_=func.coalesce(column, ""))
-    return func.coalesce(column, "")
+        return case((func.substr(text, 1, 1).in_(_FORMULA_FIRST), literal("'") + text),
+                    else_=func.coalesce(text, ""))
+    return func.coalesce(text, "")
 
 
 def customer_middle_id(query: str) -> int | None:
@@ -135,65 +148,76 @@ def customer_middle_id(query: str) -> int | None:
     return db.session.scalar(ids.offset(total // 2).limit(1)) if total > 1 else None
 
 
-def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
-                  after: int = 0, upto: int | None = None) -> Iterator[list[str]]:
-    """The customers matching the list's query string, in id order, batch by batch, as rows
-    of final text (with guard, formulas neutralised).
+def customer_blocks(columns: list[CustomerField], query: str, guard: bool = True,
+                    after: int = 0, upto: int | None = None) -> Iterator[list[Sequence[str]]]:
+    """The customers matching the list's query string, in id order, as blocks of rows of
+    final text (with guard, formulas neutralised), one block per batch.
 
     The filters go straight onto a select of the exported cells, read a batch at a time along
-    the primary key (no IN over the whole match, no ORM objects); after/upto: ids of a part."""
+    the primary key (no IN over the whole match); the rows are the driver's own tuples (no
+    ORM objects, no SQLAlchemy rows), so that a row costs Python next to nothing between the
+    database and the CSV writer. after/upto: ids of a part."""
     table = Customer.__table__
-    plain = [f for f in columns if f.kind != Kind.GROUPS]
+    dialect = db.session.connection().dialect.name
     group_at = next((i for i, f in enumerate(columns) if f.kind == Kind.GROUPS), None)
-    connection = db.session.connection()
-    dialect = connection.dialect.name
-    # The select holds the id, then the cells the regular expression checks, then the phones
-    # (guarded in SQL); `arrange` puts them back in the order of the columns.
-    in_sql = [f for f in plain if guard and f.kind == Kind.PHONE]
-    checked = [f for f in plain if f not in in_sql]
-    selected = checked + in_sql
-    arrange = itemgetter(*(1 + selected.index(f) for f in plain))
-    checked_at = [i for i, f in enumerate(plain) if f in checked]
-    if group_at is not None:
-        checked_at = [i + (i >= group_at) for i in checked_at] + [group_at]
-    stmt = apply_filters(select(table.c.id, *(_sql_cell(f, table.c[f.name], dialect, True)
-                                              if f in in_sql else
-                                              _sql_cell(f, table.c[f.name], dialect)
-                                              for f in selected)),
-                         query_args(query)).order_by(table.c.id).limit(BATCH)
+    # The cells in the order of the columns (the groups' cell empty, filled in below). The id
+    # to go on from is the id's own cell when exported (rows then go to the writer as they
+    # come), else one more column, cut off.
+    cells: list[ColumnElement[Any]] = [literal_column("''") if f.kind == Kind.GROUPS
+             else cast(table.c.id, String) if f.name == "id"
+             else _sql_cell(f, table.c[f.name], dialect, guard) for f in columns]
+    width = len(columns)
+    id_at = next((i for i, f in enumerate(columns) if f.name == "id"), None)
+    if id_at is None:
+        cells.append(table.c.id)
+        id_at = width
+    stmt = apply_filters(select(*cells), query_args(query)).order_by(table.c.id).limit(BATCH)
     if upto is not None:
         stmt = stmt.where(table.c.id <= upto)
-    join, guarded, end = SEPARATOR.join, _GUARDED_CELL.search, 1 + len(checked)
     last = after
     while True:
         # The session's connection afresh each batch: the export's progress commits between.
         connection = db.session.connection()
-        batch = connection.execute(stmt.where(table.c.id > last)).all()
-        if not batch:
+        result = connection.execute(stmt.where(table.c.id > last))
+        block: list[Sequence[str]] = list(result.cursor.fetchall())
+        result.close()
+        if not block:
             return
-        groups: dict[int, list[str]] = {}
+        ids = [int(row[id_at]) for row in block]
+        last = ids[-1]
+        if id_at == width:
+            block = [row[:width] for row in block]
         if group_at is not None:
-            members = connection.execute(
-                select(customer_group_members.c.customer_id, CustomerGroup.name)
-                .join(CustomerGroup, CustomerGroup.id == customer_group_members.c.group_id)
-                .where(customer_group_members.c.customer_id.between(batch[0][0], batch[-1][0])))
-            for customer_id, name in members:
-                groups.setdefault(customer_id, []).append(name)
-        # One look at the whole batch: most batches hold no cell to guard at all.
-        suspect = guard and (
-            guarded(SEPARATOR + join(chain.from_iterable(row[1:end] for row in batch)))
-            or any(guarded(SEPARATOR + join(names)) for names in groups.values()))
-        for row in batch:
-            cells = list(arrange(row)) if len(plain) > 1 else [row[1]]
-            named = ""
-            if group_at is not None:
-                named = ", ".join(sorted(groups.get(row[0], ())))
-                cells.insert(group_at, named)
-            if suspect and (guarded(SEPARATOR + join(row[1:end])) or guarded(SEPARATOR + named)):
-                for index in checked_at:
-                    cells[index] = neutralise(cells[index])
-            yield cells
-        last = batch[-1][0]
+            _fill_groups(connection, ids, block, group_at, guard)
+        yield block
+
+
+def _fill_groups(connection, ids: list[int], block: list[Sequence[str]], group_at: int,
+                 guard: bool) -> None:
+    """Write the names of each member's groups into its row of `block` (in place); ids: the
+    rows' customer ids, ascending."""
+    result = connection.execute(
+        select(customer_group_members.c.customer_id, CustomerGroup.name)
+        .join(CustomerGroup, CustomerGroup.id == customer_group_members.c.group_id)
+        .where(customer_group_members.c.customer_id.between(ids[0], ids[-1])))
+    groups: dict[int, list[str]] = {}
+    for customer_id, name in result.cursor.fetchall():
+        groups.setdefault(customer_id, []).append(name)
+    result.close()
+    for customer_id, names in groups.items():
+        # Only members among the rows: the range holds customers the filters left out.
+        position = bisect_left(ids, customer_id)
+        if position < len(ids) and ids[position] == customer_id:
+            cells = list(block[position])
+            named = ", ".join(sorted(names))
+            cells[group_at] = neutralise(named) if guard else named
+            block[position] = cells
+
+
+def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,
+                  after: int = 0, upto: int | None = None) -> Iterator[Sequence[str]]:
+    """The rows of `customer_blocks` one by one."""
+    return chain.from_iterable(customer_blocks(columns, query, guard, after, upto))
 
 
 def _customer_translator(columns: list[CustomerField], language: str):
@@ -206,4 +230,4 @@ def init_app(app) -> None:
     registry(app).add_export_kind(ExportKind(
         "customers", _l("Customers"), EXPORTABLE, customer_headings, count_customers,
         customer_rows, neutralised=True, middle_id=customer_middle_id,
-        translator=_customer_translator))
+        translator=_customer_translator, blocks=customer_blocks))

@@ -27,7 +27,7 @@ from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model, db
 from ..jobs import job
 from ..settings.services import get_setting
-from ..sheets.writers import EXTENSIONS, write_worksheet
+from ..sheets.writers import EXTENSIONS, in_blocks, write_csv, write_worksheet
 from ..tracking import TrackedJob
 from .kinds import EXPORT_KINDS, ExportKind
 
@@ -113,6 +113,37 @@ def _recording_progress(export_id: int, rows: Iterable[list[str]], share: int = 
                 checkpoint()
 
 
+def _recording_block_progress(export_id: int, blocks: Iterable[list], share: int = 1,
+                              checkpoint: Callable[[], None] | None = None) -> Iterator[list]:
+    """`_recording_progress` for rows that come in blocks: the count is written after the
+    block that reaches the next PROGRESS_EVERY rows."""
+    done = recorded = 0
+    for block in blocks:
+        yield block
+        done += len(block)
+        if done - recorded >= PROGRESS_EVERY:
+            recorded = done
+            db.session.execute(update(ExportJob).where(ExportJob.id == export_id)
+                               .values(rows_done=done * share))
+            db.session.commit()
+            if checkpoint is not None:
+                checkpoint()
+
+
+def _csv_blocks(kind: ExportKind, columns: list, query: str, language: str | None,
+                **part) -> Iterable[list]:
+    """The export's rows in blocks, their values in `language` (see `_in_language`); part:
+    after= and upto= ids (kinds with middle_id)."""
+    if kind.blocks is not None:
+        blocks = kind.blocks(columns, query, True, **part)
+    else:
+        blocks = in_blocks(kind.rows(columns, query, True, **part))
+    if not language or kind.translator is None:
+        return blocks
+    translate = kind.translator(columns, language)
+    return ([translate(list(row)) for row in block] for block in blocks)
+
+
 # What the second process of an export needs of the app's configuration.
 CHILD_CONFIG = ("SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "LANGUAGES",
                 "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE", "BABEL_TRANSLATION_DIRECTORIES")
@@ -124,7 +155,7 @@ def _in_language(kind: ExportKind, columns: list, rows: Iterable[list[str]],
     if not language or kind.translator is None:
         return rows
     translate = kind.translator(columns, language)
-    return (translate(row) for row in rows)
+    return (translate(list(row)) for row in rows)
 
 
 def _second_half(config: dict, kind_name: str, column_names: list[str], query: str, fmt: str,
@@ -145,9 +176,8 @@ def _second_half(config: dict, kind_name: str, column_names: list[str], query: s
     with app.app_context():
         kind = EXPORT_KINDS[kind_name]
         columns = kind.columns_for(column_names)
-        rows = _in_language(kind, columns, kind.rows(columns, query, True, after=middle),
-                            language)
-        written.value = write_worksheet(part, fmt, None, rows, neutralised=kind.neutralised)
+        blocks = _csv_blocks(kind, columns, query, language, after=middle)
+        written.value = write_csv(part, fmt, None, blocks)
 
 
 def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: str, fmt: str,
@@ -169,10 +199,10 @@ def _write_csv_in_two(kind: ExportKind, columns: list, export_id: int, query: st
                                   middle, part, written, language))
     child.start()
     try:
-        rows = _recording_progress(
-            export_id, _in_language(kind, columns, kind.rows(columns, query, True, upto=middle),
-                                    language), share=2, checkpoint=checkpoint)
-        count = write_worksheet(target, fmt, headings, rows, neutralised=kind.neutralised)
+        blocks = _recording_block_progress(
+            export_id, _csv_blocks(kind, columns, query, language, upto=middle), share=2,
+            checkpoint=checkpoint)
+        count = write_csv(target, fmt, headings, blocks)
         child.join()
         if child.exitcode != 0 or written.value < 0:
             raise RuntimeError(f"the second export process failed ({child.exitcode})")
@@ -264,10 +294,15 @@ def _write_file(kind: ExportKind, columns: list, export_id: int, query: str, fmt
                 checkpoint: Callable[[], None] | None, language: str | None = None) -> int:
     guard = fmt != "json"  # JSON holds texts as they are (see writers)
     count = None
-    if (fmt in ("csv", "csv_semicolon") and kind.middle_id is not None
-            and rows_total >= PARALLEL_ROWS):
+    # Rows that come as final text go to the CSV writer in blocks, as read.
+    csv_blocks = fmt in ("csv", "csv_semicolon") and kind.neutralised
+    if csv_blocks and kind.middle_id is not None and rows_total >= PARALLEL_ROWS:
         count = _write_csv_in_two(kind, columns, export_id, query, fmt, headings, target,
                                   checkpoint, language)
+    if count is None and csv_blocks:
+        blocks = _recording_block_progress(
+            export_id, _csv_blocks(kind, columns, query, language), checkpoint=checkpoint)
+        count = write_csv(target, fmt, headings, blocks)
     if count is None:
         if fmt == "xlsx" and rows_total >= XLSX_PARALLEL_ROWS:
             made = _rows_from_child(kind, columns, query, guard)

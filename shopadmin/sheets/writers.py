@@ -8,11 +8,14 @@ streaming sheet writer (xlsx_writer.py) in constant memory, every cell text.
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 from .cells import neutralise
 
+# Rows given one by one go to the CSV writer this many at a time.
+BLOCK = 1000
 FORMATS = ("csv", "csv_semicolon", "xlsx", "json")
 EXTENSIONS = {"csv": "csv", "csv_semicolon": "csv", "xlsx": "xlsx", "json": "json"}
 MEDIA_TYPES = {
@@ -36,20 +39,39 @@ def write_worksheet(path: Path, fmt: str, headings: list[str] | None,
         return _write_json(path, headings, rows)
     if not neutralised:
         rows = ([neutralise(cell or "") for cell in row] for row in rows)
-    headings = None if headings is None else [neutralise(h) for h in headings]
-    if fmt == "xlsx":
-        return _write_xlsx(path, headings, rows, sheet)
+    if fmt != "xlsx":
+        return write_csv(path, fmt, headings, in_blocks(rows))
+    return _write_xlsx(path, [neutralise(h) for h in headings or []], rows, sheet)
+
+
+def in_blocks(rows: Iterable[Sequence[str | None]],
+              size: int = BLOCK) -> Iterator[list[Sequence[str | None]]]:
+    """The rows cut into lists of `size`."""
+    rows = iter(rows)
+    while block := list(islice(rows, size)):
+        yield block
+
+
+def write_csv(path: Path, fmt: str, headings: list[str] | None,
+              blocks: Iterable[list[Sequence[str | None]]]) -> int:
+    """Write CSV rows that come in blocks (final text, formulas neutralised), each block with
+    one call of the writer, under the headings; returns how many rows were written.
+    headings None: the rows alone, without byte order mark, to be appended to a file that has
+    them."""
     # UTF-8 with a byte order mark: Excel then reads every letter of the four languages right.
+    # The mark is written as a character: the "utf-8-sig" codec is Python code called on every
+    # write, "utf-8" the built-in one.
     # The semicolon is what Excel expects where the comma is the decimal sign (de, fr, pl).
     delimiter = ";" if fmt == "csv_semicolon" else ","
     count = 0
-    encoding = "utf-8" if headings is None else "utf-8-sig"
-    with Path(path).open("w", encoding=encoding, newline="") as handle:
+    with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
         if headings is not None:
-            writer.writerow(headings)
-        for count, row in enumerate(rows, 1):  # noqa: B007  (the count is the result)
-            writer.writerow(row)
+            handle.write("\ufeff")
+            writer.writerow([neutralise(heading) for heading in headings])
+        for block in blocks:
+            writer.writerows(block)
+            count += len(block)
     return count
 
 
