@@ -142,3 +142,20 @@ def test_counts_with_groups_agree_with_the_list(app):
             assert count == len(listed), args
     assert count_customers(MultiDict([("group", str(vip.id)), ("group", str(b2b.id))])) == 1
     assert count_customers(MultiDict({"group": str(vip.id)})) == 2
+
+
+def test_terms_with_e_mail_characters_match_by_prefix_on_either_store(app):
+    """The characters kept inside a term (@ . + - _) are part of it on both stores: PostgreSQL's
+    lexemes are written quoted, never through a text-search parser that splits them."""
+    tagged = make_customer(email="ola_b+news@shop-x.test", last_name="Kowal-Nowak",
+                           billing_postcode="90-001", customer_number="K-7_3")
+    make_customer(email="ola@other.test", last_name="Nowakowska", billing_postcode="90-100")
+    assert found(q="ola_b+n") == {tagged.email}
+    assert found(q="shop-x.t") == {tagged.email}
+    assert found(q="kowal-n") == {tagged.email}
+    assert found(q="k-7_") == {tagged.email}
+    assert found(q="90-0") == {tagged.email}
+    assert found(q="nowak") == {tagged.email, "ola@other.test"}
+    assert found(q="nowak 90-1") == {"ola@other.test"}  # words ANDed, each a prefix
+    assert found(q="o") == {tagged.email, "ola@other.test"}
+    assert found(q="ow") == set()  # a prefix of a term, not any part of it
