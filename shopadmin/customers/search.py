@@ -169,8 +169,12 @@ def _quoted(term: str) -> str:
 
 
 def vector_text(terms: str) -> str:
-    """PostgreSQL: terms joined by spaces (as index_new takes them) as tsvector text."""
-    return " ".join(_quoted(term) for term in terms.split())
+    """PostgreSQL: terms joined by spaces (as index_new takes them) as tsvector text. Our terms
+    hold none of the characters tsvector text treats specially (quote, backslash, colon): they
+    go as they are, and only a text that holds one is quoted term by term."""
+    if "'" in terms or "\\" in terms or ":" in terms:
+        return " ".join(_quoted(term) for term in terms.split())
+    return terms
 
 
 def prefix_query(words: list[tuple[str, ...]]) -> str:

@@ -2,11 +2,22 @@
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers.listing import count_customers, list_customers
-from shopadmin.customers.models import CustomerGroup
-from shopadmin.customers.search import query_words, reindex_customers, search_terms
+from shopadmin.customers.models import Customer, CustomerGroup
+from shopadmin.customers.search import (
+    customer_search_vectors,
+    index_new,
+    indexed_terms,
+    matching,
+    matching_among,
+    query_words,
+    reindex_customers,
+    search_terms,
+)
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
 
@@ -159,3 +170,20 @@ def test_terms_with_e_mail_characters_match_by_prefix_on_either_store(app):
     assert found(q="nowak 90-1") == {"ola@other.test"}  # words ANDed, each a prefix
     assert found(q="o") == {tagged.email, "ola@other.test"}
     assert found(q="ow") == set()  # a prefix of a term, not any part of it
+
+
+def test_postgresql_keeps_terms_that_tsvector_text_would_read_as_syntax(app):
+    """Quotes, backslashes and colons never come out of our folding, but a term that held one
+    would be stored and found as it is, not read as tsvector or tsquery syntax."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's store (FTS5 tokenizes these characters away)")
+    customer = make_customer(email="q@shop.test")
+    connection = db.session.connection()
+    connection.execute(delete(customer_search_vectors).where(
+        customer_search_vectors.c.customer_id == customer.id))
+    index_new(connection, [(customer.id, "o'brien a:1 back\\slash plain")])
+    assert indexed_terms(customer.id) == {"o'brien", "a:1", "back\\slash", "plain"}
+    for word in ("o'b", "a:", "back\\", "pla"):
+        assert db.session.scalars(select(Customer.id).where(
+            *matching(Customer.id, [(word,)]))).all() == [customer.id], word
+    assert matching_among([customer.id], [("a:",), ("o'",)]) == {customer.id}
