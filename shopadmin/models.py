@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .auth.models import RecoveryCode, StaffSession, StaffUser
 from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
-from .customers.search import customer_search_terms
+from .customers.search import customer_search_vectors
 from .exports.services import ExportJob
 from .imports.models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
@@ -17,5 +17,5 @@ __all__ = [
     "IdempotentRequest", "ImportChange", "ImportJob", "ImportMapping", "ImportRowResult",
     "MailBatch", "MailLog", "NotificationTemplate", "Order", "OrderLine", "OutboxMessage",
     "PasswordResetToken", "RecoveryCode", "SavedView", "Setting", "StaffSession", "StaffUser",
-    "customer_search_terms",
+    "customer_search_vectors",
 ]

@@ -2,11 +2,22 @@
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers.listing import count_customers, list_customers
-from shopadmin.customers.models import CustomerGroup
-from shopadmin.customers.search import query_words, reindex_customers, search_terms
+from shopadmin.customers.models import Customer, CustomerGroup
+from shopadmin.customers.search import (
+    customer_search_vectors,
+    index_new,
+    indexed_terms,
+    matching,
+    matching_among,
+    query_words,
+    reindex_customers,
+    search_terms,
+)
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
 
@@ -142,3 +153,37 @@ def test_counts_with_groups_agree_with_the_list(app):
             assert count == len(listed), args
     assert count_customers(MultiDict([("group", str(vip.id)), ("group", str(b2b.id))])) == 1
     assert count_customers(MultiDict({"group": str(vip.id)})) == 2
+
+
+def test_terms_with_e_mail_characters_match_by_prefix_on_either_store(app):
+    """The characters kept inside a term (@ . + - _) are part of it on both stores: PostgreSQL's
+    lexemes are written quoted, never through a text-search parser that splits them."""
+    tagged = make_customer(email="ola_b+news@shop-x.test", last_name="Kowal-Nowak",
+                           billing_postcode="90-001", customer_number="K-7_3")
+    make_customer(email="ola@other.test", last_name="Nowakowska", billing_postcode="90-100")
+    assert found(q="ola_b+n") == {tagged.email}
+    assert found(q="shop-x.t") == {tagged.email}
+    assert found(q="kowal-n") == {tagged.email}
+    assert found(q="k-7_") == {tagged.email}
+    assert found(q="90-0") == {tagged.email}
+    assert found(q="nowak") == {tagged.email, "ola@other.test"}
+    assert found(q="nowak 90-1") == {"ola@other.test"}  # words ANDed, each a prefix
+    assert found(q="o") == {tagged.email, "ola@other.test"}
+    assert found(q="ow") == set()  # a prefix of a term, not any part of it
+
+
+def test_postgresql_keeps_terms_that_tsvector_text_would_read_as_syntax(app):
+    """Quotes, backslashes and colons never come out of our folding, but a term that held one
+    would be stored and found as it is, not read as tsvector or tsquery syntax."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's store (FTS5 tokenizes these characters away)")
+    customer = make_customer(email="q@shop.test")
+    connection = db.session.connection()
+    connection.execute(delete(customer_search_vectors).where(
+        customer_search_vectors.c.customer_id == customer.id))
+    index_new(connection, [(customer.id, "o'brien a:1 back\\slash plain")])
+    assert indexed_terms(customer.id) == {"o'brien", "a:1", "back\\slash", "plain"}
+    for word in ("o'b", "a:", "back\\", "pla"):
+        assert db.session.scalars(select(Customer.id).where(
+            *matching(Customer.id, [(word,)]))).all() == [customer.id], word
+    assert matching_among([customer.id], [("a:",), ("o'",)]) == {customer.id}
