@@ -84,6 +84,9 @@ def build_config(folder: Path) -> dict:
         "JOB_BEAT_SECONDS": float(os.environ.get("SHOPADMIN_JOB_BEAT_SECONDS", "3")),
         "JOB_STALE_SECONDS": float(os.environ.get("SHOPADMIN_JOB_STALE_SECONDS", "15")),
         "SWEEP_SECONDS": float(os.environ.get("SHOPADMIN_JOB_SWEEP_SECONDS", "5")),
+        # The scrub after forgetting customers on SQLite (customers/scrub.py) runs this long
+        # after the first erasure, so that the erasures of that time make one scrub.
+        "SCRUB_DELAY_SECONDS": float(os.environ.get("SHOPADMIN_SCRUB_DELAY_SECONDS", "60")),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOPADMIN_TIMEZONE", "Europe/Berlin"),
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "SESSION_COOKIE_HTTPONLY": True,

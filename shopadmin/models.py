@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .auth.models import RecoveryCode, StaffSession, StaffUser
 from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
+from .customers.scrub import Scrub
 from .customers.search import customer_search_vectors
 from .exports.services import ExportJob
 from .imports.models import ImportChange, ImportJob, ImportMapping, ImportRowResult
@@ -16,6 +17,7 @@ __all__ = [
     "ApiKey", "AuditEvent", "BulkJob", "ConsentEvent", "Customer", "CustomerGroup", "ExportJob",
     "IdempotentRequest", "ImportChange", "ImportJob", "ImportMapping", "ImportRowResult",
     "MailBatch", "MailLog", "NotificationTemplate", "Order", "OrderLine", "OutboxMessage",
-    "PasswordResetToken", "RecoveryCode", "SavedView", "Setting", "StaffSession", "StaffUser",
+    "PasswordResetToken", "RecoveryCode", "SavedView", "Scrub", "Setting", "StaffSession",
+    "StaffUser",
     "customer_search_vectors",
 ]

@@ -50,7 +50,8 @@ def sweep_every(app, seconds: float, stop: threading.Event) -> threading.Thread:
 def run_worker(app, huey, workers: int) -> None:
     # The tasks, and the kinds of tracked job they register.
     from . import jobs  # noqa: F401
-    from .customers import bulk  # noqa: F401
+    from .customers import bulk, scrub  # noqa: F401
+    from .exports import services as export_services  # noqa: F401
     from .imports import tasks as import_tasks  # noqa: F401
     from .notifications import batches, tasks  # noqa: F401
 

@@ -138,6 +138,8 @@ def app(database_template, tmp_path, app_redis_url, request):
         # The production parameters (scrypt N=2^17) cost 0.4 s a hash; tests that are about
         # hashing set them back (tests/http/test_sessions_and_passwords.py).
         "PASSWORD_HASH_METHOD": TEST_HASH_METHOD,
+        # The scrub after an erasure is queued at once, for run_jobs to work.
+        "SCRUB_DELAY_SECONDS": 0,
         **(marker.kwargs if marker else {}),
     })
     app.test_client_class = IsolatedClient

@@ -25,7 +25,8 @@ from .models import (
     Origin,
     customer_group_members,
 )
-from .search import index_new, terms_text
+from .numbers import take_numbers
+from .search import index_new, search_terms, terms_text
 
 BATCH = 5000
 PARALLEL_LOAD_MIN = 50_000
@@ -147,7 +148,7 @@ def _customer(index: int, rng: random.Random, now) -> dict:
     local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
     created = now - timedelta(days=rng.randint(0, 2000), seconds=rng.randint(0, 86400))
     return {
-        "customer_number": f"K{index:07d}",
+        "customer_number": None,  # the store's series gives it as the batch is written
         "created_at": created,
         # Modified after it was created, never after now.
         "updated_at": min(created + timedelta(days=rng.randint(0, 30)), now),
@@ -241,6 +242,7 @@ def generate_customers(
         connection.exec_driver_sql("PRAGMA cache_size = -262144")
     made = _batches(count, start, seed, group_ids)
     for rows, terms, members in (produced_in_child(lambda: made) if large else made):
+        terms = _numbered(rows, terms)
         execute_many(statement, rows, cache_key="demo-customers")
         index_new(db.session.connection(), terms)
         execute_many(insert(customer_group_members), members, cache_key="demo-members")
@@ -250,6 +252,18 @@ def generate_customers(
     sync_id_sequence()
     db.session.commit()
     return count
+
+
+def _numbered(rows: list[dict], terms: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Give the batch's customers the next numbers of the store's series, and add them to
+    their search terms."""
+    numbered = []
+    for row, number, (customer_id, text) in zip(rows, take_numbers(len(rows)), terms,
+                                                strict=True):
+        row["customer_number"] = number
+        numbered.append((customer_id, " ".join(
+            set(text.split()) | search_terms({"customer_number": number}))))
+    return numbered
 
 
 def sync_id_sequence() -> None:

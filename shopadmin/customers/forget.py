@@ -5,7 +5,9 @@ Every part of the back office that keeps something about a customer adds an eras
 registry (`add_eraser(fn)`, fn(gone: Forgotten)) that removes or strips it: orders keep their lines
 and totals, mails stay counted in their batches, import records and files go. Audit events
 about the customers lose their recorded values, and one new event per customer says that it
-happened, naming only the former id, which is never handed out again.
+happened, naming only the former id, which is never handed out again. On SQLite a background
+scrub (scrub.py) then clears the older copies the database's files keep, and that event records
+when it was done.
 
 Erasure on request also keeps a keyed hash of the address (`ErasedAddress`), so that an old
 file or the shop bringing it back is stopped and shown to staff.
@@ -19,11 +21,11 @@ from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
 from ..audit import AuditEvent, record_event
-from ..database import scrub_written_pages
 from ..extensions import db
 from ..registry import registry
 from ..text import email_key
 from .models import Customer, ErasedAddress
+from .scrub import SCRUB_KEY, join_scrub, queue_opened_scrubs
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,10 @@ def was_erased(email: str) -> bool:
 
 
 def commit_forgetting() -> None:
-    """Commit the forgetting, then make sure the database's files keep no older copy of it."""
+    """Commit the forgetting, and queue the scrub that will make sure the database's files
+    keep no older copy of it (scrub.py; the request does not wait for it)."""
     db.session.commit()
-    with db.engine.connect() as connection:
-        scrub_written_pages(connection)
+    queue_opened_scrubs()
 
 
 def forget_customers(customer_ids: list[int], *, actor, action: str,
@@ -90,7 +92,10 @@ def forget_customers(customer_ids: list[int], *, actor, action: str,
         db.session.execute(insert(ErasedAddress),
                            [{"digest": address_digest(email)} for email in gone.emails])
     source = "staff" if actor else "system"
+    scrub_id = join_scrub(len(gone.ids))
+    changes = {SCRUB_KEY: scrub_id} if scrub_id is not None else {}
     for customer_id in gone.ids:
-        record_event(action, "customer", customer_id, actor=actor, source=source)
+        record_event(action, "customer", customer_id, actor=actor, source=source,
+                     changes=changes)
     db.session.flush()
     return gone.ids

@@ -26,6 +26,7 @@ from .models import (
     CustomerType,
     Gender,
 )
+from .numbers import take_number
 from .validation import (
     check_birth_date,
     check_language,
@@ -146,9 +147,12 @@ def _apply(customer: Customer, values: dict[str, Any]) -> None:
 def create_customer(
     data: dict[str, Any], *, actor: StaffUser | None, source: str = "staff"
 ) -> Customer:
-    """Add a customer to the register; no mail is sent (the customer has no password yet)."""
+    """Add a customer to the register; no mail is sent (the customer has no password yet).
+    Without a customer number it gets the next one of the store's series."""
     values = _clean(data, None)
     _check_approval_right(values, None, actor)
+    if not values.get("customer_number"):
+        values["customer_number"] = take_number()  # the store's number series
     customer = Customer(created_by_id=actor and actor.id, updated_by_id=actor and actor.id)
     _apply(customer, values)
     db.session.add(customer)

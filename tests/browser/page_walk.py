@@ -1,8 +1,11 @@
 """What the per-language page walk checks on each page: controls that do not fit, and English
 words outside data. Kept apart from the test so that the checks themselves are tested too."""
 
+import base64
 import re
 import tomllib
+from collections import deque
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +13,9 @@ from babel import Locale
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
+# Pages of the browser the walk keeps busy: while one is checked and photographed, the next one
+# is rendered by the server and loaded by the browser.
+TABS = 2
 WORD = re.compile(r"[^\W\d_]{3,}")
 ADDRESS = re.compile(r"\S+@\S+|\S+\.(?:csv|xlsx|ods|json)\b")  # e-mails and file names are data
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|\[\[\w+\]\]")
@@ -100,7 +106,7 @@ INSPECT_PAGE = """
     }
   }
   if (ours(document.querySelector("title"))) { texts.push(document.title); }
-  return {problems, texts};
+  return {problems, texts, lang: pageLang};
 }
 """
 
@@ -146,3 +152,38 @@ def english_words(texts: list[str], language: str, data: set[str] = frozenset())
         if hits:
             found.append(f"{text[:80]!r} ({', '.join(hits)})")
     return found
+
+
+def walk(context, urls: list[str], visit: Callable, tabs: int = TABS) -> None:
+    """Open every url in one of `tabs` pages of `context` and call visit(page, url, response)
+    for each, in order, once its page has loaded; the following urls load meanwhile."""
+    free = deque(context.new_page() for _ in range(tabs))
+    for page in free:
+        page.set_default_timeout(10_000)
+    loading: deque = deque()
+
+    def finish() -> None:
+        page, url, response = loading.popleft()
+        page.wait_for_load_state("load")
+        visit(page, url, response)
+        free.append(page)
+
+    for url in urls:
+        if not free:
+            finish()
+        page = free.popleft()
+        loading.append((page, url, page.goto(url, wait_until="commit")))
+    while loading:
+        finish()
+
+
+def screenshot(page, path: Path, quality: int = 60) -> None:
+    """The page's viewport as a JPEG, captured by Chromium itself with its fast encoder (a
+    third of the browser time Playwright's page.screenshot takes for the same picture)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        shot = session.send("Page.captureScreenshot", {
+            "format": "jpeg", "quality": quality, "optimizeForSpeed": True})
+    finally:
+        session.detach()
+    path.write_bytes(base64.b64decode(shot["data"]))
