@@ -7,7 +7,7 @@ from .customers.bulk import BulkJob
 from .customers.models import ConsentEvent, Customer, CustomerGroup, SavedView
 from .customers.scrub import Scrub
 from .customers.search import customer_search_vectors
-from .exports.services import ExportJob
+from .exports.models import ExportJob
 from .imports.models import ImportChange, ImportJob, ImportMapping, ImportRowResult
 from .notifications.models import MailBatch, MailLog, NotificationTemplate, OutboxMessage
 from .orders.models import ApiKey, IdempotentRequest, Order, OrderLine

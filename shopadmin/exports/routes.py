@@ -20,7 +20,8 @@ from ..settings.forms import EXPORT_FORMATS
 from ..settings.services import get_setting
 from ..sheets.writers import MEDIA_TYPES
 from .kinds import EXPORT_KINDS
-from .services import ExportJob, ExportStatus, export_folder, run_export, start_export
+from .models import ExportJob, ExportStatus
+from .services import export_folder, run_export, start_export
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 

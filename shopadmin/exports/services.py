@@ -1,11 +1,11 @@
 """Exports: the job's state and the background work that writes its file.
 
-What is exported (customers, orders, ...) comes from the kinds in `export_kinds`; a cell holds
+What is exported (customers, orders, ...) comes from the kinds in `kinds`; the job's row is
+in `models`; a cell holds
 what the import reads back to the same value, so that an export of customers re-imports
 unchanged.
 """
 
-import enum
 import logging
 import multiprocessing
 import os
@@ -13,23 +13,22 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import JSON, ForeignKey, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select, update
 
 from .. import register_extension_points, tracking
 from ..auth.models import StaffUser
-from ..database import UTCDateTime, enum_type, utcnow
-from ..extensions import Model, db
+from ..database import utcnow
+from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
 from ..sheets.writers import EXTENSIONS, in_blocks, write_csv, write_worksheet
-from ..tracking import TrackedJob
 from .kinds import EXPORT_KINDS, ExportKind
+from .models import ExportJob, ExportStatus
 
 # How often (in rows) a running export records its progress.
 log = logging.getLogger(__name__)
@@ -41,46 +40,6 @@ PARTIAL_SUFFIX = ".writing"
 # From this many rows on, an XLSX export's rows are read and made by a second process while
 # this one writes the sheet (one zip stream cannot be written in two halves).
 XLSX_PARALLEL_ROWS = 50_000
-
-class ExportStatus(enum.StrEnum):
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class ExportJob(TrackedJob, Model):
-    __tablename__ = "export_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL"))
-    # What is exported: a name in EXPORT_KINDS ("customers", "orders").
-    kind: Mapped[str] = mapped_column(String(16), default="customers", server_default="customers")
-    status: Mapped[ExportStatus] = mapped_column(
-        enum_type(ExportStatus), default=ExportStatus.PROCESSING)
-    format: Mapped[str] = mapped_column(String(16))
-    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
-    query: Mapped[str] = mapped_column(Text, default="")
-    headings_language: Mapped[str | None] = mapped_column(String(5))
-    rows_total: Mapped[int] = mapped_column(default=0)
-    rows_done: Mapped[int] = mapped_column(default=0)
-    file_name: Mapped[str] = mapped_column(String(200), default="")
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str] = mapped_column(Text, default="")
-
-    actor: Mapped[StaffUser | None] = relationship()
-
-    @property
-    def export_kind(self) -> ExportKind:
-        return EXPORT_KINDS[self.kind]
-
-    @property
-    def percent(self) -> int:
-        if self.status != ExportStatus.PROCESSING:
-            return 100
-        return min(99, int(100 * self.rows_done / self.rows_total)) if self.rows_total else 0
-
 
 def export_folder() -> Path:
     folder = Path(current_app.config["EXPORT_FOLDER"])
