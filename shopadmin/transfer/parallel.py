@@ -104,7 +104,21 @@ def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
     """The items of produce() (each picklable; best a batch of work), made by a forked child
     process while this one goes on with them. A process that runs threads (the job worker)
     must not fork: it gives `spawned=(factory, args)` instead, a module-level function and
-    picklable arguments, and a fresh interpreter makes the items of factory(*args)."""
+    picklable arguments, and a fresh interpreter makes the items of factory(*args). The child
+    starts with the first item asked for (started_in_child starts it at once)."""
+    yield from started_in_child(produce, spawned=spawned)
+
+
+def started_in_child(produce: Callable[[], Iterator] | None = None, *,
+                     spawned: tuple | None = None) -> Iterator:
+    """produced_in_child, with the child started now, so that it starts up while this process
+    does something else first. Closing the iterator (or dropping it) ends the child."""
+    items = _child_items(produce, spawned)
+    next(items)  # the child is started; from here on, closing the items ends it
+    return items
+
+
+def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None) -> Iterator:
     context = multiprocessing.get_context("spawn" if spawned else "fork")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
     _widen(batches)
@@ -112,6 +126,7 @@ def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
     child = context.Process(target=target, args=(args, batches, os.getpid()), daemon=True)
     child.start()
     try:
+        yield None  # (started_in_child takes this one)
         while True:
             try:
                 item = batches.get(timeout=5)
@@ -146,7 +161,16 @@ def batched(rows: Iterator[tuple]) -> Iterator[list]:
 
 def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple) -> Iterator[tuple]:
     """The rows factory(*args) hands over in batches (see batched), read and parsed by a
-    spawned child process: the job worker runs threads, and a threaded process must not fork."""
-    for item in produced_in_child(spawned=(factory, args)):
-        for *parsed, cells in item:
-            yield Parsed(*parsed), cells
+    spawned child process (the job worker runs threads, and a threaded process must not fork),
+    which starts now: it imports and opens the file while this process does what comes first."""
+    rows = _unpacked(started_in_child(spawned=(factory, args)))
+    next(rows)  # started: closing the rows now ends the child
+    return rows
+
+
+def _unpacked(items: Iterator[list]) -> Iterator[tuple]:
+    with contextlib.closing(items):
+        yield None  # (parsed_in_child takes this one)
+        for item in items:
+            for *parsed, cells in item:
+                yield Parsed(*parsed), cells
