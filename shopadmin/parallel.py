@@ -15,8 +15,8 @@ import fcntl
 import multiprocessing
 import os
 import queue
-from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, NamedTuple
 
 BATCH = 1000
 QUEUE_BATCHES = 8
@@ -104,7 +104,22 @@ def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
     """The items of produce() (each picklable; best a batch of work), made by a forked child
     process while this one goes on with them. A process that runs threads (the job worker)
     must not fork: it gives `spawned=(factory, args)` instead, a module-level function and
-    picklable arguments, and a fresh interpreter makes the items of factory(*args)."""
+    picklable arguments, and a fresh interpreter makes the items of factory(*args). The child
+    starts with the first item asked for (started_in_child starts it at once)."""
+    yield from started_in_child(produce, spawned=spawned)
+
+
+def started_in_child(produce: Callable[[], Iterator] | None = None, *,
+                     spawned: tuple | None = None) -> Generator[Any, None, None]:
+    """produced_in_child, with the child started now, so that it starts up while this process
+    does something else first. Closing the iterator (or dropping it) ends the child."""
+    items = _child_items(produce, spawned)
+    next(items)  # the child is started; from here on, closing the items ends it
+    return items
+
+
+def _child_items(produce: Callable[[], Iterator] | None,
+                 spawned: tuple | None) -> Generator[Any, None, None]:
     context = multiprocessing.get_context("spawn" if spawned else "fork")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
     _widen(batches)
@@ -112,6 +127,7 @@ def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
     child = context.Process(target=target, args=(args, batches, os.getpid()), daemon=True)
     child.start()
     try:
+        yield None  # (started_in_child takes this one)
         while True:
             try:
                 item = batches.get(timeout=5)
@@ -144,9 +160,19 @@ def batched(rows: Iterator[tuple]) -> Iterator[list]:
         yield batch
 
 
-def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple) -> Iterator[tuple]:
+def parsed_in_child(factory: Callable[..., Iterator[list]],
+                    args: tuple) -> Generator[tuple, None, None]:
     """The rows factory(*args) hands over in batches (see batched), read and parsed by a
-    spawned child process: the job worker runs threads, and a threaded process must not fork."""
-    for item in produced_in_child(spawned=(factory, args)):
-        for *parsed, cells in item:
-            yield Parsed(*parsed), cells
+    spawned child process (the job worker runs threads, and a threaded process must not fork),
+    which starts now: it imports and opens the file while this process does what comes first."""
+    rows = _unpacked(started_in_child(spawned=(factory, args)))
+    next(rows)  # started: closing the rows now ends the child
+    return rows
+
+
+def _unpacked(items: Generator[list, None, None]) -> Generator[Any, None, None]:
+    with contextlib.closing(items):
+        yield None  # (parsed_in_child takes this one)
+        for item in items:
+            for *parsed, cells in item:
+                yield Parsed(*parsed), cells

@@ -10,8 +10,8 @@ import multiprocessing
 import threading
 import time
 import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +59,12 @@ def job_language(job: ImportJob) -> str:
     return store_default_language()
 
 
-def open_job_worksheet(job: ImportJob):
+def open_job_worksheet(job: ImportJob, keep_spool: bool = True):
     from ..sheets.readers import open_worksheet
 
     return open_worksheet(upload_path(job), has_headings=job.has_headings,
-                          encoding=job.encoding, delimiter=job.delimiter, spool=True)
+                          encoding=job.encoding, delimiter=job.delimiter, spool=True,
+                          keep_spool=keep_spool)
 
 
 class TermsWanted:
@@ -102,9 +103,10 @@ class ReadingPlan:
     # email-validator's switch for the reserved .test domain, as this process has it
     test_domains: bool = False
     split_street: bool = False
+    keep_spool: bool = True  # (readers.open_worksheet)
 
 
-def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
+def reading_plan(job: ImportJob, skip: int = 0, keep_spool: bool = True) -> ReadingPlan:
     options = ImportOptions.from_dict(job.options)
     config = current_app.config
     return ReadingPlan(
@@ -113,20 +115,23 @@ def reading_plan(job: ImportJob, skip: int = 0) -> ReadingPlan:
         {key: config[key] for key in ("LANGUAGES", "BABEL_DEFAULT_LOCALE",
                                       "BABEL_DEFAULT_TIMEZONE",
                                       "BABEL_TRANSLATION_DIRECTORIES")},
-        bool(email_validator.TEST_ENVIRONMENT), options.split_street)
+        bool(email_validator.TEST_ENVIRONMENT), options.split_street, keep_spool)
 
 
-def parsed_rows(job: ImportJob, terms: TermsWanted | None = None,
-                skip: int = 0) -> Iterator[tuple]:
+def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0, *,
+                parallel: bool | None = None,
+                keep_spool: bool = True) -> Generator[tuple, None, None]:
     """(ParsedRow, cells) for every data row of the file after the first `skip` (a resumed
     import's committed ones), in order, each with its unique keys and the earlier rows that
     had them (duplicates within the file). Of the skipped rows only the keys are read.
 
-    A big file is read and parsed by a second process (see parallel.py). With `terms`, rows
-    come with the search terms a new customer would have, while terms says they are wanted.
+    A big file is read and parsed by a second process (see parallel.py; `parallel` says
+    whether, by default in_child), which starts at once. With `terms`, rows come with the
+    search terms a new customer would have, while terms says they are wanted. keep_spool=False:
+    no other read of the file follows (see readers.open_worksheet).
     """
-    plan = reading_plan(job, skip)
-    if in_child(job):
+    plan = reading_plan(job, skip, keep_spool)
+    if in_child(job) if parallel is None else parallel:
         from ..parallel import parsed_in_child
 
         flag = terms.flag if terms is not None else None
@@ -158,7 +163,8 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     from .rows import ParseOptions, RowParser, combine_rows
 
     worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
-                               encoding=plan.encoding, delimiter=plan.delimiter, spool=True)
+                               encoding=plan.encoding, delimiter=plan.delimiter, spool=True,
+                               keep_spool=plan.keep_spool)
     parser = RowParser(worksheet.headings, plan.mapping,
                        ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
                                     split_street=plan.split_street))
@@ -211,12 +217,22 @@ def batch_rows() -> int:
 
 
 def in_child(job: ImportJob) -> bool:
-    """Whether a second process reads and parses the file."""
-    return job.rows_total >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
+    """Whether a second process reads and parses the file: by its rows, or before they are
+    counted, by an estimate (readers.Worksheet.estimate_rows)."""
+    rows = job.rows_total or open_job_worksheet(job).estimate_rows()
+    return rows >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
 
 
 def count_rows(job: ImportJob) -> int:
     return open_job_worksheet(job).count_rows()
+
+
+def _count_if_new(job: ImportJob) -> None:
+    """The job's rows counted, for the progress, on a run's first start."""
+    if not job.rows_total:
+        job.rows_total = count_rows(job)
+        job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
+        db.session.commit()
 
 
 Progress = Callable[[ImportJob], None]
@@ -258,10 +274,6 @@ def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
         job.rows_done = job.created = job.updated = job.unchanged = job.rejected = 0
         job.warned = 0
         job.started_at, job.finished_at, job.error = utcnow(), None, ""
-    if not job.rows_total:
-        db.session.commit()
-        job.rows_total = count_rows(job)
-        job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
     db.session.commit()
     return job.rows_done
 
@@ -347,17 +359,22 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) 
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
     batch: list[tuple] = []
-    terms = TermsWanted(shared=in_child(job)) if writer is not None else None
-    commits = _Commits(done, checkpoint)
-    rows_per_batch = batch_rows()
-    for parsed, cells in parsed_rows(job, terms, skip=done):
-        batch.append((parsed, cells))
-        if len(batch) >= rows_per_batch:
-            _flush(job, planner, writer, batch, sample, terms, commits)
-            batch = []
-            if progress:
-                progress(job)
-    _flush(job, planner, writer, batch, sample, terms, commits)
+    parallel = in_child(job)
+    terms = TermsWanted(shared=parallel) if writer is not None else None
+    # The preview's read of an XLSX sheet is kept for the apply; the apply's is the last.
+    rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
+    with closing(rows):
+        _count_if_new(job)  # (while the reading process starts up)
+        commits = _Commits(done, checkpoint)
+        rows_per_batch = batch_rows()
+        for parsed, cells in rows:
+            batch.append((parsed, cells))
+            if len(batch) >= rows_per_batch:
+                _flush(job, planner, writer, batch, sample, terms, commits)
+                batch = []
+                if progress:
+                    progress(job)
+        _flush(job, planner, writer, batch, sample, terms, commits)
     return sample
 
 
@@ -459,6 +476,7 @@ def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:
 def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it.
     Refused, the job keeps every bad row for its report, as a skipping import does."""
+    _count_if_new(job)
     planner = Planner(options, job.headings or None, job.mapping)
     bad, batch, rows_per_batch = 0, [], batch_rows()
     for item in parsed_rows(job):

@@ -7,7 +7,7 @@ value, the problem and what was done, in the staff member's language.
 """
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,28 @@ _KEEP = object()  # an empty cell leaves the field as it is
 _TEXT, _CONVERT, _SPECIAL, _LATER = range(4)  # how a column's text becomes a value
 _SPECIAL_TARGETS = ("groups", "full_name", "title_code")
 _LATER_TARGETS = ("vat_number", "birth_date")  # checks that need other columns of the row
+# A column's converter remembers this many distinct texts it read (countries, genders, yes/no,
+# languages and dates repeat across a file; e-mail addresses are left out: they are unique).
+MEMO_TEXTS = 4096
+_MEMOISED_KINDS = (Kind.BOOL, Kind.DATE, Kind.COUNTRY, Kind.LANGUAGE, Kind.GENDER,
+                   Kind.CUSTOMER_TYPE)
+
+
+def memoised(convert: Callable[[str], Any],
+             limit: int = MEMO_TEXTS) -> Callable[[str], Any]:
+    """convert(text), each distinct text converted once (up to `limit` of them). Only values
+    are remembered: a text that raises raises again, its message in the language of the time."""
+    known: dict[str, Any] = {}
+
+    def converted(text: str) -> Any:
+        value = known.get(text, _KEEP)
+        if value is _KEEP:
+            value = convert(text)
+            if len(known) < limit:
+                known[text] = value
+        return value
+
+    return converted
 
 
 class RowParser:
@@ -116,6 +138,9 @@ class RowParser:
         self.flag_columns = {flag: keys.index(flag) for flag in (DEFAULT_BILLING,
                                                                  DEFAULT_SHIPPING)
                              if flag in keys}
+        # (checked again for every row: "today" moves on during a long import)
+        self.birth_date = memoised(
+            lambda text: parse_datetime_or_date(text, self.options.date_order))
 
     def _plan(self, target: str) -> tuple:
         """(mode, converter, longest text, value of an empty cell) for a mapped column."""
@@ -135,6 +160,8 @@ class RowParser:
             Kind.GENDER: parse_gender,
             Kind.CUSTOMER_TYPE: parse_customer_type,
         }.get(spec.kind)
+        if converter is not None and spec.kind in _MEMOISED_KINDS:
+            converter = memoised(converter)
         return (_TEXT if converter is None else _CONVERT), converter, spec.max_length, empty
 
     def heading(self, index: int) -> str:
@@ -261,8 +288,7 @@ class RowParser:
             if target == "vat_number":
                 values[target] = normalise_vat_number(text, values.get("billing_country"))
             else:
-                values[target] = check_birth_date(
-                    parse_datetime_or_date(text, self.options.date_order))
+                values[target] = check_birth_date(self.birth_date(text))
         except DomainError as error:
             problem = RowError(parsed.row, self.heading(index), text, left_empty(error.message))
             if target == "vat_number":  # kept as typed, for staff to check

@@ -7,7 +7,6 @@ so a batch is either wholly written and counted, or not at all.
 
 from collections import defaultdict
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -98,24 +97,34 @@ class BatchWriter:
             return
         statement = insert(CUSTOMERS)
         order = parameter_order(statement, _COLUMNS, "import-customers")
-        # A row's parameters: the defaults, overlaid with the file's values, overlaid with what
-        # the import sets itself, taken in the statement's order in one go (no loop per column).
-        take = itemgetter(*(name for name, _process in order))
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
                  "import_id": self.import_id}
         # Bind processors only where a column has one, each value converted once per batch.
-        convert = [(index, memoised(process)) for index, (_name, process) in enumerate(order)
-                   if process is not None]
+        processors = [memoised(process) if process is not None else None
+                      for _name, process in order]
+        # (the file's values never set what the import sets itself, nor a column it lacks)
+        position = {name: index for index, (name, _process) in enumerate(order)}
+        settable = {name: index for name, index in position.items() if name not in fixed}
+        # A row starts as the defaults with what the import sets itself, converted once for
+        # the batch; then only the file's values (and the row's own) are put in and converted.
+        base = [{**_TEMPLATE, **fixed}[name] for name, _process in order]
+        base = [value if process is None else process(value)
+                for value, process in zip(base, processors, strict=True)]
+        email_at, changed_at = position["email_key"], position["newsletter_changed_at"]
+        changed_value = now if processors[changed_at] is None else processors[changed_at](now)
         rows, keys = [], []
         for outcome in outcomes:
+            row = base.copy()
+            for name, value in outcome.values.items():
+                index = settable.get(name)
+                if index is not None:
+                    process = processors[index]
+                    row[index] = value if process is None else process(value)
             key = outcome.keys["email"]
-            own = {"email_key": key}
+            row[email_at] = key
             if outcome.values.get("newsletter"):
-                own["newsletter_changed_at"] = now
-            row = list(take({**_TEMPLATE, **outcome.values, **fixed, **own}))
-            for index, process in convert:
-                row[index] = process(row[index])
+                row[changed_at] = changed_value
             rows.append(row)
             keys.append(key)
         before = db.session.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0

@@ -7,6 +7,7 @@ with a WorksheetError that says what is wrong, in the staff member's language.
 """
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -33,6 +34,11 @@ MAX_UNPACKED = 1_000_000_000  # bytes
 MAX_RATIO = 200  # unpacked / packed, for entries above a few megabytes
 MAX_ODS_CONTENT = 120_000_000  # bytes of an ODS sheet's XML (some 40,000 rows of 25 columns)
 SNIFF_BYTES = 256 * 1024
+# estimate_rows: the first bytes of a CSV file whose lines are counted, and the bytes of an
+# XLSX sheet's XML taken for one row (a row of 25 cells takes some 750; rather too many rows
+# than too few: a big file's estimate chooses a second reading process).
+ESTIMATE_CSV_BYTES = 64 * 1024
+ESTIMATE_XLSX_ROW_BYTES = 300
 HEADING_SCAN_ROWS = 20
 DELIMITERS = (",", ";", "\t", "|")
 LANGUAGE_LETTERS = set("äöüßÄÖÜéèêëàâçîïôûùÿœæÉÈÊËÀÂÇÎÏÔÛÙŸŒÆąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
@@ -55,8 +61,11 @@ class Worksheet:
     headings: list[str] | None = None
     heading_row: int | None = None
     _skip_to: int = field(default=0, repr=False)
-    # An upload read more than once: an XLSX sheet's first complete read is kept (spool.py).
+    # An upload read more than once: an XLSX sheet's first complete read is kept (spool.py)
+    # and read instead of the sheet. keep_spool=False: a read that no other read follows
+    # (an apply after no preview) reads a spool that is there but writes none.
     spool: bool = field(default=False, repr=False)
+    keep_spool: bool = field(default=True, repr=False)
     # What the reader noticed in the rows read so far, by row: [(column, message)]. The one
     # who reads the rows takes them out (pipeline.note_cells).
     notes: dict[int, list[tuple[int, str]]] = field(default_factory=dict, repr=False)
@@ -79,6 +88,23 @@ class Worksheet:
                 return max(rows - self._skip_to, 0)
         return sum(1 for _ in self.rows())
 
+    def estimate_rows(self) -> int:
+        """About how many data rows there are, without reading them (count_rows reads them):
+        a CSV file's size over the length of its first lines, an XLSX sheet's unpacked size
+        over ESTIMATE_XLSX_ROW_BYTES; other files are counted."""
+        if self.format == "csv":
+            size = self.path.stat().st_size
+            with self.path.open("rb") as handle:
+                head = handle.read(ESTIMATE_CSV_BYTES)
+            lines = head.count(b"\n") + (not head.endswith(b"\n"))
+            return max(lines if size <= len(head) else size * lines // len(head), 1)
+        if self.format == "xlsx":
+            with contextlib.suppress(Exception):  # (as _xlsx_row_count: then the rows count)
+                with zipfile.ZipFile(self.path) as archive:
+                    part = archive.getinfo(_first_sheet_part(archive))
+                return part.file_size // ESTIMATE_XLSX_ROW_BYTES
+        return self.count_rows()
+
     def sample(self, n: int = 5) -> list[list[str]]:
         result = []
         for _number, cells in self.rows():
@@ -97,9 +123,10 @@ def _trim(cells: list[str]) -> list[str]:
 
 def open_worksheet(path: Path, *, has_headings: bool | None = None,
                    encoding: str | None = None, delimiter: str | None = None,
-                   spool: bool = False) -> Worksheet:
+                   spool: bool = False, keep_spool: bool = True) -> Worksheet:
     """Recognise the file and its heading row; raises WorksheetError for what is no worksheet.
-    spool: the file is an upload that will be read again (see spool.py)."""
+    spool: the file is an upload that may be read again (see spool.py); keep_spool=False:
+    not after this read, so none is written."""
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -115,7 +142,7 @@ def open_worksheet(path: Path, *, has_headings: bool | None = None,
         encoding = encoding or detect_encoding(path, head)
         text = _decode_sample(head, encoding)
         sheet = Worksheet(path, "csv", encoding, delimiter or detect_delimiter(text))
-    sheet.spool = spool
+    sheet.spool, sheet.keep_spool = spool, keep_spool
     _find_headings(sheet, has_headings)
     return sheet
 
@@ -182,7 +209,7 @@ def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
     rows = spooled_rows(sheet.path) if sheet.spool else None
     if rows is None:
         rows = xlsx_rows(sheet.path, cell_text)
-        if sheet.spool:
+        if sheet.spool and sheet.keep_spool:
             rows = spooling(sheet.path, rows)
     try:
         for number, cells, formulas in rows:
@@ -205,18 +232,10 @@ _RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relatio
 def _xlsx_row_count(path: Path) -> int | None:
     """The <row> elements of the workbook's first sheet, counted in the unpacked XML as it
     streams by (constant memory); None when the parts are not where they should be."""
-    from defusedxml.ElementTree import fromstring
-
     try:
         with zipfile.ZipFile(path) as archive:
-            workbook = fromstring(archive.read("xl/workbook.xml"))
-            first = next(e for e in workbook.iter() if e.tag.endswith("}sheet"))
-            relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-            target = next(e.get("Target") for e in relations
-                          if e.get("Id") == first.get(_RELATIONSHIPS))
-            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             count, tail = 0, b""
-            with archive.open(name) as sheet:
+            with archive.open(_first_sheet_part(archive)) as sheet:
                 while chunk := sheet.read(1 << 20):
                     data = tail + chunk
                     count += len(_ROW_TAG.findall(data))
@@ -226,6 +245,18 @@ def _xlsx_row_count(path: Path) -> int | None:
             return count
     except Exception:  # noqa: BLE001  (parts missing, broken or refused XML: read the rows)
         return None
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str:
+    """The name of the workbook's first sheet in the package."""
+    from defusedxml.ElementTree import fromstring
+
+    workbook = fromstring(archive.read("xl/workbook.xml"))
+    first = next(e for e in workbook.iter() if e.tag.endswith("}sheet"))
+    relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next(e.get("Target") for e in relations
+                  if e.get("Id") == first.get(_RELATIONSHIPS))
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -1,0 +1,135 @@
+"""The documented command line import end to end: `flask --app wsgi customers import FILE`.
+
+Each step is a process of its own, timed from its start (process start included) to its end,
+on a fresh SQLite database (migrated before the clock starts):
+  start   `flask --app wsgi customers --help`: what starting the command costs alone;
+  raw     the same rows with csv into our customers table in one executemany (the floor);
+  read    the bare readers (every row of the CSV and of the XLSX file as the import reads it);
+  cli     the import of 100,000 new customers from CSV (BENCH_CLI_ROWS; target under 5 s), and
+          of the bench's 200,000 rows as Excel saves them (BENCH_XLSX_ROWS; target 15,000
+          rows/s), beside the same 200,000 rows from CSV;
+with wall seconds, the CPU seconds of the process and its children, and the peak memory of the
+largest of them (target under 300 MB). BENCH_CLI_REPEAT=3 takes the median of three runs.
+
+BENCH_CLI_ROWS=20000 BENCH_XLSX_ROWS=20000 python -m bench.imports_cli   for a quick look.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .transfer_import import OUTPUT, _run, excel_like, generate
+
+CLI_ROWS = int(os.environ.get("BENCH_CLI_ROWS", "100000"))
+XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
+REPEAT = int(os.environ.get("BENCH_CLI_REPEAT", "1"))
+CLI_SECONDS, XLSX_RATE, MEMORY_MB = 5.0, 15_000, 300
+ROOT = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def _timed(command: list[str], folder: Path) -> dict:
+    """Wall seconds of one command run in the instance folder, and what it printed."""
+    environment = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(folder)}
+    started = time.perf_counter()
+    process = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
+                             text=True)
+    seconds = time.perf_counter() - started
+    if process.returncode:
+        sys.exit(f"bench step {' '.join(command[3:])} failed:\n{process.stderr[-3000:]}")
+    return {"seconds": seconds, "output": process.stdout}
+
+
+def _measured(command: list[str], folder: Path) -> dict:
+    """_timed in a child of its own, so that the resource figures are this command's alone."""
+    code = ("import json, resource, sys; from pathlib import Path; "
+            "from bench.imports_cli import _timed; "
+            "result = _timed(sys.argv[2:], Path(sys.argv[1])); "
+            "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "result.update(cpu=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024); "
+            "print(json.dumps(result))")
+    output = subprocess.run([sys.executable, "-c", code, str(folder), *command], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def _fresh_instance(scratch: Path) -> Path:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    subprocess.run([*FLASK, "setup"], cwd=ROOT, capture_output=True, check=True,
+                   env={**os.environ, "SHOPADMIN_INSTANCE_PATH": str(folder)})
+    return folder
+
+
+def cli_import(path: Path, scratch: Path) -> dict:
+    runs = []
+    for _ in range(REPEAT):
+        folder = _fresh_instance(scratch)
+        result = _measured([*FLASK, "customers", "import", str(path)], folder)
+        summary = next((line for line in result.pop("output").splitlines()
+                        if line.startswith("Import ")), "")
+        result["counts"] = summary.split(": ", 1)[-1]
+        runs.append(result)
+    return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
+def files() -> tuple[Path, Path, Path]:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for rows in (CLI_ROWS, XLSX_ROWS):
+        path = OUTPUT / f"customers-{rows}-warnings.csv"
+        if not path.exists():
+            generate(path, rows)
+        paths.append(path)
+    xlsx = OUTPUT / f"customers-{XLSX_ROWS}-warnings.xlsx"
+    if not xlsx.exists():
+        excel_like(paths[1], xlsx, XLSX_ROWS)
+    return paths[0], paths[1], xlsx
+
+
+def main() -> int:
+    csv_small, csv_big, xlsx = files()
+    with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch_name:
+        scratch = Path(scratch_name)
+        folder = _fresh_instance(scratch)
+        start = statistics.median(
+            _measured([*FLASK, "customers", "--help"], folder)["seconds"] for _ in range(3))
+        steps = [
+            ("raw", f"{CLI_ROWS:,} CSV", CLI_ROWS, _run("raw", csv_small, scratch)),
+            ("read", f"{XLSX_ROWS:,} CSV", XLSX_ROWS, _run("read", csv_big, scratch)),
+            ("read", f"{XLSX_ROWS:,} XLSX", XLSX_ROWS, _run("read", xlsx, scratch)),
+            ("cli", f"{CLI_ROWS:,} CSV", CLI_ROWS, cli_import(csv_small, scratch)),
+            ("cli", f"{XLSX_ROWS:,} CSV", XLSX_ROWS, cli_import(csv_big, scratch)),
+            ("cli", f"{XLSX_ROWS:,} XLSX", XLSX_ROWS, cli_import(xlsx, scratch)),
+        ]
+    load = os.getloadavg()[0]
+    print(f"--- the CLI import end to end (process start included), SQLite; load {load:.1f} "
+          f"on {os.cpu_count()} cores; starting `flask customers --help`: {start:.2f} s")
+    print(f"{'step':<6}{'file':<14}{'seconds':>9}{'CPU s':>7}{'rows/s':>9}{'peak MB':>9}"
+          "  counts")
+    missed = False
+    for step, label, rows, result in steps:
+        cpu = f"{result['cpu']:>7.1f}" if "cpu" in result else f"{'':>7}"
+        print(f"{step:<6}{label:<14}{result['seconds']:>9.1f}{cpu}"
+              f"{rows / result['seconds']:>9,.0f}{result['peak_mb']:>9.0f}  "
+              f"{result.get('counts', '')}")
+        if step != "cli":
+            continue
+        if label.endswith("XLSX") and rows / result["seconds"] < XLSX_RATE:
+            print(f"      MISSED: XLSX import at {XLSX_RATE:,} rows/s")
+            missed = True
+        if rows == CLI_ROWS and label.endswith("CSV") and result["seconds"] > CLI_SECONDS:
+            print(f"      MISSED: {CLI_ROWS:,} rows from CSV in under {CLI_SECONDS:.0f} s")
+            missed = True
+        if result["peak_mb"] > MEMORY_MB:
+            print(f"      MISSED: peak memory under {MEMORY_MB} MB")
+            missed = True
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
