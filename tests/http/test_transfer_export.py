@@ -192,8 +192,7 @@ def test_chosen_columns_without_the_id_keep_each_members_groups(app, tmp_path, m
     members of groups that the filter leaves out between them, each row has its own groups."""
     import csv
 
-    from shopadmin.transfer import export_kinds
-
+    from shopadmin.exports import kinds as export_kinds
     from shopadmin.exports.services import start_export, write_export
 
     monkeypatch.setattr(export_kinds, "BATCH", 2)
