@@ -38,7 +38,6 @@ RECOVERY_CODES = 10
 # A code of the step before or after the current one is accepted too (clocks drift).
 VALID_WINDOW = 1
 Requirement = Literal["off", "admins", "everyone"]
-REQUIREMENTS: tuple[Requirement, ...] = ("off", "admins", "everyone")
 
 
 def _fernet() -> Fernet:

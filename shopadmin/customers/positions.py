@@ -30,6 +30,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import select, text
 
 from ..audit import AuditEvent
+from ..database import batched
 from ..extensions import db
 from . import paging
 from .models import Customer
@@ -137,9 +138,9 @@ def _comparison(descending: bool) -> Callable[[tuple, tuple], int]:
 
 def _keys_of(select_of, columns: tuple, ids: list[int]) -> dict[int, tuple]:
     keys = {}
-    for start in range(0, len(ids), 5000):
+    for chunk in batched(ids, 5000):
         for row in db.session.execute(select(Customer.id, *columns).where(
-                Customer.id.in_(ids[start:start + 5000]))):
+                Customer.id.in_(chunk))):
             keys[row[0]] = tuple(row[1:])
     return keys
 
@@ -190,8 +191,7 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
     compare = _comparison(positions.descending)
     ids = sorted(changed)
     now: dict[int, tuple] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
+    for chunk in batched(ids, 5000):
         for row in db.session.execute(select_of(Customer.id, *positions.columns)
                                       .where(Customer.id.in_(chunk))):
             now[row[0]] = tuple(row[1:])

@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..database import batched
 from ..extensions import db
 from ..text import fold_words
 from .models import Customer
@@ -283,8 +284,7 @@ def reindex_customers(customer_ids: Iterable[int], connection: Connection | None
     connection = connection or db.session.connection()
     ids = list(customer_ids)
     columns = [Customer.__table__.c.id] + [Customer.__table__.c[name] for name in INDEXED]
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
+    for chunk in batched(ids, BATCH):
         rows = connection.execute(select(*columns).where(Customer.__table__.c.id.in_(chunk)))
         entries = [(row.id, terms_text(row._mapping)) for row in rows]
         _forget(connection, chunk)

@@ -19,7 +19,6 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
 from ..errors import DomainError
-from ..text import email_key  # noqa: F401  (imports/plan.py and write.py import it here)
 
 OLDEST_BIRTH_YEAR = 1900
 

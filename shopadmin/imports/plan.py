@@ -17,12 +17,12 @@ from ..bulk import among
 from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
-from ..customers.validation import email_key
+from ..database import batched
 from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
 from ..settings.services import get_settings
-from ..text import fold
+from ..text import email_key, fold
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
 MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)
@@ -323,9 +323,9 @@ class Planner:
         members = CUSTOMERS.metadata.tables["customer_group_members"]
         held: dict[int, set[int]] = {}
         ids = [o.customer_id for o in outcomes]
-        for start in range(0, len(ids), 400):
+        for chunk in batched(ids, 400):
             query = select(members.c.customer_id, members.c.group_id).where(
-                members.c.customer_id.in_(ids[start:start + 400]))
+                members.c.customer_id.in_(chunk))
             for customer_id, group_id in db.session.execute(query):
                 held.setdefault(customer_id, set()).add(group_id)
         for outcome in outcomes:

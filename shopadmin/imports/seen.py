@@ -8,6 +8,8 @@ database lives no longer than the process that hashes, so Python's own hash serv
 
 import sqlite3
 
+from ..database import batched
+
 
 class SeenKeys:
     def __init__(self):
@@ -29,8 +31,7 @@ class SeenKeys:
         earlier: dict[int, int] = {}
         if self.db.total_changes - before != len(first):
             unique = list(first)
-            for start in range(0, len(unique), 500):
-                chunk = unique[start:start + 500]
+            for chunk in batched(unique, 500):
                 earlier.update(cursor.execute(
                     f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
                     chunk))

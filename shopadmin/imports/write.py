@@ -16,11 +16,10 @@ from ..bulk import among, execute_lists, execute_many, memoised, parameter_order
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
 from ..customers.numbers import take_numbers
-from ..customers.validation import email_key
-from ..database import utcnow
+from ..database import batched, utcnow
 from ..extensions import db
 from ..settings.services import get_settings
-from ..text import fold
+from ..text import email_key, fold
 from .models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
 
@@ -135,10 +134,10 @@ class BatchWriter:
         ids = {key: customer_id for customer_id, key in db.session.execute(
             select(CUSTOMERS.c.id, CUSTOMERS.c.email_key).where(CUSTOMERS.c.id > before))}
         missing = [key for key in keys if key not in ids]
-        for start in range(0, len(missing), 2000):
+        for chunk in batched(missing, 2000):
             ids.update((key, customer_id) for customer_id, key in db.session.execute(
                 select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
-                .where(among(CUSTOMERS.c.email_key, missing[start:start + 2000]))))
+                .where(among(CUSTOMERS.c.email_key, chunk))))
         for outcome, key in zip(outcomes, keys, strict=True):
             outcome.customer_id, outcome.version = ids[key], 1
 
