@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app
 from sqlalchemy import String, or_, update
@@ -124,6 +124,24 @@ def claim(model: type[TrackedJob], job_id: int, now: datetime | None = None) -> 
         .execution_options(synchronize_session=False))
     db.session.commit()
     return token if result.rowcount == 1 else None  # type: ignore[attr-defined]  # DML: a CursorResult
+
+
+Job = TypeVar("Job", bound=TrackedJob)
+
+
+def take_up(model: type[Job], job_id: int,
+            finished: Callable[[Job], bool]) -> tuple[Job, str] | None:
+    """Claim the job and load it: (the job, the run's token), or None when there is nothing to
+    do: a live run holds it, or it is gone or finished (then let go at once). Commits."""
+    token = claim(model, job_id)
+    if token is None:
+        return None
+    found = db.session.get(model, job_id)
+    if found is None or finished(found):
+        release(model, job_id, token)
+        db.session.commit()
+        return None
+    return found, token
 
 
 def release(model: type[TrackedJob], job_id: int, token: str, **values) -> bool:

@@ -241,14 +241,10 @@ def _next_batch(bulk_job: BulkJob) -> list[int]:
 @job()
 def run_bulk_job(job_id: int) -> None:
     """Work a BulkJob from where it stopped; each batch commits with its progress."""
-    token = tracking.claim(BulkJob, job_id)
-    if token is None:
-        return  # a live run holds it
-    bulk_job = db.session.get(BulkJob, job_id)
-    if bulk_job is None or bulk_job.status in ("finished", "failed"):
-        tracking.release(BulkJob, job_id, token)
-        db.session.commit()
+    taken = tracking.take_up(BulkJob, job_id, lambda found: found.status in ("finished", "failed"))
+    if taken is None:
         return
+    bulk_job, token = taken
     bulk_job.status = "running"
     db.session.commit()
     actor = db.session.get_one(StaffUser, bulk_job.actor_id)  # the job goes with its actor

@@ -101,14 +101,10 @@ def scrub_task(scrub_id: int) -> None:
 
 def run_scrub(scrub_id: int) -> None:
     """Scrub the files, then record in the scrub and its events when the data was gone."""
-    token = tracking.claim(Scrub, scrub_id)
-    if token is None:
-        return  # a live run holds it
-    scrub = db.session.get(Scrub, scrub_id)
-    if scrub is None or scrub.status in ("done", "failed"):
-        tracking.release(Scrub, scrub_id, token)
-        db.session.commit()
+    taken = tracking.take_up(Scrub, scrub_id, lambda found: found.status in ("done", "failed"))
+    if taken is None:
         return
+    scrub, token = taken
     scrub.status = "running"
     db.session.commit()
     with tracking.beating(Scrub, scrub_id, token), db.engine.connect() as connection:

@@ -278,14 +278,11 @@ def _write_file(kind: ExportKind, columns: list, export_id: int, query: str, fmt
 @job()
 def run_export(export_id: int) -> None:
     """Write the export (tracked: a worker's death or stop starts it again from the top)."""
-    token = tracking.claim(ExportJob, export_id)
-    if token is None:
-        return  # a live run holds it
-    export = db.session.get(ExportJob, export_id)
-    if export is None or export.status != ExportStatus.PROCESSING:
-        tracking.release(ExportJob, export_id, token)
-        db.session.commit()
+    taken = tracking.take_up(ExportJob, export_id,
+                             lambda export: export.status != ExportStatus.PROCESSING)
+    if taken is None:
         return
+    export, token = taken
     try:
         with tracking.beating(ExportJob, export_id, token):
             write_export(export, checkpoint=lambda: tracking.checkpoint(KIND, export_id, token))

@@ -21,16 +21,11 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
     from .pipeline import run_import
     from .undo import undo_changes
 
-    token = tracking.claim(ImportJob, import_id)
-    if token is None:
-        return  # a live run holds it
-    import_job = db.session.get(ImportJob, import_id)
-    if import_job is None:
+    # Nothing to do when a live run holds it, or it is done or dropped meanwhile.
+    taken = tracking.take_up(ImportJob, import_id, lambda found: found.task is None)
+    if taken is None:
         return
-    if import_job.task is None:  # done or dropped meanwhile
-        tracking.release(ImportJob, import_id, token)
-        db.session.commit()
-        return
+    import_job, token = taken
 
     def checkpoint() -> None:
         tracking.checkpoint(KIND, import_id, token)

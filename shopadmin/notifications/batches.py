@@ -92,14 +92,11 @@ def _finish(batch_id: int, token: str, status: BatchStatus, error: str = "") -> 
 def run_batch(batch_id: int, *, sleep: Callable[[float], None] = time.sleep) -> float | None:
     """Work a batch until every mail is sent or failed. Returns in how many seconds the job
     should come back (the server is unreachable, or retries are due later), else None."""
-    token = tracking.claim(MailBatch, batch_id)
-    if token is None:
-        return None  # a live run holds it; the sweep takes it up should that run die
-    batch = db.session.get(MailBatch, batch_id)
-    if batch is None or batch.status == BatchStatus.DONE:
-        tracking.release(MailBatch, batch_id, token)
-        db.session.commit()
+    # None: a live run holds it (the sweep takes it up should that run die), or it is done.
+    taken = tracking.take_up(MailBatch, batch_id, lambda found: found.status == BatchStatus.DONE)
+    if taken is None:
         return None
+    batch, token = taken
     batch.status = BatchStatus.RUNNING
     db.session.commit()
     try:
