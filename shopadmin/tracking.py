@@ -1,9 +1,10 @@
-"""Tracked jobs: the one mechanism by which imports, exports, bulk actions and mailings survive
-a worker's death.
+"""Tracked jobs: the one mechanism by which imports, exports, bulk actions, mailings and
+erasure scrubs survive a worker's death.
 
 Each kind keeps its own table (an import's resume point, a mailing's recipients) with the
-columns of `TrackedJob`, and registers itself with `register_kind`. A run `claim`s its job
-(an atomic update that only one worker wins), beats its heartbeat every few seconds from a
+columns of `TrackedJob`, and registers itself with `register_kind`. A run `take_up`s its job
+(`claim`: an atomic update that only one worker wins; then the job loaded, or let go at once
+when it is gone or finished), beats its heartbeat every few seconds from a
 thread of its own while it works (`beating`), and settles it with `release`. `sweep`, run by
 every worker every few seconds, finds the jobs that should be running but whose heartbeat has
 stopped: it marks them interrupted (the pages say "interrupted, resuming") and queues them
