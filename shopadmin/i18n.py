@@ -75,6 +75,7 @@ def register_template_helpers(app: Flask) -> None:
         mail_language_of=mail_language_of,
         submission_key=lambda: secrets.token_urlsafe(24),
         language_options=language_options,
+        country_options=country_options,
     )
 
 
@@ -119,6 +120,20 @@ def language_options(selected: str | None, first=()) -> Markup:
     return Markup("".join(
         f'<option value="{code}" selected>{name}</option>' if code == selected
         else f'<option value="{code}">{name}</option>' for code, name in options))
+
+
+def country_options(selected: str | None) -> Markup:
+    """The <option>s of every country (see country_choices), `selected` marked, joined here
+    rather than looped in a template: a list page shows some 250 of them."""
+    return Markup("".join(
+        f'<option value="{code}" selected>{name}</option>' if code == selected
+        else f'<option value="{code}">{name}</option>'
+        for code, name in _escaped(tuple(country_choices()))))
+
+
+@lru_cache(maxsize=32)
+def _escaped(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(escape(code)), str(escape(name))) for code, name in choices)
 
 
 @lru_cache(maxsize=32)

@@ -1,17 +1,19 @@
 """How customer values read on a page: yes/no, country and language names, dates."""
 
+from collections.abc import Sequence
 from datetime import date
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from markupsafe import Markup, escape
 
 from ..formats import format_day
 from ..i18n import country_name, language_name
 from .fields import BY_NAME, Kind
 from .forms import GENDER_LABELS, TYPE_LABELS
-from .models import CustomerType, Gender
+from .models import Customer, CustomerType, Gender
 
 # What a customer's history calls its events, the parts that wrote them without a staff member,
 # and where a change of consent came from.
@@ -50,7 +52,28 @@ def display_value(value, name: str) -> str:
     return str(value)
 
 
+def list_cells(customer: Customer, columns: Sequence[str]) -> Markup:
+    """The <td> cells of one customer's row on the list page, each value escaped: one call per
+    row, where a template macro per cell cost some 30 µs each (a page holds 400 cells)."""
+    page = None
+    cells = []
+    for name in columns:
+        if name in ("name", "email"):
+            page = page or escape(url_for("customers.edit", customer_id=customer.id))
+            text = customer.email if name == "email" else customer.full_name or "—"
+            cells.append(f'<td><a href="{page}">{escape(text)}</a></td>')
+        elif name in ("created_at", "updated_at"):
+            moment = getattr(customer, name)
+            cells.append(f"<td>{escape(format_day(moment)) if moment else ''}</td>")
+        elif name == "groups":
+            cells.append(f"<td>{escape(', '.join(group.name for group in customer.groups))}</td>")
+        else:
+            cells.append(f"<td>{escape(display_value(getattr(customer, name), name))}</td>")
+    return Markup("".join(cells))
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["list_cells"] = list_cells
     app.jinja_env.filters["audit_value"] = display_value
     app.jinja_env.filters["audit_action"] = lambda action: AUDIT_ACTIONS.get(action, action)
     app.jinja_env.filters["audit_source"] = lambda source: AUDIT_SOURCES.get(source, source)

@@ -15,7 +15,6 @@ from ..date_field import unreadable_day_message
 from ..errors import DomainError
 from ..extensions import db
 from ..formats import day_or_none, format_number, format_percentage, ngettext
-from ..i18n import country_choices
 from ..pickers import groups_by_section
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
@@ -87,7 +86,6 @@ def index():
         columns=_columns(),
         column_groups=_column_groups(),
         column_label=_column_label,
-        countries=country_choices(),
         date_errors=_unreadable_days(args),
         store_languages=get_setting("languages"),
         import_id=database_id(args.get("import", "")),
