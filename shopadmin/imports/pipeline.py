@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
-from ..tracking import HandedBack
+from ..tracking import HandedBack, stopping
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
@@ -404,7 +404,8 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
 
 
 class _Commits:
-    """Commits the run's transaction every COMMIT_ROWS rows or COMMIT_SECONDS."""
+    """Commits the run's transaction every COMMIT_ROWS rows or COMMIT_SECONDS, and at once when
+    the worker is stopping, so that the job is handed back after the batch that was written."""
 
     def __init__(self, rows_done: int, checkpoint: Callable[[], None] | None = None):
         self.rows, self.at = rows_done, time.monotonic()
@@ -412,7 +413,7 @@ class _Commits:
 
     def maybe(self, job: ImportJob) -> None:
         if (job.rows_done - self.rows >= COMMIT_ROWS
-                or time.monotonic() - self.at >= COMMIT_SECONDS):
+                or time.monotonic() - self.at >= COMMIT_SECONDS or stopping.is_set()):
             db.session.commit()
             self.rows, self.at = job.rows_done, time.monotonic()
             if self.checkpoint is not None:

@@ -134,7 +134,7 @@ def make_import(rows: int) -> int:
 
 
 def test_an_import_stopped_with_sigterm_is_handed_back_and_resumed_at_once(app):
-    rows = 30_000
+    rows = 40_000  # some 20,000 go in a second: the stop must land mid-file (within a batch)
     app.config["IMPORT_PARALLEL_ROWS"] = 10**9  # one process: the point is the hand-back
     import_id = make_import(rows)
     run_import_task(import_id)  # queued for the worker
