@@ -36,7 +36,9 @@ def start_worker(app, smtp_port: int | None = None) -> subprocess.Popen:
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "SECRET_KEY": app.config["SECRET_KEY"], "SHOP_URL": app.config["SHOP_URL"],
            "SHOPADMIN_JOB_BEAT_SECONDS": "0.5", "SHOPADMIN_JOB_STALE_SECONDS": "2",
-           "SHOPADMIN_JOB_SWEEP_SECONDS": "1", "MAIL_SERVER": "", "PYTHONWARNINGS": "ignore"}
+           "SHOPADMIN_JOB_SWEEP_SECONDS": "1", "MAIL_SERVER": "", "PYTHONWARNINGS": "ignore",
+           # This test's queue: in Redis, another test's worker must not take its tasks.
+           "SHOPADMIN_REDIS_PREFIX": app.config["REDIS_PREFIX"]}
     if smtp_port:
         env.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
