@@ -158,9 +158,11 @@ def demo_data_command(customers: int, orders: int, seed: int) -> None:
 
 
 def register(app: Flask) -> None:
+    from .exports.cli import customers_export_command
     from .imports.cli import customers_cli
     from .orders.cli import orders_cli
 
+    customers_cli.add_command(customers_export_command)
     app.cli.add_command(customers_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(users_cli)

@@ -6,6 +6,7 @@ what the import reads back to the same value, so that an export of customers re-
 unchanged.
 """
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -117,22 +118,30 @@ def _in_language(kind: ExportKind, columns: list, rows: Iterable[list[str]],
     return (translate(list(row)) for row in rows)
 
 
-def _second_half(config: dict, kind_name: str, column_names: list[str], query: str, fmt: str,
-                 middle: int, part: Path, written, language: str | None = None) -> None:
-    """The child of a two-process CSV export (spawned: the worker runs threads, and a
-    threaded process must not fork): an app of its own on the same database, then the rows
-    after `middle`, without headings."""
+@contextlib.contextmanager
+def _child_app(config: dict, name: str) -> Iterator[None]:
+    """The app of a spawned export child: the parent's database and languages, the extension
+    points (the export kinds), and an app context to run in."""
     from flask import Flask
     from flask_babel import Babel
 
     from .. import models  # noqa: F401  (every table known)
 
-    app = Flask("shopadmin-export")
+    app = Flask(name)
     app.config.update(config)
     db.init_app(app)
     Babel(app)
     register_extension_points(app)
     with app.app_context():
+        yield
+
+
+def _second_half(config: dict, kind_name: str, column_names: list[str], query: str, fmt: str,
+                 middle: int, part: Path, written, language: str | None = None) -> None:
+    """The child of a two-process CSV export (spawned: the worker runs threads, and a
+    threaded process must not fork): an app of its own on the same database, then the rows
+    after `middle`, without headings."""
+    with _child_app(config, "shopadmin-export"):
         kind = EXPORT_KINDS[kind_name]
         columns = kind.columns_for(column_names)
         blocks = _csv_blocks(kind, columns, query, language, after=middle)
@@ -179,18 +188,9 @@ def _rows_made_in_child(config: dict, kind_name: str, column_names: list[str], q
                         guard: bool) -> Iterator[list]:
     """The spawned child of an XLSX export: an app of its own on the same database, then the
     rows in batches, each row's cells packed into one string (one object to pickle)."""
-    from flask import Flask
-    from flask_babel import Babel
-
-    from .. import models  # noqa: F401  (every table known)
     from ..parallel import SEPARATOR
 
-    app = Flask("shopadmin-export-rows")
-    app.config.update(config)
-    db.init_app(app)
-    Babel(app)
-    register_extension_points(app)
-    with app.app_context():
+    with _child_app(config, "shopadmin-export-rows"):
         kind = EXPORT_KINDS[kind_name]
         batch: list = []
         for row in kind.rows(kind.columns_for(column_names), query, guard):

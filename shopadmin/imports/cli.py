@@ -1,4 +1,5 @@
-"""flask customers ...: import (and export) of the customer register from the command line."""
+"""flask customers import: the customer register's import from the command line (its export
+command is in exports/cli.py, in the same group)."""
 
 from pathlib import Path
 
@@ -8,7 +9,6 @@ from flask.cli import AppGroup
 from ..auth.models import StaffUser
 from ..errors import DomainError
 from ..extensions import db
-from ..sheets.writers import FORMATS
 from ..text import email_key
 
 customers_cli = AppGroup("customers", help="The customer register: import and export.")
@@ -112,44 +112,3 @@ def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
         path, _, _ = write_rejected(job, rejected_to.parent)
         path.rename(rejected_to)
         click.echo(f"Rejected rows written to {rejected_to}")
-
-
-def export_options(query_help: str):
-    """The options of an export command (customers, orders): format, file, query, headings."""
-    def decorate(command):
-        for option in reversed((
-            click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv",
-                         show_default=True),
-            click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                         required=True),
-            click.option("--query", default="", help=query_help),
-            click.option("--headings", "language", type=click.Choice(["de", "fr", "en", "pl"]),
-                         help="Headings in this language instead of the canonical English ones."),
-        )):
-            command = option(command)
-        return command
-    return decorate
-
-
-def run_export(kind: str, fmt: str, output: Path, query: str, language: str | None) -> int:
-    from .. import tracking
-    from ..exports.services import ExportJob, start_export, write_export
-
-    export = start_export(None, fmt, None, query, language, kind=kind)
-    db.session.commit()
-    # Held by this process like a worker's run, so that no worker's sweep takes it up too.
-    token = tracking.claim(ExportJob, export.id)
-    with tracking.beating(ExportJob, export.id, token):
-        count = write_export(db.session.get(ExportJob, export.id), output)
-    tracking.release(ExportJob, export.id, token)
-    db.session.commit()
-    return count
-
-
-@customers_cli.command("export")
-@export_options("The customer list's search and filters, as in its address "
-                "(q=muller&country=DE); all customers when left out.")
-def export_command(fmt: str, output: Path, query: str, language: str | None):
-    """Export customers to a worksheet that re-imports unchanged."""
-    count = run_export("customers", fmt, output, query, language)
-    click.echo(f"{count:,} customers written to {output}.")

@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from ..exports.cli import export_options, export_to_file
 from ..extensions import db
-from ..imports.cli import export_options, run_export
 from .demo import generate_orders
 
 orders_cli = AppGroup("orders", help="Orders.")
@@ -28,5 +28,5 @@ def demo_data(count: int, seed: int | None):
                 "(status=shipped&date_from=2026-01-01); all orders when left out.")
 def export_command(fmt: str, output: Path, query: str, language: str | None):
     """Export orders, one row per order line."""
-    count = run_export("orders", fmt, output, query, language)
+    count = export_to_file("orders", fmt, output, query, language)
     click.echo(f"{count:,} order lines written to {output}.")
