@@ -60,7 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from .account.routes import bp as account_bp
     from .auth import security_log, two_factor_routes  # noqa: F401  (views onto auth's bp)
     from .auth.routes import bp as auth_bp
-    from .customers import group_routes, list_routes, routes  # noqa: F401  (views onto bp)
+    from .customers import group_routes, list_routes, privacy_log, routes  # noqa: F401
     from .customers.blueprint import bp as customers_bp
     from .dashboard.routes import bp as dashboard_bp
     from .exports.routes import bp as exports_bp

@@ -10,6 +10,9 @@ from .auth.models import StaffUser
 from .database import UTCDateTime, utcnow
 from .extensions import Model, db
 
+# A customer's data handed out on a privacy request (the privacy log lists these).
+PRIVACY_EXPORTED = "customer.privacy_exported"
+
 
 class AuditEvent(Model):
     __tablename__ = "audit_events"
@@ -26,7 +29,9 @@ class AuditEvent(Model):
 
     actor: Mapped[StaffUser | None] = relationship()
 
-    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id", "id"),)
+    # The customer's history reads by object; the security and privacy logs by action.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id", "id"),
+                      Index("ix_audit_events_action", "action", "id"))
 
 
 def record_event(

@@ -22,6 +22,7 @@ AUDIT_ACTIONS = {
     "customer.updated": _lp("customer event", "Changed"),
     "customer.deleted": _lp("customer event", "Deleted"),
     "customer.restored": _lp("customer event", "Restored"),
+    "customer.privacy_exported": _l("Data handed out (privacy request)"),
     "password_mail": _l("Password link sent"), "password_set": _l("Password set"),
 }
 AUDIT_SOURCES = {"import": _l("Import"), "storefront": _l("Shop"), "system": _l("System")}

@@ -159,7 +159,8 @@ def empty_trash():
 @admin_required
 def privacy_export(customer_id: int):
     customer = db.session.get(Customer, customer_id) or abort(404)
-    data = export_customer_data(customer)
+    data = export_customer_data(customer, actor=current_user)
+    db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="customer-{customer.id}.json"'})

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from ..audit import AuditEvent
+from ..audit import PRIVACY_EXPORTED, AuditEvent, record_event
 from ..auth.models import StaffUser
 from ..database import json_value, utcnow
 from ..extensions import db
@@ -69,14 +69,19 @@ def init_app(app: Flask) -> None:
     """The register's own part of a privacy export (other parts add theirs after it)."""
     for contributor in (_record, _groups, _consents, _history, _password_links):
         registry(app).add_contributor(contributor)
+    from .privacy_log import SETTINGS_LINK
+
+    registry(app).add_settings_link(*SETTINGS_LINK)
 
 
-def export_customer_data(customer: Customer) -> dict[str, Any]:
-    """Everything stored about a customer, for a request under GDPR Art. 15 / 20."""
+def export_customer_data(customer: Customer, *, actor: StaffUser) -> dict[str, Any]:
+    """Everything stored about a customer, for a request under GDPR Art. 15 / 20. The privacy
+    log keeps who handed it out and when (an audit event, not the data); the caller commits."""
     data: dict[str, Any] = {"exported_at": json_value(utcnow())}
     for contributor in registry().contributors:
         key, value = contributor(customer)
         data[key] = value
+    record_event(PRIVACY_EXPORTED, "customer", customer.id, actor=actor)
     return data
 
 

@@ -10,6 +10,7 @@ from flask import url_for
 
 from shopadmin.customers.bulk import BulkJob
 from shopadmin.customers.models import CustomerGroup
+from shopadmin.customers.privacy import export_customer_data
 from shopadmin.exports.services import start_export
 from shopadmin.extensions import db
 from shopadmin.imports.services import request_preview, save_mapping, start_import
@@ -62,6 +63,7 @@ def build_register(admin) -> dict:
     bulk = BulkJob(actor_id=admin.id, action="approve", params={}, query="", total=1)
     db.session.add(bulk)
     batch = send_password_mails([customer.id], admin)
+    export_customer_data(customer, actor=admin)  # a line in the privacy log
     db.session.commit()
     run_import_task(job.id)
     return {"customer_id": customer.id, "group_id": group.id, "number": order.number,
