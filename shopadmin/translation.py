@@ -8,6 +8,10 @@ import time, such as the field labels) write in the language spoken here, else i
 Flask side has chosen (i18n.py defers to Flask-Babel: the request's language, `force_locale`),
 else they return the message as written (English), as Flask-Babel does outside an app.
 Placeholders are filled as Flask-Babel fills them (`%(name)s`; ngettext adds `num`).
+
+A language spoken here wins over Flask-Babel's, `force_locale` included: the Flask side leaves
+the stages to follow its own choice, and speaks only where there is no app (the reading
+process) or for a moment (each interface language's words and labels, read in turn).
 """
 
 from collections.abc import Iterator

@@ -239,9 +239,8 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
     Commits. On an error the job is marked failed with what was written so far (which undo can
     take back) and the error is raised again.
     """
-    language = job_language(job)
-    # The stages write in the language they are given; the rest of the app in Flask-Babel's.
-    with force_locale(language), speaking(language):
+    # (The stages, given no language of their own here, write in Flask-Babel's: translation.py.)
+    with force_locale(job_language(job)):
         try:
             _run(job, dry_run, resume, progress, checkpoint)
         except HandedBack:

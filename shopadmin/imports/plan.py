@@ -2,8 +2,8 @@
 
 Pure reading: nothing here writes. The preview runs exactly this, and the apply writes what it
 returns, so the dry run and the real run cannot disagree. It takes the store settings as an
-argument and writes its messages in the language spoken (translation.speaking); it reads the
-register through the session it is run in.
+argument, writes its messages in translation.py's language (the one spoken, else
+Flask-Babel's), and reads the register through the session it is run in.
 """
 
 from collections import Counter

@@ -1,5 +1,6 @@
 """The rejected rows as a worksheet: the file's own columns plus an error column, to fix and
-upload again as it is. Messages are in the language spoken (translation.speaking)."""
+upload again as it is. Messages are in translation.py's language (the one spoken, else
+Flask-Babel's)."""
 
 from pathlib import Path
 

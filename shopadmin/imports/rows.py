@@ -3,8 +3,8 @@
 A row is kept out of the register only when no customer can be stored from it (its e-mail
 address is not one); every other problem leaves the value out, cuts or cleans it, and becomes
 a warning. Every message names the row as the spreadsheet shows it, the column heading, the
-value, the problem and what was done, in the language spoken (translation.speaking: the
-caller gives the staff member's). No Flask here.
+value, the problem and what was done, in the staff member's language: translation.py's (the
+one spoken, as the reading process does, else Flask-Babel's). No Flask here.
 """
 
 import re

@@ -1,8 +1,9 @@
 """Values the way people write them in worksheets → typed values of customer fields.
 
 Each parser takes the cell text and returns the value, or raises DomainError with a message
-that says what is wrong with it, in the language spoken (translation.speaking). No Flask here:
-words of the interface ("Ja", "Weiblich") are read in every interface language (config.LANGUAGES).
+that says what is wrong with it, in translation.py's language (the one spoken, else
+Flask-Babel's). No Flask here: words of the interface ("Ja", "Weiblich") are read in every
+interface language (config.LANGUAGES).
 """
 
 import re
