@@ -1,4 +1,6 @@
-"""Domain errors, and the translated error pages that keep the layout."""
+"""Domain errors on forms, and the translated error pages that keep the layout. DomainError
+itself is in domain.py (no Flask there: the import's stages raise it); it is imported from here
+too."""
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
