@@ -1,17 +1,24 @@
-"""shopadmin: a back office for a shop's customer register."""
+"""shopadmin: a back office for a shop's customer register.
+
+Importing the package loads no Flask: the import's stages and the reading process use modules of
+it that need none (see imports/)."""
 
 from pathlib import Path
-
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from typing import TYPE_CHECKING
 
 from .config import PROJECT_ROOT, build_config, instance_path
-from .request_limits import LimitedRequest
-from .routing import register_converters
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None) -> "Flask":
     """Build the application: configuration, extensions, blueprints, CLI and error pages."""
+    from flask import Flask
+
+    from .request_limits import LimitedRequest
+    from .routing import register_converters
+
     folder = Path((test_config or {}).get("INSTANCE_PATH") or instance_path())
     folder.mkdir(parents=True, exist_ok=True)
     app = Flask(
@@ -36,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def register_extensions(app: Flask) -> None:
+def register_extensions(app: "Flask") -> None:
     from . import models  # noqa: F401  (every table known to Alembic)
     from .auth.sessions import init_login
     from .extensions import csrf, db, init_huey, init_limiter, mail, migrate
@@ -55,7 +62,7 @@ def register_extensions(app: Flask) -> None:
     jobs.bind_app(app)
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: "Flask") -> None:
     from . import retention  # noqa: F401  (its daily job)
     from .account.routes import bp as account_bp
     from .auth import security_log, two_factor_routes  # noqa: F401  (views onto auth's bp)
@@ -80,7 +87,7 @@ def register_blueprints(app: Flask) -> None:
     register_extension_points(app)
 
 
-def register_extension_points(app: Flask) -> None:
+def register_extension_points(app: "Flask") -> None:
     """The app's own registry (registry.py), and what each part adds to the others' pages and
     rules. Also run by the bare app of a spawned export process."""
     from . import registry
@@ -99,7 +106,7 @@ def register_extension_points(app: Flask) -> None:
         part.init_app(app)
 
 
-def register_request_hooks(app: Flask) -> None:
+def register_request_hooks(app: "Flask") -> None:
     from .auth.sessions import require_sign_in
     from .routing import refuse_nul_characters
     from .security import set_security_headers
@@ -110,13 +117,13 @@ def register_request_hooks(app: Flask) -> None:
     app.after_request(set_security_headers)
 
 
-def register_error_handlers(app: Flask) -> None:
+def register_error_handlers(app: "Flask") -> None:
     from .errors import register
 
     register(app)
 
 
-def register_template_helpers(app: Flask) -> None:
+def register_template_helpers(app: "Flask") -> None:
     from . import formats, navigation
     from .customers import display
     from .i18n import register_template_helpers as register_i18n
@@ -129,14 +136,16 @@ def register_template_helpers(app: Flask) -> None:
     names.register(app)
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(app: "Flask") -> None:
     from .cli import register
 
     register(app)
 
 
-def register_proxy(app: Flask) -> None:
+def register_proxy(app: "Flask") -> None:
     """Trust X-Forwarded-* only from as many proxies as configured (none by default)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     hops = app.config["PROXY_FIX_X_FOR"]
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way

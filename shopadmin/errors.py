@@ -1,21 +1,15 @@
-"""Domain errors, and the translated error pages that keep the layout."""
+"""Domain errors on forms, and the translated error pages that keep the layout. DomainError
+itself is in domain.py (no Flask there: the import's stages raise it); it is imported from here
+too."""
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from .domain import DomainError
 from .extensions import db
 from .request_limits import is_upload_too_large
-
-
-class DomainError(Exception):
-    """A rule was broken. `field` names the form field the message belongs to, if any."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def apply_to_form(error: DomainError, form) -> None:

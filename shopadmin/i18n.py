@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import cast
 
+import flask_babel
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
@@ -12,8 +13,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import translation
 from .countries import collation_key, country_name
 from .extensions import babel
+
+# Messages of the Flask-free modules (translation.py) made where they are given no language of
+# their own are written in the one chosen here (the request's, or force_locale's).
+translation.defer_to(flask_babel)
 
 
 def select_locale() -> str:

@@ -6,8 +6,8 @@ Never write a second list of customer fields anywhere else; add a row here inste
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as _lp
+from ..translation import lazy_gettext as _l
+from ..translation import lazy_pgettext as _lp
 
 
 class Kind(StrEnum):

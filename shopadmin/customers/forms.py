@@ -17,6 +17,7 @@ from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
 from ..pickers import CheckboxesField
 from ..settings.services import get_setting
+from .choices import GENDER_LABELS, TYPE_LABELS
 from .fields import (
     COMPANY_FIELDS,
     EDITABLE,
@@ -25,14 +26,8 @@ from .fields import (
     CustomerField,
     Kind,
 )
-from .models import CustomerGroup, CustomerType, Gender
+from .models import CustomerGroup, CustomerType
 
-GENDER_LABELS = {
-    Gender.FEMALE: _l("Female"),
-    Gender.MALE: _l("Male"),
-    Gender.OTHER: _l("Other"),
-}
-TYPE_LABELS = {CustomerType.PRIVATE: _l("Private"), CustomerType.BUSINESS: _l("Business")}
 TEXT_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.PHONE}
 
 

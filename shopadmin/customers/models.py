@@ -9,17 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..auth.models import StaffUser  # noqa: F401  (relationship targets)
 from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model, db
-
-
-class CustomerType(enum.StrEnum):
-    PRIVATE = "private"
-    BUSINESS = "business"
-
-
-class Gender(enum.StrEnum):
-    FEMALE = "female"
-    MALE = "male"
-    OTHER = "other"
+from .choices import CustomerType, Gender
 
 
 class Origin(enum.StrEnum):

@@ -13,12 +13,12 @@ from typing import cast
 import email_validator
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
-from ..errors import DomainError
+from ..domain import DomainError
+from ..translation import gettext as _
 
 OLDEST_BIRTH_YEAR = 1900
 

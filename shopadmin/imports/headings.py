@@ -3,17 +3,18 @@
 Matching ignores case, spaces, punctuation, accents and parenthesised hints ("Email *",
 "Newsletter (0/1)"). The platform headings come from ../shared/FORMATS.md; translated ones from
 the field labels in each catalogue, so a worksheet exported with German headings maps back.
+No Flask here: the interface languages whose labels are read are an argument (by default all of
+them).
 """
 
 import re
 from functools import lru_cache
 
-from flask import current_app
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
-
+from ..config import LANGUAGES
 from ..customers.fields import EDITABLE, SECTION_LABELS, Section
 from ..text import fold
+from ..translation import lazy_gettext as _l
+from ..translation import speaking
 
 # Targets besides the fields themselves, turned into field values by rows.py.
 EXTRA_TARGETS = {
@@ -69,7 +70,7 @@ def _alias_table(languages: tuple[str, ...]) -> dict[str, str | None]:
         for alias in aliases:
             add(alias, target)
     for language in languages:
-        with force_locale(language):
+        with speaking(language):
             shipping = str(SECTION_LABELS[Section.SHIPPING])
             for f in EDITABLE:
                 if f.section == Section.SHIPPING and f.name != "shipping_differs":
@@ -83,10 +84,12 @@ def _alias_table(languages: tuple[str, ...]) -> dict[str, str | None]:
     return table
 
 
-def suggest_mapping(headings: list[str]) -> list[str | None]:
+def suggest_mapping(headings: list[str],
+                    languages: tuple[str, ...] = LANGUAGES) -> list[str | None]:
     """A target per column, or None to ignore it. When two columns map to the same field, the
-    first keeps it and the later ones are ignored (the review page shows this)."""
-    table = _alias_table(tuple(current_app.config["LANGUAGES"]))
+    first keeps it and the later ones are ignored (the review page shows this). Headings are
+    read in our own words in any of `languages`."""
+    table = _alias_table(tuple(languages))
     mapping: list[str | None] = []
     taken: set[str] = set()
     for heading in headings:
@@ -104,9 +107,10 @@ def is_sensitive(heading: str) -> bool:
     return heading_key(heading) in SENSITIVE
 
 
-def looks_like_headings(cells: list[str]) -> bool:
-    """True when a first row reads as headings rather than as a customer's data."""
-    table = _alias_table(tuple(current_app.config["LANGUAGES"]))
+def looks_like_headings(cells: list[str], languages: tuple[str, ...] = LANGUAGES) -> bool:
+    """True when a first row reads as headings (in any of `languages`) rather than as a
+    customer's data."""
+    table = _alias_table(tuple(languages))
     filled = [cell for cell in cells if cell.strip()]
     if any(heading_key(cell) in table or heading_key(cell) in SENSITIVE for cell in filled):
         return True

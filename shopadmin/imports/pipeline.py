@@ -23,7 +23,9 @@ from sqlalchemy import delete
 from ..customers.search import index_new, reindex_customers, terms_text
 from ..database import utcnow
 from ..extensions import db
+from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
+from ..translation import speaking
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
@@ -98,8 +100,7 @@ class ReadingPlan:
     date_order: str | None
     empty_clears: bool
     skip: int
-    language: str
-    babel: dict  # the app's Babel settings, for a reading process's own app
+    language: str  # the staff member's: the language of the rows' messages
     # email-validator's switch for the reserved .test domain, as this process has it
     test_domains: bool = False
     split_street: bool = False
@@ -108,13 +109,9 @@ class ReadingPlan:
 
 def reading_plan(job: ImportJob, skip: int = 0, keep_spool: bool = True) -> ReadingPlan:
     options = ImportOptions.from_dict(job.options)
-    config = current_app.config
     return ReadingPlan(
         str(upload_path(job)), job.has_headings, job.encoding, job.delimiter, list(job.mapping),
         options.date_order, options.empty_clears, skip, job_language(job),
-        {key: config[key] for key in ("LANGUAGES", "BABEL_DEFAULT_LOCALE",
-                                      "BABEL_DEFAULT_TIMEZONE",
-                                      "BABEL_TRANSLATION_DIRECTORIES")},
         bool(email_validator.TEST_ENVIRONMENT), options.split_street, keep_spool)
 
 
@@ -140,18 +137,13 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0,
 
 
 def _read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
-    """The reading process: an app of its own (for the messages' language), then the rows."""
-    from flask import Flask
-    from flask_babel import Babel
-
+    """The reading process: the rows, their messages in the staff member's language (no app:
+    the stages need none)."""
     from ..parallel import batched
 
     email_validator.TEST_ENVIRONMENT = plan.test_domains
-    app = Flask("shopadmin-reader")
-    app.config.update(plan.babel)
-    Babel(app)
     terms = TermsWanted(flag=flag) if flag is not None else None
-    with app.app_context(), force_locale(plan.language):
+    with speaking(plan.language):
         yield from batched(read_rows(plan, terms))
 
 
@@ -247,6 +239,7 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
     Commits. On an error the job is marked failed with what was written so far (which undo can
     take back) and the error is raised again.
     """
+    # (The stages, given no language of their own here, write in Flask-Babel's: translation.py.)
     with force_locale(job_language(job)):
         try:
             _run(job, dry_run, resume, progress, checkpoint)
@@ -284,7 +277,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     options = ImportOptions.from_dict(job.options)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
-    planner = Planner(options, job.headings or None, job.mapping)
+    planner = Planner(options, job.headings or None, job.mapping, settings=get_settings())
     with _bulk_settings(db.session.connection(), dry_run):
         sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
     job.rows_total = job.rows_done
@@ -478,7 +471,7 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it.
     Refused, the job keeps every bad row for its report, as a skipping import does."""
     _count_if_new(job)
-    planner = Planner(options, job.headings or None, job.mapping)
+    planner = Planner(options, job.headings or None, job.mapping, settings=get_settings())
     bad, batch, rows_per_batch = 0, [], batch_rows()
     for item in parsed_rows(job):
         batch.append(item)

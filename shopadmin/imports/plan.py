@@ -1,7 +1,9 @@
 """Plan a batch of parsed rows against the register: create, update, unchanged or reject.
 
 Pure reading: nothing here writes. The preview runs exactly this, and the apply writes what it
-returns, so the dry run and the real run cannot disagree.
+returns, so the dry run and the real run cannot disagree. It takes the store settings as an
+argument, writes its messages in translation.py's language (the one spoken, else
+Flask-Babel's), and reads the register through the session it is run in.
 """
 
 from collections import Counter
@@ -10,7 +12,6 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..bulk import among
@@ -21,8 +22,8 @@ from ..database import batched
 from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
-from ..settings.services import get_settings
 from ..text import email_key, fold
+from ..translation import gettext as _
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
 MODES = (CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY)
@@ -129,11 +130,14 @@ class GroupNames:
 
 
 class Planner:
-    """Plans batches of parsed rows (which say which of their keys an earlier row had)."""
+    """Plans batches of parsed rows (which say which of their keys an earlier row had).
+    `settings` are the store's (settings.services.get_settings): its languages, its default
+    language, and for the write the consent wordings."""
 
     def __init__(self, options: ImportOptions, headings: list[str] | None,
-                 mapping: list[str | None] | None = None):
+                 mapping: list[str | None] | None = None, *, settings: dict[str, Any]):
         self.options = options
+        self.settings = settings
         # The file's own heading of the column mapped to each target, for error messages.
         self.columns = {target: headings[i] for i, target in enumerate(mapping or [])
                         if target and headings and i < len(headings) and headings[i]}
@@ -146,7 +150,6 @@ class Planner:
                             if n in mapped or "full_name" in mapped]
         # Addresses erased at the customer's request: a row bringing one back is stopped.
         self.erased = erased_digests()
-        settings = get_settings()
         self.store_languages = settings["languages"]
         self.default_language = settings["default_language"]
         # New customers by the language they get (the preview shows it).

@@ -1,12 +1,15 @@
 """The rejected rows as a worksheet: the file's own columns plus an error column, to fix and
-upload again as it is."""
+upload again as it is. Messages are in translation.py's language (the one spoken, else
+Flask-Babel's)."""
 
 from pathlib import Path
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..config import LANGUAGES
 from ..extensions import db
+from ..translation import gettext as _
+from ..translation import translator
 from .models import ImportJob, ImportRowResult
 
 DOWNLOAD_STEM_LENGTH = 100
@@ -35,16 +38,13 @@ def rejected_format(job: ImportJob) -> str:
     return "xlsx"
 
 
-def problem_headings() -> set[str]:
-    """The headings of the column our worksheets of rejected and warned rows add, in every
-    interface language (a file of them has its own columns plus this one)."""
-    from flask import current_app
-    from flask_babel import force_locale
-
+def problem_headings(languages: tuple[str, ...] = LANGUAGES) -> set[str]:
+    """The headings of the column our worksheets of rejected and warned rows add, in each of
+    `languages` (a file of them has its own columns plus this one)."""
     names: set[str] = set()
-    for language in current_app.config["LANGUAGES"]:
-        with force_locale(language):
-            names.update((_("Import error"), _("Import warnings")))
+    for language in languages:
+        messages = translator(language)
+        names.update((messages.gettext("Import error"), messages.gettext("Import warnings")))
     return names
 
 

@@ -3,7 +3,8 @@
 A row is kept out of the register only when no customer can be stored from it (its e-mail
 address is not one); every other problem leaves the value out, cuts or cleans it, and becomes
 a warning. Every message names the row as the spreadsheet shows it, the column heading, the
-value, the problem and what was done, in the staff member's language.
+value, the problem and what was done, in the staff member's language: translation.py's (the
+one spoken, as the reading process does, else Flask-Babel's). No Flask here.
 """
 
 import re
@@ -11,14 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
-
+from ..customers.choices import CustomerType
 from ..customers.fields import BY_NAME, Kind
-from ..customers.models import CustomerType
 from ..customers.validation import check_birth_date, normalise_email, normalise_vat_number
-from ..errors import DomainError
+from ..domain import DomainError
 from ..sheets.cells import unneutralise
+from ..translation import gettext as _
+from ..translation import ngettext
 from .headings import heading_key
 from .streets import split_street
 from .values import (

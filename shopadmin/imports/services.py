@@ -55,15 +55,16 @@ def remembered_mapping(headings: list[str]) -> list[str | None]:
     from .headings import heading_key, suggest_mapping
     from .report import problem_headings
 
+    languages = tuple(current_app.config["LANGUAGES"])
     known, extra = headings, []
-    if headings and headings[-1].strip() in problem_headings():
+    if headings and headings[-1].strip() in problem_headings(languages):
         known, extra = headings[:-1], [None]
     if known:
         stored = db.session.scalar(select(ImportMapping).filter_by(
             signature=heading_signature(known)))
         if stored is not None and len(stored.mapping) == len(known):
             return [*stored.mapping, *extra]
-    mapping = suggest_mapping(known)
+    mapping = suggest_mapping(known, languages)
     chosen = remembered_choices()
     keys = [heading_key(h) for h in known]
     for index, key in enumerate(keys):

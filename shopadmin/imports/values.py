@@ -1,7 +1,9 @@
 """Values the way people write them in worksheets → typed values of customer fields.
 
-Each parser takes the cell text and returns the value, or raises DomainError with a translated
-message that says what is wrong with it.
+Each parser takes the cell text and returns the value, or raises DomainError with a message
+that says what is wrong with it, in translation.py's language (the one spoken, else
+Flask-Babel's). No Flask here: words of the interface ("Ja", "Weiblich") are read in every
+interface language (config.LANGUAGES).
 """
 
 import re
@@ -11,13 +13,13 @@ from functools import lru_cache
 from typing import cast
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, has_app_context
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
-from ..customers.models import CustomerType, Gender
-from ..errors import DomainError
+from ..config import LANGUAGES
+from ..customers.choices import CustomerType, Gender
+from ..domain import DomainError
 from ..text import fold
+from ..translation import gettext as _
+from ..translation import speaking
 
 TRUE_WORDS = {"1", "yes", "y", "true", "x", "ja", "j", "oui", "o", "vrai", "tak", "t", "on",
               "wahr", "subscribed", "abonniert"}
@@ -45,18 +47,16 @@ _DATE_PARTS = re.compile(r"^(\d{1,4})[./\-](\d{1,2})[./\-](\d{1,4})(?:[ T].*)?$"
 def _interface_word(kind: str, word: str):
     """A folded value as the interface writes it in any of its languages (a translated
     export's "Ja", "Weiblich", "Professionnel"), or None."""
-    if not has_app_context():
-        return None
-    return _interface_words(tuple(current_app.config["LANGUAGES"]))[kind].get(word)
+    return _interface_words(LANGUAGES)[kind].get(word)
 
 
 @lru_cache(maxsize=4)
 def _interface_words(languages: tuple[str, ...]) -> dict[str, dict]:
-    from ..customers.forms import GENDER_LABELS, TYPE_LABELS
+    from ..customers.choices import GENDER_LABELS, TYPE_LABELS
 
     words: dict[str, dict] = {"bool": {}, "gender": {}, "type": {}}
     for language in languages:
-        with force_locale(language):
+        with speaking(language):
             words["bool"].update({fold(_("Yes")): True, fold(_("No")): False})
             words["gender"].update({fold(str(label)): key for key, label in
                                     GENDER_LABELS.items()})

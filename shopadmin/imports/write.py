@@ -2,7 +2,8 @@
 
 One executemany per kind of statement, never one ORM object per row. Flushes nothing of its own
 beyond the session's connection; the caller commits the batch together with the job's progress,
-so a batch is either wholly written and counted, or not at all.
+so a batch is either wholly written and counted, or not at all. The store settings are the
+planner's (the caller gives them); the statements run in the session of the caller.
 """
 
 from collections import defaultdict
@@ -18,7 +19,6 @@ from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origi
 from ..customers.numbers import take_numbers
 from ..database import batched, utcnow
 from ..extensions import db
-from ..settings.services import get_settings
 from ..text import email_key, fold
 from .models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
@@ -53,7 +53,7 @@ class BatchWriter:
         self.import_id = import_id
         self.actor_id = actor_id
         self.planner = planner
-        self.settings = get_settings()
+        self.settings = planner.settings  # the store's, as the plan read them
         self.consent_wordings = wordings(self.settings)
 
     def write(self, outcomes: list[Outcome]) -> list[int]:

@@ -1,7 +1,11 @@
 """What staff read for the codes a file carries: text encodings and export formats."""
 
-from flask import Flask
-from flask_babel import lazy_gettext as _l
+from typing import TYPE_CHECKING
+
+from ..translation import lazy_gettext as _l
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 # Python's codec names (as the reader detects them or a caller passes them) and what the
 # spreadsheet programs call them.
@@ -43,6 +47,6 @@ def export_format_name(code: str | None) -> str:
     return str(EXPORT_FORMATS[code]) if code in EXPORT_FORMATS else (code or "")
 
 
-def register(app: Flask) -> None:
+def register(app: "Flask") -> None:
     app.jinja_env.filters["encoding_name"] = encoding_name
     app.jinja_env.filters["export_format_name"] = export_format_name

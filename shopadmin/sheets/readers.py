@@ -22,9 +22,8 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
-from flask_babel import gettext as _
-
-from ..errors import DomainError
+from ..domain import DomainError
+from ..translation import gettext as _
 from .cells import neutralise
 from .names import encoding_name
 

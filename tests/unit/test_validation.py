@@ -7,7 +7,7 @@ from shopadmin.customers.validation import (
     normalise_email,
     normalise_vat_number,
 )
-from shopadmin.errors import DomainError
+from shopadmin.domain import DomainError
 from shopadmin.sheets.cells import neutralise, unneutralise
 
 
@@ -27,7 +27,7 @@ def test_unneutralise_strips_shopify_quotes():
     assert unneutralise("'abc") == "'abc"
 
 
-def test_email_is_checked_without_dns(app):
+def test_email_is_checked_without_dns():
     assert normalise_email(" anna@Example.COM ") == "anna@example.com"
     with pytest.raises(DomainError) as error:
         normalise_email("anna@@example.com")
@@ -40,17 +40,17 @@ def test_email_is_checked_without_dns(app):
     ("DE136695976", None, "DE136695976"),
     ("PL 526-104-08-28", "PL", "PL5261040828"),
 ])
-def test_vat_numbers_are_checked_by_country(app, number, country, stored):
+def test_vat_numbers_are_checked_by_country(number, country, stored):
     assert normalise_vat_number(number, country) == stored
 
 
-def test_bad_vat_check_digits_are_refused(app):
+def test_bad_vat_check_digits_are_refused():
     with pytest.raises(DomainError) as error:
         normalise_vat_number("FR41303265045", "FR")
     assert error.value.field == "vat_number"
 
 
-def test_birth_dates_in_the_future_are_refused(app):
+def test_birth_dates_in_the_future_are_refused():
     assert check_birth_date(date(1980, 5, 17)) == date(1980, 5, 17)
     with pytest.raises(DomainError):
         check_birth_date(date.today() + timedelta(days=1))
