@@ -39,7 +39,7 @@ def test_two_apps_in_one_process_do_not_share_registrations(app, tmp_path):
     assert first.customer_actions == ["notifications/_send_password_button.html",
                                       "orders/_customer_orders_button.html"]
     assert [endpoint for endpoint, _label in first.settings_links] == [
-        "settings.consent", "auth.security_log", "api_keys.index_keys"]
+        "customers.privacy_log", "settings.consent", "auth.security_log", "api_keys.index_keys"]
     assert len(first.erasers) == len(set(first.erasers)) == 4
 
     second.add_settings_link("settings.consent", "Only in the second app")
