@@ -173,7 +173,8 @@ def _read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
     app.config.update(plan.babel)
     Babel(app)
     terms = TermsWanted(flag=flag) if flag is not None else None
-    with app.app_context(), force_locale(plan.language):
+    # (fewer garbage collections, as in the writing process: a sixth of this one's time)
+    with app.app_context(), force_locale(plan.language), _fewer_collections:
         yield from batched(read_rows(plan, terms))
 
 
