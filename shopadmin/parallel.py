@@ -88,6 +88,25 @@ def _widen(batches: multiprocessing.Queue) -> None:
         fcntl.fcntl(batches._writer.fileno(), PIPE_SIZE_SETTER, PIPE_BYTES)
 
 
+class Backlog:
+    """What this process saw of the child's queue as it took each batch: how many batches
+    were ready (None where the system cannot tell), and how often none was (this process
+    then waits for the child: the child is the slower half)."""
+
+    def __init__(self):
+        self.ready: int | None = None
+        self.starved = 0
+
+    def taking(self, batches: multiprocessing.Queue) -> None:
+        try:
+            self.ready = batches.qsize()
+        except NotImplementedError:  # (macOS)
+            self.ready = None
+            return
+        if self.ready == 0:
+            self.starved += 1
+
+
 class ParseFailed(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -110,16 +129,18 @@ def produced_in_child(produce: Callable[[], Iterator] | None = None, *,
 
 
 def started_in_child(produce: Callable[[], Iterator] | None = None, *,
-                     spawned: tuple | None = None) -> Generator[Any, None, None]:
+                     spawned: tuple | None = None,
+                     backlog: Backlog | None = None) -> Generator[Any, None, None]:
     """produced_in_child, with the child started now, so that it starts up while this process
-    does something else first. Closing the iterator (or dropping it) ends the child."""
-    items = _child_items(produce, spawned)
+    does something else first. Closing the iterator (or dropping it) ends the child.
+    `backlog` is kept up to date as the batches are taken."""
+    items = _child_items(produce, spawned, backlog)
     next(items)  # the child is started; from here on, closing the items ends it
     return items
 
 
-def _child_items(produce: Callable[[], Iterator] | None,
-                 spawned: tuple | None) -> Generator[Any, None, None]:
+def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
+                 backlog: Backlog | None = None) -> Generator[Any, None, None]:
     context = multiprocessing.get_context("spawn" if spawned else "fork")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
     _widen(batches)
@@ -129,6 +150,8 @@ def _child_items(produce: Callable[[], Iterator] | None,
     try:
         yield None  # (started_in_child takes this one)
         while True:
+            if backlog is not None:
+                backlog.taking(batches)
             try:
                 item = batches.get(timeout=5)
             except queue.Empty:
@@ -160,12 +183,13 @@ def batched(rows: Iterator[tuple]) -> Iterator[list]:
         yield batch
 
 
-def parsed_in_child(factory: Callable[..., Iterator[list]],
-                    args: tuple) -> Generator[tuple, None, None]:
+def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple,
+                    backlog: Backlog | None = None) -> Generator[tuple, None, None]:
     """The rows factory(*args) hands over in batches (see batched), read and parsed by a
     spawned child process (the job worker runs threads, and a threaded process must not fork),
-    which starts now: it imports and opens the file while this process does what comes first."""
-    rows = _unpacked(started_in_child(spawned=(factory, args)))
+    which starts now: it imports and opens the file while this process does what comes first.
+    `backlog`: see started_in_child."""
+    rows = _unpacked(started_in_child(spawned=(factory, args), backlog=backlog))
     next(rows)  # started: closing the rows now ends the child
     return rows
 
