@@ -175,9 +175,8 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
-    # On PostgreSQL a search that matches many is counted only up to a cap (more): walked too.
-    if words is not None and (more or page <= (pages + 1) // 2):
-        walked = walked_within_bound(args, total, offset, per_page, more)
+    if words is not None and not more and page <= (pages + 1) // 2:
+        walked = walked_within_bound(args, total, offset, per_page)
         if walked is not None:
             return Page(walked, total, page, pages, per_page, more)
     live = count_customers(MultiDict()) if stamp else 0

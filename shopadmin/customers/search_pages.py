@@ -18,14 +18,16 @@ e-mail 26 against 58, "lodz" by name 56 against 78; "mull" by name (a last name,
 cluster in the name order: 174 ms walked, 34 by id) stops after some 28 ms.
 
 PostgreSQL has no progress handler: there a walk is one statement whose length is bounded in
-rows (`LIMIT` on the sort order's index, each customer's terms tested by primary key), the
-bound being what reading the matches by id would cost in walked rows, from the planner's
-estimate of the matches (its statistics of the index's terms). Its GIN index answers which
-customers match, but rechecks each in the table (some 3.5 us a match measured at a million,
-"lodz" 41,765 matches: 134 ms), so a count stops at COUNT_UP_TO + 1 found in the index's
-table (the trash's matches taken off after), not after reading every match and each
-customer (measured: 340 ms for "lodz" as an IN over all matches, 63 to 92 as the bounded
-count, load 6 on 2 cores).
+rows (`LIMIT` on the sort order's index, each customer's terms tested by primary key). Its GIN
+index says which customers match, but rechecks each in the table (some 3.5 us a match at a
+million: "lodz", 41,765 matches, 134 ms), so a search of longer words is walked only when the
+planner's estimate of its matches (its statistics of the index's terms) says they are many:
+then it is counted up to COUNT_UP_TO + 1 in the index's table (the trash's matches taken off
+after) and walked, within what reading the matches by id would cost; otherwise, or when the
+walk gives up, the page is read by id and counted by the same statement (a window: the matches
+read once, not once more for a count). Measured at a million (load 4 to 7 on 2 cores): "lodz"
+counted as an IN over every match 340 ms, in the index's table 63 to 92; "berlin" page 20
+1,008 ms before, 164 walked; "wisniewska" 148 ms in two statements, 98 in one.
 """
 
 from itertools import count
@@ -185,6 +187,9 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
                 per_page: int) -> tuple[Page | None, int, bool]:
     """(the page, walked to, or None when reading the matches by id costs less; the count;
     whether more match than counted)."""
+    if not _sqlite() and not _short(words) and database_id(args.get("q", "")) is None:
+        found = _longer_words_on_postgresql(args, words, page, per_page)
+        return found, found.total, found.more
     total, more = search_count(args, words)
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
@@ -237,19 +242,15 @@ def _page_of(ids: list[int], total: int, page: int, pages: int, per_page: int,
     return Page(_customers(ids), total, page, pages, per_page, more)
 
 
-def walked_within_bound(args: MultiDict, total: int, offset: int, per_page: int,
-                        more: bool = False) -> list[Customer] | None:
+def walked_within_bound(args: MultiDict, total: int, offset: int,
+                        per_page: int) -> list[Customer] | None:
     """A page of a search of longer words that many customers match, found by walking the
-    sort order's index and keeping the matches, stopped once it has cost what reading the
-    matches by id would; None then (or when the search matches too few for a walk to pay),
+    sort order's index and keeping the matches (SQLite), stopped once it has cost what reading
+    the matches by id would; None then (or when the search matches too few for a walk to pay),
     so that the page is read by id."""
     key, descending = parse_sort(args.get("sort"))
-    if total < SEARCH_WALK_FROM or key not in SORT_INDEXES:
+    if not _sqlite() or total < SEARCH_WALK_FROM or key not in SORT_INDEXES:
         return None
-    if more and _sqlite():  # a search of short words whose walk gave up (search_page)
-        return None
-    if not _sqlite():
-        return _walked_on_postgresql(args, offset, per_page)
     order = [column.desc() if descending else column.asc() for column in SORTS[key]]
     query = (apply_filters(select(Customer.id), args, walk_order=True)
              .order_by(*order).offset(offset).limit(per_page))
@@ -269,16 +270,48 @@ def walked_within_bound(args: MultiDict, total: int, offset: int, per_page: int,
     return _customers(ids)
 
 
-def _walked_on_postgresql(args: MultiDict, offset: int, per_page: int) -> list[Customer] | None:
-    """walked_within_bound on PostgreSQL: a walk bounded by the rows that reading the
-    estimated matches by id would cost, tried only when the page is expected within it."""
-    words = query_words(args.get("q", ""))
+def _longer_words_on_postgresql(args: MultiDict, words: list[tuple[str, ...]], page: int,
+                                per_page: int) -> Page:
+    """PostgreSQL: a page of a search of longer words alone. When the planner expects many
+    matches, counted (up to the cap) and walked to, within what reading the matches by id
+    would cost; else (or when the walk gives up) read by id and counted in that statement."""
     matches = max(estimated_matches(words), 1)
-    expected = (offset + per_page) * count_customers(MultiDict()) // matches
-    if expected > WALK_ROWS_PER_MATCH * matches:
-        return None
-    # The matches may cluster far down the order ("lodz" in the name order): past twice the
-    # walk expected, read them by id instead.
-    bound = int(min(WALK_ROWS_PER_MATCH * matches, max(WALK_SLACK * expected, WALK_GIVE_UP)))
-    ids = walk_postgresql(args, words, offset, per_page, bound)
-    return None if ids is None else _customers(ids)
+    key, _descending = parse_sort(args.get("sort"))
+    if matches >= SEARCH_WALK_FROM and key in SORT_INDEXES:
+        total, more = _counted_in_vectors(words)
+        pages = max((total + per_page - 1) // per_page, 1)
+        page = max(page, 1) if more else min(max(page, 1), pages)
+        offset = (page - 1) * per_page
+        expected = (offset + per_page) * count_customers(MultiDict()) // matches
+        if total >= SEARCH_WALK_FROM and expected <= WALK_ROWS_PER_MATCH * matches:
+            # The matches may cluster far down the order ("lodz" in the name order): past
+            # twice the walk expected, read them by id instead.
+            bound = int(min(WALK_ROWS_PER_MATCH * matches,
+                            max(WALK_SLACK * expected, WALK_GIVE_UP)))
+            ids = walk_postgresql(args, words, offset, per_page, bound)
+            if ids is not None:
+                return _page_of(ids, total, page, pages, per_page, more)
+    return _read_by_id(args, page, per_page)
+
+
+def _read_by_id(args: MultiDict, page: int, per_page: int) -> Page:
+    """PostgreSQL: a page of a search's matches read by id and sorted, counted by the same
+    statement (a window over the matches: each is read once, not once more for a count).
+    The count is shown up to COUNT_UP_TO, as a walked search's is."""
+    key, descending = parse_sort(args.get("sort"))
+    order = [column.desc() if descending else column.asc() for column in SORTS[key]]
+    query = apply_filters(select(Customer.id, func.count().over()), args).order_by(*order)
+    page = max(page, 1)
+    rows = db.session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+    found = rows[0][1] if rows else 0
+    if not rows and page > 1:  # past the end: the last page, unless more match than shown
+        found = db.session.scalar(apply_filters(select(func.count(Customer.id)), args))
+        if 0 < found <= COUNT_UP_TO:
+            page = (found + per_page - 1) // per_page
+            rows = db.session.execute(
+                query.offset((page - 1) * per_page).limit(per_page)).all()
+        else:
+            page = 1 if not found else page
+    total, more = min(found, COUNT_UP_TO), found > COUNT_UP_TO
+    pages = max((total + per_page - 1) // per_page, 1)
+    return _page_of([row[0] for row in rows], total, page, pages, per_page, more)

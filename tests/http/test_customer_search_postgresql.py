@@ -72,7 +72,7 @@ def test_a_search_that_matches_more_than_counted_is_walked_or_read_by_id(
     register(60)
     monkeypatch.setattr(search_pages, "COUNT_UP_TO", 5)
     monkeypatch.setattr(search_pages, "SEARCH_WALK_FROM", 5)
-    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 0)
+    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 100 if rows_per_match else 0)
     monkeypatch.setattr(search_pages, "WALK_ROWS_PER_MATCH", rows_per_match)
     walked = []
     original = search_pages.walk_postgresql
@@ -92,3 +92,22 @@ def test_a_search_that_matches_more_than_counted_is_walked_or_read_by_id(
                 shown += [customer.id for customer in page.customers]
             assert shown == expected, (sort, query)
     assert any(walked) is (rows_per_match > 0)
+
+
+def test_a_search_read_by_id_is_counted_by_its_page_and_ends_at_its_last_page(
+        on_postgresql, monkeypatch):
+    customers = register(40)
+    delete_customer(customers[3], actor=make_staff("admin"))
+    db.session.commit()
+    expected = in_order({"q": "nowak"})
+    first = list_customers(MultiDict({"q": "nowak"}), 1, 4)
+    assert (first.total, first.more) == (len(expected), False)
+    last = (len(expected) + 3) // 4
+    beyond = list_customers(MultiDict({"q": "nowak"}), last + 5, 4)
+    assert (beyond.page, [c.id for c in beyond.customers]) == (last, expected[(last - 1) * 4:])
+    assert list_customers(MultiDict({"q": "qqxzv"}), 3, 4).total == 0
+    # More than the cap: counted as "more than", and a page past the matches is empty.
+    monkeypatch.setattr(search_pages, "COUNT_UP_TO", 2)
+    page = list_customers(MultiDict({"q": "nowak"}), 2, 4)
+    assert (page.total, page.more, [c.id for c in page.customers]) == (2, True, expected[4:8])
+    assert list_customers(MultiDict({"q": "nowak"}), 99, 4).customers == []
