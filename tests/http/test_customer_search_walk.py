@@ -33,8 +33,9 @@ def test_a_walked_search_holds_what_reading_by_id_gives(app, monkeypatch, steps_
             shown = [c.id for n in range(1, first.pages + 1)
                      for c in list_customers(args, n, 4).customers]
             assert shown == in_order({"q": query, "sort": sort}), (sort, query)
-    on_sqlite = db.engine.dialect.name == "sqlite"
-    # Walked to the end when the budget allows it; stopped at once (and read by id) when not.
-    assert any(walked) is (on_sqlite and steps_per_match > 0)
+    # Walked to the end when the budget allows it; stopped at once (and read by id) when not
+    # (SQLite's budget; PostgreSQL's is the planner's estimate: see test_search_postgresql).
+    if db.engine.dialect.name == "sqlite":
+        assert any(walked) is (steps_per_match > 0)
     # The session is usable after a walk was stopped.
     assert list_customers(MultiDict({"q": "nowak"}), 1, 4).total > 0
