@@ -46,8 +46,7 @@ def test_customer_order_list_in_french(page, screenshot, run_jobs):
     page.wait_for_selector("#export-form")
     page.click("#export-form button[type=submit]")
     page.wait_for_selector("text=Export : Commandes")
-    assert run_jobs() == 1  # the job worker's turn
-    page.reload()
-    page.wait_for_selector("#download")
+    assert run_jobs() == 1  # the job worker's turn; the page polls and reloads itself
+    page.wait_for_selector("#download", timeout=15_000)
     assert "2 lignes exportées" in page.inner_text("#export-ready")
     screenshot("orders-export-fr")

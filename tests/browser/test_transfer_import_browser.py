@@ -31,9 +31,8 @@ def upload_and_preview(page, content: bytes, name: str, run_jobs, fix_mapping: b
         page.select_option("#column-0", "customer_number")
     page.click("#preview-button")
     page.wait_for_selector("#import-running")
-    run_jobs()
-    page.reload()
-    page.wait_for_selector("#preview")
+    run_jobs()  # the page polls the status and reloads itself when the preview is ready
+    page.wait_for_selector("#preview", timeout=15_000)
 
 
 def apply_and_watch(page, run_jobs, screenshot, name: str):
