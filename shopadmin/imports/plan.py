@@ -177,8 +177,10 @@ class Planner:
     @staticmethod
     def _outcome(parsed, cells: list[str]) -> Outcome:
         values = dict(parsed.values)
-        for name in _ENUM_FIELDS.keys() & values.keys():
-            values[name] = column_value(name, values[name])
+        for name in _ENUM_FIELDS:  # (the parser gives members; a plain value is converted)
+            value = values.get(name)
+            if value is not None and not isinstance(value, Enum):
+                values[name] = column_value(name, value)
         outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
         outcome.terms = parsed.terms
         outcome.keys = parsed.keys
