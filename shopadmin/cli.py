@@ -71,7 +71,10 @@ def reset_two_factor(email: str):
 @with_appcontext
 def setup_command():
     """Apply migrations and make sure a first admin exists (idempotent)."""
+    from .imports import deferred
+
     upgrade(directory=current_app.extensions["migrate"].directory)
+    deferred.restore()  # indexes an import that died had set aside
     created = auth_services.ensure_first_admin(
         os.environ.get("SHOPADMIN_ADMIN_EMAIL"), os.environ.get("SHOPADMIN_ADMIN_PASSWORD")
     )

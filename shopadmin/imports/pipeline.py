@@ -26,6 +26,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from ..translation import speaking
+from . import deferred
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
 from .seen import SeenKeys
@@ -41,6 +42,8 @@ PARALLEL_ROWS = 50_000
 # Batches ready in the reading process's queue from which the writer leaves it the search
 # terms (TermsWanted.decide).
 BALANCED_BACKLOG = 2
+# From this many rows on, an apply into an empty register builds its indexes at the end.
+DEFER_INDEX_ROWS = 50_000
 PREVIEW_SAMPLE = 20
 NEW_CUSTOMERS_SAMPLE = 5  # new customers the preview shows as they will be stored
 IMPORT_CACHE_KB = 65_536
@@ -238,6 +241,13 @@ def in_child(job: ImportJob) -> bool:
     return rows >= current_app.config.get("IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
 
 
+def _defers_indexes(job: ImportJob) -> bool:
+    """Whether an apply sets the customers' secondary indexes aside (see deferred.py): a file
+    of IMPORT_DEFER_INDEX_ROWS rows or more (by its count or estimate, as in_child)."""
+    rows = job.rows_total or open_job_worksheet(job).estimate_rows()
+    return rows >= current_app.config.get("IMPORT_DEFER_INDEX_ROWS", DEFER_INDEX_ROWS)
+
+
 def count_rows(job: ImportJob) -> int:
     return open_job_worksheet(job).count_rows()
 
@@ -270,6 +280,8 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
             raise
         except Exception as error:
             db.session.rollback()
+            if not dry_run:
+                deferred.restore()  # (what this run set aside and committed)
             job.status, job.task = ImportStatus.FAILED, None
             job.finished_at = utcnow()
             job.error = getattr(error, "message", None) or str(error) or type(error).__name__
@@ -301,8 +313,14 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
     planner = Planner(options, job.headings or None, job.mapping, settings=get_settings())
+    if resume and not dry_run:
+        deferred.restore()  # (the run that died had set the indexes aside)
+    aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run):
         sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
+    if aside:
+        job.heartbeat_at = utcnow()
+        deferred.restore()
     job.rows_total = job.rows_done
     job.task, job.finished_at = None, utcnow()
     if dry_run:

@@ -180,8 +180,10 @@ class Planner:
     @staticmethod
     def _outcome(parsed, cells: list[str]) -> Outcome:
         values = dict(parsed.values)
-        for name in _ENUM_FIELDS.keys() & values.keys():
-            values[name] = column_value(name, values[name])
+        for name in _ENUM_FIELDS:  # (the parser gives members; a plain value is converted)
+            value = values.get(name)
+            if value is not None and not isinstance(value, Enum):
+                values[name] = column_value(name, value)
         outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
         outcome.terms = parsed.terms
         outcome.keys = parsed.keys
@@ -214,7 +216,11 @@ class Planner:
         numbers = {o.keys["customer_number"] for o in outcomes if "customer_number" in o.keys}
         by_email: dict[str, dict] = {}
         by_number: dict[str, dict] = {}
-        names = ("id", "version", "deleted_at", "email_key", *WRITABLE)
+        # Only the columns the batch's rows give a value for (with the number, a unique key):
+        # a file of a few columns reads a few, not all forty of every matched customer.
+        given = {"customer_number"}.union(*(o.values.keys() for o in outcomes))
+        names = ("id", "version", "deleted_at", "email_key",
+                 *(name for name in WRITABLE if name in given))
         columns = [CUSTOMERS.c[name] for name in names]
         emails_list, numbers_list = sorted(emails), sorted(numbers)
         step = 2000  # one query a batch (SQLite allows 32766 parameters)
