@@ -9,9 +9,11 @@ batch, every cell made final in the select (type, yes/no, formula guard), so tha
 writer takes a block with one call.
 """
 
+import csv
 import enum
+import io
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
@@ -22,6 +24,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    LargeBinary,
     String,
     bindparam,
     case,
@@ -43,7 +46,7 @@ from ..extensions import db
 from ..registry import registry
 from ..sheets.cells import EXPORT_PREFIXED, neutralise
 from ..sheets.writers import CsvText
-from .csv_text import csv_line, joined_lines
+from .csv_text import LINE_END, ROW, csv_block, joined_cells, joined_rows
 
 BATCH = 5000
 
@@ -125,6 +128,10 @@ def count_customers(query: str) -> int:
 # The first letters that make a cell a formula, written into the select: each text cell is
 # guarded once, by the database, on the way out (neutralise() holds the same rule in Python).
 _FORMULA_FIRST = sorted(EXPORT_PREFIXED)
+# The same as a GLOB pattern for SQLite (a "-" last in a class is itself): one call, where
+# substr() IN (...) made a new text and compared it seven times.
+assert not {"]", "^"} & EXPORT_PREFIXED
+_FORMULA_GLOB = "[" + "".join(sorted(EXPORT_PREFIXED, key=lambda c: c == "-")) + "]*"
 
 
 def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
@@ -144,15 +151,18 @@ def _sql_cell(field: CustomerField, column, dialect: str, guard: bool = False):
     text: ColumnElement[Any] = column
     if field.kind in (Kind.DATE, Kind.INTEGER, Kind.GENDER, Kind.CUSTOMER_TYPE):
         text = cast(column, String)
-    return _guarded(text, guard)
+    return _guarded(text, guard, dialect)
 
 
-def _guarded(text: ColumnElement[Any], guard: bool) -> ColumnElement[Any]:
+def _guarded(text: ColumnElement[Any], guard: bool, dialect: str) -> ColumnElement[Any]:
     """A text or NULL as its cell: NULL empty, with guard a formula neutralised."""
-    if guard:
-        return case((func.substr(text, 1, 1).in_(_FORMULA_FIRST), literal("'") + text),
-                    else_=func.coalesce(text, ""))
-    return func.coalesce(text, "")
+    if not guard:
+        return func.coalesce(text, "")
+    if dialect == "sqlite":
+        formula = text.op("GLOB")(literal(_FORMULA_GLOB))
+    else:
+        formula = func.substr(text, 1, 1).in_(_FORMULA_FIRST)
+    return case((formula, literal("'") + text), else_=func.coalesce(text, ""))
 
 
 def _group_names(dialect: str) -> ColumnElement[Any]:
@@ -252,33 +262,57 @@ def _fill_groups(connection, ids: list[int], block: list[Sequence[str]], group_a
 
 def customer_csv_text(columns: list[CustomerField], query: str, delimiter: str,
                       after: int = 0, upto: int | None = None) -> Iterator[CsvText]:
-    """The rows of `customer_blocks` (guarded) as CSV lines written by the database, a block
-    of BATCH rows as one text (see csv_text.py); after/upto: ids of a part."""
+    """The rows of `customer_blocks` (guarded) as CSV text, a block of BATCH rows at a time,
+    their cells joined by the database (see csv_text.py); after/upto: ids of a part."""
+    width = len(columns)
+    if width == 1:  # csv.writer writes a row of one empty cell as "": a case of its own
+        for rows in customer_blocks(columns, query, True, after, upto):
+            yield CsvText(_written([rows], delimiter), len(rows))
+        return
     table = Customer.__table__
     dialect = db.session.connection().dialect.name
     cells: list[ColumnElement[Any]] = [
-        _guarded(_group_names(dialect), True) if f.kind == Kind.GROUPS
+        func.coalesce(_group_names(dialect), "") if f.kind == Kind.GROUPS
         else cast(table.c.id, String) if f.name == "id"
-        else _sql_cell(f, table.c[f.name], dialect, True) for f in columns]
-    ids = apply_filters(select(table.c.id.label("id"),
-                               csv_line(cells, delimiter, dialect).label("line")),
-                        query_args(query))
+        else _sql_cell(f, table.c[f.name], dialect) for f in columns]
+    line = joined_cells(cells)
+    if dialect != "postgresql":  # as UTF-8 bytes (see csv_block)
+        line = cast(line, LargeBinary)
+    line = line.label("line")
+    matches = apply_filters(select(table.c.id.label("id"), line), query_args(query))
     if upto is not None:
-        ids = ids.where(table.c.id <= upto)
-    block = (ids.where(table.c.id > bindparam("last"))
-             .order_by(table.c.id).limit(BATCH).subquery())
-    stmt = select(func.count(), func.max(block.c.id),
-                  joined_lines(block.c.line, block.c.id, dialect))
+        matches = matches.where(table.c.id <= upto)
+    stmt = matches.where(table.c.id > bindparam("last")).order_by(table.c.id).limit(BATCH)
+    if dialect == "postgresql":
+        block = stmt.subquery()
+        stmt = select(func.count(), func.max(block.c.id), joined_rows(block.c.line, block.c.id))
     last = after
     while True:
         # The session's connection afresh each block: the export's progress commits between.
         result = db.session.connection().execute(stmt, {"last": last})
-        rows, highest, text = result.one()
+        if dialect == "postgresql":
+            rows, highest, data = result.one()
+        else:  # each row's line: the order of group_concat's is not promised before 3.44
+            lines = result.cursor.fetchall()
+            rows, highest = len(lines), lines[-1][0] if lines else None
+            data = ROW.join([joined for _id, joined in lines])
         result.close()
         if not rows:
             return
+        written = csv_block(bytes(data or b""), rows, width, delimiter)
+        if written is None:  # a cell holds a separator itself: the general path
+            written = _written(customer_blocks(columns, query, True, last, highest), delimiter)
         last = highest
-        yield CsvText(text, rows)
+        yield CsvText(written, rows)
+
+
+def _written(blocks: Iterable[list[Sequence[str]]], delimiter: str) -> bytes:
+    """What csv.writer writes of the rows, UTF-8."""
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=delimiter, lineterminator=LINE_END)
+    for block in blocks:
+        writer.writerows(block)
+    return text.getvalue().encode()
 
 
 def customer_rows(columns: list[CustomerField], query: str, guard: bool = True,

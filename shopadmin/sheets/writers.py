@@ -31,9 +31,9 @@ MEDIA_TYPES = {
 
 @dataclass(frozen=True, slots=True)
 class CsvText:
-    """Rows already written as CSV lines (each ending in CR LF, as csv.writer writes them):
-    `rows` of them in `text`. A block that write_csv writes as it is."""
-    text: str
+    """Rows already written as CSV lines (each ending in CR LF, as csv.writer writes them),
+    UTF-8: `rows` of them in `data`. A block that write_csv writes as it is."""
+    data: bytes
     rows: int
 
     def __len__(self) -> int:
@@ -86,7 +86,8 @@ def write_csv(path: Path, fmt: str, headings: list[str] | None,
             writer.writerow([neutralise(heading) for heading in headings])
         for block in blocks:
             if isinstance(block, CsvText):
-                handle.write(block.text)
+                handle.flush()
+                handle.buffer.write(block.data)
             else:
                 writer.writerows(block)
             count += len(block)
