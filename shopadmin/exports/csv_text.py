@@ -42,8 +42,8 @@ def joined_cells(cells: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
 
 def joined_rows(line: ColumnElement[Any], order: ColumnElement[Any]) -> ColumnElement[Any]:
     """PostgreSQL's aggregate that joins a block's rows in `order` by ROW, as UTF-8 bytes."""
-    return func.convert_to(func.string_agg(aggregate_order_by(line, order),
-                                           literal(ROW.decode())), "UTF8")
+    return func.convert_to(
+        func.string_agg(line, aggregate_order_by(literal(ROW.decode()), order)), "UTF8")
 
 
 def _quoted(found: re.Match) -> bytes:

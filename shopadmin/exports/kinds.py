@@ -172,8 +172,8 @@ def _group_names(dialect: str) -> ColumnElement[Any]:
     table = Customer.__table__
     if dialect == "postgresql":
         # The "C" collation orders by bytes, which in UTF-8 is the code points' order.
-        names = (select(func.string_agg(aggregate_order_by(
-            groups.name, groups.name.collate("C")), ", "))
+        names = (select(func.string_agg(
+            groups.name, aggregate_order_by(literal(", "), groups.name.collate("C"))))
             .join_from(customer_group_members, CustomerGroup.__table__,
                        groups.id == members.group_id)
             .where(members.customer_id == table.c.id).correlate(table))
