@@ -266,8 +266,8 @@ def customer_csv_text(columns: list[CustomerField], query: str, delimiter: str,
     their cells joined by the database (see csv_text.py); after/upto: ids of a part."""
     width = len(columns)
     if width == 1:  # csv.writer writes a row of one empty cell as "": a case of its own
-        for rows in customer_blocks(columns, query, True, after, upto):
-            yield CsvText(_written([rows], delimiter), len(rows))
+        for single in customer_blocks(columns, query, True, after, upto):
+            yield CsvText(_written([single], delimiter), len(single))
         return
     table = Customer.__table__
     dialect = db.session.connection().dialect.name
