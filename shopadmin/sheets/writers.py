@@ -9,6 +9,7 @@ streaming sheet writer (xlsx_writer.py) in constant memory, every cell text.
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -17,12 +18,26 @@ from .cells import neutralise
 # Rows given one by one go to the CSV writer this many at a time.
 BLOCK = 1000
 FORMATS = ("csv", "csv_semicolon", "xlsx", "json")
+# Each CSV format's delimiter: the semicolon is what Excel expects where the comma is the
+# decimal sign (de, fr, pl).
+DELIMITERS = {"csv": ",", "csv_semicolon": ";"}
 EXTENSIONS = {"csv": "csv", "csv_semicolon": "csv", "xlsx": "xlsx", "json": "json"}
 MEDIA_TYPES = {
     "csv": "text/csv",  # the response adds "; charset=utf-8" to any text/* type
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CsvText:
+    """Rows already written as CSV lines (each ending in CR LF, as csv.writer writes them),
+    UTF-8: `rows` of them in `data`. A block that write_csv writes as it is."""
+    data: bytes
+    rows: int
+
+    def __len__(self) -> int:
+        return self.rows
 
 
 def write_worksheet(path: Path, fmt: str, headings: list[str] | None,
@@ -53,16 +68,16 @@ def in_blocks(rows: Iterable[Sequence[str | None]],
 
 
 def write_csv(path: Path, fmt: str, headings: list[str] | None,
-              blocks: Iterable[list[Sequence[str | None]]]) -> int:
+              blocks: Iterable[list[Sequence[str | None]] | CsvText]) -> int:
     """Write CSV rows that come in blocks (final text, formulas neutralised), each block with
-    one call of the writer, under the headings; returns how many rows were written.
+    one call of the writer (or as it is, when it comes as CsvText), under the headings;
+    returns how many rows were written.
     headings None: the rows alone, without byte order mark, to be appended to a file that has
     them."""
     # UTF-8 with a byte order mark: Excel then reads every letter of the four languages right.
     # The mark is written as a character: the "utf-8-sig" codec is Python code called on every
     # write, "utf-8" the built-in one.
-    # The semicolon is what Excel expects where the comma is the decimal sign (de, fr, pl).
-    delimiter = ";" if fmt == "csv_semicolon" else ","
+    delimiter = DELIMITERS[fmt]
     count = 0
     with Path(path).open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
@@ -70,7 +85,11 @@ def write_csv(path: Path, fmt: str, headings: list[str] | None,
             handle.write("\ufeff")
             writer.writerow([neutralise(heading) for heading in headings])
         for block in blocks:
-            writer.writerows(block)
+            if isinstance(block, CsvText):
+                handle.flush()
+                handle.buffer.write(block.data)
+            else:
+                writer.writerows(block)
             count += len(block)
     return count
 
