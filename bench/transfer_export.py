@@ -43,7 +43,7 @@ DATABASE = OUTPUT / "customers" / "shopadmin.db"
 
 
 def raw_floor(target: Path, url: str = "", xlsx: bool = False) -> dict:
-    from shopadmin.exports.kinds import EXPORTABLE
+    from shopadmin.customers.export import EXPORTABLE
 
     names = [f.name for f in EXPORTABLE if f.name != "groups"]
     sql = f"SELECT {', '.join(names)} FROM customers ORDER BY id"

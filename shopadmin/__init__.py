@@ -93,7 +93,7 @@ def register_extension_points(app: "Flask") -> None:
     from . import registry
     from .auth import security_log
     from .customers import bulk, privacy
-    from .exports import kinds as export_kinds
+    from .customers import export as customer_export
     from .imports import hooks as import_hooks
     from .notifications import hooks as notification_hooks
     from .orders import hooks as order_hooks
@@ -101,7 +101,7 @@ def register_extension_points(app: "Flask") -> None:
 
     registry.init_app(app)
     # In this order: the register's own entries first, then what the other parts add.
-    for part in (bulk, privacy, export_kinds, consent_routes, security_log, notification_hooks,
+    for part in (bulk, privacy, customer_export, consent_routes, security_log, notification_hooks,
                  order_hooks, import_hooks):
         part.init_app(app)
 

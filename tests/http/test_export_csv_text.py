@@ -59,9 +59,9 @@ def _rows(data: bytes, delimiter: str) -> list[list[str]]:
 @pytest.mark.parametrize("fmt", ["csv", "csv_semicolon"])
 @pytest.mark.parametrize("batch", [4, 5000])
 def test_the_fast_path_writes_what_csv_writer_writes(app, tmp_path, fmt, batch, monkeypatch):
-    from shopadmin.exports import kinds
+    from shopadmin.customers import export as customer_export
 
-    monkeypatch.setattr(kinds, "BATCH", batch)  # blocks with and without a separator in a cell
+    monkeypatch.setattr(customer_export, "BATCH", batch)  # blocks with and without a separator in a cell
     awkward_customers()
     general, fast = _both_paths(tmp_path, fmt)
     assert fast == general
@@ -77,15 +77,15 @@ def test_the_fast_path_writes_what_csv_writer_writes(app, tmp_path, fmt, batch, 
 @pytest.mark.parametrize("names", [["email", "groups"], ["first_name", "notes", "id"],
                                    ["notes"], ["birth_date", "approved", "created_at"]])
 def test_chosen_columns_filters_and_parts_alike(app, tmp_path, names, monkeypatch):
-    from shopadmin.exports import kinds
+    from shopadmin.customers import export as customer_export
 
-    monkeypatch.setattr(kinds, "BATCH", 3)
+    monkeypatch.setattr(customer_export, "BATCH", 3)
     awkward_customers()
     general, fast = _both_paths(tmp_path, "csv", names)
     assert fast == general and fast.count(b"\r\n") >= len(AWKWARD) + 2
     general, fast = _both_paths(tmp_path, "csv_semicolon", names, "language=pl")
     assert fast == general and len(_rows(fast, ";")) > 10
-    middle = db.session.scalar(db.select(db.func.min(kinds.Customer.id))) + 10
+    middle = db.session.scalar(db.select(db.func.min(customer_export.Customer.id))) + 10
     for part in ({"upto": middle}, {"after": middle}):
         general, fast = _both_paths(tmp_path, "csv", names, **part)
         assert fast == general

@@ -34,11 +34,11 @@ def varied_customers():
 
 @pytest.mark.parametrize("fmt", ["csv", "csv_semicolon", "xlsx", "json"])
 def test_an_export_reimports_unchanged(runner, tmp_path, fmt, monkeypatch):
-    from shopadmin.exports import kinds as export_kinds
+    from shopadmin.customers import export as customer_export
     from shopadmin.exports import services as exports
 
     # Batches of one and progress after every row: the export reads on after each commit.
-    monkeypatch.setattr(export_kinds, "BATCH", 1)
+    monkeypatch.setattr(customer_export, "BATCH", 1)
     monkeypatch.setattr(exports, "PROGRESS_EVERY", 1)
     varied_customers()
     path = tmp_path / f"customers.{fmt}"
@@ -192,10 +192,10 @@ def test_chosen_columns_without_the_id_keep_each_members_groups(app, tmp_path, m
     members of groups that the filter leaves out between them, each row has its own groups."""
     import csv
 
-    from shopadmin.exports import kinds as export_kinds
+    from shopadmin.customers import export as customer_export
     from shopadmin.exports.services import start_export, write_export
 
-    monkeypatch.setattr(export_kinds, "BATCH", 2)
+    monkeypatch.setattr(customer_export, "BATCH", 2)
     vip, top = CustomerGroup(name="VIP"), CustomerGroup(name="=Top")
     db.session.add_all([vip, top])
     people = [("a@shop.test", "DE", [vip]), ("b@shop.test", "FR", [vip, top]),
