@@ -12,10 +12,11 @@ process never share what was added, and importing a module adds nothing. Readers
 | erasers | `add_eraser(fn(gone: Forgotten))` | `customers/forget.py` |
 | contributors | `add_contributor(fn(customer) -> (key, data))` | `customers/privacy.py` |
 | settings_links | `add_settings_link(endpoint, label)` | the settings page |
-| export_kinds | `add_export_kind(ExportKind)`: `customers/export.py`, `orders/export.py` | the exports (`exports/kinds.py` defines a kind) |
+| export_kinds | `add_export_kind(ExportKind)` (`exports/kinds.py`) | the exports |
 
 Tracked job kinds (`tracking.register_kind`) stay beside their Huey tasks: both belong to the
-process-wide job queue, not to one app.
+process-wide job queue, not to one app. The export kinds are the register's
+(`customers/export.py`) and the orders' (`orders/export.py`).
 """
 
 from collections.abc import Callable

@@ -61,7 +61,8 @@ def _rows(data: bytes, delimiter: str) -> list[list[str]]:
 def test_the_fast_path_writes_what_csv_writer_writes(app, tmp_path, fmt, batch, monkeypatch):
     from shopadmin.customers import export as customer_export
 
-    monkeypatch.setattr(customer_export, "BATCH", batch)  # blocks with and without a separator in a cell
+    # Blocks with and without a separator in a cell.
+    monkeypatch.setattr(customer_export, "BATCH", batch)
     awkward_customers()
     general, fast = _both_paths(tmp_path, fmt)
     assert fast == general
