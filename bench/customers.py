@@ -163,6 +163,13 @@ def postgres_cpu_ms() -> float:
     return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def own_server(url: str) -> bool:
+    """Whether BENCH_POSTGRES_URL is a server on the bench's own data folder (started by hand,
+    to change its indexes between runs): its CPU is then counted as the bench's own."""
+    pid_file = OUTPUT / "postgres" / "data" / "postmaster.pid"
+    return pid_file.exists() and f":{pid_file.read_text().split()[3]}/" in url
+
+
 def timed(action, repeat: int = 9) -> tuple[list[float], list[float], float]:
     """Wall-clock and this process's CPU milliseconds of each of `repeat` runs, after one
     unmeasured run, and the PostgreSQL server's mean CPU milliseconds a run."""
@@ -212,8 +219,8 @@ def after_a_change(app, client, page: int, kind: str,
 def measure(app):
     """Build the customers when needed, time the list's requests; returns (baseline, rows)."""
     global SERVER_CPU
-    SERVER_CPU = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not (
-        os.environ.get("BENCH_POSTGRES_URL"))
+    SERVER_CPU = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and (
+        not os.environ.get("BENCH_POSTGRES_URL") or own_server(os.environ["BENCH_POSTGRES_URL"]))
     print(f"--- {app.config['SQLALCHEMY_DATABASE_URI'].split(':', 1)[0]}", flush=True)
     build(app)
     with app.app_context():

@@ -111,3 +111,23 @@ def test_a_search_read_by_id_is_counted_by_its_page_and_ends_at_its_last_page(
     page = list_customers(MultiDict({"q": "nowak"}), 2, 4)
     assert (page.total, page.more, [c.id for c in page.customers]) == (2, True, expected[4:8])
     assert list_customers(MultiDict({"q": "nowak"}), 99, 4).customers == []
+
+
+def test_the_email_order_is_walked_from_its_index_alone(on_postgresql):
+    """The live customers' e-mail index holds the id: a walk of the e-mail order (a search
+    sorted by e-mail) is an index-only scan, and still gives the page reading by id gives."""
+    register(40)
+    definition = db.session.scalar(db.text(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_customers_live_email'"))
+    assert definition.endswith("INCLUDE (id) WHERE (deleted_at IS NULL)"), definition
+    db.session.execute(db.text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(db.text("SET LOCAL enable_bitmapscan = off"))
+    plan = "\n".join(db.session.scalars(db.text(
+        "EXPLAIN SELECT id, email_key FROM customers WHERE deleted_at IS NULL "
+        "ORDER BY email_key LIMIT 10")))
+    assert "Index Only Scan using ix_customers_live_email" in plan, plan
+    for sort in ("email", "-email"):
+        expected = in_order({"q": "k", "sort": sort})
+        walked = search_pages.walk_postgresql(
+            MultiDict({"q": "k", "sort": sort}), [("k",)], 0, 4, 1000)
+        assert walked == expected[:4]

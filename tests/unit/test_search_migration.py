@@ -71,3 +71,30 @@ def test_terms_survive_a_downgrade_and_an_upgrade(fresh_app):
     assert _found("90-001") == {"zoe.muller@poczta.test"}
     assert _found("ete") == {"zoe.muller@poczta.test"}
     assert _found("nowak") == {"jan@shop.test"}
+    # The prefix lexemes came back with the upgrade (migration e3b7d2a9c4f1): "mu" and "j"
+    # are each looked up as one lexeme.
+    assert _found("mu") == {"zoe.muller@poczta.test"}
+    assert _found("j") == {"jan@shop.test"}
+    assert _found("lo mu") == {"zoe.muller@poczta.test"}
+
+
+def test_prefix_lexemes_come_off_in_a_downgrade_and_back_in_an_upgrade(fresh_app):
+    directory = fresh_app.extensions["migrate"].directory
+    upgrade(directory=directory)
+    muller = make_customer(first_name="Zoë", last_name="Müller", billing_city="Łódź",
+                           email="zoe@poczta.test")
+    db.session.commit()
+    lexemes = "SELECT tsvector_to_array(terms) FROM customer_search_vectors"
+    written = set(db.session.scalar(text(lexemes)))
+    assert {"^m", "^mu", "^l", "^lo", "^z", "^zo"} <= written
+    assert indexed_terms(muller.id) == {term for term in written if term[0] != "^"}
+    db.session.commit()
+
+    downgrade(directory=directory, revision="d5a8c3e1f7b2")
+    assert set(db.session.scalar(text(lexemes))) == indexed_terms(muller.id)
+    assert _found("mull lodz") == {"zoe@poczta.test"}
+    db.session.commit()
+
+    upgrade(directory=directory)
+    assert set(db.session.scalar(text(lexemes))) == written
+    assert _found("mu lo") == {"zoe@poczta.test"}
