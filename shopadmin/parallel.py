@@ -148,7 +148,8 @@ def _main_script_left_out(spawned: tuple | None):
     own needs nothing of the script: while such a child starts, the script is not named."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
-    if (spawned is None or path is None or getattr(main, "__spec__", None) is not None
+    if (main is None or spawned is None or path is None
+            or getattr(main, "__spec__", None) is not None
             or spawned[0].__module__ == "__main__"):
         yield
         return
