@@ -12,7 +12,11 @@ on a fresh SQLite database (migrated before the clock starts):
 with wall seconds, the CPU seconds of the process and its children, and the peak memory of the
 largest of them (target under 300 MB); for an import, the CPU seconds of the writing process
 and of the reading one apart (on a quiet two-core machine the wall time is about the larger).
-BENCH_CLI_REPEAT=3 takes the median of three runs.
+BENCH_CLI_REPEAT=3 takes the median of three runs. BENCH_CLI_BASE=REVISION (say main) adds a
+same-run baseline: that revision of the code (git archive into the scratch folder, run with this
+checkout's interpreter) beside this checkout's committed HEAD (exported the same way, so that
+edits in progress do not count), for the start and the 100,000-row CSV import, alternated.
+BENCH_CLI_QUICK=1 leaves out the bare readers and the 200,000-row imports.
 
 BENCH_CLI_ROWS=20000 BENCH_XLSX_ROWS=20000 python -m bench.imports_cli   for a quick look.
 """
@@ -31,6 +35,8 @@ from .transfer_import import OUTPUT, _run, excel_like, generate
 CLI_ROWS = int(os.environ.get("BENCH_CLI_ROWS", "100000"))
 XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
 REPEAT = int(os.environ.get("BENCH_CLI_REPEAT", "1"))
+BASE = os.environ.get("BENCH_CLI_BASE", "")
+QUICK = os.environ.get("BENCH_CLI_QUICK", "") not in ("", "0")
 CLI_SECONDS, XLSX_RATE, MEMORY_MB = 5.0, 15_000, 300
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -53,12 +59,13 @@ CPU_SPLIT = [sys.executable, "-c", (
     "main()"), "--app", "wsgi"]
 
 
-def _timed(command: list[str], folder: Path) -> dict:
-    """Wall seconds of one command run in the instance folder, and what it printed."""
+def _timed(command: list[str], folder: Path, root: Path = ROOT) -> dict:
+    """Wall seconds of one command run in the instance folder (from the code in `root`), and
+    what it printed."""
     environment = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(folder),
                    "BENCH_RUSAGE": str(folder / "rusage.json")}
     started = time.perf_counter()
-    process = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True,
+    process = subprocess.run(command, cwd=root, env=environment, capture_output=True,
                              text=True)
     seconds = time.perf_counter() - started
     if process.returncode:
@@ -71,15 +78,16 @@ def _timed(command: list[str], folder: Path) -> dict:
     return result
 
 
-def _measured(command: list[str], folder: Path) -> dict:
+def _measured(command: list[str], folder: Path, root: Path = ROOT) -> dict:
     """_timed in a child of its own, so that the resource figures are this command's alone."""
     code = ("import json, resource, sys; from pathlib import Path; "
             "from bench.imports_cli import _timed; "
-            "result = _timed(sys.argv[2:], Path(sys.argv[1])); "
+            "result = _timed(sys.argv[3:], Path(sys.argv[1]), Path(sys.argv[2])); "
             "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
             "result.update(cpu=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024); "
             "print(json.dumps(result))")
-    output = subprocess.run([sys.executable, "-c", code, str(folder), *command], cwd=ROOT,
+    output = subprocess.run([sys.executable, "-c", code, str(folder), str(root), *command],
+                            cwd=ROOT,
                             capture_output=True, text=True, check=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
@@ -93,33 +101,71 @@ def _with_cpu(step: str, path: Path, scratch: Path) -> dict:
     return result
 
 
-def _fresh_instance(scratch: Path) -> Path:
+def _fresh_instance(scratch: Path, root: Path = ROOT) -> Path:
     folder = Path(tempfile.mkdtemp(dir=scratch))
-    subprocess.run([*FLASK, "setup"], cwd=ROOT, capture_output=True, check=True,
+    subprocess.run([*FLASK, "setup"], cwd=root, capture_output=True, check=True,
                    env={**os.environ, "SHOPADMIN_INSTANCE_PATH": str(folder)})
     return folder
 
 
-def cli_import(path: Path, scratch: Path) -> dict:
-    runs = []
-    for _ in range(REPEAT):
-        folder = _fresh_instance(scratch)
-        result = _measured([*CPU_SPLIT, "customers", "import", str(path)], folder)
-        summary = next((line for line in result.pop("output").splitlines()
-                        if line.startswith("Import ")), "")
-        result["counts"] = summary.split(": ", 1)[-1]
-        runs.append(result)
+def _cli_run(path: Path, scratch: Path, root: Path = ROOT) -> dict:
+    folder = _fresh_instance(scratch, root)
+    result = _measured([*CPU_SPLIT, "customers", "import", str(path)], folder, root)
+    summary = next((line for line in result.pop("output").splitlines()
+                    if line.startswith("Import ")), "")
+    result["counts"] = summary.split(": ", 1)[-1]
+    return result
+
+
+def _median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+
+
+def cli_import(path: Path, scratch: Path) -> dict:
+    return _median([_cli_run(path, scratch) for _ in range(REPEAT)])
+
+
+def _export(revision: str, scratch: Path) -> Path:
+    """The code of a git revision, as a folder of its own (with the translations compiled)."""
+    folder = Path(tempfile.mkdtemp(dir=scratch, prefix="code-"))
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
+                    "translations", "--use-fuzzy", "-f"], cwd=folder, capture_output=True,
+                   check=True)
+    return folder
+
+
+def baseline_steps(csv_small: Path, scratch: Path) -> list[tuple]:
+    """Start and 100,000-row import of BASE and of HEAD, alternated (each first in turn)."""
+    roots = {f"{BASE[:12]}": _export(BASE, scratch), "HEAD": _export("HEAD", scratch)}
+    starts: dict[str, list[dict]] = {name: [] for name in roots}
+    imports: dict[str, list[dict]] = {name: [] for name in roots}
+    order = list(roots)
+    for _ in range(REPEAT):
+        for name in order:
+            folder = _fresh_instance(scratch, roots[name])
+            starts[name].append(_measured([*FLASK, "customers", "--help"], folder, roots[name]))
+            imports[name].append(_cli_run(csv_small, scratch, roots[name]))
+        order.reverse()
+    steps = []
+    for name in roots:
+        steps.append(("start", name, 1, _median(starts[name])))
+        steps.append(("cli", f"{name} CSV", CLI_ROWS, _median(imports[name])))
+    return steps
 
 
 def files() -> tuple[Path, Path, Path]:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     paths = []
-    for rows in (CLI_ROWS, XLSX_ROWS):
+    for rows in (CLI_ROWS,) if QUICK else (CLI_ROWS, XLSX_ROWS):
         path = OUTPUT / f"customers-{rows}-warnings.csv"
         if not path.exists():
             generate(path, rows)
         paths.append(path)
+    if QUICK:
+        return paths[0], paths[0], paths[0]  # (the bigger files are not read)
     xlsx = OUTPUT / f"customers-{XLSX_ROWS}-warnings.xlsx"
     if not xlsx.exists():
         excel_like(paths[1], xlsx, XLSX_ROWS)
@@ -134,8 +180,10 @@ def main() -> int:
         starts = sorted((_measured([*FLASK, "customers", "--help"], folder)
                          for _ in range(3)), key=lambda run: run["seconds"])
         start = starts[1]
-        steps = [
-            ("raw", f"{CLI_ROWS:,} CSV", CLI_ROWS, _with_cpu("raw", csv_small, scratch)),
+        steps = [("raw", f"{CLI_ROWS:,} CSV", CLI_ROWS, _with_cpu("raw", csv_small, scratch))]
+        if BASE:
+            steps += baseline_steps(csv_small, scratch)
+        steps += [] if QUICK else [
             ("read", f"{XLSX_ROWS:,} CSV", XLSX_ROWS, _with_cpu("read", csv_big, scratch)),
             ("read", f"{XLSX_ROWS:,} XLSX", XLSX_ROWS, _with_cpu("read", xlsx, scratch)),
             ("read", "  calamine", XLSX_ROWS, _with_cpu("calamine", xlsx, scratch)),
@@ -156,6 +204,10 @@ def main() -> int:
           f"{'writer':>8}{'reader':>8}  counts")
     missed = False
     for step, label, rows, result in steps:
+        if step == "start":
+            print(f"start {label:<14}{result['seconds']:>9.2f}{result['cpu']:>7.2f}"
+                  f"   (`flask customers --help`)")
+            continue
         cpu = f"{result['cpu']:>7.1f}" if "cpu" in result else f"{'':>7}"
         split = "".join(f"{result[key]:>8.1f}" if key in result else f"{'':>8}"
                         for key in ("writer_cpu", "reader_cpu"))
@@ -168,7 +220,8 @@ def main() -> int:
         if label.endswith("XLSX") and rows / result["seconds"] < XLSX_RATE:
             print(f"      MISSED: XLSX import at {XLSX_RATE:,} rows/s")
             missed = True
-        if rows == CLI_ROWS and label.endswith("CSV") and result["seconds"] > CLI_SECONDS:
+        if (rows == CLI_ROWS and label.endswith("CSV") and result["seconds"] > CLI_SECONDS
+                and not label.startswith(BASE[:12] or "-")):
             print(f"      MISSED: {CLI_ROWS:,} rows from CSV in under {CLI_SECONDS:.0f} s")
             missed = True
         if result["peak_mb"] > MEMORY_MB:

@@ -46,11 +46,11 @@ def create_app(test_config: dict | None = None) -> "Flask":
 def register_extensions(app: "Flask") -> None:
     from . import models  # noqa: F401  (every table known to Alembic)
     from .auth.sessions import init_login
-    from .extensions import csrf, db, init_huey, init_limiter, mail, migrate
+    from .extensions import csrf, db, init_huey, init_limiter, init_migrations, mail
     from .i18n import init_babel
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    init_migrations(app, str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     init_limiter(app)
     mail.init_app(app)

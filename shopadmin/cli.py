@@ -10,7 +10,6 @@ import time
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_migrate import upgrade
 
 from .access_log import gunicorn_command
 from .auth import services as auth_services
@@ -71,6 +70,8 @@ def reset_two_factor(email: str):
 @with_appcontext
 def setup_command():
     """Apply migrations and make sure a first admin exists (idempotent)."""
+    from flask_migrate import upgrade  # (with Alembic: only here, see extensions.Migrations)
+
     from .imports import deferred
 
     upgrade(directory=current_app.extensions["migrate"].directory)

@@ -1,9 +1,7 @@
 """Column types and engine settings shared by every model."""
 
-from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from enum import Enum
-from itertools import islice
 from typing import Any, TypeVar
 
 from flask_sqlalchemy.pagination import SelectPagination
@@ -12,20 +10,14 @@ from sqlalchemy import Enum as EnumType
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from .batching import batched  # noqa: F401  (where the rest of the app looks for it)
+
 T = TypeVar("T")
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC; used as a callable column default."""
     return datetime.now(UTC)
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """`items` in lists of `size` (the last one shorter): the IN lists, inserts and groups a
-    statement or a commit takes at a time. (itertools.batched, from Python 3.12, gives tuples.)"""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 class RowsPagination(SelectPagination):

@@ -1,19 +1,19 @@
 """The extension objects, created unbound and initialised by create_app()."""
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask import request
+from flask.cli import AppGroup
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_mail import Mail
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from huey import Huey
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
+
+from ._huey import Huey, MemoryStorage, RedisStorage, SqliteStorage
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
 babel = Babel()
 mail = Mail()
 login_manager = LoginManager()
@@ -53,6 +52,48 @@ limiter = Limiter(key_func=client_address)
 # An unconfigured queue in memory until init_huey() points it at SQLite or Redis, so that
 # importing the task module opens no database.
 huey = Huey("shopadmin", storage_class=MemoryStorage, utc=True)
+
+
+class Migrations:
+    """app.extensions["migrate"] until Flask-Migrate is wanted: it loads Alembic (0.1 s of
+    every command's start), which only `flask db`, `flask setup` and the tests' migrations
+    need. The first use of anything but the folder sets Flask-Migrate up for the app, which
+    then holds Flask-Migrate's own entry (and its `db` commands)."""
+
+    def __init__(self, app, directory: str):
+        self.app, self.directory = app, directory
+
+    def load(self) -> Any:
+        if self.app.extensions.get("migrate") is self:
+            from flask_migrate import Migrate
+
+            Migrate(self.app, db, directory=self.directory, render_as_batch=True)
+        return self.app.extensions["migrate"]
+
+    def __getattr__(self, name: str) -> Any:  # (only for what __init__ does not set)
+        return getattr(self.load(), name)
+
+
+class Commands(AppGroup):
+    """The app's commands, with Flask-Migrate's `db` group loaded when it is asked for."""
+
+    migrations: Migrations | None = None
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name == "db" and "db" not in self.commands and self.migrations is not None:
+            self.migrations.load()  # (which adds the group)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), "db"})
+
+
+def init_migrations(app, directory: str) -> None:
+    """Migrations from `directory`, with Flask-Migrate loaded when first used (Migrations)."""
+    commands = Commands(app.cli.name)
+    commands.commands.update(app.cli.commands)
+    commands.migrations = app.extensions["migrate"] = Migrations(app, directory)
+    app.cli = commands
 
 
 def init_limiter(app) -> None:

@@ -5,14 +5,9 @@ commits after every batch together with the job's progress, so the job row alway
 the import has durably got; a run started again on the same job resumes after that point.
 """
 
-import gc
-import multiprocessing
-import threading
 import time
-import types
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import email_validator
@@ -20,28 +15,32 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
 
-from ..customers.search import index_new, reindex_customers, terms_text
+from ..customers.search import index_new, reindex_customers
+from ..customers.terms import terms_text
 from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
-from ..translation import speaking
 from . import deferred
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from .plan import ImportOptions, Outcome, Planner, row_keys, to_json
-from .seen import SeenKeys
+from .plan import ImportOptions, Outcome, Planner, to_json
+from .reading import (  # noqa: F401  (the reading half, Flask-free: reading.py)
+    ReadingPlan,
+    TermsWanted,
+    _FewerCollections,
+    read_rows,
+    row_keys,
+)
+from .reading import fewer_collections as _fewer_collections
+from .reading import read_in_child as _read_in_child
 from .write import BatchWriter, ConcurrentChange, insert_results
 
 BATCH_ROWS = 2000  # the default of the setting IMPORT_BATCH_ROWS (see batch_rows)
 # A transaction holds the batches of this many rows or seconds, whichever comes first, and the
 # job's progress with them: the job row says how far the import has durably got.
 COMMIT_ROWS, COMMIT_SECONDS = 10_000, 1.0
-SEEN_BATCH = 1000  # rows whose keys are looked up together
 # From this many rows on, a second process reads and parses while this one writes.
 PARALLEL_ROWS = 50_000
-# Batches ready in the reading process's queue from which the writer leaves it the search
-# terms (TermsWanted.decide).
-BALANCED_BACKLOG = 2
 # From this many rows on, an apply into an empty register builds its indexes at the end.
 DEFER_INDEX_ROWS = 50_000
 PREVIEW_SAMPLE = 20
@@ -75,62 +74,6 @@ def open_job_worksheet(job: ImportJob, keep_spool: bool = True):
                           keep_spool=keep_spool)
 
 
-class TermsWanted:
-    """Whether the reading process works out each row's search terms: worth it while the rows
-    create customers and the writing process is the busier one, wasted on a file of updates.
-    The writer says so after every batch (shared memory, seen by the reading child); rows that
-    come without terms and do create a customer get them in the writing process. With a
-    second process, the batches waiting in its queue say which process is the slower
-    (`backlog`): when the writer had to wait for one, the reader is, and the writer makes the
-    terms itself; when batches pile up, the reader makes them. The work goes to whichever
-    process has the time, whatever the machine and whatever the file."""
-
-    def __init__(self, shared: bool = False, flag=None):
-        from ..parallel import Backlog
-
-        if flag is None:
-            flag = multiprocessing.get_context("spawn").Value("b", 1, lock=False) if shared \
-                else types.SimpleNamespace(value=1)
-        self.flag = flag
-        self.backlog = Backlog()
-        self.starved = 0  # backlog.starved at the last decision
-
-    def __bool__(self) -> bool:
-        return bool(self.flag.value)
-
-    def set(self, wanted: bool) -> None:
-        self.flag.value = int(wanted)
-
-    def decide(self, creating: bool) -> None:
-        """After a written batch: terms wanted from the reader when the batch created
-        customers, unless the writer has waited for the reader since the last decision;
-        back to the reader once batches wait in the queue again."""
-        starved, self.starved = self.backlog.starved - self.starved, self.backlog.starved
-        if not creating or starved:
-            self.set(False)
-        elif self.backlog.ready is None or self.backlog.ready >= BALANCED_BACKLOG:
-            self.set(True)
-
-
-@dataclass(frozen=True)
-class ReadingPlan:
-    """What reading and parsing a file takes, plain enough to hand to another process."""
-
-    path: str
-    has_headings: bool
-    encoding: str | None
-    delimiter: str | None
-    mapping: list
-    date_order: str | None
-    empty_clears: bool
-    skip: int
-    language: str  # the staff member's: the language of the rows' messages
-    # email-validator's switch for the reserved .test domain, as this process has it
-    test_domains: bool = False
-    split_street: bool = False
-    keep_spool: bool = True  # (readers.open_worksheet)
-
-
 def reading_plan(job: ImportJob, skip: int = 0, keep_spool: bool = True) -> ReadingPlan:
     options = ImportOptions.from_dict(job.options)
     return ReadingPlan(
@@ -159,74 +102,6 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0,
         backlog = terms.backlog if terms is not None else None
         return parsed_in_child(_read_in_child, (plan, flag), backlog)
     return read_rows(plan, terms)
-
-
-def _read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
-    """The reading process: the rows, their messages in the staff member's language (no app:
-    the stages need none)."""
-    from ..parallel import batched
-
-    email_validator.TEST_ENVIRONMENT = plan.test_domains
-    terms = TermsWanted(flag=flag) if flag is not None else None
-    # (fewer garbage collections, as in the writing process: a sixth of this one's time)
-    with speaking(plan.language), _fewer_collections:
-        yield from batched(read_rows(plan, terms))
-
-
-def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
-    """Whatever depends only on the file, which on a big file is worked out by the reading
-    process beside the writing one: the rows parsed, the search terms a new customer will
-    have, and for each key of a row, the earlier row that had it (a duplicate)."""
-    from ..sheets.readers import open_worksheet
-    from .rows import ParseOptions, RowParser, combine_rows
-
-    worksheet = open_worksheet(Path(plan.path), has_headings=plan.has_headings,
-                               encoding=plan.encoding, delimiter=plan.delimiter, spool=True,
-                               keep_spool=plan.keep_spool)
-    parser = RowParser(worksheet.headings, plan.mapping,
-                       ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
-                                    split_street=plan.split_street))
-    seen = SeenKeys()
-    try:
-        batch = []
-        for position, (row, cells, more) in enumerate(combine_rows(
-                worksheet.rows(), worksheet.headings, plan.mapping)):
-            if position < plan.skip:  # done before: only its keys, for the duplicates after
-                seen.first_rows([(kind, key, row) for kind, key in
-                                 row_keys(parser.key_values(cells)).items()])
-                continue
-            parsed = parser.parse(row, cells, more)
-            if worksheet.notes:
-                note_cells(parser, worksheet, parsed)
-            parsed.keys = row_keys(parsed.values)
-            if terms and not parsed.errors:
-                parsed.terms = terms_text(parsed.values)
-            batch.append((parsed, cells))
-            if len(batch) >= SEEN_BATCH:
-                yield from _with_duplicates(seen, batch)
-                batch = []
-        yield from _with_duplicates(seen, batch)
-    finally:
-        seen.close()
-
-
-def note_cells(parser, worksheet, parsed) -> None:
-    """What the reader found in the row's cells (a formula without a stored value), as
-    warnings of the row."""
-    from .rows import RowError
-
-    for column, message in worksheet.notes.pop(parsed.row, ()):
-        parsed.warnings.append(RowError(parsed.row, parser.heading(column), "", message))
-
-
-def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
-    earlier = seen.first_rows([(kind, key, parsed.row) for parsed, _cells in batch
-                               for kind, key in parsed.keys.items()])
-    for parsed, cells in batch:
-        if earlier:
-            parsed.duplicates = {kind: first for kind, key in parsed.keys.items()
-                                 if (first := earlier.get((kind, key), parsed.row)) != parsed.row}
-        yield parsed, cells
 
 
 def batch_rows() -> int:
@@ -335,36 +210,6 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     db.session.commit()
     if progress:
         progress(job)
-
-
-class _FewerCollections:
-    """Python's cyclic garbage collector walks every live object each 700 allocations, and an
-    import allocates millions that live for one batch: while any run goes on in this process
-    (the worker runs jobs in threads), the objects from before it are frozen out of the walks,
-    and the collector runs less often (cycles are still collected)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.runs = 0
-        self.thresholds = gc.get_threshold()
-
-    def __enter__(self):
-        with self.lock:
-            if self.runs == 0:
-                self.thresholds = gc.get_threshold()
-                gc.freeze()
-                gc.set_threshold(50_000, 20, 100)
-            self.runs += 1
-
-    def __exit__(self, *_exc):
-        with self.lock:
-            self.runs -= 1
-            if self.runs == 0:
-                gc.set_threshold(*self.thresholds)
-                gc.unfreeze()
-
-
-_fewer_collections = _FewerCollections()
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from ..database import batched
 from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
-from ..text import email_key, fold
+from ..text import fold
 from ..translation import gettext as _
 
 CREATE_UPDATE, CREATE_ONLY, UPDATE_ONLY = "create_update", "create_only", "update_only"
@@ -104,17 +104,6 @@ def column_value(name: str, value: Any) -> Any:
     if kind in _ENUMS and value is not None and not isinstance(value, Enum):
         return _ENUMS[kind]._value2member_map_.get(value) or _ENUMS[kind](value)
     return value
-
-
-def row_keys(values: dict[str, Any]) -> dict[str, str]:
-    """The keys under which a row's customer is unique: {"email": e-mail key,
-    "customer_number": number}, for those the row gives."""
-    keys = {}
-    if email := values.get("email"):
-        keys["email"] = email_key(email)
-    if (number := values.get("customer_number")) and (number := str(number).strip()):
-        keys["customer_number"] = number
-    return keys
 
 
 class GroupNames:

@@ -8,7 +8,9 @@ database lives no longer than the process that hashes, so Python's own hash serv
 
 import sqlite3
 
-from ..database import batched
+from ..batching import batched
+
+CACHE_KB = 65_536
 
 
 class SeenKeys:
@@ -16,6 +18,9 @@ class SeenKeys:
         self.db = sqlite3.connect("")  # "": a temporary database on disk, gone on close
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
+        # A 64 MB page cache instead of 2 MB: the keys come in random order, and from some
+        # 100,000 rows on the default cache thrashes (200,000 rows: 1.27 -> 0.94 s CPU).
+        self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         self.db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, row INTEGER) WITHOUT ROWID")
 
     def first_rows(self, keys: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:

@@ -18,9 +18,12 @@ from shopadmin.translation import speaking, translator
 # The modules of reading, mapping and parsing a file: what the reading process runs.
 STAGES = ("shopadmin.imports.headings", "shopadmin.imports.rows", "shopadmin.imports.values",
           "shopadmin.imports.streets", "shopadmin.sheets.readers", "shopadmin.sheets.xlsx_reader",
-          "shopadmin.sheets.spool", "shopadmin.translation")
+          "shopadmin.sheets.spool", "shopadmin.translation",
+          # the reading process's own module, with the duplicate keys and the search terms
+          "shopadmin.imports.reading", "shopadmin.imports.seen", "shopadmin.customers.terms",
+          "shopadmin.parallel")
 FLASK_PACKAGES = ("flask", "flask_babel", "flask_sqlalchemy", "flask_wtf", "flask_login",
-                  "werkzeug")
+                  "werkzeug", "sqlalchemy")
 
 
 def test_the_stages_load_no_flask():
@@ -130,7 +133,7 @@ def test_headings_are_read_in_the_languages_given():
 
 def test_the_reading_process_writes_in_the_staff_members_language(tmp_path: Path):
     """The spawned reading process builds no app: the plan's language is all it needs."""
-    from shopadmin.imports.pipeline import ReadingPlan, _read_in_child, read_rows
+    from shopadmin.imports.reading import ReadingPlan, read_in_child, read_rows
     from shopadmin.parallel import parsed_in_child
 
     path = tmp_path / "customers.csv"
@@ -140,7 +143,7 @@ def test_the_reading_process_writes_in_the_staff_members_language(tmp_path: Path
     plan = ReadingPlan(str(path), True, None, None,
                        ["email", "billing_country", "newsletter", "billing_postcode"],
                        None, False, 0, "pl", test_domains=True)
-    rows = list(parsed_in_child(_read_in_child, (plan, None)))
+    rows = list(parsed_in_child(read_in_child, (plan, None)))
     with speaking("pl"):
         here = list(read_rows(plan, None))
     assert [p.row for p, _cells in rows] == [2, 3]
