@@ -10,8 +10,6 @@ from sqlalchemy import Enum as EnumType
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
-from .batching import batched  # noqa: F401  (where the rest of the app looks for it)
-
 T = TypeVar("T")
 
 

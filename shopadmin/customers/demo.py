@@ -26,7 +26,8 @@ from .models import (
     customer_group_members,
 )
 from .numbers import take_numbers
-from .search import index_new, search_terms, terms_text
+from .search import index_new
+from .terms import search_terms, terms_text
 
 BATCH = 5000
 PARALLEL_LOAD_MIN = 50_000

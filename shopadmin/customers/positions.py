@@ -30,7 +30,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import select, text
 
 from ..audit import AuditEvent
-from ..database import batched
+from ..batching import batched
 from ..extensions import db
 from . import paging
 from .models import Customer

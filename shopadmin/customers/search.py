@@ -45,14 +45,14 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from ..database import batched
+from ..batching import batched
 from ..extensions import db
 from ..text import fold_words
 from .models import Customer
 
 # The terms themselves are made without Flask or a database (the import's reading process
-# makes them): terms.py. Re-exported here, where the rest of the app looks for them.
-from .terms import _DIGITS, INDEXED, TERM_LENGTH, search_terms, terms_text  # noqa: F401
+# makes them): terms.py.
+from .terms import _DIGITS, INDEXED, TERM_LENGTH, terms_text
 
 BATCH = 2000
 # PostgreSQL: the mark of a term's first one or two letters as a lexeme of its own; no folded

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..account.tokens import revoke_tokens
 from ..audit import record_event
 from ..auth.models import StaffUser
-from ..database import batched, utcnow
+from ..batching import batched
+from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..jobs import job

@@ -24,15 +24,7 @@ from ..tracking import HandedBack, stopping
 from . import deferred
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner, to_json
-from .reading import (  # noqa: F401  (the reading half, Flask-free: reading.py)
-    ReadingPlan,
-    TermsWanted,
-    _FewerCollections,
-    read_rows,
-    row_keys,
-)
-from .reading import fewer_collections as _fewer_collections
-from .reading import read_in_child as _read_in_child
+from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
 from .write import BatchWriter, ConcurrentChange, insert_results
 
 BATCH_ROWS = 2000  # the default of the setting IMPORT_BATCH_ROWS (see batch_rows)
@@ -100,7 +92,7 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0,
 
         flag = terms.flag if terms is not None else None
         backlog = terms.backlog if terms is not None else None
-        return parsed_in_child(_read_in_child, (plan, flag), backlog)
+        return parsed_in_child(read_in_child, (plan, flag), backlog)
     return read_rows(plan, terms)
 
 
@@ -225,7 +217,7 @@ def _bulk_settings(connection, dry_run: bool):
                   for name in ("cache_size", "wal_autocheckpoint")]
         connection.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KB}")
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
-    with _fewer_collections:
+    with fewer_collections:
         yield
     if sqlite:  # (after an error the session is rolled back, and its connection with it)
         connection = db.session.connection()

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from ..batching import batched
 from ..bulk import among
 from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest, erased_digests
 from ..customers.models import Customer, CustomerType, Gender
-from ..database import batched
 from ..database import json_value as to_json
 from ..extensions import db
 from ..i18n import country_language
@@ -75,7 +75,7 @@ class Outcome:
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []  # why the row is rejected
         self.warnings: list[dict[str, Any]] = []  # what was left out, cut or cleaned
-        self.terms = ""  # create: the new customer's search terms (search.terms_text)
+        self.terms = ""  # create: the new customer's search terms (terms.terms_text)
         self.keys: dict[str, str] = {}  # the row's unique keys, by kind (row_keys)
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":

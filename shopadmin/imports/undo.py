@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 
 from ..audit import AuditEvent
+from ..batching import batched
 from ..bulk import execute_many
 from ..customers.search import reindex_customers
-from ..database import batched, utcnow
+from ..database import utcnow
 from ..extensions import db
 from ..text import email_key
 from .models import ImportChange, ImportJob, ImportStatus

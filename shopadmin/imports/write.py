@@ -13,11 +13,12 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..audit import AuditEvent
+from ..batching import batched
 from ..bulk import among, execute_lists, execute_many, memoised, parameter_order
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
 from ..customers.numbers import take_numbers
-from ..database import batched, utcnow
+from ..database import utcnow
 from ..extensions import db
 from ..text import email_key, fold
 from .models import ImportChange, ImportRowResult

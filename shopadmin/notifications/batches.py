@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import exists, or_, update
 
 from .. import tracking
-from ..database import batched, utcnow
+from ..batching import batched
+from ..database import utcnow
 from ..extensions import db
 from .delivery import GROUP, SETTLE_EVERY, ErrorKind, MailContext, Outcome, deliver_group
 from .models import BatchStatus, MailBatch, MailLog, MailStatus

@@ -16,8 +16,9 @@ from sqlalchemy.sql import Select
 
 from .. import tracking
 from ..audit import record_event
+from ..batching import batched
 from ..customers.models import Customer
-from ..database import batched, utcnow
+from ..database import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..settings.services import get_settings

@@ -287,7 +287,7 @@ def test_a_big_file_is_read_and_parsed_by_a_second_process(app, client, login_as
     from werkzeug.datastructures import MultiDict
 
     from shopadmin.customers.listing import count_customers
-    from shopadmin.customers.search import search_terms
+    from shopadmin.customers.terms import search_terms
 
     # The search terms made in the reading process are those the register would make.
     customer = customers_by_email()["ann1234@shop.test"]

@@ -16,8 +16,8 @@ from shopadmin.customers.search import (
     matching_among,
     query_words,
     reindex_customers,
-    search_terms,
 )
+from shopadmin.customers.terms import search_terms
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
 

@@ -5,7 +5,7 @@ to the reader again once batches wait in the reader's queue."""
 import multiprocessing
 import time
 
-from shopadmin.imports.pipeline import TermsWanted
+from shopadmin.imports.reading import TermsWanted
 from shopadmin.parallel import started_in_child
 
 

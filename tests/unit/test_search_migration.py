@@ -10,7 +10,8 @@ from werkzeug.datastructures import MultiDict
 
 from shopadmin import create_app
 from shopadmin.customers.listing import list_customers
-from shopadmin.customers.search import indexed_customers, indexed_terms, search_terms
+from shopadmin.customers.search import indexed_customers, indexed_terms
+from shopadmin.customers.terms import search_terms
 from shopadmin.extensions import db
 
 from ..conftest import POSTGRES_URL, _pg_url

@@ -3,7 +3,8 @@
 import enum
 from datetime import UTC, date, datetime
 
-from shopadmin.database import batched, json_value
+from shopadmin.batching import batched
+from shopadmin.database import json_value
 from shopadmin.text import email_key
 
 

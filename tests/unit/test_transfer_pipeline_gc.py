@@ -2,7 +2,7 @@
 
 import gc
 
-from shopadmin.imports.pipeline import _FewerCollections
+from shopadmin.imports.reading import _FewerCollections
 
 
 def test_overlapping_runs_restore_the_collector_when_the_last_one_ends():
