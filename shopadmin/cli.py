@@ -71,11 +71,17 @@ def reset_two_factor(email: str):
 def setup_command():
     """Apply migrations and make sure a first admin exists (idempotent)."""
     from flask_migrate import upgrade  # (with Alembic: only here, see extensions.Migrations)
+    from sqlalchemy import inspect
 
     from .imports import deferred
+    from .settings.models import Setting
 
+    if inspect(db.engine).has_table(Setting.__tablename__):
+        # Indexes an import that died had set aside are built first, in the schema they were
+        # read from: a migration may drop, rename or change them.
+        deferred.restore()
+        db.session.commit()
     upgrade(directory=current_app.extensions["migrate"].directory)
-    deferred.restore()  # indexes an import that died had set aside
     created = auth_services.ensure_first_admin(
         os.environ.get("SHOPADMIN_ADMIN_EMAIL"), os.environ.get("SHOPADMIN_ADMIN_PASSWORD")
     )
