@@ -1,13 +1,15 @@
 """Orders: listing, status changes, erasure, and the storefront's API keys. Flush, never commit."""
 
 import hashlib
+import re
 import secrets
 from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy import text as sa_text
 
 from ..audit import record_event
@@ -21,6 +23,10 @@ from .models import ApiKey, Order, OrderStatus
 PAGE_SIZE = 50
 TRIGRAM = 3  # the shortest text a trigram index finds
 FEW_MATCHES = 2000  # up to this many, the orders of a search are read by id and sorted
+# Where the words of the orders' search text break on PostgreSQL: ASCII white space and
+# punctuation, as order_search_words() splits them (migration c6f2a8d4e1b9); Python's \s is
+# wider, which only cuts a search into shorter pieces, each still inside one word.
+WORD_BREAKS = re.compile(r"[\s!-/:-@\[-`{-~]+")
 
 
 
@@ -50,16 +56,32 @@ def _known_number(text: str) -> str | None:
     return db.session.scalar(select(Order.number).where(Order.number.in_({text, text.upper()})))
 
 
-def _containing(folded: str):
-    """Orders whose folded name or e-mail contains `folded`, through a trigram index.
+def search_pieces(folded: str) -> list[str]:
+    """The pieces of folded search text between word breaks that are long enough for the index
+    (each lies inside one word of the orders' search text, and starts one of its suffixes)."""
+    return [piece for piece in dict.fromkeys(WORD_BREAKS.split(folded)) if len(piece) >= TRIGRAM]
 
-    PostgreSQL's pg_trgm index serves the LIKE itself. On SQLite the FTS5 trigram table finds
-    the orders of a rare word (a name, part of an e-mail) by id; a word that thousands of
-    orders hold is left to the LIKE, because walking the date index meets a page of them at
-    once, where sorting all of them would not."""
+
+def _containing(folded: str):
+    """Orders whose folded name or e-mail contains `folded`, found through an index.
+
+    PostgreSQL: the GIN index of every word's suffixes (order_search_words, migration
+    c6f2a8d4e1b9) finds the orders whose words hold each piece of the text as one prefix
+    query; the LIKE then keeps those that hold the text as typed (across the word breaks).
+    On SQLite the FTS5 trigram table finds the orders of a rare word (a name, part of an
+    e-mail) by id; a word that thousands of orders hold is left to the LIKE, because walking
+    the date index meets a page of them at once, where sorting all of them would not."""
     like = Order.search_text.contains(folded, autoescape=True)
-    if len(folded) < TRIGRAM or db.session.get_bind().dialect.name != "sqlite":
+    if len(folded) < TRIGRAM:
         return like
+    if db.session.get_bind().dialect.name != "sqlite":
+        pieces = search_pieces(folded)
+        if not pieces:
+            return like
+        # The pieces hold no quote or backslash (WORD_BREAKS takes them out): quoted as they are.
+        words = " & ".join(f"'{piece}':*" for piece in pieces)
+        return and_(func.order_search_words(Order.search_text).op("@@")(
+            cast(literal(words), TSQUERY)), like)
     phrase = '"' + folded.replace('"', '""') + '"'
     found = db.session.scalars(
         sa_text("SELECT rowid FROM order_search WHERE order_search MATCH :phrase LIMIT :most"),
