@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy import text as sa_text
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..audit import record_event
 from ..database import utcnow
@@ -21,7 +21,7 @@ from ..text import email_key, fold
 from .models import ApiKey, Order, OrderStatus
 
 PAGE_SIZE = 50
-TRIGRAM = 3  # the shortest text a trigram index finds
+TRIGRAM = 3  # the shortest text (and, on PostgreSQL, piece of it) an index finds
 FEW_MATCHES = 2000  # up to this many, the orders of a search are read by id and sorted
 # Where the words of the orders' search text break on PostgreSQL: ASCII white space and
 # punctuation, as order_search_words() splits them (migration c6f2a8d4e1b9); Python's \s is
