@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, update
 from sqlalchemy import text as sa_text
 from sqlalchemy.dialects.postgresql import TSQUERY
 
@@ -24,10 +24,9 @@ PAGE_SIZE = 50
 TRIGRAM = 3  # the shortest text (and, on PostgreSQL, piece of it) an index finds
 FEW_MATCHES = 2000  # up to this many, the orders of a search are read by id and sorted
 # Where the words of the orders' search text break on PostgreSQL: ASCII white space and
-# punctuation, as order_search_words() splits them (migration c6f2a8d4e1b9); Python's \s is
-# wider, which only cuts a search into shorter pieces, each still inside one word.
-WORD_BREAKS = re.compile(r"[\s!-/:-@\[-`{-~]+")
-
+# punctuation, exactly as order_search_words() splits them (migration c6f2a8d4e1b9).
+WORD_BREAKS = re.compile(r"[\t\n\x0b\x0c\r !-/:-@\[-`{-~]+")
+SEARCH_TEXT_LENGTH = Order.search_text.type.length
 
 
 @dataclass
@@ -56,18 +55,28 @@ def _known_number(text: str) -> str | None:
     return db.session.scalar(select(Order.number).where(Order.number.in_({text, text.upper()})))
 
 
-def search_pieces(folded: str) -> list[str]:
-    """The pieces of folded search text between word breaks that are long enough for the index
-    (each lies inside one word of the orders' search text, and starts one of its suffixes)."""
-    return [piece for piece in dict.fromkeys(WORD_BREAKS.split(folded)) if len(piece) >= TRIGRAM]
+def suffix_query(folded: str) -> str:
+    """PostgreSQL: the tsquery text of the lexemes (suffixes of words) that an order whose
+    search text holds `folded` has, or "" when no piece of it is long enough.
+
+    A piece of the text that a word break follows ends a word of the order, so it is one of
+    that word's suffixes exactly (`'anna'`); any other piece starts one (`'falm':*`). An exact
+    lexeme is one posting list, where a prefix merges those of every suffix it starts: a
+    common first name typed whole costs little beside the rare word after it."""
+    pieces = WORD_BREAKS.split(folded)
+    terms = {(f"'{piece}'" if index < len(pieces) - 1 else f"'{piece}':*"): None
+             for index, piece in enumerate(pieces) if len(piece) >= TRIGRAM}
+    # The pieces hold no quote or backslash (WORD_BREAKS takes them out): quoted as they are.
+    return " & ".join(terms)
 
 
 def _containing(folded: str):
     """Orders whose folded name or e-mail contains `folded`, found through an index.
 
     PostgreSQL: the GIN index of every word's suffixes (order_search_words, migration
-    c6f2a8d4e1b9) finds the orders whose words hold each piece of the text as one prefix
-    query; the LIKE then keeps those that hold the text as typed (across the word breaks).
+    c6f2a8d4e1b9) finds the orders whose words hold each piece of the text (suffix_query);
+    the LIKE then keeps those that hold the text as typed (across the word breaks). A text
+    longer than any search text is found in no order (and would not fit a lexeme).
     On SQLite the FTS5 trigram table finds the orders of a rare word (a name, part of an
     e-mail) by id; a word that thousands of orders hold is left to the LIKE, because walking
     the date index meets a page of them at once, where sorting all of them would not."""
@@ -75,11 +84,11 @@ def _containing(folded: str):
     if len(folded) < TRIGRAM:
         return like
     if db.session.get_bind().dialect.name != "sqlite":
-        pieces = search_pieces(folded)
-        if not pieces:
+        if len(folded) > SEARCH_TEXT_LENGTH:
+            return false()
+        words = suffix_query(folded)
+        if not words:
             return like
-        # The pieces hold no quote or backslash (WORD_BREAKS takes them out): quoted as they are.
-        words = " & ".join(f"'{piece}':*" for piece in pieces)
         return and_(func.order_search_words(Order.search_text).op("@@")(
             cast(literal(words), TSQUERY)), like)
     phrase = '"' + folded.replace('"', '""') + '"'

@@ -100,6 +100,17 @@ def test_a_text_across_word_breaks_and_letters_of_any_script(app):
     assert found("ivan.p@") == []  # "@": an e-mail address as a whole
     assert found("van.p") == ["S-5"] and found("guest.test") == ["S-5", "S-3"]
     assert found("wisniewska brien") == []
+    assert found("gastin " * 80) == []  # longer than any order's search text
+
+
+def test_the_pieces_of_a_search_as_lexemes_of_the_suffix_index():
+    # A piece a word break follows ends a word: one of its suffixes exactly; the others start one.
+    assert services.suffix_query("falm") == "'falm':*"
+    assert services.suffix_query("anna kowal") == "'anna' & 'kowal':*"
+    assert services.suffix_query("łęcka-wiś") == "'łęcka' & 'wiś':*"
+    assert services.suffix_query("o'brien ") == "'brien'"
+    assert services.suffix_query("anna anna ann") == "'anna' & 'ann':*"
+    assert services.suffix_query("an b-c") == ""
 
 
 def test_orders_of_every_write_path_are_found_and_erasure_forgets_them(app, client):
