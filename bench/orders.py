@@ -372,7 +372,9 @@ def explain(app, urls: dict[str, str]) -> None:
             statement = filter_orders(select(Order), order_query(args)).order_by(
                 Order.placed_at.desc(), Order.id.desc()).limit(51)
             compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
-            plan = db.session.scalars(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).all()
+            # The driver's paramstyle doubles a literal's %: undone for the SQL as it runs.
+            sql = str(compiled).replace("%%", "%")
+            plan = db.session.scalars(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).all()
             print(f"  EXPLAIN {label}:\n    " + "\n    ".join(plan), flush=True)
         db.session.remove()
 
