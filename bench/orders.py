@@ -284,6 +284,13 @@ def _before_copy(server: str, name: str) -> str:
     url = database(server, name)
     if exists:
         return url.rsplit("/", 1)[0] + "/" + before
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        built = connection.scalar(text("SELECT to_regclass('orders') IS NOT NULL"))
+    engine.dispose()
+    if not built:
+        print("  no comparison: build the database first (a run without BENCH_ORDERS_BEFORE)")
+        return ""
     copy = fresh_database(server, before, template=name)
     engine = create_engine(copy)
     with engine.connect() as connection:
