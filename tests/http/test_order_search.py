@@ -156,3 +156,14 @@ def test_the_words_suffixes_are_indexed_and_searched_through_the_index(on_postgr
     plan = "\n".join(db.session.scalars(sa_text(f"EXPLAIN {compiled}")))
     assert "ix_orders_search_words" in plan, plan
     assert db.session.scalars(statement.order_by(Order.id)).all() == [1, 4]
+
+
+def test_what_a_query_language_would_read_is_searched_as_text(client, login_as):
+    login_as("staff")
+    order("S-7", None, name="Ann-Kathrin D'Arc", email="ak@guest.test")
+    for text in ("d'arc", "kathrin d'a", "n-kath", "ann-kathrin d'arc"):
+        page = client.get("/orders/", query_string={"q": text})
+        assert page.status_code == 200 and "S-7" in page.get_data(as_text=True), text
+    for text in ("arc':* | !ann", "\\arc", "(kath) & arc", "ąćęłńóśźż" * 60):
+        page = client.get("/orders/", query_string={"q": text})
+        assert page.status_code == 200 and "S-7" not in page.get_data(as_text=True), text
