@@ -7,9 +7,10 @@ Create Date: 2026-11-26 11:00:00
 A word inside a name or an e-mail is the start of one of that word's suffixes: "falm" in
 "hofalman" starts "falman". The GIN index on order_search_words(search_text), every suffix of
 three letters or more of every word as a lexeme, finds it as one prefix query ('falm':*) that
-reads the posting lists of exactly the suffixes that start with it, where the trigram index
-merged the long lists of its common trigrams and rechecked every order they held
-(bench/orders.py measured both at 5,000,000 orders). An expression index: every write of
+reads the posting lists of exactly the suffixes that start with it (a piece of the search that
+a word break follows is a suffix exactly: 'anna'), where the trigram index merged the long
+lists of its common trigrams and rechecked every order they held (bench/orders.py measured
+both at 5,000,000 orders: the page query of a family name 1.8 ms against 30 ms). An expression index: every write of
 orders.search_text (the API, demo data, erasure) keeps it current by itself.
 
 Words are split at ASCII white space and punctuation, as services.WORD_BREAKS splits a search.
@@ -20,8 +21,8 @@ against 1.4 ms at COST 1), and at 1000 its estimates crossed jit_above_cost, and
 the plan took a second (measured at 5,000,000 orders).
 SQLite keeps its FTS5 trigram table (order_search), which this leaves alone.
 
-Building the index reads every order and blocks writes to orders meanwhile (some minutes at
-5,000,000 orders): run it at a quiet hour.
+Building the index reads every order and blocks writes to orders meanwhile (16 minutes at
+5,000,000 orders on a loaded 2-core machine, 267 s of the server's CPU): run it at a quiet hour.
 """
 from alembic import op
 
