@@ -72,15 +72,17 @@ def render_item(type_, obj, autogen_context):
 def include_object(obj, name, type_, reflected, compare_to):
     """Leave autogenerate alone with what one database has and the other not: tables kept for
     some dialects only (info["dialects"]), and SQLite's FTS5 search table with its shadow
-    tables (made by hand in a migration); indexes of one database only (info["dialects"] too:
-    PostgreSQL's trigram index of the orders, whose SQLite counterpart is FTS5's order_search)."""
+    tables (made by hand in a migration), and PostgreSQL's expression index of the orders' word
+    suffixes (ix_orders_search_words, whose SQLite counterpart is FTS5's order_search); indexes
+    of one database only (info["dialects"] too)."""
     if type_ not in ("table", "index"):
         return True
     dialect = get_engine().dialect.name
     if not reflected and dialect not in obj.info.get("dialects", (dialect,)):
         return False
-    return not (type_ == "table" and reflected and compare_to is None
-                and name.startswith(("customer_search", "order_search")))
+    return not (reflected and compare_to is None and (
+        (type_ == "table" and name.startswith(("customer_search", "order_search")))
+        or (type_ == "index" and name == "ix_orders_search_words")))
 
 
 def run_migrations_online():

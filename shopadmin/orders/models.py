@@ -67,11 +67,15 @@ class Order(Model):
         Index("ix_orders_customer_placed", "customer_id", "placed_at", "id"),
         Index("ix_orders_email_key", "email_key"),
         Index("ix_orders_country_placed", "country", "placed_at", "id"),
-        # A word inside a name or e-mail (LIKE '%word%'): pg_trgm on PostgreSQL; on SQLite
-        # the FTS5 trigram table order_search of migration f4b8e2d6a913 (see services).
-        Index("ix_orders_search_text_trgm", "search_text", postgresql_using="gin",
-              postgresql_ops={"search_text": "gin_trgm_ops"}, info={"dialects": ("postgresql",)}),
     )
+
+
+# A word inside a name or e-mail (LIKE '%word%') is found through an index the migrations make
+# by hand, as the customers' search tables: on PostgreSQL the GIN index ix_orders_search_words
+# of every word's suffixes, order_search_words(search_text) (migration c6f2a8d4e1b9; an
+# expression index, which autogenerate cannot compare on SQLite); on SQLite the FTS5 trigram
+# table order_search (migration f4b8e2d6a913). See services._containing.
+
 
 class OrderLine(Model):
     __tablename__ = "order_lines"

@@ -1,14 +1,16 @@
 """Orders: listing, status changes, erasure, and the storefront's API keys. Flush, never commit."""
 
 import hashlib
+import re
 import secrets
 from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, cast, false, func, literal, or_, select, update
 from sqlalchemy import text as sa_text
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..audit import record_event
 from ..database import utcnow
@@ -19,9 +21,12 @@ from ..text import email_key, fold
 from .models import ApiKey, Order, OrderStatus
 
 PAGE_SIZE = 50
-TRIGRAM = 3  # the shortest text a trigram index finds
+TRIGRAM = 3  # the shortest text (and, on PostgreSQL, piece of it) an index finds
 FEW_MATCHES = 2000  # up to this many, the orders of a search are read by id and sorted
-
+# Where the words of the orders' search text break on PostgreSQL: ASCII white space and
+# punctuation, exactly as order_search_words() splits them (migration c6f2a8d4e1b9).
+WORD_BREAKS = re.compile(r"[\t\n\x0b\x0c\r !-/:-@\[-`{-~]+")
+SEARCH_TEXT_LENGTH = Order.search_text.type.length
 
 
 @dataclass
@@ -50,16 +55,42 @@ def _known_number(text: str) -> str | None:
     return db.session.scalar(select(Order.number).where(Order.number.in_({text, text.upper()})))
 
 
-def _containing(folded: str):
-    """Orders whose folded name or e-mail contains `folded`, through a trigram index.
+def suffix_query(folded: str) -> str:
+    """PostgreSQL: the tsquery text of the lexemes (suffixes of words) that an order whose
+    search text holds `folded` has, or "" when no piece of it is long enough.
 
-    PostgreSQL's pg_trgm index serves the LIKE itself. On SQLite the FTS5 trigram table finds
-    the orders of a rare word (a name, part of an e-mail) by id; a word that thousands of
-    orders hold is left to the LIKE, because walking the date index meets a page of them at
-    once, where sorting all of them would not."""
+    A piece of the text that a word break follows ends a word of the order, so it is one of
+    that word's suffixes exactly (`'anna'`); any other piece starts one (`'falm':*`). An exact
+    lexeme is one posting list, where a prefix merges those of every suffix it starts: a
+    common first name typed whole costs little beside the rare word after it."""
+    pieces = WORD_BREAKS.split(folded)
+    terms = {(f"'{piece}'" if index < len(pieces) - 1 else f"'{piece}':*"): None
+             for index, piece in enumerate(pieces) if len(piece) >= TRIGRAM}
+    # The pieces hold no quote or backslash (WORD_BREAKS takes them out): quoted as they are.
+    return " & ".join(terms)
+
+
+def _containing(folded: str):
+    """Orders whose folded name or e-mail contains `folded`, found through an index.
+
+    PostgreSQL: the GIN index of every word's suffixes (order_search_words, migration
+    c6f2a8d4e1b9) finds the orders whose words hold each piece of the text (suffix_query);
+    the LIKE then keeps those that hold the text as typed (across the word breaks). A text
+    longer than any search text is found in no order (and would not fit a lexeme).
+    On SQLite the FTS5 trigram table finds the orders of a rare word (a name, part of an
+    e-mail) by id; a word that thousands of orders hold is left to the LIKE, because walking
+    the date index meets a page of them at once, where sorting all of them would not."""
     like = Order.search_text.contains(folded, autoescape=True)
-    if len(folded) < TRIGRAM or db.session.get_bind().dialect.name != "sqlite":
+    if len(folded) < TRIGRAM:
         return like
+    if db.session.get_bind().dialect.name != "sqlite":
+        if len(folded) > SEARCH_TEXT_LENGTH:
+            return false()
+        words = suffix_query(folded)
+        if not words:
+            return like
+        return and_(func.order_search_words(Order.search_text).op("@@")(
+            cast(literal(words), TSQUERY)), like)
     phrase = '"' + folded.replace('"', '""') + '"'
     found = db.session.scalars(
         sa_text("SELECT rowid FROM order_search WHERE order_search MATCH :phrase LIMIT :most"),

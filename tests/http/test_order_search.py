@@ -1,9 +1,14 @@
-"""Searching the orders for a word inside a name or an e-mail through the trigram index
-(pg_trgm on PostgreSQL, FTS5's trigram table on SQLite), and the migration that builds it over
-the orders a database already holds."""
+"""Searching the orders for a word inside a name or an e-mail through an index (on PostgreSQL
+the GIN index of every word's suffixes, on SQLite FTS5's trigram table): any part of a word, a
+text across word breaks, letters of any script; orders from the API and demo data found, erased
+ones not; and the migration that builds the index over the orders a database already holds."""
 
+import random
+
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
+from sqlalchemy import text as sa_text
 
 from shopadmin.extensions import db
 from shopadmin.orders import services
@@ -81,3 +86,84 @@ def test_the_migration_indexes_the_orders_already_there(app):
         db.session.remove()
     assert found("zielin") == ["S-5"] and found("wisniew") == ["S-4", "S-1"]
     assert db.session.scalar(select(Order.number).where(Order.id == 1)) == "S-1"
+
+
+def test_a_text_across_word_breaks_and_letters_of_any_script(app):
+    orders_of_three()
+    order("S-5", None, day=5, name="Иван Петров-Сидоров", email="ivan.p@guest.test")
+    assert found("anna lecka") == ["S-4", "S-1"]
+    assert found("nna lec") == ["S-4", "S-1"]  # the end of one word and the start of the next
+    assert found("lecka wis") == []  # the name holds "lecka-wisniewska", not a space
+    assert found("lecka-wis") == ["S-4", "S-1"]
+    assert found("na le") == ["S-4", "S-1"]  # pieces too short for the index: a plain LIKE
+    assert found("петр") == ["S-5"] and found("ров-сид") == ["S-5"]
+    assert found("ivan.p@") == []  # "@": an e-mail address as a whole
+    assert found("van.p") == ["S-5"] and found("guest.test") == ["S-5", "S-3"]
+    assert found("wisniewska brien") == []
+    assert found("gastin " * 80) == []  # longer than any order's search text
+
+
+def test_the_pieces_of_a_search_as_lexemes_of_the_suffix_index():
+    # A piece a word break follows ends a word: one of its suffixes exactly; the others start one.
+    assert services.suffix_query("falm") == "'falm':*"
+    assert services.suffix_query("anna kowal") == "'anna' & 'kowal':*"
+    assert services.suffix_query("łęcka-wiś") == "'łęcka' & 'wiś':*"
+    assert services.suffix_query("o'brien ") == "'brien'"
+    assert services.suffix_query("anna anna ann") == "'anna' & 'ann':*"
+    assert services.suffix_query("an b-c") == ""
+
+
+def test_orders_of_every_write_path_are_found_and_erasure_forgets_them(app, client):
+    from shopadmin.orders.demo import generate_orders
+    from shopadmin.orders.services import create_api_key
+
+    _, key = create_api_key("Storefront", None)
+    db.session.commit()
+    body = {"number": "W-1", "email": "Kasia@Example.test", "name": "Katarzyna Żółkiewska",
+            "currency": "PLN", "lines": [{"name": "Mug", "quantity": 1, "unit_price": "9.50"}]}
+    assert client.post("/api/v1/orders", json=body, headers={"X-API-Key": key}).status_code == 201
+    assert found("zolkiew") == ["W-1"] and found("kasia@example") == []
+    assert found("example.te") == ["W-1"]
+    make_customer(first_name="Grzegorz", last_name="Brzęczyszczykiewicz", email="g@shop.test")
+    generate_orders(3, random.Random(1))
+    db.session.commit()
+    demo = db.session.scalars(select(Order.number).where(Order.number != "W-1")).all()
+    named = db.session.scalars(select(Order.number).where(
+        Order.search_text.contains("brzeczyszczykiewicz"))).all()
+    assert len(demo) == 3 and named and sorted(found("zczykiew")) == sorted(named)
+    kasia = db.session.scalar(select(Order).where(Order.number == "W-1"))
+    anonymise_orders_of([], {kasia.email_key})
+    db.session.commit()
+    assert found("zolkiew") == [] and found("example.te") == []
+
+
+@pytest.fixture
+def on_postgresql(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's index of the orders' word suffixes (DATABASE_URL)")
+
+
+def test_the_words_suffixes_are_indexed_and_searched_through_the_index(on_postgresql):
+    words = db.session.scalar(sa_text("SELECT order_search_words(:text)::text"),
+                              {"text": "zoé o'brien zoe_100%@shop.test"})
+    assert set(words.replace("'", "").split()) == {
+        "zoé", "brien", "rien", "ien", "zoe", "100", "shop", "hop", "test", "est"}
+    orders_of_three()
+    condition = services._containing(fold("Wiśniew"))
+    statement = select(Order.id).where(condition)
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    db.session.execute(sa_text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.scalars(sa_text(f"EXPLAIN {compiled}")))
+    assert "ix_orders_search_words" in plan, plan
+    assert db.session.scalars(statement.order_by(Order.id)).all() == [1, 4]
+
+
+def test_what_a_query_language_would_read_is_searched_as_text(client, login_as):
+    login_as("staff")
+    order("S-7", None, name="Ann-Kathrin D'Arc", email="ak@guest.test")
+    for text in ("d'arc", "kathrin d'a", "n-kath", "ann-kathrin d'arc"):
+        page = client.get("/orders/", query_string={"q": text})
+        assert page.status_code == 200 and "S-7" in page.get_data(as_text=True), text
+    for text in ("arc':* | !ann", "\\arc", "(kath) & arc", "ąćęłńóśźż" * 60):
+        page = client.get("/orders/", query_string={"q": text})
+        assert page.status_code == 200 and "S-7" not in page.get_data(as_text=True), text
