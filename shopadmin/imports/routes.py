@@ -197,7 +197,7 @@ def _problem_rows(import_id: int, *, rejected: bool):
     if job.task == ImportTask.APPLY or not (job.rejected if rejected else job.warned):
         abort(404)
     with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
-        path, name, mimetype = write_rejected(job, Path(folder), rejected=rejected)
+        path, name, mimetype = write_rejected(db.session, job, Path(folder), rejected=rejected)
         # Opened before the folder goes; the response closes it, and then it is gone.
         handle = path.open("rb")
     return send_file(handle, as_attachment=True, download_name=name, mimetype=mimetype,

@@ -59,7 +59,7 @@ def test_undo_restores_dates_enums_and_booleans(app):
     db.session.refresh(customer)
     assert customer.birth_date == date(1971, 6, 7) and customer.newsletter is False
 
-    undo_changes(job)
+    undo_changes(db.session, job)
     db.session.refresh(customer)
     assert customer.birth_date == date(1970, 5, 6) and customer.newsletter is True
     assert customer.first_name == "Anna" and customer.gender == Gender.MALE
