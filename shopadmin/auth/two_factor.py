@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from ..audit import record_event
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from .models import RecoveryCode, Role, StaffUser
 

@@ -17,11 +17,10 @@ from ..bulk import execute_many
 from ..database import utcnow
 from ..extensions import db
 from ..parallel import produced_in_child
+from .choices import CustomerType, Gender
 from .models import (
     Customer,
     CustomerGroup,
-    CustomerType,
-    Gender,
     Origin,
     customer_group_members,
 )

@@ -13,9 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit import record_event
 from ..auth.models import StaffUser
 from ..database import json_value, utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..text import email_key
+from .choices import CustomerType, Gender
 from .consent import wording_for
 from .fields import BY_NAME, EDITABLE, Kind
 from .models import (
@@ -23,8 +24,6 @@ from .models import (
     ConsentSource,
     Customer,
     CustomerGroup,
-    CustomerType,
-    Gender,
 )
 from .numbers import take_number
 from .validation import (

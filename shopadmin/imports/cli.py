@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..auth.models import StaffUser
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..text import email_key
 

@@ -21,7 +21,8 @@ from flask_login import current_user
 from ..auth.forms import ConfirmForm
 from ..customers.fields import BY_NAME, EDITABLE
 from ..customers.numbers import series_number
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..formats import format_number, format_percentage
 from ..routing import requested_page

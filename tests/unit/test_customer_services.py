@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from shopadmin.audit import AuditEvent
-from shopadmin.customers.models import ConsentEvent, CustomerType
+from shopadmin.customers.choices import CustomerType
+from shopadmin.customers.models import ConsentEvent
 from shopadmin.customers.services import (
     EditConflict,
     create_customer,
@@ -14,7 +15,7 @@ from shopadmin.customers.services import (
     set_newsletter,
     update_customer,
 )
-from shopadmin.errors import DomainError
+from shopadmin.domain import DomainError
 from shopadmin.extensions import db
 
 from ..factories import make_customer, make_staff
