@@ -85,11 +85,11 @@ class Positions:
     def cut(self, ids: list[int], keys: dict[int, tuple], last_upper: tuple | None):
         """Segments of `every` from these ids (in order), the last one's upper `last_upper`."""
         made = []
-        for start in range(0, len(ids), self.every):
-            chunk = ids[start:start + self.every]
+        chunks = list(batched(ids, self.every))
+        for number, chunk in enumerate(chunks, 1):
             name = self._name()
             self._mark(chunk, name)
-            upper = keys[chunk[-1]] if start + self.every < len(ids) else last_upper
+            upper = keys[chunk[-1]] if number < len(chunks) else last_upper
             made.append((upper, len(chunk), name))
         return made
 

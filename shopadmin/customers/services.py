@@ -268,17 +268,3 @@ def set_newsletter(
         record_event("customer.updated", "customer", customer.id, actor=actor, source=source,
                      changes={"newsletter": [old, value]})
     return True
-
-
-def set_approved(customer: Customer, value: bool, *, actor: StaffUser) -> bool:
-    """Approve a customer or set them waiting; an administrator's right."""
-    if not actor.is_admin:
-        raise DomainError(_("Only an administrator can approve a customer."), "approved")
-    if customer.approved == value:
-        return False
-    customer.approved = value
-    customer.updated_at = utcnow()
-    customer.updated_by_id = actor.id
-    record_event("customer.updated", "customer", customer.id, actor=actor,
-                 changes={"approved": [not value, value]})
-    return True
