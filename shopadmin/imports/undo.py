@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..audit import AuditEvent
 from ..batching import batched
+from ..customers.models import Customer, customer_group_members
 from ..customers.search import reindex_customers
 from ..database import utcnow
 from ..text import email_key
 from .models import ImportChange, ImportJob, ImportStatus
-from .plan import CUSTOMERS, from_json
-from .write import MEMBERS
+from .plan import from_json
 
+CUSTOMERS, MEMBERS = Customer.__table__, customer_group_members
 UNDO_BATCH = 100  # undo records a batch: updated customers, or batches of created ones
 SKIPPED_KEPT = 1000  # the undo page lists this many changed-since customers at most
 
