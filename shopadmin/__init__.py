@@ -72,7 +72,8 @@ def register_blueprints(app: "Flask") -> None:
     from .dashboard.routes import bp as dashboard_bp
     from .exports.routes import bp as exports_bp
     from .imports.routes import bp as imports_bp
-    from .notifications.routes import bp as notifications_bp
+    from .notifications import mail_routes, template_routes  # noqa: F401  (views onto its bp)
+    from .notifications.blueprint import bp as notifications_bp
     from .orders.api import bp as api_bp
     from .orders.routes import bp as orders_bp
     from .orders.routes import customer_bp as customer_orders_bp

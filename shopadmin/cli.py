@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from .access_log import gunicorn_command
 from .auth import services as auth_services
 from .auth.models import Role, StaffUser
-from .errors import DomainError
+from .domain import DomainError
 from .extensions import db, huey
 from .serving import limits_problem
 

@@ -1,6 +1,5 @@
 """Domain errors on forms, and the translated error pages that keep the layout. DomainError
-itself is in domain.py (no Flask there: the import's stages raise it); it is imported from here
-too."""
+itself is in domain.py (no Flask there: the import's stages raise it), and imported from there."""
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.security import generate_password_hash
 
-from .errors import DomainError
+from .domain import DomainError
 from .text import email_key
 
 MIN_LENGTH = 8

@@ -4,6 +4,7 @@ and the e-mail key."""
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 # Letters that Unicode does not decompose into a base letter and an accent.
 _SPECIAL = str.maketrans(
@@ -18,6 +19,15 @@ def email_key(email: str) -> str:
     """The form of an e-mail address under which it is unique (customers and staff alike) and
     compared: surrounding spaces dropped, lower case."""
     return email.strip().lower()
+
+
+def email_key_sql(column: Any) -> Any:
+    """email_key() of a column of addresses, in SQL, for tables that keep the address as given
+    (the mail log). SQLite's lower() folds ASCII letters only. (SQLAlchemy is imported here
+    alone: the import's reading process uses this module without it.)"""
+    from sqlalchemy import func
+
+    return func.lower(func.trim(column))
 
 
 @lru_cache(maxsize=100_000)

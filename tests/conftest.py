@@ -11,9 +11,11 @@ from pathlib import Path
 
 import email_validator
 import pytest
+from flask import has_app_context
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from shopadmin import create_app
@@ -158,6 +160,25 @@ def app(database_template, tmp_path, app_redis_url, request):
     if app_redis_url:
         forget_redis_keys(app_redis_url, app.config["REDIS_PREFIX"])
         release_connections()
+
+
+@pytest.fixture
+def plain_session(database_template, tmp_path):
+    """A SQLAlchemy session on the migrated test database and no app: for the stages that are
+    given their session (imports/undo.py, imports/report.py)."""
+    if POSTGRES_URL:
+        engine = create_engine(database_template)
+    else:
+        shutil.copy(database_template, tmp_path / "plain.db")
+        engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    assert not has_app_context()  # what the stages get is all they have
+    with Session(engine) as session:
+        yield session
+    if POSTGRES_URL:
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture

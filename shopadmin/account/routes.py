@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import force_locale
 
 from ..auth.sessions import public
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db, limiter
 from ..i18n import select_locale
 from ..passwords import MIN_LENGTH

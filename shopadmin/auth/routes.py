@@ -15,7 +15,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import client_address, db, limiter
 from ..routing import local_path
 from ..text import email_key

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import record_event
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..passwords import STAFF_MIN_LENGTH, check_password, hash_method, hash_password, needs_rehash
 from ..text import email_key

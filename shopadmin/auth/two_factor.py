@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from ..audit import record_event
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from .models import RecoveryCode, Role, StaffUser
 
@@ -37,6 +37,7 @@ ISSUER = "shopadmin"
 RECOVERY_CODES = 10
 # A code of the step before or after the current one is accepted too (clocks drift).
 VALID_WINDOW = 1
+# The store setting require_two_factor: who must sign in with a second factor.
 Requirement = Literal["off", "admins", "everyone"]
 
 
@@ -62,7 +63,7 @@ def _decrypt(token: str | None) -> str | None:
         return None
 
 
-def is_required(user: StaffUser, requirement: str) -> bool:
+def is_required(user: StaffUser, requirement: Requirement) -> bool:
     """Whether the store setting obliges this staff member to sign in with a second factor."""
     return requirement == "everyone" or (requirement == "admins" and user.role == Role.ADMIN)
 

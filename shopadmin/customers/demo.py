@@ -17,11 +17,11 @@ from ..bulk import execute_many
 from ..database import utcnow
 from ..extensions import db
 from ..parallel import produced_in_child
+from ..text import email_key
+from .choices import CustomerType, Gender
 from .models import (
     Customer,
     CustomerGroup,
-    CustomerType,
-    Gender,
     Origin,
     customer_group_members,
 )
@@ -147,6 +147,7 @@ def _customer(index: int, rng: random.Random, now) -> dict:
     business = rng.random() < 0.2
     company = f"{rng.choice(COMPANY_WORDS)} {last} {rng.choice(forms)}" if business else ""
     local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    email = f"{local}.{index}@example.{country.lower()}"
     created = now - timedelta(days=rng.randint(0, 2000), seconds=rng.randint(0, 86400))
     return {
         "customer_number": None,  # the store's series gives it as the batch is written
@@ -158,8 +159,8 @@ def _customer(index: int, rng: random.Random, now) -> dict:
         "initials": first[0] + ".",
         "last_name_prefix": "",
         "last_name": last,
-        "email": f"{local}.{index}@example.{country.lower()}",
-        "email_key": f"{local}.{index}@example.{country.lower()}",
+        "email": email,
+        "email_key": email_key(email),
         "username": "",
         "approved": rng.random() > 0.1,
         "confirmed": rng.random() > 0.3,

@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 from markupsafe import Markup, escape
 
+from ..countries import country_name
 from ..formats import format_day
-from ..i18n import country_name, language_name
+from ..i18n import language_name
+from .choices import GENDER_LABELS, TYPE_LABELS, CustomerType, Gender
 from .fields import BY_NAME, Kind
-from .forms import GENDER_LABELS, TYPE_LABELS
-from .models import Customer, CustomerType, Gender
+from .models import Customer
 
 # What a customer's history calls its events, the parts that wrote them without a staff member,
 # and where a change of consent came from.

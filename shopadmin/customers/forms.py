@@ -17,7 +17,7 @@ from ..extensions import db
 from ..i18n import country_choices, customer_language_choices
 from ..pickers import CheckboxesField
 from ..settings.services import get_setting
-from .choices import GENDER_LABELS, TYPE_LABELS
+from .choices import GENDER_LABELS, TYPE_LABELS, CustomerType
 from .fields import (
     COMPANY_FIELDS,
     EDITABLE,
@@ -26,7 +26,7 @@ from .fields import (
     CustomerField,
     Kind,
 )
-from .models import CustomerGroup, CustomerType
+from .models import CustomerGroup
 
 TEXT_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL, Kind.PHONE}
 

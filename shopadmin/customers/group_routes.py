@@ -15,7 +15,8 @@ from wtforms.validators import InputRequired, Length
 
 from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..formats import format_number, ngettext
 from ..routing import requested_page

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from ..audit import record_event
 from ..auth.models import StaffUser
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..text import fold
 from .models import Customer, CustomerGroup, customer_group_members

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ConfirmForm
 from ..date_field import unreadable_day_message
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..formats import day_or_none, format_number, format_percentage, ngettext
 from ..pickers import groups_by_section
@@ -20,8 +20,8 @@ from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
 from .bulk import ACTIONS, BulkJob, perform, perform_on_matching, run_bulk_job, start_again
+from .choices import TYPE_LABELS
 from .fields import BY_NAME, FIELDS
-from .forms import TYPE_LABELS
 from .listing import FILTER_KEYS, count_customers, customer_query, list_customers
 from .models import CustomerGroup, SavedView
 

@@ -15,7 +15,8 @@ from ..extensions import db
 from ..formats import day_or_none, store_zone
 from ..routing import database_id, database_ids
 from . import paging, positions
-from .models import Customer, CustomerType, customer_group_members
+from .choices import CustomerType
+from .models import Customer, customer_group_members
 from .search import matching, query_words
 
 PER_PAGE = 50

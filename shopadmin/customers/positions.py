@@ -82,14 +82,16 @@ class Positions:
         for customer_id in ids:
             self.where[customer_id] = name
 
-    def cut(self, ids: list[int], keys: dict[int, tuple], last_upper: tuple | None):
-        """Segments of `every` from these ids (in order), the last one's upper `last_upper`."""
+    def cut(self, ids: list[int], select_of, last_upper: tuple | None):
+        """Segments of `every` from these ids (in order): each but the last ends at its last
+        customer's sort key (read here), the last one at `last_upper`."""
         made = []
-        for start in range(0, len(ids), self.every):
-            chunk = ids[start:start + self.every]
+        chunks = list(batched(ids, self.every))
+        keys = _keys_of(select_of, self.columns, [chunk[-1] for chunk in chunks[:-1]])
+        for number, chunk in enumerate(chunks, 1):
             name = self._name()
             self._mark(chunk, name)
-            upper = keys[chunk[-1]] if start + self.every < len(ids) else last_upper
+            upper = keys[chunk[-1]] if number < len(chunks) else last_upper
             made.append((upper, len(chunk), name))
         return made
 
@@ -149,8 +151,7 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     order = [column.desc() if descending else column.asc() for column in columns]
     ids = list(db.session.scalars(select_of(Customer.id).order_by(*order)))
     positions = Positions(columns, descending, every, stamp)
-    ends = [ids[end - 1] for end in range(every, len(ids), every)]
-    made = positions.cut(ids, _keys_of(select_of, columns, ends), None)
+    made = positions.cut(ids, select_of, None)
     positions.uppers = [upper for upper, _, _ in made] or [None]
     positions.counts = [count for _, count, _ in made] or [0]
     positions.names = [name for _, _, name in made] or [positions._name()]
@@ -225,8 +226,7 @@ def _recut(positions: Positions, select_of, index: int) -> None:
         assert lower is not None  # only the last segment is open-ended
         query = query.where(paging.after(columns, lower, descending))
     ids = list(db.session.scalars(query.order_by(*order).limit(positions.counts[index])))
-    ends = [ids[end - 1] for end in range(positions.every, len(ids), positions.every)]
-    made = positions.cut(ids, _keys_of(select_of, columns, ends), positions.uppers[index])
+    made = positions.cut(ids, select_of, positions.uppers[index])
     positions.uppers[index:index + 1] = [upper for upper, _, _ in made]
     positions.counts[index:index + 1] = [count for _, count, _ in made]
     positions.names[index:index + 1] = [name for _, _, name in made]

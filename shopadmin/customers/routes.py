@@ -8,7 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..audit import AuditEvent
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..registry import registry
 from .blueprint import bp

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import tracking
 from ..audit import AuditEvent
-from ..database import UTCDateTime, scrub_written_pages, utcnow
+from ..database import UTCDateTime, json_value, scrub_written_pages, utcnow
 from ..extensions import Model, db
 from ..jobs import job
 from ..tracking import TrackedJob
@@ -119,7 +119,7 @@ def run_scrub(scrub_id: int) -> None:
             .where(AuditEvent.object_type == "customer",
                    AuditEvent.action.in_(FORGETTING_ACTIONS),
                    AuditEvent.changes[SCRUB_KEY].as_integer() == covered_id)
-            .values(changes={SCRUB_KEY: covered_id, GONE_KEY: gone_at.isoformat()})
+            .values(changes={SCRUB_KEY: covered_id, GONE_KEY: json_value(gone_at)})
             .execution_options(synchronize_session=False))
     db.session.execute(update(Scrub).where(Scrub.id.in_(covered[1:])).values(
         status="done", done_at=gone_at, error=""))

@@ -13,9 +13,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..audit import record_event
 from ..auth.models import StaffUser
 from ..database import json_value, utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..text import email_key
+from .choices import CustomerType, Gender
 from .consent import wording_for
 from .fields import BY_NAME, EDITABLE, Kind
 from .models import (
@@ -23,8 +24,6 @@ from .models import (
     ConsentSource,
     Customer,
     CustomerGroup,
-    CustomerType,
-    Gender,
 )
 from .numbers import take_number
 from .validation import (
@@ -268,18 +267,4 @@ def set_newsletter(
         customer.updated_at = utcnow()
         record_event("customer.updated", "customer", customer.id, actor=actor, source=source,
                      changes={"newsletter": [old, value]})
-    return True
-
-
-def set_approved(customer: Customer, value: bool, *, actor: StaffUser) -> bool:
-    """Approve a customer or set them waiting; an administrator's right."""
-    if not actor.is_admin:
-        raise DomainError(_("Only an administrator can approve a customer."), "approved")
-    if customer.approved == value:
-        return False
-    customer.approved = value
-    customer.updated_at = utcnow()
-    customer.updated_by_id = actor.id
-    record_event("customer.updated", "customer", customer.id, actor=actor,
-                 changes={"approved": [not value, value]})
     return True

@@ -11,7 +11,7 @@ from ..audit import record_event
 from ..auth.models import StaffUser
 from ..batching import batched
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting

@@ -8,7 +8,8 @@ import click
 from .. import tracking
 from ..extensions import db
 from ..sheets.writers import FORMATS
-from .services import ExportJob, start_export, write_export
+from .models import ExportJob
+from .services import start_export, write_export
 
 
 def export_options(query_help: str):

@@ -23,15 +23,16 @@ from sqlalchemy import select, update
 
 from .. import register_extension_points, tracking
 from ..auth.models import StaffUser
+from ..batching import batched
 from ..database import utcnow
 from ..extensions import db
 from ..jobs import job
 from ..settings.services import get_setting
 from ..sheets.writers import (
+    BLOCK,
     DELIMITERS,
     EXTENSIONS,
     CsvText,
-    in_blocks,
     write_csv,
     write_worksheet,
 )
@@ -107,7 +108,7 @@ def _csv_blocks(kind: ExportKind, columns: list, query: str, language: str | Non
     if kind.blocks is not None:
         blocks = kind.blocks(columns, query, True, **part)
     else:
-        blocks = in_blocks(kind.rows(columns, query, True, **part))
+        blocks = batched(kind.rows(columns, query, True, **part), BLOCK)
     if not language or kind.translator is None:
         return blocks
     translate = kind.translator(columns, language)

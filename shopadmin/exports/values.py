@@ -11,8 +11,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..countries import iso_codes
+from ..customers.choices import GENDER_LABELS, TYPE_LABELS
 from ..customers.fields import CustomerField, Kind
-from ..customers.forms import GENDER_LABELS, TYPE_LABELS
 from ..formats import local_time
 from ..i18n import language_name
 

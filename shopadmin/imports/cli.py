@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..auth.models import StaffUser
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..text import email_key
 
@@ -109,6 +109,6 @@ def _print_report(job, dry_run: bool, rejected_to: Path | None) -> None:
         if total > 20:
             click.echo(f"  ... and {total - 20} more")
     if rejected_to and job.rejected:
-        path, _, _ = write_rejected(job, rejected_to.parent)
+        path, _, _ = write_rejected(db.session, job, rejected_to.parent)
         path.rename(rejected_to)
         click.echo(f"Rejected rows written to {rejected_to}")

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from ..audit import AuditEvent, record_event
 from ..auth.models import StaffUser
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from .models import ImportChange, ImportJob, ImportRowResult, ImportStatus
 from .services import delete_upload

@@ -1,13 +1,14 @@
 """The rejected rows as a worksheet: the file's own columns plus an error column, to fix and
 upload again as it is. Messages are in translation.py's language (the one spoken, else
-Flask-Babel's)."""
+Flask-Babel's); the rows are read in the session the caller gives, with no app."""
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
 
 from ..config import LANGUAGES
-from ..extensions import db
 from ..translation import gettext as _
 from ..translation import translator
 from .models import ImportJob, ImportRowResult
@@ -48,7 +49,7 @@ def problem_headings(languages: tuple[str, ...] = LANGUAGES) -> set[str]:
     return names
 
 
-def write_rejected(job: ImportJob, folder: Path, *,
+def write_rejected(session: Session | scoped_session[Any], job: ImportJob, folder: Path, *,
                    rejected: bool = True) -> tuple[Path, str, str]:
     """Write the rejected rows (or the rows imported with warnings, with rejected=False) with
     what is wrong in a column of its own; returns the file, its download name and its type."""
@@ -64,7 +65,7 @@ def write_rejected(job: ImportJob, folder: Path, *,
                     ImportRowResult.rejected.is_(rejected))
              .order_by(ImportRowResult.row))
     rows = ([*(cells + [""] * (width - len(cells)))[:width], error_text(errors + warnings)]
-            for cells, errors, warnings in db.session.execute(query).yield_per(1000))
+            for cells, errors, warnings in session.execute(query).yield_per(1000))
     suffix = ".xlsx" if fmt == "xlsx" else ".csv"
     # The upload's name may be as long as its column (255) and any script: the download name
     # is cut to a length every system takes, and the file on disk has a name of our own.

@@ -21,7 +21,8 @@ from flask_login import current_user
 from ..auth.forms import ConfirmForm
 from ..customers.fields import BY_NAME, EDITABLE
 from ..customers.numbers import series_number
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..formats import format_number, format_percentage
 from ..routing import requested_page
@@ -197,7 +198,7 @@ def _problem_rows(import_id: int, *, rejected: bool):
     if job.task == ImportTask.APPLY or not (job.rejected if rejected else job.warned):
         abort(404)
     with tempfile.TemporaryDirectory(prefix="rejected-") as folder:
-        path, name, mimetype = write_rejected(job, Path(folder), rejected=rejected)
+        path, name, mimetype = write_rejected(db.session, job, Path(folder), rejected=rejected)
         # Opened before the folder goes; the response closes it, and then it is gone.
         handle = path.open("rb")
     return send_file(handle, as_attachment=True, download_name=name, mimetype=mimetype,

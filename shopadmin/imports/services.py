@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.models import StaffUser
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from .models import ImportJob, ImportMapping, ImportRowResult, ImportStatus, ImportTask
 from .pipeline import open_job_worksheet, upload_path

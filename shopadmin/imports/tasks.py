@@ -51,7 +51,7 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
 
 def _undo(import_job: ImportJob, undo_changes, checkpoint) -> None:
     try:
-        undo_changes(import_job, checkpoint=checkpoint)
+        undo_changes(db.session, import_job, checkpoint=checkpoint)
     except tracking.HandedBack:
         raise
     except Exception as error:  # noqa: BLE001  (recorded on the job; the log says why)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..account import tokens
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from .models import NotificationTemplate
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from ..account import tokens
 from ..audit import record_event
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
 from ..text import email_key

@@ -5,13 +5,14 @@ from typing import cast
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from ..customers.bulk import BulkAction
 from ..customers.forget import Forgotten
 from ..database import json_value
 from ..extensions import db
 from ..registry import registry
+from ..text import email_key_sql
 from . import services
 from .models import MailLog, OutboxMessage
 
@@ -19,11 +20,11 @@ from .models import MailLog, OutboxMessage
 def _forget_mails(gone: Forgotten) -> None:
     """A forgotten customer's mails stay counted in their batches, without address or content;
     test mails and mails to the address without a customer go as well."""
-    mine = or_(MailLog.customer_id.in_(gone.ids), func.lower(MailLog.recipient).in_(gone.emails))
+    mine = or_(MailLog.customer_id.in_(gone.ids), email_key_sql(MailLog.recipient).in_(gone.emails))
     logs = select(MailLog.id).where(mine)
     db.session.execute(delete(OutboxMessage).where(or_(
         OutboxMessage.mail_log_id.in_(logs),
-        func.lower(OutboxMessage.recipient).in_(gone.emails))),
+        email_key_sql(OutboxMessage.recipient).in_(gone.emails))),
         execution_options={"synchronize_session": False})
     db.session.execute(update(MailLog).where(mine).values(recipient="", error=""),
                        execution_options={"synchronize_session": False})

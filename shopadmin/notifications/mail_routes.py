@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
 from ..customers.models import Customer
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..formats import format_number, format_percentage, ngettext
 from ..imports.models import ImportJob

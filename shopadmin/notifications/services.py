@@ -19,7 +19,7 @@ from ..audit import record_event
 from ..batching import batched
 from ..customers.models import Customer
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
 from .catalog import ACCOUNT_PASSWORD, TEMPLATES

@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
 from ..auth.sessions import admin_required
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..routing import requested_page
 from ..settings.services import get_setting

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from ..customers.forget import Forgotten
 from ..customers.models import Customer
+from ..database import json_value
 from ..extensions import db
 from ..registry import registry
 from ..text import email_key
@@ -19,8 +20,8 @@ def _orders_of(customer: Customer) -> tuple[str, list]:
     orders = db.session.scalars(
         select(Order).where(Order.customer_id == customer.id).order_by(Order.id))
     return "orders", [
-        {"number": order.number, "placed_at": order.placed_at.isoformat(),
-         "status": order.status.value, "payment_status": order.payment_status.value,
+        {"number": order.number, "placed_at": json_value(order.placed_at),
+         "status": json_value(order.status), "payment_status": json_value(order.payment_status),
          "currency": order.currency, "total": str(order.total), "email": order.email,
          "name": order.name, "phone": order.phone, "billing_address": order.billing_address,
          "shipping_address": order.shipping_address,

@@ -14,7 +14,7 @@ from ..customers.models import Customer, Origin
 from ..customers.services import create_customer
 from ..customers.services import set_newsletter as set_newsletter_consent
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
 from ..text import email_key, fold

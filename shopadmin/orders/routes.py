@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from ..auth.sessions import admin_required
 from ..customers.models import Customer
-from ..errors import DomainError, apply_to_form
+from ..domain import DomainError
+from ..errors import apply_to_form
 from ..extensions import db
 from ..formats import format_money
 from .forms import PAYMENT_LABELS, STATUS_LABELS, ApiKeyForm, OrderFilterForm, StatusForm

@@ -29,7 +29,7 @@ from sqlalchemy import Numeric, String
 
 from ..customers.models import Customer
 from ..customers.validation import check_language, normalise_email
-from ..errors import DomainError
+from ..domain import DomainError
 from .models import Order, OrderLine
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..audit import record_event
 from ..database import utcnow
-from ..errors import DomainError
+from ..domain import DomainError
 from ..extensions import db
 from ..formats import day_or_none, store_zone
 from ..text import email_key, fold

@@ -8,11 +8,11 @@ streaming sheet writer (xlsx_writer.py) in constant memory, every cell text.
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
+from ..batching import batched
 from .cells import neutralise
 
 # Rows given one by one go to the CSV writer this many at a time.
@@ -55,16 +55,8 @@ def write_worksheet(path: Path, fmt: str, headings: list[str] | None,
     if not neutralised:
         rows = ([neutralise(cell or "") for cell in row] for row in rows)
     if fmt != "xlsx":
-        return write_csv(path, fmt, headings, in_blocks(rows))
+        return write_csv(path, fmt, headings, batched(rows, BLOCK))
     return _write_xlsx(path, [neutralise(h) for h in headings or []], rows, sheet)
-
-
-def in_blocks(rows: Iterable[Sequence[str | None]],
-              size: int = BLOCK) -> Iterator[list[Sequence[str | None]]]:
-    """The rows cut into lists of `size`."""
-    rows = iter(rows)
-    while block := list(islice(rows, size)):
-        yield block
 
 
 def write_csv(path: Path, fmt: str, headings: list[str] | None,

@@ -3,7 +3,7 @@ only for the staff member who made it and for admins."""
 
 from sqlalchemy import select
 
-from shopadmin.exports.services import ExportJob
+from shopadmin.exports.models import ExportJob
 
 from ..conftest import csrf_token, sign_in
 from ..factories import make_customer, make_staff

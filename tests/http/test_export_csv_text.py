@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from shopadmin.customers.models import CustomerGroup, Gender
+from shopadmin.customers.choices import Gender
+from shopadmin.customers.models import CustomerGroup
 from shopadmin.exports.kinds import EXPORT_KINDS
 from shopadmin.extensions import db
 from shopadmin.sheets.writers import DELIMITERS, write_csv

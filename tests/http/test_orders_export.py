@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import select
 
-from shopadmin.exports.services import ExportJob, ExportStatus
+from shopadmin.exports.models import ExportJob, ExportStatus
 from shopadmin.extensions import db
 from shopadmin.orders.models import Order, OrderLine, OrderStatus
 

@@ -39,7 +39,7 @@ def test_list_search_filters_and_keyset_pages(app, client, login_as):
     make_order("A-3", anna, day=3, total="1234.50")
     page = client.get("/orders/").get_data(as_text=True)
     assert page.index("A-3") < page.index("A-2") < page.index("A-1")
-    assert "1.234,50 €" in page or "€1,234.50" in page
+    assert "€1,234.50" in page  # the total as English writes it
     assert "Guest" in page
     def numbers(url):
         text = client.get(url).get_data(as_text=True)

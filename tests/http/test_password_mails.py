@@ -112,7 +112,7 @@ def test_a_batch_of_2000_in_a_language_mix_sends_each_one_mail(app, client, logi
     assert db.session.scalar(select(func.count(MailLog.id)).where(
         MailLog.status == MailStatus.SENT)) == 2000
     batch_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2,000" in batch_page or "2000" in batch_page
+    assert "2,000" in batch_page  # the count as English writes it
 
 
 def test_without_a_mail_server_mails_land_in_the_outbox(app, client, login_as):

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from shopadmin.customers.models import Customer, CustomerGroup, CustomerType, Gender
-from shopadmin.exports.services import ExportJob, ExportStatus
+from shopadmin.customers.choices import CustomerType, Gender
+from shopadmin.customers.models import Customer, CustomerGroup
+from shopadmin.exports.models import ExportJob, ExportStatus
 from shopadmin.extensions import db
 
 from ..conftest import csrf_token

@@ -94,7 +94,7 @@ def test_the_import_reads_every_value_the_interface_writes(app):
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from shopadmin.customers.forms import GENDER_LABELS, TYPE_LABELS
+    from shopadmin.customers.choices import GENDER_LABELS, TYPE_LABELS
     from shopadmin.imports.values import (
         _interface_word,
         parse_bool,

@@ -229,7 +229,7 @@ def test_undo_restores_updates_removes_creations_and_leaves_changed_ones(
     skipped = sorted(c["email"] for c in job.undo_skipped)
     assert skipped == ["fresh2@shop.test", "touched@shop.test"]
     # Run again (as after a worker died mid-undo): what was undone is not undone twice.
-    undo_changes(job)
+    undo_changes(db.session, job)
     assert sorted(c["email"] for c in job.undo_skipped) == skipped
     assert customers_by_email()["upd@shop.test"].first_name == "Before"
 

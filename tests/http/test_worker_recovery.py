@@ -196,7 +196,8 @@ def left_by_a_dead_worker(model, job_id: int) -> None:
 
 def test_an_export_and_a_bulk_action_whose_worker_died_are_finished_by_the_next(app):
     from shopadmin.customers.bulk import BulkJob, perform_on_matching
-    from shopadmin.exports.services import ExportJob, ExportStatus, start_export
+    from shopadmin.exports.models import ExportJob, ExportStatus
+    from shopadmin.exports.services import start_export
 
     staff = make_staff("admin")
     for n in range(1200):
@@ -248,7 +249,8 @@ def test_an_export_and_a_bulk_action_killed_mid_way_finish_with_everything_once(
     from shopadmin.audit import AuditEvent
     from shopadmin.customers.bulk import BulkJob, perform_on_matching, run_bulk_job
     from shopadmin.customers.models import ConsentEvent
-    from shopadmin.exports.services import ExportJob, ExportStatus, run_export, start_export
+    from shopadmin.exports.models import ExportJob, ExportStatus
+    from shopadmin.exports.services import run_export, start_export
 
     count = 30_000
     staff = make_staff("admin")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.models import Customer
-from shopadmin.exports.services import ExportJob, ExportStatus
+from shopadmin.exports.models import ExportJob, ExportStatus
 from shopadmin.extensions import db
 from shopadmin.notifications import services as mail_services
 from shopadmin.notifications.delivery import SETTLE_EVERY

@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from shopadmin.audit import AuditEvent
-from shopadmin.customers.models import ConsentEvent, CustomerType
+from shopadmin.customers.choices import CustomerType
+from shopadmin.customers.models import ConsentEvent
 from shopadmin.customers.services import (
     EditConflict,
     create_customer,
-    set_approved,
     set_newsletter,
     update_customer,
 )
-from shopadmin.errors import DomainError
+from shopadmin.domain import DomainError
 from shopadmin.extensions import db
 
 from ..factories import make_customer, make_staff
@@ -118,13 +118,15 @@ def test_stale_version_is_refused_and_nothing_is_overwritten(app):
 def test_only_admins_approve(app):
     staff = make_staff("staff")
     customer = make_customer(approved=False)
-    with pytest.raises(DomainError):
-        set_approved(customer, True, actor=staff)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         update_customer(customer, {"approved": True}, actor=staff,
                         expected_version=customer.version)
+    assert refused.value.field == "approved"
     db.session.rollback()
-    assert set_approved(customer, True, actor=make_staff("admin"))
+    assert not customer.approved
+    changes = update_customer(customer, {"approved": True}, actor=make_staff("admin"),
+                              expected_version=customer.version)
+    assert changes["approved"] == [False, True] and customer.approved
 
 
 def test_consent_history_keeps_source_actor_and_wording(app):

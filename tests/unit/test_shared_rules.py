@@ -3,9 +3,11 @@
 import enum
 from datetime import UTC, date, datetime
 
+from sqlalchemy import literal, select
+
 from shopadmin.batching import batched
 from shopadmin.database import json_value
-from shopadmin.text import email_key
+from shopadmin.text import email_key, email_key_sql
 
 
 def test_batched_gives_lists_of_the_size_and_a_shorter_last_one():
@@ -29,3 +31,8 @@ def test_json_value_keeps_enums_days_and_moments_as_json_reads_them():
 
 def test_the_email_key_ignores_case_and_surrounding_spaces():
     assert email_key("  Ana.Nowak@Example.PL \t") == "ana.nowak@example.pl"
+
+
+def test_the_email_key_in_sql_is_the_same_key(plain_session):
+    for address in ("  Ana.Nowak@Example.PL ", "ana.nowak@example.pl", "OLGA@SHOP.TEST"):
+        assert plain_session.scalar(select(email_key_sql(literal(address)))) == email_key(address)

@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime
 from sqlalchemy import bindparam, insert, update
 
 from shopadmin.bulk import execute_many
-from shopadmin.customers.models import Customer, CustomerType, Gender
+from shopadmin.customers.choices import CustomerType, Gender
+from shopadmin.customers.models import Customer
+from shopadmin.database import json_value
 from shopadmin.extensions import db
 from shopadmin.imports import services
 from shopadmin.imports.pipeline import run_import
-from shopadmin.imports.plan import CUSTOMERS, ImportOptions, from_json, to_json
+from shopadmin.imports.plan import CUSTOMERS, ImportOptions, from_json
 from shopadmin.imports.undo import undo_changes
 
 from ..factories import make_customer
@@ -42,7 +44,7 @@ def test_json_round_trip_of_typed_values():
     for name, value in (("birth_date", date(1980, 2, 29)), ("gender", Gender.OTHER),
                         ("customer_type", CustomerType.PRIVATE), ("newsletter", False),
                         ("billing_country", None), ("first_name", "Żaneta")):
-        assert from_json(name, to_json(value)) == value
+        assert from_json(name, json_value(value)) == value
 
 
 def test_undo_restores_dates_enums_and_booleans(app):
@@ -59,7 +61,7 @@ def test_undo_restores_dates_enums_and_booleans(app):
     db.session.refresh(customer)
     assert customer.birth_date == date(1971, 6, 7) and customer.newsletter is False
 
-    undo_changes(job)
+    undo_changes(db.session, job)
     db.session.refresh(customer)
     assert customer.birth_date == date(1970, 5, 6) and customer.newsletter is True
     assert customer.first_name == "Anna" and customer.gender == Gender.MALE
