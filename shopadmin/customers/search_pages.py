@@ -28,7 +28,25 @@ off after); otherwise, or when the walk gives up, the page is read by id and cou
 same statement (a window: the matches read once, not once more for a count), with no count
 before it. Measured at a million (load 4 to 7 on 2 cores): "lodz"
 counted as an IN over every match 340 ms, in the index's table 63 to 92; "berlin" page 20
-1,008 ms before, 164 walked; "wisniewska" 148 ms in two statements, 98 in one.
+1,008 ms before, 164 walked; "wisniewska" 148 ms in two statements, 98 in one. The server's
+CPU a request without the count before a walk that gives up (or is not tried), the code before
+and after alternated twice (bench/customers.py, load 12 to 15): "lodz" 362/366 -> 327/330 ms,
+"lukasz" by e-mail 259/260 -> 237/234, "berlin" by e-mail page 50 368/377 -> 340/338.
+
+What the rest costs is reading each match (its row of the index's table, then the customer's
+row for the sort keys): "lodz", 41,765 matches, 28,316 blocks of the index's table and some
+41,765 look-ups in the customers' primary key. Measured and not built (EXPLAIN ANALYZE,
+alternated, at a million, load 5 to 7): the sort keys kept beside the terms (one row read a
+match, no customer) 293-323 ms against 527-535 for "lodz", but filling them costs the import
+a look-up a row (a trigger: 100,000 rows into the index's table 2.9-3.5 s against 0.8-0.9
+without; an INSERT ... SELECT joined to the customers: 22.6-24.3 s against 16.0-17.0 with the
+GIN index) and every write path of a name, an e-mail or a date must keep them; a covering
+index from the id to the sort keys (index-only, no customer row) no faster (the index's leaf
+pages are read instead); the matches as a hash joined to a walk of the sort order's index
+(the first Polish name is 133,256th in the name order: the walk passes the whole index).
+Below 50 ms at tens of thousands of matches needs an index that yields matches in a sort
+order (RUM, an extension); the bench's server has 256 MB of shared buffers, and most of those
+blocks came from the system's cache, not from them (not measured with more).
 """
 
 from itertools import count
