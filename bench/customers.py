@@ -216,12 +216,19 @@ def after_a_change(app, client, page: int, kind: str,
     return walls, cpus, server / repeat
 
 
+def _load() -> str:
+    """The machine's load averages (1, 5, 15 minutes): wall times on a shared machine stretch
+    with them, CPU times much less."""
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def measure(app):
     """Build the customers when needed, time the list's requests; returns (baseline, rows)."""
     global SERVER_CPU
     SERVER_CPU = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and (
         not os.environ.get("BENCH_POSTGRES_URL") or own_server(os.environ["BENCH_POSTGRES_URL"]))
     print(f"--- {app.config['SQLALCHEMY_DATABASE_URI'].split(':', 1)[0]}", flush=True)
+    started_load = _load()
     build(app)
     with app.app_context():
         if db.session.scalar(select(StaffUser.id).where(StaffUser.email == BENCH_USER)) is None:
@@ -272,7 +279,8 @@ def measure(app):
         rows.append((label, walls))
         print(f"  {label:<38} {statistics.median(walls):8.1f} ms median "
               f"(CPU {statistics.median(cpu[label]):6.1f} ms)", flush=True)
-    print(f"{COUNT:,} customers; whole requests through the app (query, count, template)")
+    print(f"{COUNT:,} customers; whole requests through the app (query, count, template); "
+          f"load average {started_load} at the start, {_load()} at the end (2 idle cores: 0)")
     report(rows, baseline, median_target=50, slowest_target=150)
     print("this process's CPU time a request (median / slowest ms; on SQLite the query's too), "
           "and on PostgreSQL the server's (mean ms, in 10 ms ticks): the part a busy machine "

@@ -119,6 +119,16 @@ def count_customers(args) -> int:
         args = MultiDict(args)
     if paging.stampable(args):
         return _kept_count(args, paging.register_stamp())
+    return _unstamped_count(args)
+
+
+def _unstamped_count(args: MultiDict) -> int:
+    """The count of a list the register's stamp does not see: an import's list (or its
+    warnings') is kept while the register and the import tables are unchanged (counting reads
+    one customer per warned row: 20,000 at a million customers, 80 ms and more); a search's is
+    counted each time."""
+    if paging.import_filtered(args):
+        return paging.kept("count", args, paging.imports_stamp(), lambda: _count(args))
     return _count(args)
 
 
@@ -170,7 +180,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     elif stamp:
         total = _kept_count(args, stamp)
     else:
-        total = _count(args)
+        total = _unstamped_count(args)
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
     key, descending = parse_sort(args.get("sort"))

@@ -11,8 +11,9 @@ look-ups: every write of a customer sets its `updated_at` to now (so the live cu
 `updated_at` moves; no customer is dated after now) or makes a new id, every trash move sets
 `deleted_at` or records an audit event, and so does every erasure. A changed stamp moves the
 segments along with the customers that changed (positions.py); a count without segments is
-counted again. A list filtered by a search or an import is counted and paged the plain way (a
-search alone: see search_pages).
+counted again. A list filtered by a search or an import is paged the plain way (a search
+alone: see search_pages); an import's list (or its warnings') is counted once per stamp of the
+register and of the import tables, a search's each time.
 """
 
 from collections import OrderedDict
@@ -67,6 +68,28 @@ def register_stamp() -> tuple:
         .scalar_subquery(),
         select(func.max(AuditEvent.id)).scalar_subquery(),
     )).one())
+
+
+# The tables the import filters read (`import`: the undo record; `warnings`: the rows' results).
+# Their rows are only ever added or deleted, never changed: each change moves their highest id
+# or their count.
+IMPORT_TABLES = ("import_changes", "import_row_results")
+
+
+def import_filtered(args) -> bool:
+    """A list filtered by an import or its warnings, and not searched."""
+    return not args.get("q") and any(args.get(key) for key in ("import", "warnings"))
+
+
+def imports_stamp() -> tuple:
+    """The register's stamp and the import tables' highest ids and counts: changes whenever a
+    list filtered by an import or its warnings may (two index look-ups and two index-only
+    counts, a few milliseconds where counting the list reads a customer per warned row)."""
+    tables = [Customer.metadata.tables[name] for name in IMPORT_TABLES]
+    parts = [part for table in tables for part in (
+        select(func.max(table.c.id)).scalar_subquery(),
+        select(func.count()).select_from(table).scalar_subquery())]
+    return (*register_stamp(), *db.session.execute(select(*parts)).one())
 
 
 def filters_key(args) -> tuple:

@@ -22,12 +22,31 @@ rows (`LIMIT` on the sort order's index, each customer's terms tested by primary
 index says which customers match, but rechecks each in the table (some 3.5 us a match at a
 million: "lodz", 41,765 matches, 134 ms), so a search of longer words is walked only when the
 planner's estimate of its matches (its statistics of the index's terms) says they are many:
-then it is counted up to COUNT_UP_TO + 1 in the index's table (the trash's matches taken off
-after) and walked, within what reading the matches by id would cost; otherwise, or when the
-walk gives up, the page is read by id and counted by the same statement (a window: the matches
-read once, not once more for a count). Measured at a million (load 4 to 7 on 2 cores): "lodz"
+then it is walked, within what reading the matches by id would cost, and once the walk has
+found the page counted up to COUNT_UP_TO + 1 in the index's table (the trash's matches taken
+off after); otherwise, or when the walk gives up, the page is read by id and counted by the
+same statement (a window: the matches read once, not once more for a count), with no count
+before it. Measured at a million (load 4 to 7 on 2 cores): "lodz"
 counted as an IN over every match 340 ms, in the index's table 63 to 92; "berlin" page 20
-1,008 ms before, 164 walked; "wisniewska" 148 ms in two statements, 98 in one.
+1,008 ms before, 164 walked; "wisniewska" 148 ms in two statements, 98 in one. The server's
+CPU a request without the count before a walk that gives up (or is not tried), the code before
+and after alternated twice (bench/customers.py, load 12 to 15): "lodz" 362/366 -> 327/330 ms,
+"lukasz" by e-mail 259/260 -> 237/234, "berlin" by e-mail page 50 368/377 -> 340/338.
+
+What the rest costs is reading each match (its row of the index's table, then the customer's
+row for the sort keys): "lodz", 41,765 matches, 28,316 blocks of the index's table and some
+41,765 look-ups in the customers' primary key. Measured and not built (EXPLAIN ANALYZE,
+alternated, at a million, load 5 to 7): the sort keys kept beside the terms (one row read a
+match, no customer) 293-323 ms against 527-535 for "lodz", but filling them costs the import
+a look-up a row (a trigger: 100,000 rows into the index's table 2.9-3.5 s against 0.8-0.9
+without; an INSERT ... SELECT joined to the customers: 22.6-24.3 s against 16.0-17.0 with the
+GIN index) and every write path of a name, an e-mail or a date must keep them; a covering
+index from the id to the sort keys (index-only, no customer row) no faster (the index's leaf
+pages are read instead); the matches as a hash joined to a walk of the sort order's index
+(the first Polish name is 133,256th in the name order: the walk passes the whole index).
+Below 50 ms at tens of thousands of matches needs an index that yields matches in a sort
+order (RUM, an extension); the bench's server has 256 MB of shared buffers, and most of those
+blocks came from the system's cache, not from them (not measured with more).
 """
 
 from itertools import count
@@ -273,24 +292,26 @@ def walked_within_bound(args: MultiDict, total: int, offset: int,
 def _longer_words_on_postgresql(args: MultiDict, words: list[tuple[str, ...]], page: int,
                                 per_page: int) -> Page:
     """PostgreSQL: a page of a search of longer words alone. When the planner expects many
-    matches, counted (up to the cap) and walked to, within what reading the matches by id
-    would cost; else (or when the walk gives up) read by id and counted in that statement."""
+    matches, walked to within what reading the matches by id would cost, and counted (up to
+    the cap) once the walk has found the page; else (or when the walk gives up, or finds
+    nothing: a page past the end) read by id and counted in that statement, with no count
+    before it (which reads up to COUNT_UP_TO matches: "lodz" at a million, 41,765 matches, a
+    count and a walk that gives up before its Polish names spent a third of the request)."""
     matches = max(estimated_matches(words), 1)
     key, _descending = parse_sort(args.get("sort"))
     if matches >= SEARCH_WALK_FROM and key in SORT_INDEXES:
-        total, more = _counted_in_vectors(words)
-        pages = max((total + per_page - 1) // per_page, 1)
-        page = max(page, 1) if more else min(max(page, 1), pages)
-        offset = (page - 1) * per_page
+        offset = (max(page, 1) - 1) * per_page
         expected = (offset + per_page) * count_customers(MultiDict()) // matches
-        if total >= SEARCH_WALK_FROM and expected <= WALK_ROWS_PER_MATCH * matches:
+        if expected <= WALK_ROWS_PER_MATCH * matches:
             # The matches may cluster far down the order ("lodz" in the name order): past
             # twice the walk expected, read them by id instead.
             bound = int(min(WALK_ROWS_PER_MATCH * matches,
                             max(WALK_SLACK * expected, WALK_GIVE_UP)))
             ids = walk_postgresql(args, words, offset, per_page, bound)
-            if ids is not None:
-                return _page_of(ids, total, page, pages, per_page, more)
+            if ids:
+                total, more = _counted_in_vectors(words)
+                pages = max((total + per_page - 1) // per_page, 1)
+                return _page_of(ids, total, max(page, 1), pages, per_page, more)
     return _read_by_id(args, page, per_page)
 
 

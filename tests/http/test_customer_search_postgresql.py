@@ -131,3 +131,42 @@ def test_the_email_order_is_walked_from_its_index_alone(on_postgresql):
         walked = search_pages.walk_postgresql(
             MultiDict({"q": "k", "sort": sort}), [("k",)], 0, 4, 1000)
         assert walked == expected[:4]
+
+
+def test_a_search_whose_walk_gives_up_is_counted_only_by_the_read_by_id(
+        on_postgresql, monkeypatch):
+    """A walk that gives up (or a page past the end, which a walk finds empty) goes to the
+    read by id, which counts the matches in its own statement: no count before it. A walk
+    that finds its page is counted once, in the index's table."""
+    customers = register(60)
+    delete_customer(customers[0], actor=make_staff("admin"))
+    db.session.commit()
+    monkeypatch.setattr(search_pages, "SEARCH_WALK_FROM", 5)
+    monkeypatch.setattr(search_pages, "WALK_ROWS_PER_MATCH", 1000)
+    counted = []
+    original = search_pages._counted_in_vectors
+
+    def noting(words):
+        counted.append(words)
+        return original(words)
+    monkeypatch.setattr(search_pages, "_counted_in_vectors", noting)
+    expected = in_order({"q": "nowak"})
+    # A walk of one customer gives up at once.
+    monkeypatch.setattr(search_pages, "WALK_SLACK", 0)
+    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 1)
+    page = list_customers(MultiDict({"q": "nowak"}), 2, 4)
+    assert ([c.id for c in page.customers], page.total, page.more) == (
+        expected[4:8], len(expected), False)
+    assert counted == []
+    # Walks long enough find their pages, counted once each; past the end: the last page.
+    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 1000)
+    for number in (1, 2):
+        page = list_customers(MultiDict({"q": "nowak"}), number, 4)
+        assert [c.id for c in page.customers] == expected[(number - 1) * 4:number * 4]
+        assert page.total == len(expected)
+    assert len(counted) == 2
+    last = (len(expected) + 3) // 4
+    beyond = list_customers(MultiDict({"q": "nowak"}), last + 3, 4)
+    assert (beyond.page, [c.id for c in beyond.customers]) == (
+        last, expected[(last - 1) * 4:])
+    assert len(counted) == 2
