@@ -181,7 +181,7 @@ class SharedStrings:
             for text in _elements(self.source, end_tag):
                 block, offsets = self.block, self.offsets
                 found = self.item.findall(text)
-                plains, riches = zip(*found) if found else ((), ())
+                plains, riches = zip(*found, strict=True) if found else ((), ())
                 if not any(riches) and not any(
                         mark in text for mark in ("&", "<!", "\r", "_x")):
                     # Plain text only (a big workbook's usual piece): put in at once.
