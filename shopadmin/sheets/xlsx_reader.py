@@ -309,7 +309,7 @@ class _Sheet:
             try:
                 values[column] = text  # type: ignore[index]
             except IndexError:
-                values.extend([""] * (column + 1 - len(values)))  # type: ignore[union-attr]
+                values.extend([""] * (column + 1 - len(values)))
                 values[column] = text  # type: ignore[index]
                 width = self.width = column + 1
         if values is not None:
