@@ -3,11 +3,13 @@ plain piece put in at once, rows laid out as wide as the widest before them, who
 passed as written, and the row parser's checks made once for a row. Each must read exactly
 what the careful way reads."""
 
+import zipfile
+
 import openpyxl
 
 from shopadmin.imports.rows import ParseOptions, RowParser
 from shopadmin.sheets import xlsx_reader as xlsx
-from shopadmin.sheets.readers import open_worksheet
+from shopadmin.sheets.readers import _xlsx_row_count, open_worksheet
 
 NAMES = ["Łucja Wąsowska", "Käthe Weiß", "Jérôme Dupré", "Ørsted", "plain ascii", "日本語",
          "😀 emoji", ""]
@@ -84,3 +86,23 @@ def test_a_short_row_and_a_plain_row_take_the_quick_way_to_the_same_values():
     assert plain.values == {"first_name": "Dora", "last_name": "Lis", "email": "dora@x.pl",
                             "phone": "601", "notes": "two\nlines"}
     assert plain.warnings == [] and plain.errors == []
+
+
+def test_rows_are_counted_by_the_sheets_own_prefix_across_pieces(app, tmp_path):
+    """Written plain, or with a prefix and a line break in a tag, over several megabytes;
+    <rowBreaks> is no row."""
+    path = _workbook(tmp_path / "count.xlsx", [["Name"]] + [[f"n{n}"] for n in range(2500)])
+    assert open_worksheet(path).count_rows() == 2500
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rows = "".join(f'<x:row r="{n}"><x:c r="A{n}" t="inlineStr"><x:is><x:t>v{n}</x:t></x:is>'
+                   "</x:c></x:row>" for n in range(1, 40_001))
+    sheet = (f'<x:worksheet xmlns:x="{main}"><x:sheetData>{rows}<x:row\nr="40001"/>'
+             "</x:sheetData><x:rowBreaks count=\"0\"/></x:worksheet>")
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(prefixed, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            target.writestr(item, data)
+    assert _xlsx_row_count(prefixed) == 40_001
