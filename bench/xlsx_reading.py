@@ -8,7 +8,9 @@ alternated, each first in turn, BENCH_XLSX_REPEAT times (default 1; the median i
            its own;
   reading  the whole reading process in one process: reader, row parser, search terms,
            duplicate keys and the batches pickled as they are handed over (imports/reading.py
-           read_in_child and parallel.batched), without the queue;
+           read_in_child and parallel.batched), without the queue; apart, the CPU seconds of
+           pickling the batches (the reading process's share of the hand-over, in its CPU)
+           and of unpickling and unpacking them as the writing process does (not in it);
   cli      the documented command, `flask --app wsgi customers import FILE`, end to end on a
            fresh SQLite database (bench.imports_cli), with the CPU of the writing process and
            of the reading process apart;
@@ -57,14 +59,26 @@ else:
     class Wanted:  # the search terms made here for every row (the writer waits)
         value = 1
 
-    rows = 0
+    rows, blobs, dumps = 0, [], 0.0
     for batch in read_in_child(plan, Wanted()):
-        pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        before = time.process_time()
+        blobs.append(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        dumps += time.process_time() - before
         rows += len(batch)
 seconds = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
-                  "peak_mb": usage.ru_maxrss / 1024, "rows": rows}))
+result = {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime,
+          "peak_mb": usage.ru_maxrss / 1024, "rows": rows}
+if step == "reading":  # the writer's side of the hand-over: unpickled and unpacked
+    from shopadmin.parallel import _unpacked
+
+    before = time.process_time()
+    unpacked = _unpacked(pickle.loads(blob) for blob in blobs)
+    next(unpacked)
+    for _parsed, _cells in unpacked:
+        pass
+    result.update(dumps=dumps, loads=time.process_time() - before)
+print(json.dumps(result))
 """
 
 
@@ -104,7 +118,7 @@ def main() -> int:
     print("    writer / reader: CPU seconds of the command's process and of its reading "
           "process; on a quiet two-core machine the import takes about the larger")
     print(f"{'step':<8}{'code':<14}{'seconds':>9}{'CPU s':>8}{'rows/s':>9}{'peak MB':>9}"
-          f"{'writer':>8}{'reader':>8}")
+          f"{'writer':>8}{'reader':>8}  (reading: pickle / unpickle+unpack CPU s)")
     lines = [(step, name, _median(results[(step, name)]))
              for step in ("reader", "reading", "cli") for name in roots]
     lines += [("reader", "HEAD CSV", csv_reader), ("cli", "HEAD CSV", csv_cli)]
@@ -113,6 +127,8 @@ def main() -> int:
         peak = max(result["peak_mb"], result.get("child_mb", 0))
         split = "".join(f"{result[key]:>8.1f}" if key in result else f"{'':>8}"
                         for key in ("writer_cpu", "reader_cpu"))
+        if "loads" in result:
+            split += f"  {result['dumps']:.2f} / {result['loads']:.2f}"
         print(f"{step:<8}{name:<14}{result['seconds']:>9.2f}{result['cpu']:>8.2f}"
               f"{ROWS / result['seconds']:>9,.0f}{peak:>9.0f}{split}  {result.get('counts', '')}")
         if step == "cli" and name == "HEAD" and ROWS / result["seconds"] < XLSX_RATE:
