@@ -12,6 +12,7 @@ does, or when this process goes away. demo-data, a command of its own, forks its
 
 import contextlib
 import fcntl
+import functools
 import multiprocessing
 import os
 import queue
@@ -31,7 +32,8 @@ PIPE_BYTES = 1 << 20
 
 
 class Parsed(NamedTuple):
-    """A ParsedRow as it arrives from the child: the same attributes, cheaper to pickle."""
+    """A ParsedRow as it arrives from the child: the same attributes, cheaper to pickle; and
+    the row's cells as they were handed over (cells_of gives them as a list)."""
 
     row: int
     values: dict
@@ -41,6 +43,12 @@ class Parsed(NamedTuple):
     terms: str
     keys: dict
     duplicates: dict
+    cells: str | list
+
+
+# A handed-over row's tuple made a Parsed as it is (Parsed(*row) unpacks it into arguments
+# and checks them: twice the time, in the writing process, for every row of the file).
+_parsed = functools.partial(tuple.__new__, Parsed)
 
 
 def _compact(parsed, cells: list[str]) -> tuple:
@@ -216,9 +224,14 @@ def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple,
     return rows
 
 
+def rows_of(batch: list[tuple]) -> list[tuple[Parsed, Any]]:
+    """The (Parsed, cells) pairs of a batch as a reading child hands it over (see batched):
+    the one place that reads the batch format."""
+    return [(parsed, parsed.cells) for parsed in map(_parsed, batch)]
+
+
 def _unpacked(items: Generator[list, None, None]) -> Generator[Any, None, None]:
     with contextlib.closing(items):
         yield None  # (parsed_in_child takes this one)
         for item in items:
-            for *parsed, cells in item:
-                yield Parsed(*parsed), cells
+            yield from rows_of(item)

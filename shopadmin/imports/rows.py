@@ -127,6 +127,8 @@ class RowParser:
         self.mapping = mapping
         self.options = options
         self.width = len(headings) if headings else len(mapping)
+        # (a row's cells are made this wide before its columns are read: no test of each)
+        self.padded = max(self.width, len(mapping))
         self.columns = [(index, target, *self._plan(target))
                         for index, target in enumerate(mapping) if target]
         # The columns an address row of Magento's single file sets (the billing fields and
@@ -221,28 +223,33 @@ class RowParser:
     def _cells(self, parsed: ParsedRow, cells: list[str], columns: list[tuple]) -> None:
         values, row = parsed.values, parsed.row
         later: list[tuple[int, str, str]] = []
-        count = len(cells)
+        if len(cells) < self.padded:
+            cells = [*cells, *[""] * (self.padded - len(cells))]
+        # (Checked once for the row, not for each of its cells: most rows have no cell that
+        # starts with an apostrophe and no control character.)
+        joined = "\n".join(cells)
+        careful = "'" in joined or _CONTROL.search(joined) is not None
         for index, target, mode, convert, longest, empty in columns:
-            text = cells[index].strip() if index < count else ""
+            text = cells[index].strip()
             if not text:
                 if empty is not _KEEP:
                     values.setdefault(target, empty)
                 continue
-            if text[0] == "'":
-                text = unneutralise(text)
-            if not text.isprintable() and _CONTROL.search(text):
-                cleaned = _CONTROL.sub("", text).strip()
-                parsed.warnings.append(RowError(row, self.heading(index), text, _(
-                    "Control characters (such as NUL or a text direction override) were "
-                    "removed.")))
-                text = cleaned
-                if not text:
+            if careful:
+                cleaned = self._cleaned(parsed, index, text)
+                if cleaned is None:
                     continue
+                text = cleaned
+            if mode == _TEXT:
+                if longest and len(text) > longest:
+                    text = self._too_long(parsed, index, target, text, longest)
+                    if text is None:
+                        continue
+                values[target] = text
+                continue
             try:
-                if mode == _TEXT:
-                    value: Any = text
-                elif mode == _CONVERT:
-                    value = convert(text)
+                if mode == _CONVERT:
+                    value: Any = convert(text)
                 elif mode == _LATER:
                     later.append((index, target, text))
                     continue
@@ -267,6 +274,19 @@ class RowParser:
                     parsed.warnings.append(problem)
         for index, target, text in later:
             self._later(parsed, index, target, text)
+
+    def _cleaned(self, parsed: ParsedRow, index: int, text: str) -> str | None:
+        """A cell's text without the formula guard and without control characters (named in
+        a warning); None when nothing but control characters was left."""
+        if text[0] == "'":
+            text = unneutralise(text)
+        if not text.isprintable() and _CONTROL.search(text):
+            cleaned = _CONTROL.sub("", text).strip()
+            parsed.warnings.append(RowError(parsed.row, self.heading(index), text, _(
+                "Control characters (such as NUL or a text direction override) were "
+                "removed.")))
+            return cleaned or None
+        return text
 
     def _too_long(self, parsed: ParsedRow, index: int, target: str, value: str,
                   longest: int) -> str | None:

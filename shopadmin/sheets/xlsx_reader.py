@@ -18,6 +18,7 @@ import re
 import zipfile
 from array import array
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 
 from defusedxml.ElementTree import fromstring
@@ -72,7 +73,7 @@ def _text(raw: str) -> str:
 
 
 def _refuse_declarations(text: str) -> None:
-    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+    if "<!" in text and ("<!DOCTYPE" in text or "<!ENTITY" in text):
         raise XlsxError("document type declarations are not accepted")
 
 
@@ -102,7 +103,8 @@ def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS) -> Iterator[str]
     for the next chunk). Refuses a declaration anywhere in it."""
     tail, last = "", ""
     for text in _chunks(source):
-        _refuse_declarations(last + text)  # (one that falls across two chunks too)
+        _refuse_declarations(text)
+        _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
         last = text[-16:]
         data = tail + text if tail else text
         cut = data.rfind(end_tag)
@@ -178,7 +180,19 @@ class SharedStrings:
         with self.source:
             for text in _elements(self.source, end_tag):
                 block, offsets = self.block, self.offsets
-                for plain, rich in self.item.findall(text):
+                found = self.item.findall(text)
+                plains, riches = zip(*found, strict=True) if found else ((), ())
+                if not any(riches) and not any(
+                        mark in text for mark in ("&", "<!", "\r", "_x")):
+                    # Plain text only (a big workbook's usual piece): put in at once.
+                    encoded = list(map(str.encode, plains))
+                    ends = accumulate(map(len, encoded), initial=len(block))
+                    next(ends)
+                    block += b"".join(encoded)
+                    offsets.extend(ends)
+                    yield
+                    continue
+                for plain, rich in found:
                     if rich:
                         plain = "".join(self.text.findall(self.phonetic.sub("", rich)))
                     if "&" in plain or "<!" in plain or "\r" in plain:
@@ -223,6 +237,7 @@ class _Sheet:
         self.numeric_formats: dict[int, tuple[str, int]] = {}
         self.columns: dict[str, int] = {}
         self.number = 0  # the last row's, for a row that does not say its own
+        self.width = 0  # of the widest row so far: a new row's list starts this wide
         p = re.escape(prefix)
         self.end_tag = f"</{prefix}row>"
         end = re.escape(self.end_tag)
@@ -242,7 +257,9 @@ class _Sheet:
             rf'<{p}row r="(\d+)"[^>]*>|<{p}c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
             rf'(?: s="(\d+)")?(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|'
             rf'<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)', re.ASCII)
-        self.starts = (f"<{prefix}row", f"<{prefix}c ", f"<{prefix}c>", f"<{prefix}c/")
+        # (Every <row and <c start is counted, and some others too (<col, <cfRule): where
+        # those stand, as in a sheet's first and last piece, the careful way reads it.)
+        self.starts = (f"<{prefix}row", f"<{prefix}c")
         self.formula = f"<{prefix}f"
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
@@ -250,26 +267,31 @@ class _Sheet:
     def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         """The rows of a piece of the sheet that ends with a complete row."""
         found = self.fast.findall(text)
-        if len(found) == sum(text.count(start) for start in self.starts):
+        if len(found) == text.count(self.starts[0]) + text.count(self.starts[1]):
             return self._plain_rows(found)
         return self._rows(text)
 
     def _plain_rows(self, found: list[tuple]) -> Iterator[tuple[int, list[str], list[int]]]:
+        # (The hot loop of a big import: a shared string, the most common cell, is tested
+        # first, and a row's list is made as wide as the widest row before it, so that most
+        # cells are put in place without a test; the blanks after the last cell are cut off.)
         strings, columns = self.strings, self.columns
         block, offsets = strings.block, strings.offsets
-        number, values = self.number, None
+        number, values, width = self.number, None, self.width
         for row_number, letters, style, kind, style_after, value, inline in found:
-            if row_number:
-                if values is not None:
-                    yield number, values, []
-                number, values = int(row_number), []
-                continue
             if kind == "s":
                 index = int(value)
                 try:
                     text = block[offsets[index]:offsets[index + 1]].decode()
                 except IndexError:  # not read that far yet
                     text = strings[index]
+            elif row_number:
+                if values is not None:
+                    while values and not values[-1]:
+                        values.pop()
+                    yield number, values, []
+                number, values = int(row_number), [""] * width
+                continue
             elif kind == "inlineStr":
                 text = _unescape(inline) if "_x" in inline else inline
             elif not value:
@@ -284,15 +306,15 @@ class _Sheet:
             column = columns.get(letters)
             if column is None:
                 column = columns[letters] = _column(letters)
-            filled = len(values)
-            if filled == column:
-                values.append(text)
-            elif filled < column:
-                values.extend([""] * (column - filled))
-                values.append(text)
-            else:
-                values[column] = text
+            try:
+                values[column] = text  # type: ignore[index]
+            except IndexError:
+                values.extend([""] * (column + 1 - len(values)))
+                values[column] = text  # type: ignore[index]
+                width = self.width = column + 1
         if values is not None:
+            while values and not values[-1]:
+                values.pop()
             yield number, values, []
         self.number = number
 
@@ -366,6 +388,8 @@ class _Sheet:
             else:
                 self.numeric_formats[style] = ("number", 0)
         how, width = self.numeric_formats[style]
+        if how == "number" and value.isdigit() and value.isascii() and value[0] != "0":
+            return value  # (a whole number in General: its text is its value's)
         value = value.strip()
         number = float(value) if "." in value or "e" in value or "E" in value else int(value)
         if how == "zeros" and float(number).is_integer():
