@@ -37,7 +37,8 @@ of the step's process and its children (the reading process) and of the server (
 of the bench's PostgreSQL, read from /proc), so that a figure taken on a busy machine can be
 told apart from the load. BENCH_IMPORT_BASE=REVISION runs the import, update and change passes
 of that revision too (git archive into the scratch folder), alternated with this checkout's,
-BENCH_IMPORT_ROUNDS times (1); BENCH_PG_PROFILE=1 lists each step's statements by their time in
+BENCH_IMPORT_ROUNDS times (1); BENCH_IMPORT_PASSES=2 leaves the change pass out (it takes
+longest); BENCH_PG_PROFILE=1 lists each step's statements by their time in
 the server (pg_stat_statements).
 """
 
@@ -61,6 +62,7 @@ XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
 XLSX_TARGET = 15_000
 OUTPUT = Path(__file__).resolve().parent / "output"
 TARGETS = {"import": 4.0, "update": 3.0, "change": 3.0}
+PASSES = int(os.environ.get("BENCH_IMPORT_PASSES", "3"))  # 2: import and update only
 MEMORY_LIMIT_MB = 300
 
 HEADINGS = [
@@ -451,10 +453,9 @@ def measure_postgres(path: Path) -> dict | None:
                 folder = Path(scratch) / f"instance-{label.strip()}{round_}"
                 folder.mkdir()
                 url = fresh_database(server, "bench_import")
-                results[f"{label}import{mark}"] = _run("import", path, folder, url, tree)
-                results[f"{label}update{mark}"] = _run("import", path, folder, url, tree)
-                results[f"{label}change{mark}"] = _run("import", changed(path), folder, url,
-                                                       tree)
+                for name, source in (("import", path), ("update", path),
+                                     ("change", changed(path)))[:PASSES]:
+                    results[f"{label}{name}{mark}"] = _run("import", source, folder, url, tree)
                 fresh_database(server, "bench_import", keep=False)
         results["raw2"] = _run("raw", path, Path(scratch),
                                fresh_database(server, "bench_import_raw"))
