@@ -33,10 +33,11 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server():
+def postgres_server(extra_options: str = ""):
     """Yields a postgresql:// URL of the `postgres` database, or None (with the reason printed)
     when PostgreSQL is not installed (`bash scripts/system-packages.sh postgresql`).
-    BENCH_POSTGRES_URL names a running server to use instead."""
+    BENCH_POSTGRES_URL names a running server to use instead. extra_options: more server
+    options (`-c name=value ...`) for this start."""
     if os.environ.get("BENCH_POSTGRES_URL"):
         yield os.environ["BENCH_POSTGRES_URL"]
         return
@@ -57,7 +58,7 @@ def postgres_server():
                        check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
-               "-c shared_buffers=256MB -c synchronous_commit=off")
+               f"-c shared_buffers=256MB -c synchronous_commit=off {extra_options}")
     subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-l",
                               str(folder / "log"), "-w", "-o", options, "start"]),
                    check=True, stdout=subprocess.DEVNULL)
@@ -97,3 +98,26 @@ def fresh_database(url: str, name: str, keep: bool = True, template: str = "") -
                                     + (f' TEMPLATE "{template}"' if template else "")))
     engine.dispose()
     return url.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + "/" + name
+
+
+def server_cpu() -> float | None:
+    """CPU seconds (user + system) the bench's own server has spent so far: the postmaster's,
+    its ended children's (backends, autovacuum workers) and its live children's (the backends
+    of open connections, the checkpointer, the WAL writer); None for a server not started by
+    the bench (BENCH_POSTGRES_URL)."""
+    pid_file = OUTPUT / "postgres" / "data" / "postmaster.pid"
+    if os.environ.get("BENCH_POSTGRES_URL") or not pid_file.exists():
+        return None
+    postmaster = pid_file.read_text().split()[0]
+    ticks = 0
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:  # (a process that ended meanwhile)
+            continue
+        pid = stat.split("/")[2]
+        if pid == postmaster:  # its own and its ended children's
+            ticks += sum(int(value) for value in fields[11:15])
+        elif fields[1] == postmaster:  # a live child's own
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
