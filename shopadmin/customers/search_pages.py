@@ -45,8 +45,9 @@ index from the id to the sort keys (index-only, no customer row) no faster (the 
 pages are read instead); the matches as a hash joined to a walk of the sort order's index
 (the first Polish name is 133,256th in the name order: the walk passes the whole index).
 Below 50 ms at tens of thousands of matches needs an index that yields matches in a sort
-order (RUM, an extension); the bench's server has 256 MB of shared buffers, and most of those
-blocks came from the system's cache, not from them (not measured with more).
+order (RUM, an extension); more memory does not do it: with 2 GB of shared buffers (the
+bench's server has 256 MB) every block of "lodz" was a hit and the read took as long (523-597
+ms at load 15): the cost is the work a match, not the reads.
 """
 
 from itertools import count
