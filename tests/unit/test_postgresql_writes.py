@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from shopadmin.bulk import execute_many, update_by_arrays
-from shopadmin.customers.models import Customer, CustomerType, Gender
+from shopadmin.customers.choices import CustomerType, Gender
+from shopadmin.customers.models import Customer
 from shopadmin.customers.search import (
     _reindex_postgresql,
     customer_search_vectors,
