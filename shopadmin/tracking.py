@@ -174,6 +174,17 @@ def holds(model: type[TrackedJob], job_id: int, token: str) -> bool:
     return db.session.scalar(db.select(model.runner_token).where(model.id == job_id)) == token
 
 
+def still_holds(model: type[TrackedJob], job_id: int, token: str) -> bool:
+    """In the caller's transaction: beat the heartbeat if this run still holds its job, and say
+    whether it does. Work committed in the same transaction is then the holder's own: another
+    run's take-over (claim, sweep) waits for the commit (PostgreSQL's row lock, SQLite's write
+    lock) and then finds a fresh heartbeat, or came first and this returns False."""
+    result = db.session.execute(
+        update(model).where(model.id == job_id, model.runner_token == token)
+        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
+
+
 def checkpoint(name: str, job_id: int, token: str) -> None:
     """At a point where the run's work so far is committed: hand the job back if the worker
     is stopping, and stop if another run holds the job now (both raise HandedBack)."""

@@ -41,15 +41,17 @@ def _mark_interrupted(batch_id: int) -> None:
             claim.append(log_id)
     doubtful = {log_id for claim in in_doubt.values() for log_id in claim}
     untouched = [log_id for log_id, _claimed_at in left if log_id not in doubtful]
+    # (Each change only where the row is still "sending": a run whose heartbeat was late may
+    # settle its mails in the meantime, and what it records is what happened.)
     if doubtful:
         db.session.execute(
-            update(MailLog).where(MailLog.id.in_(doubtful))
+            update(MailLog).where(MailLog.id.in_(doubtful), MailLog.status == MailStatus.SENDING)
             .values(status=MailStatus.FAILED, error_kind=ErrorKind.INTERRUPTED.value,
                     error="interrupted while sending", next_attempt_at=None)
             .execution_options(synchronize_session=False))
     if untouched:
         db.session.execute(
-            update(MailLog).where(MailLog.id.in_(untouched))
+            update(MailLog).where(MailLog.id.in_(untouched), MailLog.status == MailStatus.SENDING)
             .values(status=MailStatus.QUEUED, attempts=MailLog.attempts - 1)
             .execution_options(synchronize_session=False))
     db.session.commit()
@@ -143,7 +145,9 @@ def _send_due(batch_id: int, token: str, sleep: Callable[[float], None]) -> floa
                 sleep(max(wait, 0.0))
                 continue
             for group in batched(due, GROUP):
-                outcomes = deliver_group(group, transport, context, pace)
+                outcomes = deliver_group(
+                    group, transport, context, pace,
+                    still_ours=lambda: tracking.still_holds(MailBatch, batch_id, token))
                 tracking.checkpoint(KIND, batch_id, token)
                 troubled = [i for i, o in outcomes.items() if o == Outcome.SERVER_TROUBLE]
                 if not troubled:

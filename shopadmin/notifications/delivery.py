@@ -178,12 +178,30 @@ def _hand_over(log: MailLog, outgoing: OutgoingMail, transport: Transport, conte
     return Outcome.SENT
 
 
+def _give_back(log_ids: list[int], claimed_at: datetime) -> None:
+    """Mails this run claimed (at `claimed_at`) and never handed over go back to the queue, as
+    they were; where another run changed them meanwhile, its change stands (not committed)."""
+    if log_ids:
+        db.session.execute(
+            update(MailLog).where(MailLog.id.in_(log_ids), MailLog.status == MailStatus.SENDING,
+                                  MailLog.updated_at == claimed_at)
+            .values(status=MailStatus.QUEUED, attempts=MailLog.attempts - 1)
+            .execution_options(synchronize_session=False))
+
+
 def deliver_group(log_ids: list[int], transport: Transport, context: MailContext,
                   pace: Callable[[], None] = lambda: None,
-                  clock: Callable[[], datetime] = utcnow) -> dict[int, Outcome]:
+                  clock: Callable[[], datetime] = utcnow,
+                  still_ours: Callable[[], bool] = lambda: True) -> dict[int, Outcome]:
     """Send queued mails of a batch as deliver() does, a group at a time: one commit claims
     and prepares them all ("sending", each with its link), one settles them. When the server
-    is in trouble, the mails of the group not yet handed over go back to the queue untouched."""
+    is in trouble, the mails of the group not yet handed over go back to the queue untouched.
+
+    `still_ours` is asked in each of these transactions whether the run still holds its
+    mailing (tracking.still_holds). A run whose heartbeat came late may find that the sweep
+    gave the mailing to another run, whose first step sorts this run's "sending" mails into
+    those that may have gone out and those that go out again (batches._mark_interrupted): this
+    run then hands over nothing more, so that no mail goes out from both."""
     now = clock()
     result = db.session.execute(
         update(MailLog)
@@ -211,6 +229,9 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
             # is, not replaced by the column's onupdate clock when the prepared row is saved.
             log.updated_at = now
             flag_modified(log, "updated_at")
+    if not still_ours():
+        db.session.rollback()
+        return {log_id: Outcome.SKIPPED for log_id in log_ids}
     db.session.commit()
     # Load the committed rows back in one query (a commit expires them).
     list(db.session.scalars(select(MailLog).where(MailLog.id.in_(claimed))))
@@ -221,21 +242,26 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
-        trouble = False
         unsettled = 0
-        for log, outgoing in ready:
-            if trouble:
-                log.status = MailStatus.QUEUED
-                log.attempts -= 1
-                outcomes[log.id] = Outcome.SKIPPED
-                continue
+        for position, (log, outgoing) in enumerate(ready):
             pace()
             outcomes[log.id] = _hand_over(log, outgoing, transport, context, now, clock)
-            trouble = outcomes[log.id] == Outcome.SERVER_TROUBLE
             unsettled += 1
-            if unsettled == SETTLE_EVERY and not trouble:
-                session.commit()
-                unsettled = 0
+            if outcomes[log.id] == Outcome.SERVER_TROUBLE:
+                stop = True
+            elif unsettled == SETTLE_EVERY:
+                stop = not still_ours()
+                if not stop:
+                    session.commit()
+                    unsettled = 0
+                    continue
+            else:
+                continue
+            left = [later.id for later, _outgoing in ready[position + 1:]]
+            outcomes.update(dict.fromkeys(left, Outcome.SKIPPED))
+            session.flush()
+            _give_back(left, now)
+            break
         session.commit()
     finally:
         session.expire_on_commit = expire
