@@ -11,6 +11,8 @@ goes as one COPY instead of psycopg's executemany (pipelined INSERTs, one per ro
 profile of a 20,000-row import on PostgreSQL, writing the batches (search index aside) took
 5.5 s instead of 9.2 s. The values are those the bind processors made, so both ways store the
 same.
+
+No Flask here: every function is given the connection (or its dialect) to work on.
 """
 
 import json
@@ -21,8 +23,6 @@ from typing import Any
 from sqlalchemy import Column, ColumnElement, Connection, Dialect, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.dml import Insert, UpdateBase
-
-from .extensions import db
 
 # What _prepare works out once per statement: the SQL, its parameter names, the constants it
 # carries, the columns whose Python defaults fill in, each parameter's bind processor,
@@ -115,8 +115,8 @@ def _default_value(column: Column[Any], for_update: bool) -> Any:
     return default.arg(None)  # type: ignore[attr-defined]  # SQLAlchemy wraps a zero-argument callable to take a context
 
 
-def execute_many(statement: UpdateBase, rows: Sequence[dict[str, Any]],
-                 cache_key: Hashable | None = None) -> int:
+def execute_many(connection: Connection, statement: UpdateBase,
+                 rows: Sequence[dict[str, Any]], cache_key: Hashable | None = None) -> int:
     """Run the statement once per row (every row with the same keys); returns the row count.
 
     cache_key: a hashable naming the statement, for statements without per-call constants;
@@ -124,7 +124,6 @@ def execute_many(statement: UpdateBase, rows: Sequence[dict[str, Any]],
     """
     if not rows:
         return 0
-    connection = db.session.connection()
     dialect = connection.dialect
     keys = tuple(rows[0])
     full_key = (cache_key, keys, dialect.name) if cache_key is not None else None
@@ -150,24 +149,21 @@ def execute_many(statement: UpdateBase, rows: Sequence[dict[str, Any]],
     return result.rowcount
 
 
-def parameter_order(statement: UpdateBase, keys: tuple[str, ...],
+def parameter_order(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ...],
                     cache_key: Hashable) -> list[tuple[str, Any]]:
     """The parameter names of the statement in the order execute_lists wants its values, each
     with its type's bind processor (None: the driver takes the value as it is)."""
-    dialect = db.session.connection().dialect
     prepared = _prepare(statement, keys, dialect, (cache_key, keys, dialect.name))
     return list(zip(prepared[1], prepared[4], strict=True))
 
 
-def execute_lists(statement: UpdateBase, keys: tuple[str, ...], rows: list[list[Any]],
-                  cache_key: Hashable,
-                  converted: bool = False) -> int:
+def execute_lists(connection: Connection, statement: UpdateBase, keys: tuple[str, ...],
+                  rows: list[list[Any]], cache_key: Hashable, converted: bool = False) -> int:
     """Like execute_many, for rows given as lists in parameter_order(): no dict per row.
 
     converted: the caller has run the bind processors itself (see parameter_order)."""
     if not rows:
         return 0
-    connection = db.session.connection()
     dialect = connection.dialect
     sql, names, fixed, defaults, processors, positional, copy_sql = _prepare(
         statement, keys, dialect, (cache_key, keys, dialect.name))
@@ -186,11 +182,12 @@ def execute_lists(statement: UpdateBase, keys: tuple[str, ...], rows: list[list[
     return connection.exec_driver_sql(sql, params).rowcount
 
 
-def among(column: ColumnElement[Any], values: Sequence[str | int]) -> ColumnElement[bool]:
+def among(dialect: Dialect, column: ColumnElement[Any],
+          values: Sequence[str | int]) -> ColumnElement[bool]:
     """`column IN values` with the values as one bound parameter (a JSON array on SQLite, an
     array on PostgreSQL): the statement stays the same from batch to batch, so SQLAlchemy
     compiles it once, where an IN list of 2,000 values is rendered anew on every call."""
-    if db.engine.dialect.name == "postgresql":
+    if dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     given = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
     return column.in_(select(given.c.value))

@@ -104,4 +104,5 @@ def _audit(job: ImportJob, deleted: list[int], restored: list[ImportChange]) -> 
             for customer_id in deleted]
     rows += [{**base, "action": "customer.updated", "object_id": change.customer_id,
               "changes": {**undone, "restored": change.previous}} for change in restored]
-    execute_many(insert(AuditEvent.__table__), rows, cache_key="undo-audit")
+    execute_many(db.session.connection(), insert(AuditEvent.__table__), rows,
+                 cache_key="undo-audit")

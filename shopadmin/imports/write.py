@@ -2,24 +2,23 @@
 
 One executemany per kind of statement, never one ORM object per row. Flushes nothing of its own
 beyond the session's connection; the caller commits the batch together with the job's progress,
-so a batch is either wholly written and counted, or not at all. The store settings are the
-planner's (the caller gives them); the statements run in the session of the caller.
+so a batch is either wholly written and counted, or not at all. No Flask here: the session and
+the store settings are the planner's (the caller gives them to it).
 """
 
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from ..audit import AuditEvent
 from ..batching import batched
 from ..bulk import among, execute_lists, execute_many, memoised, parameter_order
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
-from ..customers.numbers import take_numbers
+from ..customers.numbers import AnySession, take_numbers
 from ..database import utcnow
-from ..extensions import db
 from ..text import email_key, fold
 from .models import ImportChange, ImportRowResult
 from .plan import CUSTOMERS, Outcome, Planner, to_json
@@ -54,8 +53,14 @@ class BatchWriter:
         self.import_id = import_id
         self.actor_id = actor_id
         self.planner = planner
+        self.session: AnySession = planner.session  # the statements run in the planner's session
         self.settings = planner.settings  # the store's, as the plan read them
         self.consent_wordings = wordings(self.settings)
+
+    @property
+    def connection(self) -> Connection:
+        """The session's connection (a new one after each commit)."""
+        return self.session.connection()
 
     def write(self, outcomes: list[Outcome]) -> list[int]:
         """Write the batch; returns the ids of the customers created or updated."""
@@ -72,22 +77,22 @@ class BatchWriter:
         self._insert_undo_record(created, updated)
         self._insert_audit(changed, now)
         self._insert_consent(changed, now)
-        insert_results(self.import_id, outcomes, written=True)
+        insert_results(self.connection, self.import_id, outcomes, written=True)
         return [o.customer_id for o in changed]
 
-    @staticmethod
-    def _number(created: list[Outcome]) -> None:
+    def _number(self, created: list[Outcome]) -> None:
         """New customers without a customer number get the series' next free ones."""
         without = [o for o in created if not o.values.get("customer_number")]
         own = {o.values["customer_number"] for o in created if o.values.get("customer_number")}
-        for outcome, number in zip(without, take_numbers(len(without), own), strict=True):
+        numbers = take_numbers(self.session, self.settings, len(without), own)
+        for outcome, number in zip(without, numbers, strict=True):
             outcome.values["customer_number"] = number
 
     def _create_groups(self, now: datetime) -> None:
         for name in sorted(self.planner.new_groups):
             if self.planner.groups.known(name):
                 continue
-            result = db.session.execute(insert(CustomerGroup.__table__).values(
+            result = self.session.execute(insert(CustomerGroup.__table__).values(
                 name=name.strip()[:120], description="", created_at=now))
             self.planner.groups.ids[fold(name)] = result.inserted_primary_key[0]
         self.planner.new_groups.clear()
@@ -96,7 +101,8 @@ class BatchWriter:
         if not outcomes:
             return
         statement = insert(CUSTOMERS)
-        order = parameter_order(statement, _COLUMNS, "import-customers")
+        connection = self.connection
+        order = parameter_order(connection.dialect, statement, _COLUMNS, "import-customers")
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
                  "import_id": self.import_id}
@@ -127,18 +133,18 @@ class BatchWriter:
                 row[changed_at] = changed_value
             rows.append(row)
             keys.append(key)
-        before = db.session.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
-        execute_lists(statement, _COLUMNS, rows, "import-customers", converted=True)
+        before = connection.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
+        execute_lists(connection, statement, _COLUMNS, rows, "import-customers", converted=True)
         # The new ids by their unique e-mail keys: the rows after the highest id before are
         # read along the primary key (others' new customers among them are passed over);
         # keys not found there (ids given out of order) are looked up by the e-mail index.
-        ids = {key: customer_id for customer_id, key in db.session.execute(
+        ids = {key: customer_id for customer_id, key in connection.execute(
             select(CUSTOMERS.c.id, CUSTOMERS.c.email_key).where(CUSTOMERS.c.id > before))}
         missing = [key for key in keys if key not in ids]
         for chunk in batched(missing, 2000):
-            ids.update((key, customer_id) for customer_id, key in db.session.execute(
+            ids.update((key, customer_id) for customer_id, key in connection.execute(
                 select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
-                .where(among(CUSTOMERS.c.email_key, chunk))))
+                .where(among(connection.dialect, CUSTOMERS.c.email_key, chunk))))
         for outcome, key in zip(outcomes, keys, strict=True):
             outcome.customer_id, outcome.version = ids[key], 1
 
@@ -169,7 +175,7 @@ class BatchWriter:
                     param["newsletter_changed_at"] = now
                 params.append(param)
                 outcome.version += 1
-            if execute_many(statement, params) != len(params):
+            if execute_many(self.connection, statement, params) != len(params):
                 raise ConcurrentChange()
 
     def _insert_memberships(self, outcomes: list[Outcome]) -> None:
@@ -180,7 +186,7 @@ class BatchWriter:
                 if (outcome.customer_id, group_id) not in seen:
                     seen.add((outcome.customer_id, group_id))
                     rows.append({"customer_id": outcome.customer_id, "group_id": group_id})
-        execute_many(insert(MEMBERS), rows, cache_key="import-members")
+        execute_many(self.connection, insert(MEMBERS), rows, cache_key="import-members")
 
     def _group_ids(self, outcome: Outcome) -> list[int]:
         return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
@@ -194,7 +200,7 @@ class BatchWriter:
             rows.append({"import_id": self.import_id, "customer_id": None,
                          "created_ids": [o.customer_id for o in created], "previous": nothing,
                          "added_group_ids": [], "version_after": 1})
-        execute_many(insert(_CHANGES), rows, cache_key="import-changes")
+        execute_many(self.connection, insert(_CHANGES), rows, cache_key="import-changes")
 
     def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:
         rows = []
@@ -212,7 +218,7 @@ class BatchWriter:
             rows.append({"created_at": now, "actor_id": self.actor_id, "source": "import",
                          "action": action, "object_type": "customer",
                          "object_id": outcome.customer_id, "changes": changes})
-        execute_many(insert(_AUDIT), rows, cache_key="import-audit")
+        execute_many(self.connection, insert(_AUDIT), rows, cache_key="import-audit")
 
     def _insert_consent(self, outcomes: list[Outcome], now: datetime) -> None:
         """A consent event for each new subscriber and each change, with the statement in the
@@ -221,7 +227,7 @@ class BatchWriter:
                    if "newsletter" in o.values and (o.action == "update" or o.values["newsletter"])]
         unknown = [o.customer_id for o in changed
                    if o.action == "update" and "language" not in o.values]
-        stored = dict(db.session.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.language).where(
+        stored = dict(self.session.execute(select(CUSTOMERS.c.id, CUSTOMERS.c.language).where(
             CUSTOMERS.c.id.in_(unknown))).all()) if unknown else {}
         rows = []
         for o in changed:
@@ -234,11 +240,11 @@ class BatchWriter:
                          "wording": (self.consent_wordings.get(language)
                                      or shipped_wording(language)),
                          "wording_language": language})
-        execute_many(insert(_CONSENT), rows, cache_key="import-consent")
+        execute_many(self.connection, insert(_CONSENT), rows, cache_key="import-consent")
 
 
-
-def insert_results(import_id: int, outcomes: list[Outcome], *, written: bool = False) -> None:
+def insert_results(connection: Connection, import_id: int, outcomes: list[Outcome], *,
+                   written: bool = False) -> None:
     """Keep the rows with problems: the rejected ones, and the ones with warnings (when
     `written`, with the customer they went into)."""
     from ..parallel import cells_of
@@ -247,7 +253,7 @@ def insert_results(import_id: int, outcomes: list[Outcome], *, written: bool = F
              "errors": o.errors, "warnings": o.warnings, "rejected": o.action == "reject",
              "customer_id": o.customer_id if written else None}
             for o in outcomes if o.warnings or o.action == "reject"]
-    execute_many(insert(_RESULTS), rows, cache_key="import-results")
+    execute_many(connection, insert(_RESULTS), rows, cache_key="import-results")
 
 
 class ConcurrentChange(Exception):
