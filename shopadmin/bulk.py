@@ -20,7 +20,20 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Dialect, any_, bindparam, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Dialect,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
@@ -191,3 +204,21 @@ def among(dialect: Dialect, column: ColumnElement[Any],
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     given = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
     return column.in_(select(given.c.value))
+
+
+def insert_each(connection: Connection, table: Table, constants: dict[str, Any], column: str,
+                values: Sequence[int]) -> int:
+    """One row per value, `column` set to it and the other columns to `constants`, written by
+    one INSERT ... SELECT over the values (json_each on SQLite, unnest on PostgreSQL): the
+    audit and consent rows of a batch's new customers differ only in the customer's id, and
+    the database makes them without a tuple per row in Python. Returns the rows written."""
+    if not values:
+        return 0
+    if connection.dialect.name == "postgresql":
+        source = func.unnest(bindparam(None, list(values), type_=ARRAY(Integer))) \
+            .table_valued("value")
+    else:
+        source = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    rows = select(*(literal(value, table.c[name].type) for name, value in constants.items()),
+                  source.c.value)
+    return connection.execute(insert(table).from_select([*constants, column], rows)).rowcount

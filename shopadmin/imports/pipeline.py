@@ -194,9 +194,9 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run):
         sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
-    if aside:
-        job.heartbeat_at = utcnow()
-        deferred.restore()
+        if aside:  # (with the run's page cache: the sorts of the index builds fit in it)
+            job.heartbeat_at = utcnow()
+            deferred.restore()
     job.rows_total = job.rows_done
     job.task, job.finished_at = None, utcnow()
     if dry_run:
