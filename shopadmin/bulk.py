@@ -214,11 +214,12 @@ def insert_each(connection: Connection, table: Table, constants: dict[str, Any],
     the database makes them without a tuple per row in Python. Returns the rows written."""
     if not values:
         return 0
+    each: ColumnElement[Any]
     if connection.dialect.name == "postgresql":
-        source = func.unnest(bindparam(None, list(values), type_=ARRAY(Integer))) \
-            .table_valued("value")
+        each = func.unnest(bindparam(None, list(values), type_=ARRAY(Integer))).column_valued()
     else:
-        source = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+        each = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued(
+            "value").c.value
     rows = select(*(literal(value, table.c[name].type) for name, value in constants.items()),
-                  source.c.value)
+                  each)
     return connection.execute(insert(table).from_select([*constants, column], rows)).rowcount
