@@ -163,7 +163,8 @@ class Planner:
         """Outcomes for (ParsedRow, cells) pairs, in order."""
         outcomes = [self._outcome(p, cells) for p, cells in parsed]
         for outcome, (row, _cells) in zip(outcomes, parsed, strict=True):
-            self._check_row(outcome, row)
+            if row.errors or row.duplicates or outcome.group_names:  # (most rows: none)
+                self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
         for outcome in live:
@@ -244,7 +245,8 @@ class Planner:
                            self.heading(name), "")
             return
         current = existing[options.match].get(key)
-        if not self._unique_elsewhere(outcome, existing, current):
+        # (a row whose only key is the one it is matched on has no other to check)
+        if len(outcome.keys) > 1 and not self._unique_elsewhere(outcome, existing, current):
             return
         if current is None:
             self._plan_create(outcome)
