@@ -9,7 +9,7 @@ the store settings are the planner's (the caller gives them to it).
 from collections import defaultdict
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.sql.dml import Insert
@@ -277,7 +277,8 @@ class BatchWriter:
         for o in changed:
             language = self._wording_language(
                 o.values["language"] if "language" in o.values else stored.get(o.customer_id))
-            kinds[bool(o.values["newsletter"]), language].append(o.customer_id or 0)
+            kinds[bool(o.values["newsletter"]), language].append(
+                cast(int, o.customer_id))  # (written above: it has its id)
         for (subscribed, language), customer_ids in kinds.items():
             insert_each(self.connection, _CONSENT, {
                 "created_at": now, "subscribed": subscribed, "source": ConsentSource.IMPORT,
