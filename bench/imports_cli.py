@@ -16,7 +16,10 @@ BENCH_CLI_REPEAT=3 takes the median of three runs. BENCH_CLI_BASE=REVISION (say 
 same-run baseline: that revision of the code (git archive into the scratch folder, run with this
 checkout's interpreter) beside this checkout's committed HEAD (exported the same way, so that
 edits in progress do not count), for the start and the 100,000-row CSV import, alternated.
-BENCH_CLI_QUICK=1 leaves out the bare readers and the 200,000-row imports.
+BENCH_CLI_QUICK=1 leaves out the bare readers and the 200,000-row imports. BENCH_CLI_PHASES=1
+adds, for each revision measured, one more 100,000-row import run by bench/import_phases.py:
+the writing process's CPU seconds by stage (plan, customers, search index, audit, ...), so
+that a change's effect can be told apart from the machine's load.
 
 BENCH_CLI_ROWS=20000 BENCH_XLSX_ROWS=20000 python -m bench.imports_cli   for a quick look.
 """
@@ -37,6 +40,7 @@ XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
 REPEAT = int(os.environ.get("BENCH_CLI_REPEAT", "1"))
 BASE = os.environ.get("BENCH_CLI_BASE", "")
 QUICK = os.environ.get("BENCH_CLI_QUICK", "") not in ("", "0")
+PHASES = os.environ.get("BENCH_CLI_PHASES", "") not in ("", "0")
 CLI_SECONDS, XLSX_RATE, MEMORY_MB = 5.0, 15_000, 300
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -117,6 +121,30 @@ def _cli_run(path: Path, scratch: Path, root: Path = ROOT) -> dict:
     return result
 
 
+def phases_run(path: Path, scratch: Path, root: Path = ROOT) -> dict:
+    """One import by bench/import_phases.py (this checkout's) in the code of `root`: the
+    writer's CPU seconds by stage."""
+    folder = _fresh_instance(scratch, root)
+    target = folder / "phases.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "import_phases.py"), str(path)],
+                   cwd=root, capture_output=True, check=True,
+                   env={**os.environ, "SHOPADMIN_INSTANCE_PATH": str(folder),
+                        "BENCH_PHASES": str(target)})
+    return json.loads(target.read_text())
+
+
+def print_phases(runs: dict[str, dict]) -> None:
+    names = list(dict.fromkeys(name for run in runs.values() for name in run["phases"]))
+    print("--- the writing process's CPU seconds by stage (one 100,000-row import each; "
+          "bench/import_phases.py)")
+    print(f"{'stage':<24}" + "".join(f"{label[:12]:>14}" for label in runs))
+    for name in names:
+        print(f"{name:<24}" + "".join(f"{run['phases'].get(name, 0):>14.3f}"
+                                      for run in runs.values()))
+    for key in ("writer_cpu", "reader_cpu", "seconds"):
+        print(f"{key:<24}" + "".join(f"{run[key]:>14.2f}" for run in runs.values()))
+
+
 def _median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
 
@@ -153,6 +181,9 @@ def baseline_steps(csv_small: Path, scratch: Path) -> list[tuple]:
     for name in roots:
         steps.append(("start", name, 1, _median(starts[name])))
         steps.append(("cli", f"{name} CSV", CLI_ROWS, _median(imports[name])))
+    if PHASES:
+        steps.append(("phases", "", 0, {name: phases_run(csv_small, scratch, roots[name])
+                                        for name in order}))
     return steps
 
 
@@ -183,6 +214,8 @@ def main() -> int:
         steps = [("raw", f"{CLI_ROWS:,} CSV", CLI_ROWS, _with_cpu("raw", csv_small, scratch))]
         if BASE:
             steps += baseline_steps(csv_small, scratch)
+        elif PHASES:
+            steps.append(("phases", "", 0, {"HEAD": phases_run(csv_small, scratch)}))
         steps += [] if QUICK else [
             ("read", f"{XLSX_ROWS:,} CSV", XLSX_ROWS, _with_cpu("read", csv_big, scratch)),
             ("read", f"{XLSX_ROWS:,} XLSX", XLSX_ROWS, _with_cpu("read", xlsx, scratch)),
@@ -203,7 +236,10 @@ def main() -> int:
     print(f"{'step':<6}{'file':<14}{'seconds':>9}{'CPU s':>7}{'rows/s':>9}{'peak MB':>9}"
           f"{'writer':>8}{'reader':>8}  counts")
     missed = False
+    phases = [result for step, _label, _rows, result in steps if step == "phases"]
     for step, label, rows, result in steps:
+        if step == "phases":
+            continue
         if step == "start":
             print(f"start {label:<14}{result['seconds']:>9.2f}{result['cpu']:>7.2f}"
                   f"   (`flask customers --help`)")
@@ -227,6 +263,8 @@ def main() -> int:
         if result["peak_mb"] > MEMORY_MB:
             print(f"      MISSED: peak memory under {MEMORY_MB} MB")
             missed = True
+    for runs in phases:
+        print_phases(runs)
     return 1 if missed else 0
 
 

@@ -3,16 +3,15 @@ language and kept with every change of consent (the language and the text agreed
 
 from typing import Any
 
-from flask_babel import force_locale, gettext
-
 from ..notifications.rendering import mail_language
 from ..settings.services import get_settings
+from ..translation import gettext, speaking
 
 
 def shipped_wording(language: str) -> str:
     """The statement shipped in every catalogue, as the language writes it; a store writes its
     own per language in the settings."""
-    with force_locale(language):
+    with speaking(language):  # (the app's catalogues, read without Flask: the import's writer)
         return gettext("The customer agrees to receive marketing e-mails.")
 
 

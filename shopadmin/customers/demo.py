@@ -17,6 +17,7 @@ from ..bulk import execute_many
 from ..database import utcnow
 from ..extensions import db
 from ..parallel import produced_in_child
+from ..settings.services import get_settings
 from ..text import email_key
 from .choices import CustomerType, Gender
 from .models import (
@@ -245,9 +246,10 @@ def generate_customers(
     made = _batches(count, start, seed, group_ids)
     for rows, terms, members in (produced_in_child(lambda: made) if large else made):
         terms = _numbered(rows, terms)
-        execute_many(statement, rows, cache_key="demo-customers")
+        execute_many(db.session.connection(), statement, rows, cache_key="demo-customers")
         index_new(db.session.connection(), terms)
-        execute_many(insert(customer_group_members), members, cache_key="demo-members")
+        execute_many(db.session.connection(), insert(customer_group_members), members,
+                     cache_key="demo-members")
         db.session.commit()
         if progress:
             progress(len(rows))
@@ -260,8 +262,8 @@ def _numbered(rows: list[dict], terms: list[tuple[int, str]]) -> list[tuple[int,
     """Give the batch's customers the next numbers of the store's series, and add them to
     their search terms."""
     numbered = []
-    for row, number, (customer_id, text) in zip(rows, take_numbers(len(rows)), terms,
-                                                strict=True):
+    numbers = take_numbers(db.session, get_settings(), len(rows))
+    for row, number, (customer_id, text) in zip(rows, numbers, terms, strict=True):
         row["customer_number"] = number
         numbered.append((customer_id, " ".join(
             set(text.split()) | search_terms({"customer_number": number}))))

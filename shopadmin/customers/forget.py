@@ -36,9 +36,10 @@ class Forgotten:
     emails: set[str]
 
 
-def address_digest(email: str) -> str:
-    """The keyed hash under which an erased address is remembered."""
-    secret = current_app.config["SECRET_KEY"]
+def address_digest(email: str, secret: str | bytes | None = None) -> str:
+    """The keyed hash under which an erased address is remembered (keyed with `secret`, by
+    default the app's SECRET_KEY)."""
+    secret = current_app.config["SECRET_KEY"] if secret is None else secret
     secret = secret if isinstance(secret, bytes) else str(secret).encode()
     return hmac.new(secret, email_key(email).encode(), hashlib.sha256).hexdigest()
 

@@ -15,6 +15,7 @@ from ..auth.models import StaffUser
 from ..database import json_value, utcnow
 from ..domain import DomainError
 from ..extensions import db
+from ..settings.services import get_settings
 from ..text import email_key
 from .choices import CustomerType, Gender
 from .consent import wording_for
@@ -151,7 +152,7 @@ def create_customer(
     values = _clean(data, None)
     _check_approval_right(values, None, actor)
     if not values.get("customer_number"):
-        values["customer_number"] = take_number()  # the store's number series
+        values["customer_number"] = take_number(db.session, get_settings())  # the series
     customer = Customer(created_by_id=actor and actor.id, updated_by_id=actor and actor.id)
     _apply(customer, values)
     db.session.add(customer)

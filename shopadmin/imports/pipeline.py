@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
 
+from ..customers.forget import erased_digests
 from ..customers.search import index_new, reindex_customers
 from ..customers.terms import terms_text
 from ..database import utcnow
@@ -157,6 +158,14 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
     return job
 
 
+def planner_for(job: ImportJob, options: ImportOptions) -> Planner:
+    """The job's planner, given what the app holds: the session, the store's settings, the
+    erased addresses and the secret their digests are keyed with."""
+    return Planner(options, job.headings or None, job.mapping, session=db.session,
+                   settings=get_settings(), erased=erased_digests(),
+                   secret=current_app.config["SECRET_KEY"])
+
+
 def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
     """Prepare the job row for a run; returns how many data rows are already done."""
     fresh = dry_run or not resume
@@ -179,15 +188,15 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     options = ImportOptions.from_dict(job.options)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
         _check_bad_rows(job, options)
-    planner = Planner(options, job.headings or None, job.mapping, settings=get_settings())
+    planner = planner_for(job, options)
     if resume and not dry_run:
         deferred.restore()  # (the run that died had set the indexes aside)
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run):
         sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
-    if aside:
-        job.heartbeat_at = utcnow()
-        deferred.restore()
+        if aside:  # (with the run's page cache: the sorts of the index builds fit in it)
+            job.heartbeat_at = utcnow()
+            deferred.restore()
     job.rows_total = job.rows_done
     job.task, job.finished_at = None, utcnow()
     if dry_run:
@@ -254,7 +263,7 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
         return
     if writer is None:
         outcomes = planner.plan(batch)
-        insert_results(job.id, outcomes)
+        insert_results(db.session.connection(), job.id, outcomes)
         _keep_sample(outcomes, sample)
     else:
         outcomes = _write(job, planner, writer, batch, terms)
@@ -349,7 +358,7 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
     """With a limit on bad rows, validate the whole file first and write nothing past it.
     Refused, the job keeps every bad row for its report, as a skipping import does."""
     _count_if_new(job)
-    planner = Planner(options, job.headings or None, job.mapping, settings=get_settings())
+    planner = planner_for(job, options)
     bad, batch, rows_per_batch = 0, [], batch_rows()
     for item in parsed_rows(job):
         batch.append(item)
@@ -374,7 +383,7 @@ def _check_bad_rows(job: ImportJob, options: ImportOptions) -> None:
 
 def _bad_rows(job: ImportJob, planner: Planner, batch: list) -> int:
     rejected = [o for o in planner.plan(batch) if o.action == "reject"]
-    insert_results(job.id, rejected)
+    insert_results(db.session.connection(), job.id, rejected)
     return len(rejected)
 
 

@@ -1,9 +1,10 @@
 """Plan a batch of parsed rows against the register: create, update, unchanged or reject.
 
 Pure reading: nothing here writes. The preview runs exactly this, and the apply writes what it
-returns, so the dry run and the real run cannot disagree. It takes the store settings as an
-argument, writes its messages in translation.py's language (the one spoken, else
-Flask-Babel's), and reads the register through the session it is run in.
+returns, so the dry run and the real run cannot disagree. No Flask here: it is given the
+session it reads the register through, the store settings, and the erased addresses with the
+secret their digests are keyed with; it writes its messages in translation.py's language (the
+one spoken, else Flask-Babel's).
 """
 
 from collections import Counter
@@ -17,10 +18,10 @@ from sqlalchemy import or_, select
 from ..batching import batched
 from ..bulk import among
 from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
-from ..customers.forget import address_digest, erased_digests
+from ..customers.forget import address_digest
 from ..customers.models import Customer, CustomerType, Gender
+from ..customers.numbers import AnySession
 from ..database import json_value as to_json
-from ..extensions import db
 from ..i18n import country_language
 from ..text import fold
 from ..translation import gettext as _
@@ -109,8 +110,8 @@ def column_value(name: str, value: Any) -> Any:
 class GroupNames:
     """Customer groups by folded name; the apply adds the ones the import creates."""
 
-    def __init__(self):
-        self.ids = {fold(name): gid for gid, name in db.session.execute(
+    def __init__(self, session: AnySession):
+        self.ids = {fold(name): gid for gid, name in session.execute(
             select(CUSTOMERS.metadata.tables["customer_groups"].c.id,
                    CUSTOMERS.metadata.tables["customer_groups"].c.name))}
 
@@ -119,18 +120,22 @@ class GroupNames:
 
 
 class Planner:
-    """Plans batches of parsed rows (which say which of their keys an earlier row had).
-    `settings` are the store's (settings.services.get_settings): its languages, its default
-    language, and for the write the consent wordings."""
+    """Plans batches of parsed rows (which say which of their keys an earlier row had), reading
+    the register in `session`. `settings` are the store's (settings.services.get_settings): its
+    languages, its default language, and for the write the consent wordings and the number
+    series. `erased` are the digests of the addresses erased at the customers' request
+    (forget.erased_digests), keyed with `secret` (the app's SECRET_KEY)."""
 
     def __init__(self, options: ImportOptions, headings: list[str] | None,
-                 mapping: list[str | None] | None = None, *, settings: dict[str, Any]):
+                 mapping: list[str | None] | None = None, *, session: AnySession,
+                 settings: dict[str, Any], erased: frozenset[str], secret: str | bytes):
         self.options = options
+        self.session = session
         self.settings = settings
         # The file's own heading of the column mapped to each target, for error messages.
         self.columns = {target: headings[i] for i, target in enumerate(mapping or [])
                         if target and headings and i < len(headings) and headings[i]}
-        self.groups = GroupNames()
+        self.groups = GroupNames(session)
         self.new_groups: set[str] = set()
         # The name fields the file has columns for: an empty one is named in a warning (a
         # file without names, a newsletter list say, is not warned about on every row).
@@ -138,7 +143,7 @@ class Planner:
         self.name_fields = [n for n in REQUIRED_NAMES
                             if n in mapped or "full_name" in mapped]
         # Addresses erased at the customer's request: a row bringing one back is stopped.
-        self.erased = erased_digests()
+        self.erased, self.secret = erased, secret
         self.store_languages = settings["languages"]
         self.default_language = settings["default_language"]
         # New customers by the language they get (the preview shows it).
@@ -147,7 +152,7 @@ class Planner:
         self.missing_groups: set[str] = set()
 
     def reload_groups(self) -> None:
-        self.groups = GroupNames()
+        self.groups = GroupNames(self.session)
 
     def heading(self, name: str) -> str:
         if name in self.columns:
@@ -158,7 +163,8 @@ class Planner:
         """Outcomes for (ParsedRow, cells) pairs, in order."""
         outcomes = [self._outcome(p, cells) for p, cells in parsed]
         for outcome, (row, _cells) in zip(outcomes, parsed, strict=True):
-            self._check_row(outcome, row)
+            if row.errors or row.duplicates or outcome.group_names:  # (most rows: none)
+                self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
         for outcome in live:
@@ -213,14 +219,16 @@ class Planner:
         columns = [CUSTOMERS.c[name] for name in names]
         emails_list, numbers_list = sorted(emails), sorted(numbers)
         step = 2000  # one query a batch (SQLite allows 32766 parameters)
+        dialect = self.session.get_bind().dialect
         for start in range(0, max(len(emails_list), len(numbers_list)), step):
             conditions = []
             if emails_list[start:start + step]:
-                conditions.append(among(CUSTOMERS.c.email_key, emails_list[start:start + step]))
+                conditions.append(
+                    among(dialect, CUSTOMERS.c.email_key, emails_list[start:start + step]))
             if numbers_list[start:start + step]:
                 conditions.append(
-                    among(CUSTOMERS.c.customer_number, numbers_list[start:start + step]))
-            records = db.session.execute(select(*columns).where(or_(*conditions))).fetchall()
+                    among(dialect, CUSTOMERS.c.customer_number, numbers_list[start:start + step]))
+            records = self.session.execute(select(*columns).where(or_(*conditions))).fetchall()
             for record in records:
                 current = dict(zip(names, record, strict=True))
                 by_email[current["email_key"]] = current
@@ -237,7 +245,8 @@ class Planner:
                            self.heading(name), "")
             return
         current = existing[options.match].get(key)
-        if not self._unique_elsewhere(outcome, existing, current):
+        # (a row whose only key is the one it is matched on has no other to check)
+        if len(outcome.keys) > 1 and not self._unique_elsewhere(outcome, existing, current):
             return
         if current is None:
             self._plan_create(outcome)
@@ -275,7 +284,7 @@ class Planner:
         if not values.get("email"):  # (only when matching on the customer number)
             outcome.reject(_("A new customer needs a value here."), self.heading("email"), "")
             return
-        if self.erased and address_digest(values["email"]) in self.erased:
+        if self.erased and address_digest(values["email"], self.secret) in self.erased:
             outcome.reject(_("A customer with this address was erased at their request; add "
                              "them by hand only if they ask to come back."),
                            self.heading("email"), values["email"])
@@ -324,7 +333,7 @@ class Planner:
         for chunk in batched(ids, 400):
             query = select(members.c.customer_id, members.c.group_id).where(
                 members.c.customer_id.in_(chunk))
-            for customer_id, group_id in db.session.execute(query):
+            for customer_id, group_id in self.session.execute(query):
                 held.setdefault(customer_id, set()).add(group_id)
         for outcome in outcomes:
             mine = held.get(outcome.customer_id, set())

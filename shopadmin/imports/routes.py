@@ -26,7 +26,7 @@ from ..errors import apply_to_form
 from ..extensions import db
 from ..formats import format_number, format_percentage
 from ..routing import requested_page
-from ..settings.services import get_setting
+from ..settings.services import get_settings
 from . import services
 from .discard import discard_record, discard_upload, may_discard
 from .forms import OptionsForm, UploadForm, language_date_order, target_choices
@@ -42,7 +42,8 @@ bp.add_app_template_global(services.customer_warnings, "customer_import_warnings
 
 @bp.app_template_global()
 def next_customer_number() -> str:
-    return series_number(get_setting("customer_number_next"))
+    settings = get_settings()
+    return series_number(settings["customer_number_next"], settings)
 
 
 def _job(import_id: int) -> ImportJob:

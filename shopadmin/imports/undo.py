@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..audit import AuditEvent
 from ..batching import batched
+from ..bulk import execute_many
 from ..customers.models import Customer, customer_group_members
 from ..customers.search import reindex_customers
 from ..database import utcnow
@@ -112,4 +113,4 @@ def _audit(connection: Connection, job: ImportJob, deleted: list[int],
     rows += [{**base, "action": "customer.updated", "object_id": change.customer_id,
               "changes": {**undone, "restored": change.previous}} for change in restored]
     if rows:
-        connection.execute(insert(AuditEvent.__table__), rows)
+        execute_many(connection, insert(AuditEvent.__table__), rows, cache_key="undo-audit")

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
+from ..config import LANGUAGES
 from ..formats import format_mail_moment
 from .catalog import URL_PLACEHOLDERS, TemplateText
 
@@ -35,7 +36,7 @@ def mail_language(customer_language: str | None, settings: dict[str, Any]) -> st
     if customer_language and customer_language in settings["languages"]:
         return customer_language
     default = settings["default_language"]
-    return default if default in current_app.config["LANGUAGES"] else "en"
+    return default if default in LANGUAGES else "en"  # (the interface's: config.LANGUAGES)
 
 
 def format_expires(moment: datetime, language: str) -> str:

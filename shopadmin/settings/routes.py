@@ -31,4 +31,4 @@ def index():
         flash(_("Settings saved."), "success")
         return redirect(url_for(".index"))
     return render_template("settings/index.html", form=form, links=registry().settings_links,
-                           series_example=series_number(current["customer_number_next"]))
+                           series_example=series_number(current["customer_number_next"], current))

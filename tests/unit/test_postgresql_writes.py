@@ -39,7 +39,7 @@ def test_update_by_arrays_stores_every_type_and_checks_the_version(on_postgresql
     when = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
     rows = [{"email": f"p{i}@shop.test", "email_key": f"p{i}@shop.test", "first_name": "Ann",
              "created_at": when, "updated_at": when, "version": 1} for i in range(3)]
-    execute_many(insert(CUSTOMERS), rows, cache_key="test-arrays")
+    execute_many(db.session.connection(), insert(CUSTOMERS), rows, cache_key="test-arrays")
     ids = db.session.scalars(select(CUSTOMERS.c.id).order_by(CUSTOMERS.c.id)).all()
     later = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
     changes = [
@@ -57,6 +57,7 @@ def test_update_by_arrays_stores_every_type_and_checks_the_version(on_postgresql
     names = ["first_name", "birth_date", "gender", "newsletter", "customer_type",
              "billing_country"]
     changed = update_by_arrays(
+        db.session.connection(),
         CUSTOMERS, changes, sets={**{name: name for name in names}, "_new_version": "version"},
         where={"_id": "id", "_version": "version"},
         constants={"updated_at": later, "updated_by_id": None})

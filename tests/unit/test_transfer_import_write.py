@@ -24,7 +24,7 @@ def test_execute_many_converts_every_type_like_sqlalchemy(app):
              "birth_date": date(1990, 1, i + 1), "gender": Gender.FEMALE, "newsletter": True,
              "customer_type": CustomerType.BUSINESS, "created_at": when, "updated_at": when,
              "version": 1} for i in range(3)]
-    assert execute_many(insert(CUSTOMERS), rows, cache_key="test") == 3
+    assert execute_many(db.session.connection(), insert(CUSTOMERS), rows, cache_key="test") == 3
     customer = db.session.scalar(db.select(Customer).filter_by(email_key="p2@shop.test"))
     assert (customer.birth_date, customer.gender, customer.customer_type) == (
         date(1990, 1, 3), Gender.FEMALE, CustomerType.BUSINESS)
@@ -32,6 +32,7 @@ def test_execute_many_converts_every_type_like_sqlalchemy(app):
     assert customer.first_name == "Łucja" and customer.last_name == ""
 
     changed = execute_many(
+        db.session.connection(),
         update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("_id"),
                                 CUSTOMERS.c.version == bindparam("_version"))
         .values(phone=bindparam("phone")),

@@ -1,0 +1,90 @@
+"""Where the writing process of `flask --app wsgi customers import FILE` spends its CPU.
+
+Run from a code folder (this checkout, or a revision bench/imports_cli.py exported), in the
+instance folder that SHOPADMIN_INSTANCE_PATH names:
+
+    python bench/import_phases.py FILE
+
+It runs the import command in this process with the writer's stages timed in CPU seconds of
+the writing thread (plan, each kind of row written, the search index, the commits, the count
+of rows, the deferred indexes) and writes them as JSON to BENCH_PHASES (or prints them),
+with the process's own CPU and its reading process's. A stage a revision lacks is left out.
+"""
+
+import functools
+import json
+import os
+import resource
+import sys
+import time
+from collections import defaultdict
+
+sys.path.insert(0, os.getcwd())  # (the code of the folder it runs in, not the installed one)
+
+SPENT: dict[str, float] = defaultdict(float)
+STAGES = {
+    "shopadmin.imports.plan": [("Planner", "plan")],
+    "shopadmin.imports.write": [("BatchWriter", name) for name in (
+        "_insert_customers", "_update_customers", "_insert_memberships", "_insert_undo_record",
+        "_insert_audit", "_insert_consent", "_number")] + [(None, "insert_results")],
+    "shopadmin.imports.pipeline": [(None, name) for name in (
+        "insert_results", "index_new", "reindex_customers", "_count_if_new")]
+    + [("_Commits", "maybe")],
+    "shopadmin.imports.deferred": [(None, "set_aside"), (None, "restore")],
+}
+
+
+def _timed(label: str, function):
+    @functools.wraps(function)
+    def timed(*args, **kwargs):
+        started = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            SPENT[label] += time.thread_time() - started
+    return timed
+
+
+def instrument() -> None:
+    import importlib
+
+    for module_name, names in STAGES.items():
+        module = importlib.import_module(module_name)
+        for owner_name, name in names:
+            owner = getattr(module, owner_name, None) if owner_name else module
+            if owner is None or not hasattr(owner, name):
+                continue
+            label = name if owner_name in (None, "BatchWriter", "Planner") else \
+                f"{owner_name}.{name}"
+            setattr(owner, name, _timed(label, getattr(owner, name)))
+
+
+def report(started: float) -> None:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = {"phases": dict(sorted(SPENT.items(), key=lambda item: -item[1])),
+              "writer_cpu": own.ru_utime + own.ru_stime,
+              "reader_cpu": children.ru_utime + children.ru_stime,
+              "seconds": time.perf_counter() - started}
+    target = os.environ.get("BENCH_PHASES")
+    if target:
+        with open(target, "w") as handle:
+            json.dump(result, handle)
+    else:
+        print(json.dumps(result, indent=1), file=sys.stderr)
+
+
+def main() -> None:
+    import atexit
+
+    started = time.perf_counter()
+    instrument()
+    atexit.register(report, started)
+    sys.argv = ["flask", "--app", "wsgi", "customers", "import", sys.argv[1]]
+    from flask.cli import main as flask_main
+
+    flask_main()
+
+
+if __name__ == "__main__":
+    main()
