@@ -147,8 +147,8 @@ def raw_limit(path: Path, folder: Path) -> dict:
     """One executemany of the same rows into an equally indexed SQLite table."""
     from sqlalchemy import create_engine
 
+    import shopadmin.models  # noqa: F401  (all tables known)
     from shopadmin.extensions import db
-    from shopadmin.models import Customer  # noqa: F401  (all tables known)
 
     database = folder / "raw.db"
     engine = create_engine(f"sqlite:///{database}")

@@ -18,13 +18,13 @@ from sqlalchemy import delete
 from ..customers.forget import erased_digests
 from ..customers.search import index_new, reindex_customers
 from ..customers.terms import terms_text
-from ..database import utcnow
+from ..database import json_value, utcnow
 from ..extensions import db
 from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from . import deferred
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
-from .plan import ImportOptions, Outcome, Planner, to_json
+from .plan import ImportOptions, Outcome, Planner
 from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
 from .write import BatchWriter, ConcurrentChange, insert_results
 
@@ -343,13 +343,13 @@ def _keep_sample(outcomes: list[Outcome], sample: list[dict]) -> None:
         if outcome.action == "update" and changes < PREVIEW_SAMPLE:
             changes += 1
             sample.append({"row": outcome.row, "customer_id": outcome.customer_id,
-                           "changes": {name: [outcome.previous.get(name), to_json(value)]
+                           "changes": {name: [outcome.previous.get(name), json_value(value)]
                                        for name, value in outcome.values.items()},
                            "groups": outcome.group_names})
         elif outcome.action == "create" and created < NEW_CUSTOMERS_SAMPLE:
             created += 1
             sample.append({"row": outcome.row, "groups": outcome.group_names,
-                           "stored": {name: to_json(value)
+                           "stored": {name: json_value(value)
                                       for name, value in outcome.values.items()
                                       if value not in (None, "")}})
 

@@ -17,11 +17,12 @@ from sqlalchemy import or_, select
 
 from ..batching import batched
 from ..bulk import among
+from ..customers.choices import CustomerType, Gender
 from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest
-from ..customers.models import Customer, CustomerType, Gender
+from ..customers.models import Customer
 from ..customers.numbers import AnySession
-from ..database import json_value as to_json
+from ..database import json_value
 from ..i18n import country_language
 from ..text import fold
 from ..translation import gettext as _
@@ -317,7 +318,7 @@ class Planner:
         changed = {name: value for name, value in outcome.values.items()
                    if name in current and current[name] != value}
         outcome.customer_id, outcome.version = current["id"], current["version"]
-        outcome.previous = {name: to_json(current[name]) for name in changed}
+        outcome.previous = {name: json_value(current[name]) for name in changed}
         outcome.values = changed
         outcome.action = "update" if changed else "unchanged"
         if outcome.group_names:

@@ -28,10 +28,10 @@ from ..bulk import (
 from ..customers.consent import shipped_wording, wording_language, wordings
 from ..customers.models import ConsentEvent, ConsentSource, CustomerGroup, Origin
 from ..customers.numbers import AnySession, take_numbers
-from ..database import utcnow
+from ..database import json_value, utcnow
 from ..text import email_key, fold
 from .models import ImportChange, ImportRowResult
-from .plan import CUSTOMERS, Outcome, Planner, to_json
+from .plan import CUSTOMERS, Outcome, Planner
 
 MEMBERS = CUSTOMERS.metadata.tables["customer_group_members"]
 
@@ -265,7 +265,7 @@ class BatchWriter:
         for outcome in outcomes:
             if outcome.action == "create":
                 continue
-            changes = {name: [outcome.previous.get(name), to_json(value)]
+            changes = {name: [outcome.previous.get(name), json_value(value)]
                        for name, value in outcome.values.items()}
             if outcome.group_names:
                 changes["groups"] = [None, sorted(outcome.group_names)]

@@ -11,13 +11,6 @@ HOMES_BY_DESIGN = {
     "shopadmin._huey",  # Huey's names, imported once without psycopg
 }
 # Imports in files another branch is rewriting now; they go when it is merged.
-LEFT_FOR_MERGE = {
-    ("shopadmin/imports/plan.py", "CustomerType"),  # from customers.choices
-    ("shopadmin/imports/plan.py", "Gender"),  # from customers.choices
-    ("shopadmin/imports/pipeline.py", "to_json"),  # database.json_value
-    ("shopadmin/imports/write.py", "to_json"),  # database.json_value
-    ("bench/transfer_import.py", "Customer"),  # every table known: import shopadmin.models
-}
 
 
 def module_name(path: Path) -> str:
@@ -71,8 +64,7 @@ def second_addresses_in(source: str, where: str, module: str, is_package: bool) 
         if origin not in NAMES or origin in HOMES_BY_DESIGN:
             continue
         for alias in node.names:
-            if (alias.name in NAMES[origin][1] and f"{origin}.{alias.name}" not in MODULES
-                    and (where, alias.name) not in LEFT_FOR_MERGE):
+            if alias.name in NAMES[origin][1] and f"{origin}.{alias.name}" not in MODULES:
                 found.append(f"{where}:{node.lineno}: {alias.name} from {origin}")
     return found
 
