@@ -18,7 +18,7 @@ from shopadmin.imports.models import ImportChange, ImportJob, ImportRowResult
 from shopadmin.imports.plan import ImportOptions, Planner
 from shopadmin.imports.reading import ReadingPlan, read_rows
 from shopadmin.imports.write import BatchWriter
-from shopadmin.models import Setting
+from shopadmin.settings.models import Setting
 from shopadmin.translation import speaking
 
 from ..conftest import POSTGRES_URL
