@@ -251,6 +251,10 @@ def run_bulk_job(job_id: int) -> None:
                 bulk_job.changed += action.run(ids, actor, bulk_job.params)
                 bulk_job.done += len(ids)
                 bulk_job.last_id = max(ids)
+                if not tracking.still_holds(BulkJob, job_id, token):
+                    # The sweep gave the job to another run meanwhile: that run does this batch.
+                    db.session.rollback()
+                    return
                 db.session.commit()  # the batch and its progress together
                 tracking.checkpoint(KIND, job_id, token)
     except tracking.HandedBack:

@@ -5,6 +5,7 @@ commits after every batch together with the job's progress, so the job row alway
 the import has durably got; a run started again on the same job resumes after that point.
 """
 
+import logging
 import time
 from collections.abc import Callable, Generator
 from contextlib import closing, contextmanager
@@ -27,6 +28,8 @@ from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .plan import ImportOptions, Outcome, Planner
 from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
 from .write import BatchWriter, ConcurrentChange, insert_results
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000  # the default of the setting IMPORT_BATCH_ROWS (see batch_rows)
 # A transaction holds the batches of this many rows or seconds, whichever comes first, and the
@@ -133,9 +136,13 @@ Progress = Callable[[ImportJob], None]
 
 def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
                progress: Progress | None = None,
-               checkpoint: Callable[[], None] | None = None) -> ImportJob:
+               checkpoint: Callable[[], None] | None = None,
+               holds: Callable[[], bool] | None = None) -> ImportJob:
     """Preview (dry_run) or apply the import; `resume` goes on after the last committed batch.
-    `checkpoint` is called after every commit (a stopping worker hands the job back there).
+    `checkpoint` is called after every commit (a stopping worker hands the job back there);
+    `holds` in every transaction before its commit (tracking.still_holds): when the sweep gave
+    the job to another run meanwhile, nothing of the transaction stays and HandedBack is raised,
+    so that no batch is written by two runs.
 
     Commits. On an error the job is marked failed with what was written so far (which undo can
     take back) and the error is raised again.
@@ -143,7 +150,7 @@ def run_import(job: ImportJob, *, dry_run: bool, resume: bool = False,
     # (The stages, given no language of their own here, write in Flask-Babel's: translation.py.)
     with force_locale(job_language(job)):
         try:
-            _run(job, dry_run, resume, progress, checkpoint)
+            _run(job, dry_run, resume, progress, checkpoint, holds)
         except HandedBack:
             raise
         except Exception as error:
@@ -183,7 +190,7 @@ def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
 
 
 def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
-         checkpoint: Callable[[], None] | None) -> None:
+         checkpoint: Callable[[], None] | None, holds: Callable[[], bool] | None) -> None:
     done = _start(job, dry_run, resume)
     options = ImportOptions.from_dict(job.options)
     if not dry_run and done == 0 and options.max_bad_rows is not None:
@@ -193,7 +200,8 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
         deferred.restore()  # (the run that died had set the indexes aside)
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run):
-        sample = _work_through(job, planner, dry_run, done, progress, checkpoint)
+        sample = _work_through(job, planner, dry_run, done, progress, _Commits(
+            done, checkpoint, holds))
         if aside:  # (with the run's page cache: the sorts of the index builds fit in it)
             job.heartbeat_at = utcnow()
             deferred.restore()
@@ -208,7 +216,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
                        "missing_groups": sorted(planner.missing_groups, key=str.casefold)}
     else:
         job.status = ImportStatus.READY
-    db.session.commit()
+    _commit_if_held(holds)
     if progress:
         progress(job)
 
@@ -234,7 +242,7 @@ def _bulk_settings(connection, dry_run: bool):
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(before[1])}")
 
 
-def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) -> list[dict]:
+def _work_through(job, planner, dry_run: bool, done: int, progress, commits) -> list[dict]:
     """Plan (and write) the batches after the first `done` rows; returns the preview sample."""
     writer = None if dry_run else BatchWriter(job.id, job.created_by_id, planner)
     sample: list[dict] = []
@@ -245,7 +253,6 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, checkpoint) 
     rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
     with closing(rows):
         _count_if_new(job)  # (while the reading process starts up)
-        commits = _Commits(done, checkpoint)
         rows_per_batch = batch_rows()
         for parsed, cells in rows:
             batch.append((parsed, cells))
@@ -283,18 +290,29 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
     commits.maybe(job)
 
 
+def _commit_if_held(holds: Callable[[], bool] | None) -> None:
+    """Commit, unless the run no longer holds its job: then the transaction is dropped (the
+    run that holds the job now writes those rows) and HandedBack raised."""
+    if holds is not None and not holds():
+        db.session.rollback()
+        log.warning("an import run found its job taken over before a commit; it stops")
+        raise HandedBack()
+    db.session.commit()
+
+
 class _Commits:
     """Commits the run's transaction every COMMIT_ROWS rows or COMMIT_SECONDS, and at once when
     the worker is stopping, so that the job is handed back after the batch that was written."""
 
-    def __init__(self, rows_done: int, checkpoint: Callable[[], None] | None = None):
+    def __init__(self, rows_done: int, checkpoint: Callable[[], None] | None = None,
+                 holds: Callable[[], bool] | None = None):
         self.rows, self.at = rows_done, time.monotonic()
-        self.checkpoint = checkpoint
+        self.checkpoint, self.holds = checkpoint, holds
 
     def maybe(self, job: ImportJob) -> None:
         if (job.rows_done - self.rows >= COMMIT_ROWS
                 or time.monotonic() - self.at >= COMMIT_SECONDS or stopping.is_set()):
-            db.session.commit()
+            _commit_if_held(self.holds)
             self.rows, self.at = job.rows_done, time.monotonic()
             if self.checkpoint is not None:
                 self.checkpoint()

@@ -30,14 +30,18 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
     def checkpoint() -> None:
         tracking.checkpoint(KIND, import_id, token)
 
+    def holds() -> bool:
+        return tracking.still_holds(ImportJob, import_id, token)
+
     try:
         with tracking.beating(ImportJob, import_id, token):
             if import_job.task == ImportTask.UNDO:
-                _undo(import_job, undo_changes, checkpoint)
+                _undo(import_job, undo_changes, checkpoint, holds)
             else:
                 try:
                     run_import(import_job, dry_run=import_job.task == ImportTask.PREVIEW,
-                               resume=resume or import_job.rows_done > 0, checkpoint=checkpoint)
+                               resume=resume or import_job.rows_done > 0, checkpoint=checkpoint,
+                               holds=holds)
                 except tracking.HandedBack:
                     raise
                 except Exception:  # noqa: BLE001  (the job row says failed; the log says why)
@@ -49,9 +53,14 @@ def run_import_task(import_id: int, resume: bool = False) -> None:
     db.session.commit()
 
 
-def _undo(import_job: ImportJob, undo_changes, checkpoint) -> None:
+def _undo(import_job: ImportJob, undo_changes, checkpoint, holds) -> None:
+    def fence() -> None:  # (before each commit: a batch is undone by one run only)
+        if not holds():
+            db.session.rollback()
+            raise tracking.HandedBack()
+
     try:
-        undo_changes(db.session, import_job, checkpoint=checkpoint)
+        undo_changes(db.session, import_job, checkpoint=checkpoint, before_commit=fence)
     except tracking.HandedBack:
         raise
     except Exception as error:  # noqa: BLE001  (recorded on the job; the log says why)

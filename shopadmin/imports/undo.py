@@ -27,9 +27,11 @@ SKIPPED_KEPT = 1000  # the undo page lists this many changed-since customers at 
 
 
 def undo_changes(session: Session | scoped_session[Any], job: ImportJob,
-                 checkpoint: Callable[[], None] | None = None) -> int:
+                 checkpoint: Callable[[], None] | None = None,
+                 before_commit: Callable[[], None] | None = None) -> int:
     """Take the import's changes back, batch by batch (commits the session). Returns the
-    customers restored.
+    customers restored. `before_commit` is called in each batch's transaction before its
+    commit, `checkpoint` after it (either may raise to stop the run).
 
     Each batch's undo records are deleted with the batch, so an undo cut short (the worker
     died) goes on where it stopped when it runs again.
@@ -48,6 +50,8 @@ def undo_changes(session: Session | scoped_session[Any], job: ImportJob,
         if skipped and len(job.undo_skipped) < SKIPPED_KEPT:
             job.undo_skipped = [*job.undo_skipped, *skipped][:SKIPPED_KEPT]
         job.heartbeat_at = utcnow()
+        if before_commit is not None:
+            before_commit()
         session.commit()
         if checkpoint is not None:
             checkpoint()

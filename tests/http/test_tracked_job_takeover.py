@@ -2,15 +2,23 @@
 another run by the sweep: it stops at its next checkpoint instead of working on beside the new
 run, and nothing is done twice."""
 
+import io
 import signal
 import threading
+import time
 from collections import Counter
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, func, select, update
 
+from shopadmin import tracking
+from shopadmin.customers.models import Customer
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports import services as import_services
+from shopadmin.imports.models import ImportJob
+from shopadmin.imports.pipeline import run_import
+from shopadmin.imports.plan import ImportOptions
 from shopadmin.notifications import services
 from shopadmin.notifications.batches import run_batch
 from shopadmin.notifications.delivery import GROUP, SETTLE_EVERY
@@ -115,3 +123,46 @@ def test_a_late_run_and_the_run_that_took_over_never_send_one_mail_twice(
     # possibly gone: every mail is known to be sent.
     assert {log.status for log in logs} == {MailStatus.SENT}
     assert db.session.get(MailBatch, batch_id).status == BatchStatus.DONE
+
+
+def test_an_import_run_that_lost_its_job_commits_nothing_more(app):
+    """The sweep gives an import to another run between two commits of a late run: the late
+    run's next transaction is dropped (the run that holds the job writes those rows), and the
+    import resumed from the last commit stores every row once."""
+    app.config["IMPORT_BATCH_ROWS"] = 50
+    lines = ["First name;Last name;E-mail"]
+    lines += [f"Jan;Kowalski {n};jan{n}@sklep.test" for n in range(300)]
+    job = import_services.start_import(io.BytesIO("\n".join(lines).encode()), "big.csv")
+    import_services.save_mapping(job, job.mapping)
+    import_services.save_options(job, ImportOptions())
+    db.session.commit()
+    token = tracking.claim(ImportJob, job.id)
+    other_process = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    batches = 0
+
+    def progress(_job) -> None:
+        nonlocal batches
+        batches += 1
+        time.sleep(1.05)  # (the run commits at most once a second: each next batch commits)
+        if batches == 2:  # the sweep gives the import to another run
+            with other_process.begin() as connection:
+                connection.execute(update(ImportJob).where(ImportJob.id == job.id)
+                                   .values(runner_token="another run", heartbeat_at=utcnow()))
+
+    try:
+        with pytest.raises(tracking.HandedBack):
+            run_import(job, dry_run=False, progress=progress,
+                       holds=lambda: tracking.still_holds(ImportJob, job.id, token))
+        with other_process.connect() as connection:
+            stored = connection.execute(select(func.count()).select_from(Customer)).scalar()
+            done = connection.execute(select(ImportJob.rows_done)
+                                      .where(ImportJob.id == job.id)).scalar()
+    finally:
+        other_process.dispose()
+    assert stored == done == 100  # the two batches committed before the take-over, no more
+
+    db.session.expire_all()
+    run_import(db.session.get_one(ImportJob, job.id), dry_run=False, resume=True)
+    emails = db.session.scalars(select(Customer.email)).all()
+    assert sorted(emails) == sorted(f"jan{n}@sklep.test" for n in range(300))
+    assert db.session.get_one(ImportJob, job.id).created == 300
