@@ -257,9 +257,10 @@ class _Sheet:
             rf'<{p}row r="(\d+)"[^>]*>|<{p}c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
             rf'(?: s="(\d+)")?(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|'
             rf'<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)', re.ASCII)
-        # (Every <row and <c start is counted, and some others too (<col, <cfRule): where
-        # those stand, as in a sheet's first and last piece, the careful way reads it.)
-        self.starts = (f"<{prefix}row", f"<{prefix}c")
+        # (Every <row and <c start is counted, and some others too: <cfRule, say, which
+        # sends the piece where it stands the careful way; <col and <cols, which Excel writes
+        # above the rows, are taken off again.)
+        self.starts = (f"<{prefix}row", f"<{prefix}c", f"<{prefix}col")
         self.formula = f"<{prefix}f"
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
@@ -267,7 +268,8 @@ class _Sheet:
     def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         """The rows of a piece of the sheet that ends with a complete row."""
         found = self.fast.findall(text)
-        if len(found) == text.count(self.starts[0]) + text.count(self.starts[1]):
+        row, cell, column = self.starts
+        if len(found) == text.count(row) + text.count(cell) - text.count(column):
             return self._plain_rows(found)
         return self._rows(text)
 

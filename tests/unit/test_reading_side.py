@@ -106,3 +106,19 @@ def test_rows_are_counted_by_the_sheets_own_prefix_across_pieces(app, tmp_path):
                 data = sheet.encode()
             target.writestr(item, data)
     assert _xlsx_row_count(prefixed) == 40_001
+
+
+def test_a_sheet_with_column_widths_above_its_rows_takes_the_quick_way(app, tmp_path,
+                                                                      monkeypatch):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.column_dimensions["A"].width = 30
+    sheet.append(["Name", "City"])
+    sheet.append(["Anna", "Łódź"])
+    path = tmp_path / "widths.xlsx"
+    workbook.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert b"<cols>" in archive.read("xl/worksheets/sheet1.xml")
+    careful = []
+    monkeypatch.setattr(xlsx._Sheet, "_rows", lambda self, text: careful.append(text) or [])
+    assert list(open_worksheet(path).rows()) == [(2, ["Anna", "Łódź"])] and careful == []
