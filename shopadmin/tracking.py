@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from flask import current_app
-from sqlalchemy import String, or_, update
+from sqlalchemy import String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .database import UTCDateTime, utcnow
@@ -175,14 +175,14 @@ def holds(model: type[TrackedJob], job_id: int, token: str) -> bool:
 
 
 def still_holds(model: type[TrackedJob], job_id: int, token: str) -> bool:
-    """In the caller's transaction: beat the heartbeat if this run still holds its job, and say
-    whether it does. Work committed in the same transaction is then the holder's own: another
-    run's take-over (claim, sweep) waits for the commit (PostgreSQL's row lock, SQLite's write
-    lock) and then finds a fresh heartbeat, or came first and this returns False."""
-    result = db.session.execute(
-        update(model).where(model.id == job_id, model.runner_token == token)
-        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
+    """In the caller's transaction, once it has written (SQLite then holds the write lock):
+    whether this run still holds its job. The job's row is locked until the commit (FOR UPDATE
+    on PostgreSQL; SQLite has one writer), so work committed in the same transaction is the
+    holder's own: another run's take-over (claim, sweep) came first and this returns False, or
+    it waits for the commit and the work it then finds is done."""
+    holder = db.session.scalar(
+        select(model.runner_token).where(model.id == job_id).with_for_update())
+    return holder == token
 
 
 def checkpoint(name: str, job_id: int, token: str) -> None:
