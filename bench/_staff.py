@@ -161,8 +161,14 @@ async def staff_session(client: httpx.AsyncClient, email: str, own_ids: list[int
                 tally.saved[customer_id] = notes
 
 
+# gunicorn closes a connection idle for 2 s (its keepalive); a client that reuses one it still
+# thinks open gets "Server disconnected" for a request the server never saw (a browser sends it
+# again on a new connection by itself). Each session drops its idle connections after 1 s.
+LIMITS = httpx.Limits(keepalive_expiry=1.0)
+
+
 async def _staff(base, staff, password, customers, seconds, tally) -> float:
-    clients = [httpx.AsyncClient(base_url=base, timeout=60) for _ in staff]
+    clients = [httpx.AsyncClient(base_url=base, timeout=60, limits=LIMITS) for _ in staff]
     try:
         # Signing in (a memory-hard hash each) comes before the measured window, a few at once.
         gate = asyncio.Semaphore(4)
@@ -197,7 +203,7 @@ def run_staff(base: str, staff: list[tuple[str, list[int]]], password: str, cust
 
 async def _static(base: str, path: str, sessions: int, seconds: float, tally: Tally) -> float:
     async def client_loop(deadline):
-        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=60, limits=LIMITS) as client:
             while time.monotonic() < deadline:
                 await _timed(tally, "static", client.get(path), 200)
 
