@@ -19,7 +19,6 @@ import os
 import statistics
 import time
 from contextlib import nullcontext
-from pathlib import Path
 
 from sqlalchemy import func, insert, select, text, update
 
@@ -33,7 +32,7 @@ from shopadmin.database import utcnow
 from shopadmin.extensions import db
 from shopadmin.imports.models import ImportJob, ImportRowResult, ImportStatus
 
-from ._postgres import database, postgres_server
+from ._postgres import database, postgres_server, server_cpu_ms
 from .common import OUTPUT, bench_app, report, report_side_by_side, timings
 
 COUNT = int(os.environ.get("BENCH_CUSTOMERS", 1_000_000))
@@ -144,23 +143,9 @@ def cases(group_id: int, email_prefix: str, pages: int, language_pages: int) -> 
 
 
 def postgres_cpu_ms() -> float:
-    """CPU milliseconds used so far by the bench's own PostgreSQL server (its postmaster and
-    the processes it started), from /proc; 0 without one. Counted in ticks of 10 ms, so only
-    the mean over several requests says much."""
-    pid_file = OUTPUT / "postgres" / "data" / "postmaster.pid"
-    if not SERVER_CPU or not pid_file.exists():
-        return 0.0
-    master, ticks = int(pid_file.read_text().split()[0]), 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == master or int(fields[1]) == master:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+    """CPU milliseconds used so far by the bench's own PostgreSQL server (0 when the requests
+    go elsewhere): see _postgres.server_cpu_ms."""
+    return server_cpu_ms() if SERVER_CPU else 0.0
 
 
 def own_server(url: str) -> bool:

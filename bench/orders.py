@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from ._orders_data import CUSTOMERS, ORDERS, build, customer_name
-from ._postgres import database, fresh_database, postgres_server
+from ._postgres import database, fresh_database, postgres_server, server_cpu_ms
 
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
@@ -38,24 +38,6 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 OUTPUT = Path(__file__).parent / "output"
 
 
-def server_cpu_ms() -> float:
-    """CPU milliseconds the bench's own PostgreSQL server has spent so far (the postmaster and
-    every process it started), from /proc; 0 without one. Counted in ticks of 10 ms: only the
-    mean over several requests says much."""
-    pid_file = OUTPUT / "postgres" / "data" / "postmaster.pid"
-    if not pid_file.exists():
-        return 0.0
-    master, ticks = int(pid_file.read_text().split()[0]), 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry) == master or int(fields[1]) == master:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def timed(call, runs: int, server: bool) -> tuple[list[float], float, float]:
