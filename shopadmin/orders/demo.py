@@ -10,7 +10,7 @@ from ..customers.models import Customer
 from ..database import utcnow
 from ..extensions import db
 from ..text import email_key, fold
-from .models import Order, OrderLine, OrderStatus, PaymentStatus
+from .models import Order, OrderLine, OrderStatus, PaymentStatus, search_text
 
 PRODUCTS = [
     ("MUG-01", "Ceramic mug", "12.50"), ("TEA-20", "Green tea, 20 bags", "6.90"),
@@ -83,7 +83,7 @@ def generate_orders(n: int, rng: random.Random, guest_share: float = 0.15) -> in
                                else PaymentStatus.PAID).value,
             "currency": currency, "subtotal": subtotal, "shipping": shipping,
             "total": subtotal + shipping, "email": email, "email_key": email_key(email),
-            "name": name, "search_text": f"{fold(name)} {email.lower()}", "phone": "",
+            "name": name, "search_text": search_text(name, email), "phone": "",
             "country": country, "billing_address": address, "shipping_address": address,
             "anonymised": False})
         if len(orders) >= BATCH:

@@ -17,8 +17,8 @@ from ..database import utcnow
 from ..domain import DomainError
 from ..extensions import db
 from ..settings.services import get_settings
-from ..text import email_key, fold
-from .models import Order, OrderLine
+from ..text import email_key
+from .models import Order, OrderLine, search_text
 from .schemas import CustomerIn, NewsletterIn, OrderIn, column_length
 
 
@@ -143,7 +143,7 @@ def place_order(data: OrderIn) -> Order:
         number=data.number, placed_at=placed_at, customer_id=customer.id if customer else None,
         currency=data.currency, subtotal=subtotal, shipping=shipping, total=total,
         email=email, email_key=email_key(email), name=name, phone=data.phone or "",
-        search_text=f"{fold(name)} {email.lower()}"[:460],
+        search_text=search_text(name, email),
         country=(shipping_address.get("country") or billing.get("country") or None),
         billing_address=billing, shipping_address=shipping_address, lines=lines)
     db.session.add(order)

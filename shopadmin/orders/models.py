@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..customers.models import Customer
 from ..database import UTCDateTime, enum_type, utcnow
 from ..extensions import Model
+from ..text import email_key, fold
+
+
+def search_text(name: str, email: str) -> str:
+    """What an order's search reads: the buyer's name folded and the e-mail key, cut to the
+    column's length (the indexes on both databases are built from it)."""
+    return f"{fold(name)} {email_key(email)}"[:460]
 
 
 class OrderStatus(enum.StrEnum):
@@ -48,7 +55,7 @@ class Order(Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     email_key: Mapped[str] = mapped_column(String(254), default="")
     name: Mapped[str] = mapped_column(String(200), default="")
-    # Folded name and e-mail, for accent- and case-insensitive search.
+    # Folded name and e-mail, for accent- and case-insensitive search (search_text()).
     search_text: Mapped[str] = mapped_column(String(460), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     country: Mapped[str | None] = mapped_column(String(2))

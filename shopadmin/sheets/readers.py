@@ -100,7 +100,7 @@ class Worksheet:
         if self.format == "xlsx":
             with contextlib.suppress(Exception):  # (as _xlsx_row_count: then the rows count)
                 with zipfile.ZipFile(self.path) as archive:
-                    part = archive.getinfo(_first_sheet_part(archive))
+                    part = archive.getinfo(_first_sheet(archive))
                 return part.file_size // ESTIMATE_XLSX_ROW_BYTES
         return self.count_rows()
 
@@ -226,7 +226,6 @@ def _xlsx_rows(sheet: Worksheet) -> Iterator[tuple[int, list[str]]]:
 
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 _SHEET_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s/>]")
-_RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def _xlsx_row_count(path: Path) -> int | None:
@@ -235,7 +234,7 @@ def _xlsx_row_count(path: Path) -> int | None:
     try:
         with zipfile.ZipFile(path) as archive:
             count, tail = 0, b""
-            with archive.open(_first_sheet_part(archive)) as sheet:
+            with archive.open(_first_sheet(archive)) as sheet:
                 head = sheet.read(1 << 20)
                 # The rows written with the sheet's own prefix ("" or "x:") are found by
                 # their literal start, which the regular expression engine looks for without
@@ -261,16 +260,11 @@ def _xlsx_row_count(path: Path) -> int | None:
         return None
 
 
-def _first_sheet_part(archive: zipfile.ZipFile) -> str:
-    """The name of the workbook's first sheet in the package."""
-    from defusedxml.ElementTree import fromstring
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The name of the workbook's first sheet in the package (as the reader finds it)."""
+    from .xlsx_reader import sheet_part
 
-    workbook = fromstring(archive.read("xl/workbook.xml"))
-    first = next(e for e in workbook.iter() if e.tag.endswith("}sheet"))
-    relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    target = next(e.get("Target") for e in relations
-                  if e.get("Id") == first.get(_RELATIONSHIPS))
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return sheet_part(archive)[0]
 
 
 def _ods_rows(path: Path) -> Iterator[tuple[int, list[str]]]:

@@ -129,7 +129,7 @@ def _prefix(archive: zipfile.ZipFile, name: str) -> str:
     return (found.group(1) or "") if found else ""
 
 
-def _parts(archive: zipfile.ZipFile) -> tuple[str, bool]:
+def sheet_part(archive: zipfile.ZipFile) -> tuple[str, bool]:
     """The first sheet's part name, and whether dates count from 1904."""
     workbook = fromstring(archive.read("xl/workbook.xml"))
     first = next(e for e in workbook.iter() if e.tag.endswith("}sheet"))
@@ -409,7 +409,7 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
     sheet, streamed. Raises XlsxError, zipfile, KeyError, ValueError or IndexError for a
     broken file."""
     with zipfile.ZipFile(path) as archive:
-        name, date1904 = _parts(archive)
+        name, date1904 = sheet_part(archive)
         epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         strings = SharedStrings(archive)
         try:
