@@ -34,6 +34,7 @@ import sys
 import time
 from pathlib import Path
 
+from ._postgres import server_cpu_ms
 from .common import OUTPUT, peak_mb
 
 CSV_TARGET = 100_000
@@ -116,13 +117,9 @@ def _child(step: str, target: str, url: str = "") -> None:
 
 
 def _server_cpu(url: str) -> float:
-    """CPU seconds the PostgreSQL server has spent so far: the postmaster's own and its ended
-    children's (each connection's backend ends when the step closes it); 0 on SQLite."""
-    if not url:
-        return 0.0
-    pid = (OUTPUT / "postgres" / "data" / "postmaster.pid").read_text().split()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the PostgreSQL server has spent so far (_postgres.server_cpu_ms); 0 on
+    SQLite."""
+    return server_cpu_ms() / 1000 if url else 0.0
 
 
 def _run(step: str, target: Path, url: str = "") -> dict:
