@@ -126,6 +126,7 @@ def register_error_handlers(app: "Flask") -> None:
 
 def register_template_helpers(app: "Flask") -> None:
     from . import formats, navigation
+    from .auth import rights
     from .customers import display
     from .i18n import register_template_helpers as register_i18n
     from .sheets import names
@@ -135,6 +136,7 @@ def register_template_helpers(app: "Flask") -> None:
     navigation.register(app)
     display.register(app)
     names.register(app)
+    rights.register(app)
 
 
 def register_commands(app: "Flask") -> None:

@@ -4,21 +4,22 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .auth.rights import Right, may
+
 NAVIGATION = [
-    ("customers.index", _l("Customers"), False),
-    ("orders.index", _l("Orders"), False),
-    ("imports.index", _l("Import/Export"), False),
-    ("notifications.mail_log", _l("Mails"), False),
-    ("settings.index", _l("Settings"), True),
+    ("customers.index", _l("Customers"), None),
+    ("orders.index", _l("Orders"), None),
+    ("imports.index", _l("Import/Export"), None),
+    ("notifications.mail_log", _l("Mails"), None),
+    ("settings.index", _l("Settings"), Right.ADMINISTER),
 ]
 
 
 def nav_items() -> list[tuple[str, str]]:
-    admin = current_user.is_authenticated and current_user.is_admin
     return [
         (endpoint, label)
-        for endpoint, label, admin_only in NAVIGATION
-        if endpoint in current_app.view_functions and (admin or not admin_only)
+        for endpoint, label, right in NAVIGATION
+        if endpoint in current_app.view_functions and (right is None or may(current_user, right))
     ]
 
 

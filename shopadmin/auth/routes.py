@@ -31,7 +31,8 @@ from .forms import (
     StaffEditForm,
 )
 from .models import StaffUser
-from .sessions import SESSION_KEY, admin_required, public
+from .rights import Right, requires
+from .sessions import SESSION_KEY, public
 
 bp = Blueprint("auth", __name__)
 
@@ -166,14 +167,14 @@ def change_password():
 
 
 @bp.route("/settings/staff/")
-@admin_required
+@requires(Right.ADMINISTER)
 def staff_list():
     users = db.session.scalars(db.select(StaffUser).order_by(StaffUser.email)).all()
     return render_template("auth/staff_list.html", users=users)
 
 
 @bp.route("/settings/staff/new", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def staff_new():
     form = StaffCreateForm()
     if form.validate_on_submit():
@@ -191,7 +192,7 @@ def staff_new():
 
 
 @bp.route("/settings/staff/<int:user_id>", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def staff_edit(user_id: int):
     user = db.session.get(StaffUser, user_id) or abort(404)
     form = StaffEditForm(obj=user)
@@ -215,7 +216,7 @@ def staff_edit(user_id: int):
 
 
 @bp.route("/settings/staff/<int:user_id>/reset-password", methods=["POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def staff_reset_password(user_id: int):
     user = db.session.get(StaffUser, user_id) or abort(404)
     if not ConfirmForm().validate_on_submit():

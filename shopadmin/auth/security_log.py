@@ -15,8 +15,8 @@ from ..extensions import client_address, db
 from ..registry import registry
 from ..routing import requested_page
 from .models import StaffUser
+from .rights import Right, requires
 from .routes import bp
-from .sessions import admin_required
 
 SIGN_IN = "auth.sign_in"
 SIGN_IN_FAILED = "auth.sign_in_failed"
@@ -86,7 +86,7 @@ def init_app(app) -> None:
 
 
 @bp.route("/settings/security-log")
-@admin_required
+@requires(Right.ADMINISTER)
 def security_log():
     action = request.args.get("action", "")
     query = db.select(AuditEvent).order_by(AuditEvent.id.desc())

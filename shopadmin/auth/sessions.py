@@ -1,8 +1,7 @@
 """Who is signed in: Flask-Login bound to server-side session rows, default-deny on every page."""
 
-from functools import wraps
 
-from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -63,15 +62,3 @@ def require_sign_in():
     from .two_factor_routes import setup_required_redirect
 
     return setup_required_redirect()
-
-
-def admin_required(view):
-    """Refuse the view with 403 unless the signed-in staff member is an admin."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated or not current_user.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped

@@ -15,8 +15,9 @@ from ..settings.services import get_setting
 from . import security_log, two_factor
 from .forms import CodeForm, ConfirmForm
 from .models import StaffUser
+from .rights import Right, requires
 from .routes import bp, complete_sign_in, limit_per_account, limit_per_address
-from .sessions import admin_required, public
+from .sessions import public
 
 PENDING_KEY = "two_factor_pending"
 # The password step is good for this long; after it, the password is asked for again.
@@ -140,7 +141,7 @@ def two_factor_new_codes():
 
 
 @bp.route("/settings/staff/<int:user_id>/reset-two-factor", methods=["POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def staff_reset_two_factor(user_id: int):
     user = db.session.get(StaffUser, user_id) or abort(404)
     if not ConfirmForm().validate_on_submit():

@@ -19,6 +19,7 @@ from .. import tracking
 from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
+from ..auth.rights import Right
 from ..batching import batched
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model, db
@@ -39,7 +40,7 @@ class BulkAction:
     key: str
     label: Any
     run: Callable[[list[int], StaffUser, dict], int]  # returns how many customers changed
-    admin_only: bool = False
+    right: Right | None = None  # the right it needs (auth/rights.py); None: everyone's
     needs_group: bool = False
     danger: bool = False
     # An action that starts work of its own (a mail batch, say) instead of changing rows here:
@@ -136,15 +137,16 @@ ACTIONS: Mapping[str, BulkAction] = LocalProxy(  # type: ignore[assignment]
     lambda: registry().bulk_actions)
 
 OWN_ACTIONS = (
-    BulkAction("approve", _l("Approve"), _set_flag("approved", True), admin_only=True),
+    BulkAction("approve", _l("Approve"), _set_flag("approved", True),
+               right=Right.APPROVE_CUSTOMERS),
     BulkAction("wait", _l("Set waiting for approval"), _set_flag("approved", False),
-               admin_only=True),
+               right=Right.APPROVE_CUSTOMERS),
     BulkAction("newsletter_on", _l("Newsletter on"), _set_flag("newsletter", True)),
     BulkAction("newsletter_off", _l("Newsletter off"), _set_flag("newsletter", False)),
     BulkAction("add_group", _l("Add to group"), _group_membership(True), needs_group=True),
     BulkAction("remove_group", _l("Remove from group"), _group_membership(False),
                needs_group=True),
-    BulkAction("delete", _l("Delete"), _delete, admin_only=True, danger=True),
+    BulkAction("delete", _l("Delete"), _delete, right=Right.REMOVE_CUSTOMERS, danger=True),
 )
 
 

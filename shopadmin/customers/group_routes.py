@@ -14,7 +14,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ..auth.forms import ConfirmForm
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, requires
 from ..domain import DomainError
 from ..errors import apply_to_form
 from ..extensions import db
@@ -104,7 +104,7 @@ def delete_group_view(group_id: int):
 
 
 @bp.route("/<int:customer_id>/delete", methods=["GET", "POST"])
-@admin_required
+@requires(Right.REMOVE_CUSTOMERS)
 def delete(customer_id: int):
     customer = _customer(customer_id)
     form = ConfirmForm()
@@ -120,7 +120,7 @@ def delete(customer_id: int):
 
 
 @bp.route("/trash/")
-@admin_required
+@requires(Right.REMOVE_CUSTOMERS)
 def trash():
     customers = db.session.scalars(
         select(Customer).where(Customer.deleted_at.is_not(None))
@@ -131,7 +131,7 @@ def trash():
 
 
 @bp.post("/trash/<int:customer_id>/restore")
-@admin_required
+@requires(Right.REMOVE_CUSTOMERS)
 def restore(customer_id: int):
     customer = _customer(customer_id, deleted=True)
     if not ConfirmForm().validate_on_submit():
@@ -143,7 +143,7 @@ def restore(customer_id: int):
 
 
 @bp.post("/trash/empty")
-@admin_required
+@requires(Right.REMOVE_CUSTOMERS)
 def empty_trash():
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -157,7 +157,7 @@ def empty_trash():
 
 
 @bp.route("/<int:customer_id>/privacy/export")
-@admin_required
+@requires(Right.PRIVACY_REQUESTS)
 def privacy_export(customer_id: int):
     customer = db.session.get(Customer, customer_id) or abort(404)
     data = export_customer_data(customer, actor=current_user)
@@ -168,7 +168,7 @@ def privacy_export(customer_id: int):
 
 
 @bp.route("/<int:customer_id>/privacy/erase", methods=["GET", "POST"])
-@admin_required
+@requires(Right.PRIVACY_REQUESTS)
 def privacy_erase(customer_id: int):
     customer = db.session.get(Customer, customer_id)
     if customer is None and request.method == "POST" and ConfirmForm().validate_on_submit():

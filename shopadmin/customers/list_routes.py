@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ..auth.forms import ConfirmForm
+from ..auth.rights import Right, may
 from ..date_field import unreadable_day_message
 from ..domain import DomainError
 from ..extensions import db
@@ -90,7 +91,7 @@ def index():
         store_languages=get_setting("languages"),
         import_id=database_id(args.get("import", "")),
         types=list(TYPE_LABELS.items()),
-        actions=[a for a in ACTIONS.values() if current_user.is_admin or not a.admin_only],
+        actions=[a for a in ACTIONS.values() if a.right is None or may(current_user, a.right)],
         page_url=lambda number: url_for(".index", page=number, **args.to_dict(flat=False)),
     )
 
@@ -141,7 +142,7 @@ def bulk():
     if action is None:
         flash(_("Choose an action."), "danger")
         return redirect(back)
-    if action.admin_only and not current_user.is_admin:
+    if action.right is not None and not may(current_user, action.right):
         abort(403)
     params = {}
     if action.needs_group:
@@ -191,11 +192,18 @@ def bulk():
     return redirect(back)
 
 
+def _bulk_job(job_id: int) -> BulkJob:
+    """A bulk job its starter or a colleague with the right asks for; anyone else gets 404."""
+    bulk = db.session.get(BulkJob, job_id)
+    if bulk is None or (bulk.actor_id != current_user.id
+                        and not may(current_user, Right.SEE_COLLEAGUES_JOBS)):
+        abort(404)
+    return bulk
+
+
 @bp.post("/bulk/<int:job_id>/start-again")
 def bulk_job_again(job_id: int):
-    bulk = db.session.get(BulkJob, job_id)
-    if bulk is None or (bulk.actor_id != current_user.id and not current_user.is_admin):
-        abort(404)
+    bulk = _bulk_job(job_id)
     if ConfirmForm().validate_on_submit() and bulk.status == "failed":
         start_again(bulk)
     return redirect(url_for(".bulk_job", job_id=job_id))
@@ -203,9 +211,7 @@ def bulk_job_again(job_id: int):
 
 @bp.route("/bulk/<int:job_id>")
 def bulk_job(job_id: int):
-    bulk = db.session.get(BulkJob, job_id)
-    if bulk is None or (bulk.actor_id != current_user.id and not current_user.is_admin):
-        abort(404)
+    bulk = _bulk_job(job_id)
     if request.accept_mimetypes.best == "application/json" or request.args.get("format"):
         percent = int(100 * bulk.done / bulk.total) if bulk.total else 100
         return jsonify(

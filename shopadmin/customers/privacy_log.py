@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..audit import PRIVACY_EXPORTED, AuditEvent
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, requires
 from ..extensions import db
 from ..routing import requested_page
 from .blueprint import bp
@@ -47,7 +47,7 @@ def _copies_cleared(event: AuditEvent) -> datetime | str | None:
 
 
 @bp.route("/privacy-log")
-@admin_required
+@requires(Right.PRIVACY_REQUESTS)
 def privacy_log():
     action = request.args.get("action", "")
     query = select(AuditEvent).where(AuditEvent.object_type == "customer")

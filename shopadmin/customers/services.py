@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit import record_event
 from ..auth.models import StaffUser
+from ..auth.rights import Right, may
 from ..database import json_value, utcnow
 from ..domain import DomainError
 from ..extensions import db
@@ -123,7 +124,7 @@ def _groups(names_or_ids: list[Any]) -> list[CustomerGroup]:
 
 def _check_approval_right(values: dict[str, Any], customer: Customer | None, actor) -> None:
     """Only admins change approval; a customer staff create waits for an admin's approval."""
-    if actor is None or actor.is_admin:
+    if actor is None or may(actor, Right.APPROVE_CUSTOMERS):
         return
     if customer is None:
         if values.get("approved"):

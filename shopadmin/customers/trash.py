@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..account.tokens import revoke_tokens
 from ..audit import record_event
 from ..auth.models import StaffUser
+from ..auth.rights import Right, may
 from ..batching import batched
 from ..database import utcnow
 from ..domain import DomainError
@@ -21,7 +22,7 @@ from .models import Customer
 
 def delete_customer(customer: Customer, *, actor: StaffUser) -> None:
     """Move a customer to the trash (an administrator's right); everything they had stays."""
-    if not actor.is_admin:
+    if not may(actor, Right.REMOVE_CUSTOMERS):
         raise DomainError(_("Only an administrator can delete customers."))
     if customer.deleted_at is not None:
         return

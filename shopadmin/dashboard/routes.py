@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, render_template
 from flask_login import current_user
 
+from ..auth.rights import Right, may
 from ..database import utcnow
 from ..jobs import last_heartbeat
 from ..settings.services import get_setting
@@ -28,6 +29,6 @@ def index():
         worker_seen=datetime.fromtimestamp(seen, UTC) if recent and seen is not None else None,
         now=utcnow(),
         # Admins are asked to require a second factor while the store does not.
-        ask_for_two_factor=(current_user.is_admin
+        ask_for_two_factor=(may(current_user, Right.ADMINISTER)
                             and get_setting("require_two_factor") == "off"),
     )

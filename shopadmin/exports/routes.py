@@ -12,6 +12,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; its stubs are older
 from wtforms.validators import InputRequired, ValidationError
 
+from ..auth.rights import Right, may
 from ..extensions import db
 from ..formats import format_number, format_percentage
 from ..i18n import language_name
@@ -67,7 +68,7 @@ def index():
         run_export(export.id)
         return redirect(url_for(".show", export_id=export.id))
     listed = select(ExportJob).order_by(ExportJob.id.desc()).limit(50)
-    if not current_user.is_admin:
+    if not may(current_user, Right.SEE_COLLEAGUES_JOBS):
         listed = listed.where(ExportJob.actor_id == current_user.id)
     exports = db.session.scalars(listed).all()
     return render_template("exports/index.html", form=form, exports=exports,
@@ -84,7 +85,7 @@ def _export(export_id: int) -> ExportJob:
 
 
 def may_see(export: ExportJob) -> bool:
-    return current_user.is_admin or export.actor_id == current_user.id
+    return may(current_user, Right.SEE_COLLEAGUES_JOBS) or export.actor_id == current_user.id
 
 
 @bp.route("/<int:export_id>")

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.forms import ConfirmForm
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, requires
 from ..domain import DomainError
 from ..errors import apply_to_form
 from ..extensions import db
@@ -35,7 +35,7 @@ def _check(key: str, language: str) -> None:
 
 
 @bp.route("/settings/notifications/")
-@admin_required
+@requires(Right.ADMINISTER)
 def templates():
     rows = db.session.scalars(db.select(NotificationTemplate)).all()
     changed = {(row.key, row.language): row for row in rows}
@@ -44,7 +44,7 @@ def templates():
 
 
 @bp.route("/settings/notifications/<key>/<language>", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def edit_template(key: str, language: str):
     _check(key, language)
     text = catalog.get_template(key, language)
@@ -71,7 +71,7 @@ def edit_template(key: str, language: str):
 
 
 @bp.route("/settings/notifications/<key>/<language>/preview", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def preview_template(key: str, language: str):
     """The mail as a customer gets it, for the frame beside the editor: the saved template on
     GET, the text in the editor on POST (the Preview button targets the frame)."""
@@ -94,7 +94,7 @@ def preview_template(key: str, language: str):
 
 
 @bp.route("/settings/notifications/<key>/<language>/restore", methods=["POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def restore_template(key: str, language: str):
     _check(key, language)
     if ConfirmForm().validate_on_submit() and editing.restore_default_template(
@@ -105,7 +105,7 @@ def restore_template(key: str, language: str):
 
 
 @bp.route("/settings/outbox")
-@admin_required
+@requires(Right.ADMINISTER)
 def outbox():
     page = requested_page()
     query = db.select(OutboxMessage).order_by(OutboxMessage.id.desc())
@@ -116,21 +116,21 @@ def outbox():
 
 
 @bp.route("/settings/outbox/<int:message_id>")
-@admin_required
+@requires(Right.ADMINISTER)
 def outbox_message(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     return render_template("notifications/outbox_message.html", message=message)
 
 
 @bp.route("/settings/outbox/<int:message_id>/html")
-@admin_required
+@requires(Right.ADMINISTER)
 def outbox_message_html(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     return _as_mail_frame(message.html_body)
 
 
 @bp.route("/settings/outbox/empty", methods=["POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def empty_outbox():
     if ConfirmForm().validate_on_submit():
         db.session.execute(db.delete(OutboxMessage))

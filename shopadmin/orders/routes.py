@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, may, requires
 from ..customers.models import Customer
 from ..domain import DomainError
 from ..errors import apply_to_form
@@ -59,7 +59,7 @@ def detail(number):
     order = get_order(number) or abort(404)
     form = StatusForm(status=order.status.value)
     if request.method == "POST":
-        if not current_user.is_admin:
+        if not may(current_user, Right.CHANGE_ORDERS):
             abort(403)
         if form.validate_on_submit():
             try:
@@ -90,7 +90,7 @@ def customer_page(customer_id):
 
 
 @keys_bp.route("/", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def index_keys():
     form = ApiKeyForm()
     secret = None
@@ -109,7 +109,7 @@ def index_keys():
 
 
 @keys_bp.post("/<int:key_id>/revoke")
-@admin_required
+@requires(Right.ADMINISTER)
 def revoke(key_id):
     api_key = db.session.get(ApiKey, key_id) or abort(404)
     try:

@@ -10,7 +10,7 @@ from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from ..audit import record_event
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, requires
 from ..customers.consent import shipped_wording
 from ..extensions import db
 from ..i18n import language_name
@@ -38,7 +38,7 @@ def consent_form(languages: list[str], stored: dict[str, str]) -> FlaskForm:
 
 
 @bp.route("/consent", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def consent():
     languages = list(current_app.config["LANGUAGES"])
     stored = dict(get_setting("newsletter_consent_texts") or {})

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..audit import record_event
-from ..auth.sessions import admin_required
+from ..auth.rights import Right, requires
 from ..customers.numbers import series_number
 from ..extensions import db
 from ..registry import registry
@@ -16,7 +16,7 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 @bp.route("/", methods=["GET", "POST"])
-@admin_required
+@requires(Right.ADMINISTER)
 def index():
     current = get_settings()
     form = StoreSettingsForm(data=current)
