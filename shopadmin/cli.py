@@ -20,6 +20,11 @@ from .serving import limits_problem
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
+# `serve` starts a job worker that died again, unless it died this often this quickly (then
+# something is wrong that a restart does not mend, and the operator must read its log).
+WORKER_RESTARTS_AT_MOST = 5
+WORKER_RESTART_WINDOW = 60  # seconds
+
 
 @users_cli.command("create")
 @click.argument("email")
@@ -113,26 +118,43 @@ def worker_command(workers: int):
               default=lambda: int(os.environ.get("SHOPADMIN_WEB_WORKERS", "1")),
               show_default="1", help="Web worker processes; more than one needs REDIS_URL.")
 def serve_command(bind: str, threads: int, workers: int):
-    """Serve the back office with gunicorn, and its job worker beside it, until Ctrl-C."""
+    """Serve the back office with gunicorn, and its job worker beside it, until Ctrl-C. A job
+    worker that dies (killed, out of memory) is started again, and its jobs resume."""
     problem = limits_problem(workers, current_app.config.get("REDIS_URL"))
     if problem:
         raise click.ClickException(problem)
-    flask_app = ["--app", "wsgi"]
-    worker = subprocess.Popen([sys.executable, "-m", "flask", *flask_app, "worker"])
+    worker_command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+    worker = subprocess.Popen(worker_command)
     web = subprocess.Popen(gunicorn_command(sys.executable, bind, threads, workers))
     click.secho(f"shopadmin on http://{bind}/ (job worker pid {worker.pid}); Ctrl-C stops both.",
                 fg="green")
-    children = (worker, web)
     stopping = []
     # Ctrl-C reaches the whole process group; SIGTERM (a service manager) reaches only us.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.append(True))
-    while not stopping and all(child.poll() is None for child in children):
+    restarts: list[float] = []
+    # gunicorn's master restarts its own workers; when it is gone, so is the back office.
+    while not stopping and web.poll() is None:
         time.sleep(0.3)
-    for child in children:
+        if stopping or worker.poll() is None:
+            continue
+        now = time.monotonic()
+        restarts = [moment for moment in restarts if now - moment < WORKER_RESTART_WINDOW]
+        if len(restarts) >= WORKER_RESTARTS_AT_MOST:
+            click.secho(f"The job worker stopped {len(restarts) + 1} times within "
+                        f"{WORKER_RESTART_WINDOW} s (last exit status {worker.returncode}); "
+                        "stopping the back office. Its log above says why.", fg="red", err=True)
+            break
+        restarts.append(now)
+        status = worker.returncode
+        worker = subprocess.Popen(worker_command)
+        click.secho(f"The job worker stopped (exit status {status}); "
+                    f"started again (pid {worker.pid}): its jobs resume where they stopped.",
+                    fg="yellow", err=True)
+    for child in (worker, web):
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    for child in children:
+    for child in (worker, web):
         try:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:

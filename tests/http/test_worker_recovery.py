@@ -6,11 +6,13 @@ resumes it at once."""
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -31,14 +33,18 @@ from ..factories import make_customer, make_staff
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(app, smtp_port: int | None = None) -> subprocess.Popen:
-    env = {**os.environ, "SHOPADMIN_INSTANCE_PATH": app.instance_path,
+def worker_env(app) -> dict[str, str]:
+    return {**os.environ, "SHOPADMIN_INSTANCE_PATH": app.instance_path,
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "SECRET_KEY": app.config["SECRET_KEY"], "SHOP_URL": app.config["SHOP_URL"],
            "SHOPADMIN_JOB_BEAT_SECONDS": "0.5", "SHOPADMIN_JOB_STALE_SECONDS": "2",
            "SHOPADMIN_JOB_SWEEP_SECONDS": "1", "MAIL_SERVER": "", "PYTHONWARNINGS": "ignore",
            # This test's queue: in Redis, another test's worker must not take its tasks.
            "SHOPADMIN_REDIS_PREFIX": app.config["REDIS_PREFIX"]}
+
+
+def start_worker(app, smtp_port: int | None = None) -> subprocess.Popen:
+    env = worker_env(app)
     if smtp_port:
         env.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
@@ -173,6 +179,79 @@ def test_an_import_stopped_with_sigterm_is_handed_back_and_resumed_at_once(app):
     print(f"\nimport: SIGTERM at row {done:,} of {rows:,}; the worker stopped in "
           f"{stopped_after:.1f} s; a new worker took the job up in {running_after:.1f} s")
     assert running_after < 10
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
+    count, distinct = db.session.execute(
+        select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
+    assert count == distinct == rows
+
+
+def children(pid: int) -> dict[int, str]:
+    """The live child processes of `pid`: pid -> command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found[int(entry.name)] = command
+    return found
+
+
+def job_worker_of(serve: subprocess.Popen) -> int | None:
+    return next((pid for pid, command in children(serve.pid).items()
+                 if command.rstrip().endswith(" worker")), None)
+
+
+def test_serve_starts_a_killed_job_worker_again_and_its_import_resumes(app):
+    """`make run` runs `flask serve`: a job worker killed under it is started again, the
+    back office keeps answering, and the import it was running finishes with every row once."""
+    rows = 40_000
+    app.config["IMPORT_PARALLEL_ROWS"] = 10**9
+    import_id = make_import(rows)
+    run_import_task(import_id)
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def done() -> tuple:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT rows_done, status FROM import_jobs "
+                                           "WHERE id = :id"), {"id": import_id}).one()
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "serve", "--bind", f"127.0.0.1:{port}",
+         "--threads", "2"], cwd=ROOT, env=worker_env(app), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+
+    def answers() -> bool:
+        try:
+            return urlopen(f"http://127.0.0.1:{port}/login", timeout=5).status == 200
+        except OSError:
+            return False
+
+    try:
+        first = wait_for(lambda: job_worker_of(serve), 30, "serve's job worker")
+        wait_for(lambda: done()[0] > 0, 60, "the import to commit a batch")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: (pid := job_worker_of(serve)) != first and pid, 10,
+                          "a new job worker")
+        assert serve.poll() is None and answers()
+        wait_for(lambda: done()[1] == "ready", 120, "the import finished")
+        assert job_worker_of(serve) == second
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        _, errors = serve.communicate(timeout=30)
+        engine.dispose()
+    assert "The job worker stopped (exit status -9); started again" in errors
+    assert not children(serve.pid)
     db.session.expire_all()
     job = db.session.get(ImportJob, import_id)
     assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
