@@ -54,9 +54,21 @@ def normalise_email(value: str, field: str = "email") -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
+        if (reserved := _reserved_domain(value)) is not None:
+            raise DomainError(_(
+                "“%(value)s” can never receive mail: “.%(name)s” is reserved for tests and "
+                "local networks, not given to anyone on the internet.", value=value,
+                name=reserved), field) from None
         raise DomainError(
             _("“%(value)s” is not a valid e-mail address.", value=value), field
         ) from None
+
+
+def _reserved_domain(value: str) -> str | None:
+    """The reserved name (test, invalid, local, ...) an address's domain ends in, if any."""
+    domain = value.rpartition("@")[2].strip().rstrip(".").lower()
+    last = domain.rsplit(".", 1)[-1]
+    return last if "." in domain and last in email_validator.SPECIAL_USE_DOMAIN_NAMES else None
 
 
 def _vat_module(country: str | None, number: str):

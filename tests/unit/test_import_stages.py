@@ -97,6 +97,18 @@ def test_a_rows_messages_are_in_the_language_it_is_given(language):
                    in zip(_problems(language), _problems("en"), strict=True))
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_address_at_a_reserved_domain_is_refused_saying_why(language):
+    parser = RowParser(["E-mail"], ["email"], ParseOptions())
+    with speaking(language):
+        parsed = parser.parse(2, ["kunde@laden.invalid"])
+    assert [(problem.column, problem.message) for problem in parsed.errors] == [
+        ("E-mail", translator(language).gettext(
+            "“%(value)s” can never receive mail: “.%(name)s” is reserved for tests and local "
+            "networks, not given to anyone on the internet.", value="kunde@laden.invalid",
+            name="invalid"))]
+
+
 def test_polish_counts_take_their_three_forms():
     forms = {count: _problems("pl", count)[-1][1] for count in (1, 2, 5)}
     assert len(set(forms.values())) == 3

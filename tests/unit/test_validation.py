@@ -34,6 +34,20 @@ def test_email_is_checked_without_dns():
     assert error.value.field == "email"
 
 
+@pytest.mark.parametrize(("address", "reserved"), [
+    ("kunde@laden.invalid", "invalid"), ("Kasse@Filiale.LOCAL", "local"),
+    ("x@shop.example.onion", "onion")])
+def test_an_address_at_a_reserved_domain_says_why_it_is_refused(address, reserved):
+    with pytest.raises(DomainError) as error:
+        normalise_email(address)
+    assert error.value.message == (
+        f"“{address}” can never receive mail: “.{reserved}” is reserved for tests and local "
+        "networks, not given to anyone on the internet.")
+    with pytest.raises(DomainError) as error:
+        normalise_email("anna@localhost")  # no dot: not an address on the internet at all
+    assert "is not a valid e-mail address" in error.value.message
+
+
 @pytest.mark.parametrize(("number", "country", "stored"), [
     ("FR 40 303 265 045", "FR", "FR40303265045"),
     ("40303265045", "FR", "FR40303265045"),
