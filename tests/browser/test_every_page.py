@@ -54,8 +54,12 @@ def build_register(admin) -> dict:
                   lines=[OrderLine(name="Mug", quantity=1, unit_price=Decimal("12.50"),
                                    line_total=Decimal("12.50"))])
     db.session.add(order)
-    upload = io.BytesIO("First name;Last name;E-mail;Country\r\n"
-                        "Zofia;Wiśniewska;zofia@shop.test;PL\r\n".encode())
+    # A password column (never imported: its cell explains why) and long notes, as files
+    # from other shops have them: the review's table must still fit the page.
+    upload = io.BytesIO(("First name;Last name;E-mail;Country;Password;Notes\r\n"
+                         "Zofia;Wiśniewska;zofia@shop.test;PL;$2y$10$abcdefghijklmnop;"
+                         + "Stammkundin seit 2019, bestellt meist zum Monatsende, " * 4
+                         + "\r\n").encode())
     job = start_import(upload, "customers.csv", actor=admin)
     save_mapping(job, job.mapping)
     request_preview(job)
