@@ -141,6 +141,16 @@ def make_import(rows: int) -> int:
     return job.id
 
 
+def assert_imported_once(import_id: int, rows: int) -> None:
+    """The import finished with every row created, and each customer is in the register once."""
+    db.session.expire_all()
+    job = db.session.get(ImportJob, import_id)
+    assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
+    count, distinct = db.session.execute(
+        select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
+    assert count == distinct == rows
+
+
 def test_an_import_stopped_with_sigterm_is_handed_back_and_resumed_at_once(app):
     rows = 40_000  # some 20,000 go in a second: the stop must land mid-file (within a batch)
     app.config["IMPORT_PARALLEL_ROWS"] = 10**9  # one process: the point is the hand-back
@@ -179,12 +189,7 @@ def test_an_import_stopped_with_sigterm_is_handed_back_and_resumed_at_once(app):
     print(f"\nimport: SIGTERM at row {done:,} of {rows:,}; the worker stopped in "
           f"{stopped_after:.1f} s; a new worker took the job up in {running_after:.1f} s")
     assert running_after < 10
-    db.session.expire_all()
-    job = db.session.get(ImportJob, import_id)
-    assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
-    count, distinct = db.session.execute(
-        select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
-    assert count == distinct == rows
+    assert_imported_once(import_id, rows)
 
 
 def children(pid: int) -> dict[int, str]:
@@ -252,12 +257,7 @@ def test_serve_starts_a_killed_job_worker_again_and_its_import_resumes(app):
         engine.dispose()
     assert "The job worker stopped (exit status -9); started again" in errors
     assert not children(serve.pid)
-    db.session.expire_all()
-    job = db.session.get(ImportJob, import_id)
-    assert (job.created, job.rows_done, job.rejected) == (rows, rows, 0)
-    count, distinct = db.session.execute(
-        select(func.count(Customer.id), func.count(func.distinct(Customer.email_key)))).one()
-    assert count == distinct == rows
+    assert_imported_once(import_id, rows)
 
 
 def left_by_a_dead_worker(model, job_id: int) -> None:
