@@ -44,7 +44,8 @@ class ExportForm(FlaskForm):
         self.format.choices = list(EXPORT_FORMATS.items())
         self.headings.choices = [("", _("Canonical English (for re-import anywhere)"))] + [
             (code, language_name(code)) for code in ("de", "fr", "en", "pl")]
-        kind = EXPORT_KINDS.get(self.kind.data) or EXPORT_KINDS["customers"]
+        # (a forged kind is refused by validate_kind; the page shows the customers' columns)
+        self.export_kind = kind = EXPORT_KINDS.get(self.kind.data) or EXPORT_KINDS["customers"]
         self.columns.choices = [SelectChoice(c.name, getattr(c, "distinct_label", c.label))
                                 for c in kind.columns]
         self.column_groups = groups_by_section(kind.columns)
@@ -73,7 +74,7 @@ def index():
     exports = db.session.scalars(listed).all()
     return render_template("exports/index.html", form=form, exports=exports,
                            export_status_labels=STATUS_LABELS,
-                           kind=EXPORT_KINDS[form.kind.data or "customers"])
+                           kind=form.export_kind)
 
 
 def _export(export_id: int) -> ExportJob:

@@ -1,5 +1,10 @@
 """No request a user can make answers 500: every GET route walked with hostile values."""
 
+import itertools
+import re
+from collections import Counter
+
+import flask
 import pytest
 
 HOSTILE_VALUES = (
@@ -109,3 +114,70 @@ def test_nul_characters_are_refused_before_any_database_sees_them(client, login_
     assert client.get("/orders/A%00B").status_code == 400
     response = client.post("/customers/new", data={"first_name": "A\x00"})
     assert response.status_code == 400
+
+
+FIELD_NAME = re.compile(r'name="([A-Za-z_][\w-]*)"')
+HOSTILE_FORMS = (
+    {},
+    {"*": "x" * 3000},
+    {"*": "²"},
+    {"*": "-1"},
+    {"*": "99999999999999999999"},
+)
+
+
+def _post_rules(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
+        if "POST" in rule.methods and rule.endpoint not in ("auth.logout", "api.orders"):
+            yield rule
+
+
+def test_no_post_route_answers_500_to_hostile_forms(app, client, no_propagation):
+    """Every form a page posts, on its real objects and on ids out of range, filled with
+    hostile values in every field its page (or any page) names: refused or done, never 500."""
+    from ..browser.test_every_page import build_register
+    from ..conftest import csrf_token, sign_in
+    from ..factories import make_staff
+
+    admin = make_staff(role="admin", password="correct horse battery", language="en")
+    arguments = build_register(admin)
+    arguments["user_id"] = make_staff().id  # (the forms on one's own account: a colleague's)
+    sign_in(client, admin.email, "correct horse battery")
+    names = set()
+    with app.test_request_context():
+        gets = [flask.url_for(rule.endpoint, **{name: arguments[name] for name in rule.arguments})
+                for rule in app.url_map.iter_rules()
+                if "GET" in rule.methods and rule.endpoint != "static"
+                and rule.arguments <= arguments.keys()]
+    for url in gets:
+        with client.get(url) as response:
+            if response.mimetype == "text/html":
+                names.update(FIELD_NAME.findall(response.get_data(as_text=True)))
+    names -= {"csrf_token"}
+    failures, answers = [], Counter()
+    for rule in _post_rules(app):
+        real = {name: arguments.get(name, "de" if name == "language" else 1)
+                for name in rule.arguments}
+        with app.test_request_context():
+            urls = [flask.url_for(rule.endpoint, **real)]
+        if rule.arguments:  # every argument out of range, then zero or text no id has
+            urls.append(re.sub(r"<(?:int:)?\w+>", "99999999999999999999", rule.rule))
+            urls.append(re.sub(r"<(int:)?\w+>",
+                               lambda found: "0" if found.group(1) else "%C2%B2", rule.rule))
+        for url, form in itertools.product(urls, HOSTILE_FORMS):
+            if client.get("/customers/").status_code != 200:  # signed out by a form: again
+                sign_in(client, admin.email, "correct horse battery")
+            data = {name: form["*"] for name in names} if form else {}
+            data["csrf_token"] = csrf_token(client, "/customers/")
+            with client.post(url, data=data) as response:
+                if url == urls[0]:
+                    answers[response.status_code] += 1
+                if (response.location and "/login" in response.location
+                        and not rule.rule.startswith("/login")):
+                    failures.append(f"signed out: POST {url[:80]} {sorted(form)}")
+                if response.status_code >= 500:
+                    failures.append(f"{response.status_code} POST {url[:80]} {sorted(form)}")
+    assert not failures, "\n".join(failures)
+    # On real objects the forms were reached, not refused before their views: done, or shown
+    # again with what was wrong.
+    assert answers[200] + answers[302] + answers[422] > sum(answers.values()) // 2, answers
