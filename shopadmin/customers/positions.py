@@ -15,6 +15,8 @@ page holds exactly what an offset would give. A segment grown to twice its size 
 from the database (its rows are the `count` rows after the segment before it). Many changes at
 once (an import) build the list anew, as does a database whose ordering of text Python cannot
 repeat (a PostgreSQL collation other than C): keys are compared here as the database does.
+A search of longer words places its pages through the whole register's segments as well
+(search_segments), counting its matches in each.
 """
 
 from array import array
@@ -49,6 +51,7 @@ NUMBERED_AT_MOST = 40_000
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
 _lists: "WeakKeyDictionary[Any, OrderedDict[tuple, Positions]]" = WeakKeyDictionary()
+_byte_order: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
 _lock = Lock()
 
 
@@ -59,8 +62,7 @@ class Positions:
     def __init__(self, columns: tuple, descending: bool, every: int, stamp: tuple):
         self.columns, self.descending, self.every, self.stamp = columns, descending, every, stamp
         # Keys are compared here only where the database orders text as Python does.
-        self.movable = _byte_ordered() or not any(
-            column.type.python_type is str for column in columns)
+        self.movable = movable(columns)
         self.uppers: list[tuple | None] = []
         self.counts: list[int] = []
         self.names: list[int] = []  # each segment's lasting number, as `where` holds it
@@ -112,14 +114,27 @@ class Positions:
                            key=lambda upper: cmp_to_key(compare)(upper))
 
 
+def movable(columns: tuple) -> bool:
+    """Whether positions in an order of these columns are moved along with changes (keys are
+    compared here only where the database orders text as Python does); else they are placed
+    anew after every change."""
+    return not any(column.type.python_type is str for column in columns) or _byte_ordered()
+
+
 def _byte_ordered() -> bool:
     """Whether the database orders text as Python does (by code point): SQLite's BINARY
     collation does; PostgreSQL does under the C collation, which a sample of words tells."""
     if db.engine.dialect.name == "sqlite":
         return True
+    with _lock:
+        known = _byte_order.get(db.engine)
+    if known is not None:
+        return known
     found = list(db.session.scalars(
         text("SELECT word FROM unnest(CAST(:words AS text[])) AS word ORDER BY word"),
         {"words": COLLATION_SAMPLE}))
+    with _lock:
+        _byte_order[db.engine] = found == sorted(COLLATION_SAMPLE)
     return found == sorted(COLLATION_SAMPLE)
 
 

@@ -85,3 +85,19 @@ def test_a_change_of_the_register_moves_a_search_at_once(app, small_segments):
         expected = in_order(args)
         assert every_page(args) == (expected, len(expected)), sort
     assert nowaks[2].id not in expected and nowaks[1].id not in expected
+
+
+def test_an_order_of_text_the_database_collates_otherwise_is_read_by_id(
+        app, small_segments, monkeypatch):
+    """Where the database orders text unlike Python (a PostgreSQL collation other than C),
+    segments of a text order are placed anew after every change: a search sorted by one reads
+    its matches by id instead, and one sorted by a date still goes through the segments."""
+    register(30)
+    monkeypatch.setattr(positions, "_byte_ordered", lambda: False)
+    for sort in ("name", "-email", "number"):
+        expected = in_order({"q": "nowak", "sort": sort})
+        assert every_page({"q": "nowak", "sort": sort}) == (expected, len(expected))
+    assert not positions._lists.get(db.engine)
+    expected = in_order({"q": "nowak", "sort": "-created"})
+    assert every_page({"q": "nowak", "sort": "-created"}) == (expected, len(expected))
+    assert [key[1:] for key in positions._lists[db.engine]] == [("created", True)]
