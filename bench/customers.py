@@ -8,7 +8,10 @@ first, middle and last pages, the middle page right after an edit, an insert and
 every sort at a deep page, searches (one and two letters, a city word, an e-mail prefix, a last
 name, a company word, a postcode, sorted by other columns), every filter, beside two raw
 baselines measured in the same run: a primary-key lookup and the bare indexed query of a page
-(50 ids from the name index), and prints the two databases' figures side by side.
+(50 ids from the name index), and prints the two databases' figures side by side. Each
+request is run once unmeasured first, and that first run's wall time is printed beside it: the
+list's segments in an order (positions.py), which deep pages and searches of longer words
+place through, are placed by the first request that needs them in a process.
 
 BENCH_CUSTOMERS=100000 for a smaller register; BENCH_ONLY=word,word times only the requests
 whose label holds one of the words, BENCH_DATABASES=sqlite (or postgresql) one database (while
