@@ -168,13 +168,14 @@ def _ids_in_order(query) -> list[int]:
     this process's CPU on PostgreSQL, 0.4 s on SQLite, against 0.7 to 1.0 s as ORM rows. One
     with parameters (a filter's values) goes through SQLAlchemy, which converts them."""
     compiled = query.compile(dialect=db.engine.dialect)
-    if compiled.params:
+    sql = str(compiled)
+    if compiled.params or "%" in sql:  # (psycopg would read a doubled % of the text as is)
         return list(db.session.scalars(query))
     driver = db.session.connection().connection.driver_connection
     assert driver is not None  # checked out for this session
     cursor = driver.cursor()
     try:
-        cursor.execute(str(compiled))
+        cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]
     finally:
         cursor.close()
