@@ -41,7 +41,7 @@ def matching_ids(words: list[tuple[str, ...]]) -> list[int]:
     if db.engine.dialect.name == "sqlite":
         joined = db.session.scalar(select(func.group_concat(customer_search.c.rowid))
                                    .select_from(customer_search).where(text_match(words)))
-        return list(map(int, joined.split(","))) if joined else []
+        return json.loads(f"[{joined}]") if joined else []  # (json: twice as fast as int())
     # The query as a literal: a statement of its own for each search, planned for its words.
     # As a parameter, psycopg prepares the statement after five runs and PostgreSQL may then
     # keep one generic plan for every search, a scan of the whole table (measured: an e-mail
