@@ -12,6 +12,15 @@ segment holds. The page is in the segment where the running count passes its off
 matches of that segment (and the next, when the page runs over) are read and sorted by the
 database. The count is exact (the ids of the live customers among the matches), so the list
 says how many match, not "more than 10,000".
+
+Measured at a million (bench/customers.py, the code before and after alternated twice, load 3
+on 2 cores), the app's CPU on SQLite: "lodz" 111 -> 41 ms, "lukasz" by e-mail 92 -> 44, "berlin"
+by e-mail at page 50 105 -> 47; PostgreSQL's server CPU 292 -> 61, 214 -> 40, 299 -> 73 ms. What
+remains on PostgreSQL is the ids themselves: the GIN index's lists (some 25 ms for "lodz":*)
+and a block of the index's table for each match (28,316 blocks for 41,765 matches, some 40 ms
+warm), as `array_agg` for psycopg to read in C. A narrower table would need fewer blocks, but
+`toast_tuple_target` moves nothing out of rows under 2 kB (ours are some 370 bytes: a copy
+with it and external storage kept its 375 MB heap).
 """
 
 import json
