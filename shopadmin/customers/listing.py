@@ -169,7 +169,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     page costs what the first does."""
     if not isinstance(args, MultiDict):
         args = MultiDict(args)
-    from .search_pages import search_page, text_only, walked_within_bound
+    from .search_pages import search_page, text_only
 
     more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
@@ -186,11 +186,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
-    if words is not None and not more and page <= (pages + 1) // 2:
-        walked = walked_within_bound(args, total, offset, per_page)
-        if walked is not None:
-            return Page(walked, total, page, pages, per_page, more)
-    live = count_customers(MultiDict()) if stamp else 0
+    live = _kept_count(MultiDict(), stamp) if stamp else 0
     if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_segments(offset, total, live):
         every = paging.spacing(total, live)
         return Page(_from_positions(args, stamp, key, descending, offset, per_page, every),
@@ -235,6 +231,14 @@ def _from_positions(args: MultiDict, stamp: tuple, key: str, descending: bool, o
     found_customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_(ids)))}
     return [found_customers[customer_id] for customer_id in ids]
+
+
+def whole_register(key: str, descending: bool, stamp: tuple) -> positions.Positions:
+    """The segments of every live customer in this order (the unfiltered list's, as its deep
+    pages keep them), brought up to `stamp`; a search places its pages through them
+    (search_segments)."""
+    return positions.positions_of(paging.filters_key(MultiDict()), key, _selecting(MultiDict()),
+                                  SORTS[key], descending, paging.ANCHOR_EVERY, stamp, False)
 
 
 def _selecting(args: MultiDict):

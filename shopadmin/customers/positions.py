@@ -15,11 +15,13 @@ page holds exactly what an offset would give. A segment grown to twice its size 
 from the database (its rows are the `count` rows after the segment before it). Many changes at
 once (an import) build the list anew, as does a database whose ordering of text Python cannot
 repeat (a PostgreSQL collation other than C): keys are compared here as the database does.
+A search of longer words places its pages through the whole register's segments as well
+(search_segments), counting its matches in each.
 """
 
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cmp_to_key
@@ -27,7 +29,7 @@ from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import select, text
+from sqlalchemy import literal, select, text, union_all
 
 from ..audit import AuditEvent
 from ..batching import batched
@@ -49,6 +51,7 @@ NUMBERED_AT_MOST = 40_000
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
 _lists: "WeakKeyDictionary[Any, OrderedDict[tuple, Positions]]" = WeakKeyDictionary()
+_byte_order: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
 _lock = Lock()
 
 
@@ -59,8 +62,7 @@ class Positions:
     def __init__(self, columns: tuple, descending: bool, every: int, stamp: tuple):
         self.columns, self.descending, self.every, self.stamp = columns, descending, every, stamp
         # Keys are compared here only where the database orders text as Python does.
-        self.movable = _byte_ordered() or not any(
-            column.type.python_type is str for column in columns)
+        self.movable = movable(columns)
         self.uppers: list[tuple | None] = []
         self.counts: list[int] = []
         self.names: list[int] = []  # each segment's lasting number, as `where` holds it
@@ -112,14 +114,27 @@ class Positions:
                            key=lambda upper: cmp_to_key(compare)(upper))
 
 
+def movable(columns: tuple) -> bool:
+    """Whether positions in an order of these columns are moved along with changes (keys are
+    compared here only where the database orders text as Python does); else they are placed
+    anew after every change."""
+    return not any(column.type.python_type is str for column in columns) or _byte_ordered()
+
+
 def _byte_ordered() -> bool:
     """Whether the database orders text as Python does (by code point): SQLite's BINARY
     collation does; PostgreSQL does under the C collation, which a sample of words tells."""
     if db.engine.dialect.name == "sqlite":
         return True
+    with _lock:
+        known = _byte_order.get(db.engine)
+    if known is not None:
+        return known
     found = list(db.session.scalars(
         text("SELECT word FROM unnest(CAST(:words AS text[])) AS word ORDER BY word"),
         {"words": COLLATION_SAMPLE}))
+    with _lock:
+        _byte_order[db.engine] = found == sorted(COLLATION_SAMPLE)
     return found == sorted(COLLATION_SAMPLE)
 
 
@@ -147,9 +162,28 @@ def _keys_of(select_of, columns: tuple, ids: list[int]) -> dict[int, tuple]:
     return keys
 
 
+def _ids_in_order(query) -> list[int]:
+    """The ids a select of one column gives, in its order. A statement without parameters (the
+    whole register's list) is read through the driver's cursor: a million ids in some 0.2 s of
+    this process's CPU on PostgreSQL, 0.4 s on SQLite, against 0.7 to 1.0 s as ORM rows. One
+    with parameters (a filter's values) goes through SQLAlchemy, which converts them."""
+    compiled = query.compile(dialect=db.engine.dialect)
+    sql = str(compiled)
+    if compiled.params or "%" in sql:  # (psycopg would read a doubled % of the text as is)
+        return list(db.session.scalars(query))
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None  # checked out for this session
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple) -> Positions:
     order = [column.desc() if descending else column.asc() for column in columns]
-    ids = list(db.session.scalars(select_of(Customer.id).order_by(*order)))
+    ids = _ids_in_order(select_of(Customer.id).order_by(*order))
     positions = Positions(columns, descending, every, stamp)
     made = positions.cut(ids, select_of, None)
     positions.uppers = [upper for upper, _, _ in made] or [None]
@@ -160,7 +194,9 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
 
 def changed_since(old: tuple, new: tuple, grouped: bool) -> set[int] | None:
     """The customers written since the stamp `old`, or None when there are too many to move
-    one by one (or the register went back: another database under the same address)."""
+    one by one (or the register went back: another database under the same address). One
+    statement of four index look-ups, each limited (a round trip each cost the page after a
+    change more than the look-ups did)."""
     _, max_id, latest, deleted, _, audited = old
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
@@ -171,19 +207,19 @@ def changed_since(old: tuple, new: tuple, grouped: bool) -> set[int] | None:
                    select(Customer.id).where(live, Customer.updated_at >= latest - LATE_COMMIT))
     queries.append(select(Customer.id).where(Customer.deleted_at.is_not(None)) if deleted is None
                    else select(Customer.id).where(Customer.deleted_at >= deleted - LATE_COMMIT))
-    changed: set[int] = set()
-    for query in queries:
-        found = db.session.scalars(query.limit(REPAIR_AT_MOST + 1)).all()
-        if len(found) > REPAIR_AT_MOST:
-            return None
-        changed.update(found)
-    events = db.session.execute(select(AuditEvent.object_type, AuditEvent.object_id).where(
-        AuditEvent.id > (audited or 0)).limit(REPAIR_AT_MOST + 1)).all()
-    if len(events) > REPAIR_AT_MOST or (grouped and any(
-            kind == "group" for kind, _ in events)):
+    limited = [query.limit(REPAIR_AT_MOST + 1).subquery() for query in queries]
+    events = select(AuditEvent.object_type, AuditEvent.object_id).where(
+        AuditEvent.id > (audited or 0)).limit(REPAIR_AT_MOST + 1).subquery()
+    rows = db.session.execute(union_all(
+        *(select(literal(number).label("part"), literal("customer").label("kind"),
+                 found.c.id.label("id")) for number, found in enumerate(limited)),
+        select(literal(len(limited)), events.c.object_type, events.c.object_id))).all()
+    found_per_part = Counter(part for part, _, _ in rows)
+    if any(count > REPAIR_AT_MOST for count in found_per_part.values()) or (
+            grouped and any(kind == "group" for part, kind, _ in rows if part == len(limited))):
         return None
-    changed.update(object_id for kind, object_id in events
-                   if kind == "customer" and object_id is not None)
+    changed = {object_id for _, kind, object_id in rows
+               if kind == "customer" and object_id is not None}
     return changed if len(changed) <= REPAIR_AT_MOST else None
 
 

@@ -1,12 +1,13 @@
-"""A search alone on PostgreSQL: counted in the search index's table up to a cap (the trash's
-matches taken off), and paged by a walk of the sort order's index bounded in rows; every page
-holds what reading the matches by id gives, and a walk that ends before its page says so."""
+"""A search of short words alone on PostgreSQL: counted in the search index's table up to a cap
+(the trash's matches taken off), and paged by a walk of the sort order's index bounded in rows;
+every page holds what reading the matches by id gives, and a walk that ends before its page says
+so. (Longer words: test_customer_search_segments.)"""
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers import search_pages
-from shopadmin.customers.listing import SORTS, list_customers
+from shopadmin.customers.listing import SORTS
 from shopadmin.customers.search import query_words
 from shopadmin.customers.trash import delete_customer
 from shopadmin.extensions import db
@@ -61,56 +62,6 @@ def test_a_search_is_counted_up_to_a_cap_without_the_trash(on_postgresql, monkey
     assert search_pages.search_count(MultiDict({"q": "k"}), [("k",)]) == (len(live), False)
     monkeypatch.setattr(search_pages, "COUNT_UP_TO", len(live) - 1)
     assert search_pages.search_count(MultiDict({"q": "k"}), [("k",)]) == (len(live) - 1, True)
-    assert search_pages.estimated_matches([("nowak",)]) >= 1
-
-
-@pytest.mark.parametrize("rows_per_match", [1000, 0])
-def test_a_search_that_matches_more_than_counted_is_walked_or_read_by_id(
-        on_postgresql, monkeypatch, rows_per_match):
-    """Counted past its cap, a search of longer words is walked (when the estimate says the
-    walk costs less) or read by id: every page in the list's order either way."""
-    register(60)
-    monkeypatch.setattr(search_pages, "COUNT_UP_TO", 5)
-    monkeypatch.setattr(search_pages, "SEARCH_WALK_FROM", 5)
-    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 100 if rows_per_match else 0)
-    monkeypatch.setattr(search_pages, "WALK_ROWS_PER_MATCH", rows_per_match)
-    walked = []
-    original = search_pages.walk_postgresql
-
-    def noting(*args, **kwargs):
-        found = original(*args, **kwargs)
-        walked.append(found is not None)
-        return found
-    monkeypatch.setattr(search_pages, "walk_postgresql", noting)
-    for sort in SORT_ORDERS:
-        for query in ("nowak", "anna", "zoe muller"):
-            expected = in_order({"q": query, "sort": sort})
-            shown = []
-            for number in range(1, (len(expected) + 3) // 4 + 1):
-                page = list_customers(MultiDict({"q": query, "sort": sort}), number, 4)
-                assert page.more is (len(expected) > 5)
-                shown += [customer.id for customer in page.customers]
-            assert shown == expected, (sort, query)
-    assert any(walked) is (rows_per_match > 0)
-
-
-def test_a_search_read_by_id_is_counted_by_its_page_and_ends_at_its_last_page(
-        on_postgresql, monkeypatch):
-    customers = register(40)
-    delete_customer(customers[3], actor=make_staff("admin"))
-    db.session.commit()
-    expected = in_order({"q": "nowak"})
-    first = list_customers(MultiDict({"q": "nowak"}), 1, 4)
-    assert (first.total, first.more) == (len(expected), False)
-    last = (len(expected) + 3) // 4
-    beyond = list_customers(MultiDict({"q": "nowak"}), last + 5, 4)
-    assert (beyond.page, [c.id for c in beyond.customers]) == (last, expected[(last - 1) * 4:])
-    assert list_customers(MultiDict({"q": "qqxzv"}), 3, 4).total == 0
-    # More than the cap: counted as "more than", and a page past the matches is empty.
-    monkeypatch.setattr(search_pages, "COUNT_UP_TO", 2)
-    page = list_customers(MultiDict({"q": "nowak"}), 2, 4)
-    assert (page.total, page.more, [c.id for c in page.customers]) == (2, True, expected[4:8])
-    assert list_customers(MultiDict({"q": "nowak"}), 99, 4).customers == []
 
 
 def test_the_email_order_is_walked_from_its_index_alone(on_postgresql):
@@ -131,42 +82,3 @@ def test_the_email_order_is_walked_from_its_index_alone(on_postgresql):
         walked = search_pages.walk_postgresql(
             MultiDict({"q": "k", "sort": sort}), [("k",)], 0, 4, 1000)
         assert walked == expected[:4]
-
-
-def test_a_search_whose_walk_gives_up_is_counted_only_by_the_read_by_id(
-        on_postgresql, monkeypatch):
-    """A walk that gives up (or a page past the end, which a walk finds empty) goes to the
-    read by id, which counts the matches in its own statement: no count before it. A walk
-    that finds its page is counted once, in the index's table."""
-    customers = register(60)
-    delete_customer(customers[0], actor=make_staff("admin"))
-    db.session.commit()
-    monkeypatch.setattr(search_pages, "SEARCH_WALK_FROM", 5)
-    monkeypatch.setattr(search_pages, "WALK_ROWS_PER_MATCH", 1000)
-    counted = []
-    original = search_pages._counted_in_vectors
-
-    def noting(words):
-        counted.append(words)
-        return original(words)
-    monkeypatch.setattr(search_pages, "_counted_in_vectors", noting)
-    expected = in_order({"q": "nowak"})
-    # A walk of one customer gives up at once.
-    monkeypatch.setattr(search_pages, "WALK_SLACK", 0)
-    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 1)
-    page = list_customers(MultiDict({"q": "nowak"}), 2, 4)
-    assert ([c.id for c in page.customers], page.total, page.more) == (
-        expected[4:8], len(expected), False)
-    assert counted == []
-    # Walks long enough find their pages, counted once each; past the end: the last page.
-    monkeypatch.setattr(search_pages, "WALK_GIVE_UP", 1000)
-    for number in (1, 2):
-        page = list_customers(MultiDict({"q": "nowak"}), number, 4)
-        assert [c.id for c in page.customers] == expected[(number - 1) * 4:number * 4]
-        assert page.total == len(expected)
-    assert len(counted) == 2
-    last = (len(expected) + 3) // 4
-    beyond = list_customers(MultiDict({"q": "nowak"}), last + 3, 4)
-    assert (beyond.page, [c.id for c in beyond.customers]) == (
-        last, expected[(last - 1) * 4:])
-    assert len(counted) == 2

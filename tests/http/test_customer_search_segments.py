@@ -1,0 +1,103 @@
+"""A search of longer words on both databases: placed through the register's segments when it
+matches many, read by id when few; either way every page holds what an offset over the sorted
+matches gives, counted exactly, and a change of the register is seen at once."""
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from shopadmin.customers import paging, positions, search_segments
+from shopadmin.customers.listing import SORTS, list_customers
+from shopadmin.customers.services import update_customer
+from shopadmin.customers.trash import delete_customer
+from shopadmin.extensions import db
+
+from ..factories import make_customer, make_staff
+from .test_customer_list_paging import in_order, register
+
+SORT_ORDERS = [*SORTS, *(f"-{key}" for key in SORTS)]
+QUERIES = ("nowak", "anna", "zoe muller", "lukasz dup", "qqxzv")
+
+
+def every_page(args: dict, per_page: int = 4) -> tuple[list[int], int]:
+    """The ids shown on every page in turn, and the count the first page gives."""
+    first = list_customers(MultiDict(args), 1, per_page)
+    assert first.more is False
+    return [customer.id for number in range(1, first.pages + 1)
+            for customer in list_customers(MultiDict(args), number, per_page).customers], \
+        first.total
+
+
+@pytest.fixture
+def small_segments(monkeypatch):
+    """Segments of 3 customers and no lower bound on the matches: a register of dozens is
+    placed as a million's is."""
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1)
+
+
+@pytest.mark.parametrize("through_segments", [True, False])
+def test_every_page_of_a_search_holds_what_an_offset_gives(app, monkeypatch, through_segments):
+    customers = register(50)
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1 if through_segments else 10**6)
+    delete_customer(customers[4], actor=make_staff("admin"))
+    db.session.commit()
+    for sort in SORT_ORDERS:
+        for query in (*QUERIES, str(customers[30].id)):
+            args = {"q": query, "sort": sort}
+            expected = in_order(args)
+            assert every_page(args) == (expected, len(expected)), (sort, query)
+    assert customers[4].id not in in_order({"q": "nowak"})
+    # The segments were used (and kept, as the deep pages keep them) only when asked for.
+    assert bool(positions._lists.get(db.engine)) is through_segments
+
+
+def test_a_page_past_the_end_is_the_last_page(app, small_segments):
+    register(30)
+    expected = in_order({"q": "nowak"})
+    last = (len(expected) + 3) // 4
+    for query in ("nowak", "qqxzv"):
+        beyond = list_customers(MultiDict({"q": query}), last + 5, 4)
+        matching = in_order({"q": query})
+        assert beyond.total == len(matching)
+        assert [c.id for c in beyond.customers] == matching[(beyond.page - 1) * 4:][:4]
+    assert list_customers(MultiDict({"q": "nowak"}), last + 5, 4).page == last
+
+
+def test_a_change_of_the_register_moves_a_search_at_once(app, small_segments):
+    customers = register(40)
+    admin = make_staff("admin")
+    for sort in ("name", "-email", "modified"):
+        assert every_page({"q": "nowak", "sort": sort})[0] == in_order(
+            {"q": "nowak", "sort": sort})
+    # A new match, a match renamed to the front and one renamed away, one in the trash.
+    make_customer(first_name="Aaron", last_name="Nowak", email="aaron@shop.test")
+    nowaks = [c for c in customers if c.last_name == "Nowak"]
+    update_customer(nowaks[0], {"first_name": "Aaberg"}, actor=admin)
+    update_customer(nowaks[1], {"last_name": "Smith"}, actor=admin)
+    update_customer(next(c for c in customers if c.last_name == "Dupont"),
+                    {"last_name": "Nowak"}, actor=admin)
+    db.session.commit()
+    delete_customer(nowaks[2], actor=admin)
+    db.session.commit()
+    for sort in ("name", "-email", "modified"):
+        args = {"q": "nowak", "sort": sort}
+        expected = in_order(args)
+        assert every_page(args) == (expected, len(expected)), sort
+    assert nowaks[2].id not in expected and nowaks[1].id not in expected
+
+
+def test_an_order_of_text_the_database_collates_otherwise_is_read_by_id(
+        app, small_segments, monkeypatch):
+    """Where the database orders text unlike Python (a PostgreSQL collation other than C),
+    segments of a text order are placed anew after every change: a search sorted by one reads
+    its matches by id instead, and one sorted by a date still goes through the segments."""
+    register(30)
+    monkeypatch.setattr(positions, "_byte_ordered", lambda: False)
+    for sort in ("name", "-email", "number"):
+        expected = in_order({"q": "nowak", "sort": sort})
+        assert every_page({"q": "nowak", "sort": sort}) == (expected, len(expected))
+    assert not positions._lists.get(db.engine)
+    expected = in_order({"q": "nowak", "sort": "-created"})
+    assert every_page({"q": "nowak", "sort": "-created"}) == (expected, len(expected))
+    assert [key[1:] for key in positions._lists[db.engine]] == [("created", True)]
