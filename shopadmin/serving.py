@@ -1,4 +1,5 @@
-"""Refuse to serve with several web worker processes whose limits nobody shares.
+"""gunicorn's hooks: refuse to serve with several web worker processes whose limits nobody
+shares, and have each worker place the customer list's default order as it starts.
 
 The rate limits (sign-in, forgotten password, reset page, API) are counted in memory unless
 REDIS_URL names a store every process sees; with four workers each would allow the whole limit,
@@ -6,7 +7,9 @@ so an attacker gets four times the attempts. Both `flask serve` and gunicorn (th
 `gunicorn.conf.py` at the root of the checkout, or `-c python:shopadmin.serving`) refuse that.
 """
 
+import logging
 import os
+import threading
 
 LIMITS_NEED_REDIS = (
     "{workers} web worker processes would each count the rate limits (sign-in, forgotten "
@@ -27,3 +30,17 @@ def on_starting(server) -> None:
     problem = limits_problem(server.cfg.workers, os.environ.get("REDIS_URL", ""))
     if problem:
         raise RuntimeError(problem)  # gunicorn prints "Error: ..." and exits with status 1
+
+
+def post_worker_init(worker) -> None:
+    """gunicorn's hook, run in each worker once it has loaded the app: the customer list's
+    default order placed in a thread of its own while the worker already answers."""
+    from .customers.listing import place_default_order
+
+    def place() -> None:
+        try:
+            place_default_order(worker.wsgi)
+        except Exception:  # a list placed later, on its first deep page, is only slower
+            logging.getLogger(__name__).exception("placing the customer list's order failed")
+
+    threading.Thread(target=place, name="place-customer-list", daemon=True).start()

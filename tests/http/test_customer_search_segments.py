@@ -2,6 +2,8 @@
 matches many, read by id when few; either way every page holds what an offset over the sorted
 matches gives, counted exactly, and a change of the register is seen at once."""
 
+import threading
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -101,3 +103,29 @@ def test_an_order_of_text_the_database_collates_otherwise_is_read_by_id(
     expected = in_order({"q": "nowak", "sort": "-created"})
     assert every_page({"q": "nowak", "sort": "-created"}) == (expected, len(expected))
     assert [key[1:] for key in positions._lists[db.engine]] == [("created", True)]
+
+
+def test_a_new_web_process_places_the_default_order_before_anyone_asks(app, monkeypatch):
+    """gunicorn's post_worker_init hook places the unfiltered list's default order in a thread
+    of its own; the first search or deep page then finds it placed and up to date."""
+    from shopadmin import serving
+    from shopadmin.customers import listing
+
+    register(12)
+    monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 20)
+    assert listing.place_default_order(app) is False  # a small register pages without them
+    monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 5)
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    started = threading.active_count()
+
+    class Worker:  # what gunicorn hands its hook: the worker, with the app it loaded
+        wsgi = app
+
+    serving.post_worker_init(Worker())
+    next(thread for thread in threading.enumerate()
+         if thread.name == "place-customer-list").join(timeout=30)
+    assert threading.active_count() == started
+    placed = positions._kept_lists().get(
+        (paging.filters_key(MultiDict()), listing.DEFAULT_SORT, False))
+    assert placed is not None
+    assert placed.stamp == paging.register_stamp() and placed.total == 12
