@@ -8,6 +8,7 @@ the import has durably got; a run started again on the same job resumes after th
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Generator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -293,13 +294,9 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
         _keep_sample(outcomes, sample)
     else:
         outcomes = _write(job, planner, writer, batch, terms)
-    counts = {"create": 0, "update": 0, "unchanged": 0, "reject": 0}
-    warned = 0
-    for outcome in outcomes:
-        counts[outcome.action] += 1
-        if outcome.warnings and outcome.action != "reject":
-            warned += 1
-    job.warned += warned
+    counts = Counter(outcome.action for outcome in outcomes)
+    job.warned += sum(1 for outcome in outcomes
+                      if outcome.warnings and outcome.action != "reject")
     job.created += counts["create"]
     job.updated += counts["update"]
     job.unchanged += counts["unchanged"]

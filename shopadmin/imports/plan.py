@@ -69,7 +69,7 @@ class Outcome:
                  "group_names", "errors", "warnings", "terms", "keys")
 
     def __init__(self, row: int, cells, action: str, values: dict[str, Any],
-                 group_names: list[str]):
+                 group_names: list[str], terms: str = "", keys: dict[str, str] | None = None):
         self.row, self.cells, self.action = row, cells, action
         self.values = values  # create: all given; update: the changed ones
         self.previous: dict[str, Any] = {}  # update: the values before
@@ -78,8 +78,8 @@ class Outcome:
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []  # why the row is rejected
         self.warnings: list[dict[str, Any]] = []  # what was left out, cut or cleaned
-        self.terms = ""  # create: the new customer's search terms (terms.terms_text)
-        self.keys: dict[str, str] = {}  # the row's unique keys, by kind (row_keys)
+        self.terms = terms  # create: the new customer's search terms (terms.terms_text)
+        self.keys = {} if keys is None else keys  # the row's unique keys, by kind (row_keys)
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"
@@ -191,9 +191,8 @@ class Planner:
             value = values.get(name)
             if value is not None and not isinstance(value, Enum):
                 values[name] = column_value(name, value)
-        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
-        outcome.terms = parsed.terms
-        outcome.keys = parsed.keys
+        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names),
+                          parsed.terms, parsed.keys)
         for warning in parsed.warnings:
             outcome.warn(warning.message, warning.column, warning.value)
         return outcome
