@@ -15,7 +15,8 @@ and of the reading one apart (on a quiet two-core machine the wall time is about
 BENCH_CLI_REPEAT=3 takes the median of three runs. BENCH_CLI_BASE=REVISION (say main) adds a
 same-run baseline: that revision of the code (git archive into the scratch folder, run with this
 checkout's interpreter) beside this checkout's committed HEAD (exported the same way, so that
-edits in progress do not count), for the start and the 100,000-row CSV import, alternated.
+edits in progress do not count), for the start and the 100,000-row CSV import, alternated;
+BENCH_CLI_BASE_XLSX=1 alternates the 200,000-row XLSX import of the two too.
 BENCH_CLI_QUICK=1 leaves out the bare readers and the 200,000-row imports. BENCH_CLI_PHASES=1
 adds, for each revision measured, one more 100,000-row import run by bench/import_phases.py:
 the writing process's CPU seconds by stage (plan, customers, search index, audit, ...), so
@@ -41,6 +42,7 @@ REPEAT = int(os.environ.get("BENCH_CLI_REPEAT", "1"))
 BASE = os.environ.get("BENCH_CLI_BASE", "")
 QUICK = os.environ.get("BENCH_CLI_QUICK", "") not in ("", "0")
 PHASES = os.environ.get("BENCH_CLI_PHASES", "") not in ("", "0")
+BASE_XLSX = os.environ.get("BENCH_CLI_BASE_XLSX", "") not in ("", "0")
 CLI_SECONDS, XLSX_RATE, MEMORY_MB = 5.0, 15_000, 300
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -165,22 +167,29 @@ def _export(revision: str, scratch: Path) -> Path:
     return folder
 
 
-def baseline_steps(csv_small: Path, scratch: Path) -> list[tuple]:
-    """Start and 100,000-row import of BASE and of HEAD, alternated (each first in turn)."""
+def baseline_steps(csv_small: Path, scratch: Path, xlsx: Path | None = None) -> list[tuple]:
+    """Start and 100,000-row import of BASE and of HEAD, alternated (each first in turn); with
+    `xlsx` (BENCH_CLI_BASE_XLSX=1), that file's import too, alternated the same way."""
     roots = {f"{BASE[:12]}": _export(BASE, scratch), "HEAD": _export("HEAD", scratch)}
     starts: dict[str, list[dict]] = {name: [] for name in roots}
     imports: dict[str, list[dict]] = {name: [] for name in roots}
+    sheets: dict[str, list[dict]] = {name: [] for name in roots}
     order = list(roots)
     for _ in range(REPEAT):
         for name in order:
             folder = _fresh_instance(scratch, roots[name])
             starts[name].append(_measured([*FLASK, "customers", "--help"], folder, roots[name]))
             imports[name].append(_cli_run(csv_small, scratch, roots[name]))
+        if xlsx is not None:
+            for name in order:
+                sheets[name].append(_cli_run(xlsx, scratch, roots[name]))
         order.reverse()
     steps = []
     for name in roots:
         steps.append(("start", name, 1, _median(starts[name])))
         steps.append(("cli", f"{name} CSV", CLI_ROWS, _median(imports[name])))
+        if xlsx is not None:
+            steps.append(("cli", f"{name} XLSX", XLSX_ROWS, _median(sheets[name])))
     if PHASES:
         steps.append(("phases", "", 0, {name: phases_run(csv_small, scratch, roots[name])
                                         for name in order}))
@@ -195,8 +204,13 @@ def files() -> tuple[Path, Path, Path]:
         if not path.exists():
             generate(path, rows)
         paths.append(path)
-    if QUICK:
+    if QUICK and not BASE_XLSX:
         return paths[0], paths[0], paths[0]  # (the bigger files are not read)
+    if QUICK:  # (the XLSX file is made from the bigger CSV file)
+        path = OUTPUT / f"customers-{XLSX_ROWS}-warnings.csv"
+        if not path.exists():
+            generate(path, XLSX_ROWS)
+        paths.append(path)
     xlsx = OUTPUT / f"customers-{XLSX_ROWS}-warnings.xlsx"
     if not xlsx.exists():
         excel_like(paths[1], xlsx, XLSX_ROWS)
@@ -213,7 +227,7 @@ def main() -> int:
         start = starts[1]
         steps = [("raw", f"{CLI_ROWS:,} CSV", CLI_ROWS, _with_cpu("raw", csv_small, scratch))]
         if BASE:
-            steps += baseline_steps(csv_small, scratch)
+            steps += baseline_steps(csv_small, scratch, xlsx if BASE_XLSX else None)
         elif PHASES:
             steps.append(("phases", "", 0, {"HEAD": phases_run(csv_small, scratch)}))
         steps += [] if QUICK else [

@@ -171,8 +171,10 @@ def parameter_order(dialect: Dialect, statement: UpdateBase, keys: tuple[str, ..
 
 
 def execute_lists(connection: Connection, statement: UpdateBase, keys: tuple[str, ...],
-                  rows: list[list[Any]], cache_key: Hashable, converted: bool = False) -> int:
-    """Like execute_many, for rows given as lists in parameter_order(): no dict per row.
+                  rows: Sequence[Sequence[Any]], cache_key: Hashable,
+                  converted: bool = False) -> int:
+    """Like execute_many, for rows given as lists (or tuples) in parameter_order(): no dict
+    per row.
 
     converted: the caller has run the bind processors itself (see parameter_order)."""
     if not rows:
@@ -182,17 +184,24 @@ def execute_lists(connection: Connection, statement: UpdateBase, keys: tuple[str
         statement, keys, dialect, (cache_key, keys, dialect.name))
     if fixed or defaults:
         raise ValueError("execute_lists needs a value for every parameter")
-    converters = [] if converted else [
-        (index, memoised(process)) for index, process in enumerate(processors)
-        if process is not None]
-    for values in rows:
-        for index, convert in converters:
-            values[index] = convert(values[index])
+    if not converted:
+        converters = [(index, memoised(process)) for index, process in enumerate(processors)
+                      if process is not None]
+        if converters:
+            rows = [_converted(values, converters) for values in rows]
     if copy_sql:
         return _copy(connection, copy_sql, rows)
-    params = ([tuple(values) for values in rows] if positional
-              else [dict(zip(names, values, strict=True)) for values in rows])
+    params = ([values if type(values) is tuple else tuple(values) for values in rows]
+              if positional else [dict(zip(names, values, strict=True)) for values in rows])
     return connection.exec_driver_sql(sql, params).rowcount
+
+
+def _converted(values: Sequence[Any],
+               converters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    converted = list(values)
+    for index, convert in converters:
+        converted[index] = convert(converted[index])
+    return converted
 
 
 def update_by_arrays(connection: Connection, table: Table, rows: Sequence[dict[str, Any]],
@@ -244,6 +253,21 @@ def among(dialect: Dialect, column: ColumnElement[Any],
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     given = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
     return column.in_(select(given.c.value))
+
+
+def among_values(dialect: Dialect, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column IN :name` as `among` writes it, with the values given when the statement runs:
+    a statement made once and run for every batch is compiled once and its cache key worked
+    out once. The values go as among_parameter() makes them."""
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    given = func.json_each(bindparam(name)).table_valued("value")
+    return column.in_(select(given.c.value))
+
+
+def among_parameter(dialect: Dialect, values: Sequence[str | int]) -> Any:
+    """The values of an among_values() parameter."""
+    return list(values) if dialect.name == "postgresql" else json.dumps(list(values))
 
 
 def insert_each(connection: Connection, table: Table, constants: dict[str, Any], column: str,

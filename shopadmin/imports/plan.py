@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..batching import batched
-from ..bulk import among
+from ..bulk import among_parameter, among_values
 from ..customers.choices import CustomerType, Gender
 from ..customers.fields import BY_NAME, REQUIRED_NAMES, Kind
 from ..customers.forget import address_digest
@@ -34,6 +34,7 @@ CUSTOMERS = Customer.__table__
 # Customer columns an import may write: the editable fields of the one field table.
 WRITABLE = tuple(f.name for f in BY_NAME.values() if f.editable and f.kind != Kind.GROUPS)
 _ENUMS = {Kind.GENDER: Gender, Kind.CUSTOMER_TYPE: CustomerType}
+_FIRST, _LAST = REQUIRED_NAMES  # (a new customer without either is warned about)
 _ENUM_FIELDS = {f.name: _ENUMS[f.kind] for f in BY_NAME.values() if f.kind in _ENUMS}
 
 
@@ -68,7 +69,7 @@ class Outcome:
                  "group_names", "errors", "warnings", "terms", "keys")
 
     def __init__(self, row: int, cells, action: str, values: dict[str, Any],
-                 group_names: list[str]):
+                 group_names: list[str], terms: str = "", keys: dict[str, str] | None = None):
         self.row, self.cells, self.action = row, cells, action
         self.values = values  # create: all given; update: the changed ones
         self.previous: dict[str, Any] = {}  # update: the values before
@@ -77,8 +78,8 @@ class Outcome:
         self.group_names = group_names  # groups to add the customer to
         self.errors: list[dict[str, Any]] = []  # why the row is rejected
         self.warnings: list[dict[str, Any]] = []  # what was left out, cut or cleaned
-        self.terms = ""  # create: the new customer's search terms (terms.terms_text)
-        self.keys: dict[str, str] = {}  # the row's unique keys, by kind (row_keys)
+        self.terms = terms  # create: the new customer's search terms (terms.terms_text)
+        self.keys = {} if keys is None else keys  # the row's unique keys, by kind (row_keys)
 
     def reject(self, message: str, column: str | None = None, value: str = "") -> "Outcome":
         self.action = "reject"
@@ -151,6 +152,8 @@ class Planner:
         self.languages: Counter[str] = Counter()
         # Groups the file names that do not exist (the preview lists them).
         self.missing_groups: set[str] = set()
+        self._queries: dict[tuple, Any] = {}  # (see _existing_query)
+        self._country_languages: dict[str | None, str] = {}  # (see language_of)
 
     def reload_groups(self) -> None:
         self.groups = GroupNames(self.session)
@@ -168,8 +171,16 @@ class Planner:
                 self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
-        for outcome in live:
-            self._classify(outcome, existing)
+        if existing["email"] or existing["customer_number"]:
+            for outcome in live:
+                self._classify(outcome, existing)
+        else:  # (none of the rows' keys is a customer's: each is new, or lacks its key)
+            match = self.options.match
+            for outcome in live:
+                if outcome.keys.get(match) is not None:
+                    self._plan_create(outcome)
+                else:
+                    self._classify(outcome, existing)
         self._drop_groups_held([o for o in outcomes if o.customer_id and o.group_names])
         return outcomes
 
@@ -180,9 +191,8 @@ class Planner:
             value = values.get(name)
             if value is not None and not isinstance(value, Enum):
                 values[name] = column_value(name, value)
-        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names))
-        outcome.terms = parsed.terms
-        outcome.keys = parsed.keys
+        outcome = Outcome(parsed.row, cells, "create", values, list(parsed.group_names),
+                          parsed.terms, parsed.keys)
         for warning in parsed.warnings:
             outcome.warn(warning.message, warning.column, warning.value)
         return outcome
@@ -208,34 +218,48 @@ class Planner:
                            "without it.", name=name), self.heading("groups"), name)
 
     def _load_existing(self, outcomes: list[Outcome]) -> dict[str, dict[str, dict]]:
-        emails = {o.keys["email"] for o in outcomes if "email" in o.keys}
-        numbers = {o.keys["customer_number"] for o in outcomes if "customer_number" in o.keys}
+        emails = {keys["email"] for keys in (o.keys for o in outcomes) if "email" in keys}
+        numbers = {keys["customer_number"] for keys in (o.keys for o in outcomes)
+                   if "customer_number" in keys}
         by_email: dict[str, dict] = {}
         by_number: dict[str, dict] = {}
         # Only the columns the batch's rows give a value for (with the number, a unique key):
         # a file of a few columns reads a few, not all forty of every matched customer.
-        given = {"customer_number"}.union(*(o.values.keys() for o in outcomes))
+        given = {"customer_number"}.union(*(o.values for o in outcomes))
         names = ("id", "version", "deleted_at", "email_key",
                  *(name for name in WRITABLE if name in given))
-        columns = [CUSTOMERS.c[name] for name in names]
-        emails_list, numbers_list = sorted(emails), sorted(numbers)
+        emails_list, numbers_list = list(emails), list(numbers)
         step = 2000  # one query a batch (SQLite allows 32766 parameters)
         dialect = self.session.get_bind().dialect
         for start in range(0, max(len(emails_list), len(numbers_list)), step):
-            conditions = []
-            if emails_list[start:start + step]:
-                conditions.append(
-                    among(dialect, CUSTOMERS.c.email_key, emails_list[start:start + step]))
-            if numbers_list[start:start + step]:
-                conditions.append(
-                    among(dialect, CUSTOMERS.c.customer_number, numbers_list[start:start + step]))
-            records = self.session.execute(select(*columns).where(or_(*conditions))).fetchall()
-            for record in records:
+            some_emails = emails_list[start:start + step]
+            some_numbers = numbers_list[start:start + step]
+            statement = self._existing_query(dialect, names, bool(some_emails),
+                                             bool(some_numbers))
+            parameters = {"emails": among_parameter(dialect, some_emails),
+                          "numbers": among_parameter(dialect, some_numbers)}
+            for record in self.session.execute(statement, parameters).fetchall():
                 current = dict(zip(names, record, strict=True))
                 by_email[current["email_key"]] = current
                 if current["customer_number"]:
                     by_number[current["customer_number"]] = current
         return {"email": by_email, "customer_number": by_number}
+
+    def _existing_query(self, dialect, names: tuple[str, ...], emails: bool, numbers: bool):
+        """The customers whose e-mail key is among :emails or number among :numbers, their
+        columns `names`: made once for each set of columns (a file has a few), so that it is
+        compiled once."""
+        key = (names, emails, numbers)
+        statement = self._queries.get(key)
+        if statement is None:
+            conditions = []
+            if emails:
+                conditions.append(among_values(dialect, CUSTOMERS.c.email_key, "emails"))
+            if numbers:
+                conditions.append(among_values(dialect, CUSTOMERS.c.customer_number, "numbers"))
+            statement = self._queries[key] = select(
+                *(CUSTOMERS.c[name] for name in names)).where(or_(*conditions))
+        return statement
 
     def _classify(self, outcome: Outcome, existing: dict[str, dict[str, dict]]) -> None:
         options = self.options
@@ -290,7 +314,7 @@ class Planner:
                              "them by hand only if they ask to come back."),
                            self.heading("email"), values["email"])
             return
-        if not all(values.get(name) for name in REQUIRED_NAMES):
+        if not (values.get(_FIRST) and values.get(_LAST)):
             for name in self.name_fields:
                 if not values.get(name):
                     outcome.warn(_("Empty: the customer was imported without it."),
@@ -306,7 +330,11 @@ class Planner:
         """The language of a new customer whose row names none (see ImportOptions.language)."""
         if self.options.language:
             return self.options.language
-        return country_language(country, self.store_languages) or self.default_language
+        language = self._country_languages.get(country)
+        if language is None:  # (worked out once per country of the file)
+            language = self._country_languages[country] = country_language(
+                country, self.store_languages) or self.default_language
+        return language
 
     def _plan_update(self, outcome: Outcome, current: dict) -> None:
         if self.options.mode == CREATE_ONLY:

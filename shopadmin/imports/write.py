@@ -7,8 +7,10 @@ the store settings are the planner's (the caller gives them to it).
 """
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
+from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, bindparam, func, insert, literal_column, select, update
@@ -149,50 +151,39 @@ class BatchWriter:
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
                  "import_id": self.import_id}
+        given = [o.values for o in outcomes]
         statement, columns = _customers_insert(
-            connection.dialect, {*fixed, *_ROW_OWN}.union(*(o.values for o in outcomes)))
+            connection.dialect, {*fixed, *_ROW_OWN}.union(*given))
         order = parameter_order(connection.dialect, statement, columns, "import-customers")
-        # Bind processors only where a column has one, each value converted once per batch.
-        processors = [memoised(process) if process is not None else None
-                      for _name, process in order]
-        # (the file's values never set what the import sets itself, nor a column it lacks)
-        position = {name: index for index, (name, _process) in enumerate(order)}
-        settable = {name: index for name, index in position.items() if name not in fixed}
-        # A row starts as the defaults with what the import sets itself, converted once for
-        # the batch; then only the file's values (and the row's own) are put in and converted.
-        base = [{**_TEMPLATE, **fixed}[name] for name, _process in order]
-        base = [value if process is None else process(value)
-                for value, process in zip(base, processors, strict=True)]
-        email_at, changed_at = position["email_key"], position["newsletter_changed_at"]
-        changed_value = now if processors[changed_at] is None else processors[changed_at](now)
-        rows, keys = [], []
-        for outcome in outcomes:
-            row = base.copy()
-            for name, value in outcome.values.items():
-                index = settable.get(name)
-                if index is not None:
-                    process = processors[index]
-                    row[index] = value if process is None else process(value)
-            key = outcome.keys["email"]
-            row[email_at] = key
-            if outcome.values.get("newsletter"):
-                row[changed_at] = changed_value
-            rows.append(row)
-            keys.append(key)
+        keys = [o.keys["email"] for o in outcomes]
+        # The rows are made a column at a time (a list per column, then zipped into tuples):
+        # no Python loop over a row's values. Each column's bind processor (where it has one)
+        # converts each distinct value once; a value the file does not give is the column's
+        # default, and what the import sets itself (fixed) the file never sets.
+        count, vectors = len(outcomes), []
+        for name, process in order:
+            vector: Iterable[Any]
+            if name in fixed or name == "newsletter_changed_at":
+                value = fixed.get(name, now)
+                value = value if process is None or value is None else process(value)
+                if name in fixed:
+                    vector = repeat(value, count)
+                else:  # (set when the row subscribes; None else, as its default)
+                    vector = [value if values.get("newsletter") else None for values in given]
+            elif name == "email_key":
+                vector = keys
+            else:
+                default = _TEMPLATE[name]
+                vector = [values.get(name, default) for values in given]
+                if process is not None:
+                    vector = _each_converted(vector, process)
+            vectors.append(vector)
+        rows = list(zip(*vectors, strict=False))
         before = connection.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
         execute_lists(connection, statement, columns, rows, "import-customers", converted=True)
-        # The new ids by their unique e-mail keys: the rows after the highest id before are
-        # read along the primary key (others' new customers among them are passed over);
-        # keys not found there (ids given out of order) are looked up by the e-mail index.
-        ids = {key: customer_id for customer_id, key in connection.execute(
-            select(CUSTOMERS.c.id, CUSTOMERS.c.email_key).where(CUSTOMERS.c.id > before))}
-        missing = [key for key in keys if key not in ids]
-        for chunk in batched(missing, 2000):
-            ids.update((key, customer_id) for customer_id, key in connection.execute(
-                select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
-                .where(among(connection.dialect, CUSTOMERS.c.email_key, chunk))))
-        for outcome, key in zip(outcomes, keys, strict=True):
-            outcome.customer_id, outcome.version = ids[key], 1
+        for outcome, customer_id in zip(outcomes, _new_ids(connection, before, keys),
+                                        strict=True):
+            outcome.customer_id, outcome.version = customer_id, 1
 
     def _update_customers(self, outcomes: list[Outcome], now: datetime) -> None:
         by_columns: dict[tuple[str, ...], list[Outcome]] = defaultdict(list)
@@ -306,6 +297,40 @@ class BatchWriter:
                 customer_language, self.settings)
         return known
 
+
+
+def _each_converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """The values through their column's bind processor, each distinct value converted once
+    (a column's values repeat: yes/no, genders, birth dates); None stays None."""
+    try:
+        distinct = set(values)
+    except TypeError:  # (an unhashable value: one by one)
+        convert = memoised(process)
+        return [convert(value) for value in values]
+    converted = {value: None if value is None else process(value) for value in distinct}
+    return list(map(converted.__getitem__, values))
+
+
+def _new_ids(connection: Connection, before: int, keys: list[str]) -> list[int]:
+    """The ids of the customers just inserted (in the order of their unique e-mail `keys`),
+    whose ids were above `before`. On SQLite, whose transaction holds the write lock, each
+    new row takes the highest id so far plus one: when the highest id is now `before` plus
+    their number, they are those ids in order (nothing to read back). Else they are read by
+    their keys: the rows after `before` along the primary key (others' new customers among
+    them are passed over), then keys not found there (ids given out of order) by the e-mail
+    index."""
+    if connection.dialect.name == "sqlite":
+        highest = connection.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
+        if highest - before == len(keys):
+            return list(range(before + 1, highest + 1))
+    ids = {key: customer_id for customer_id, key in connection.execute(
+        select(CUSTOMERS.c.id, CUSTOMERS.c.email_key).where(CUSTOMERS.c.id > before))}
+    missing = [key for key in keys if key not in ids]
+    for chunk in batched(missing, 2000):
+        ids.update((key, customer_id) for customer_id, key in connection.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.email_key)
+            .where(among(connection.dialect, CUSTOMERS.c.email_key, chunk))))
+    return [ids[key] for key in keys]
 
 
 def _update_postgresql(connection: Connection, params: list[dict[str, Any]], names: list[str],
