@@ -104,20 +104,30 @@ def _claim(log_id: int, now: datetime) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
-def _prepare(log: MailLog, customer: Customer, context: MailContext,
-             now: datetime) -> OutgoingMail:
-    """Render the mail for the customer as they are now; a link mail gets a fresh link."""
-    values = recipient_values(customer, context.settings)
-    if log.template_key in LINK_TEMPLATES:
-        issued = tokens.issue_token(customer, purpose=LINK_TEMPLATES[log.template_key],
-                                    language=log.language, now=now)
-        log.token_id = issued.row.id
-        values["reset_link"] = tokens.reset_link(issued.token, context.settings["shop_url"])
-        values["expires"] = format_expires(issued.row.expires_at, log.language)
-    log.recipient = customer.email
-    rendered = render_mail(context.template(log.template_key, log.language), values)
-    return OutgoingMail(context.sender, customer.email, rendered.subject, rendered.text,
-                        rendered.html, log.id)
+def _prepare(mails: list[tuple[MailLog, Customer]], context: MailContext,
+             now: datetime) -> list[OutgoingMail]:
+    """Render each mail for its customer as they are now; a link mail gets a fresh link (the
+    links of the mails issued together, tokens.issue_tokens)."""
+    links: dict[int, tokens.IssuedToken] = {}
+    linked = [(log, customer) for log, customer in mails if log.template_key in LINK_TEMPLATES]
+    for purpose in {LINK_TEMPLATES[log.template_key] for log, _customer in linked}:
+        mine = [(log, customer) for log, customer in linked
+                if LINK_TEMPLATES[log.template_key] == purpose]
+        issued = tokens.issue_tokens([(customer, log.language) for log, customer in mine],
+                                     purpose=purpose, now=now)
+        links.update(zip([log.id for log, _customer in mine], issued, strict=True))
+    prepared = []
+    for log, customer in mails:
+        values = recipient_values(customer, context.settings)
+        if (link := links.get(log.id)) is not None:
+            log.token_id = link.row.id
+            values["reset_link"] = tokens.reset_link(link.token, context.settings["shop_url"])
+            values["expires"] = format_expires(link.row.expires_at, log.language)
+        log.recipient = customer.email
+        rendered = render_mail(context.template(log.template_key, log.language), values)
+        prepared.append(OutgoingMail(context.sender, customer.email, rendered.subject,
+                                     rendered.text, rendered.html, log.id))
+    return prepared
 
 
 def _fail(log: MailLog, kind: ErrorKind, error: str, *, retry: bool, context: MailContext,
@@ -147,7 +157,7 @@ def deliver(log_id: int, transport: Transport, context: MailContext,
                         context=context, now=now)
         db.session.commit()
         return outcome
-    outgoing = _prepare(log, customer, context, now)
+    [outgoing] = _prepare([(log, customer)], context, now)
     db.session.commit()
 
     outcome = _hand_over(log, outgoing, transport, context, now, clock)
@@ -216,7 +226,7 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     customers: dict[int | None, Customer]  # (a log's customer_id may be None)
     customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_({log.customer_id for log in logs.values()})))}
-    ready: list[tuple[MailLog, OutgoingMail]] = []
+    sendable: list[tuple[MailLog, Customer]] = []
     for log_id in sorted(claimed):
         log = logs[log_id]
         customer = customers.get(log.customer_id)
@@ -224,11 +234,14 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
             outcomes[log_id] = _fail(log, ErrorKind.NO_CUSTOMER, "customer deleted",
                                      retry=False, context=context, now=now)
         else:
-            ready.append((log, _prepare(log, customer, context, now)))
-            # The claim's moment names the group (batches._mark_interrupted): written as it
-            # is, not replaced by the column's onupdate clock when the prepared row is saved.
-            log.updated_at = now
-            flag_modified(log, "updated_at")
+            sendable.append((log, customer))
+    ready = list(zip([log for log, _customer in sendable], _prepare(sendable, context, now),
+                     strict=True))
+    for log, _outgoing in ready:
+        # The claim's moment names the group (batches._mark_interrupted): written as it is,
+        # not replaced by the column's onupdate clock when the prepared row is saved.
+        log.updated_at = now
+        flag_modified(log, "updated_at")
     if not still_ours():
         db.session.rollback()
         return {log_id: Outcome.SKIPPED for log_id in log_ids}
