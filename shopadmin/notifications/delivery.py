@@ -28,7 +28,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from .catalog import LINK_TEMPLATES, TemplateText, get_template
 from .models import MailLog, MailStatus
-from .rendering import format_expires, recipient_values, render_mail
+from .rendering import CompiledMail, format_expires, recipient_values
 from .transport import (
     OutgoingMail,
     PermanentFailure,
@@ -71,6 +71,7 @@ class MailContext:
     backoff: float
     backoff_max: float
     templates: dict[tuple[str, str], TemplateText] = field(default_factory=dict)
+    compiled: dict[tuple[str, str, bool], CompiledMail] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "MailContext":
@@ -87,6 +88,13 @@ class MailContext:
         if (key, language) not in self.templates:
             self.templates[key, language] = get_template(key, language)
         return self.templates[key, language]
+
+    def compiled_template(self, key: str, language: str, *, link: bool) -> CompiledMail:
+        """The template made ready once for the run's many mails (rendering.CompiledMail)."""
+        if (key, language, link) not in self.compiled:
+            self.compiled[key, language, link] = CompiledMail(self.template(key, language),
+                                                              link=link)
+        return self.compiled[key, language, link]
 
     def delay(self, attempt: int) -> float:
         """Exponential back-off: backoff, 2x, 4x, ... up to backoff_max seconds."""
@@ -117,14 +125,20 @@ def _prepare(mails: list[tuple[MailLog, Customer]], context: MailContext,
                                      purpose=purpose, now=now)
         links.update(zip([log.id for log, _customer in mine], issued, strict=True))
     prepared = []
+    expiries: dict[tuple[datetime, str], str] = {}  # (the group's links end together)
     for log, customer in mails:
         values = recipient_values(customer, context.settings)
         if (link := links.get(log.id)) is not None:
             log.token_id = link.row.id
             values["reset_link"] = tokens.reset_link(link.token, context.settings["shop_url"])
-            values["expires"] = format_expires(link.row.expires_at, log.language)
+            ends = (link.row.expires_at, log.language)
+            if ends not in expiries:
+                expiries[ends] = format_expires(*ends)
+            values["expires"] = expiries[ends]
         log.recipient = customer.email
-        rendered = render_mail(context.template(log.template_key, log.language), values)
+        template = context.compiled_template(log.template_key, log.language,
+                                             link=bool(values.get("reset_link")))
+        rendered = template.render(values)
         prepared.append(OutgoingMail(context.sender, customer.email, rendered.subject,
                                      rendered.text, rendered.html, log.id))
     return prepared
