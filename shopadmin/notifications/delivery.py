@@ -259,16 +259,16 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     if not still_ours():
         db.session.rollback()
         return {log_id: Outcome.SKIPPED for log_id in log_ids}
-    db.session.commit()
-    # Load the committed rows back in one query (a commit expires them).
-    list(db.session.scalars(select(MailLog).where(MailLog.id.in_(claimed))))
-    # The mails' fates are committed SETTLE_EVERY at a time as the server takes them, in id
-    # order: a run killed mid-group leaves at most that many whose fate is unknown (the lowest
-    # ids still "sending"), and the rest of the group provably not handed over
-    # (batches._mark_interrupted).
+    # The group's rows stay loaded as this run wrote them until the group ends (no commit of
+    # it expires them, so they are not read back).
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
+        session.commit()
+        # The mails' fates are committed SETTLE_EVERY at a time as the server takes them, in
+        # id order: a run killed mid-group leaves at most that many whose fate is unknown (the
+        # lowest ids still "sending"), and the rest of the group provably not handed over
+        # (batches._mark_interrupted).
         unsettled = 0
         for position, (log, outgoing) in enumerate(ready):
             pace()
