@@ -150,8 +150,11 @@ class Transport:
         try:
             host.ehlo_or_helo_if_needed()
             eight_bit = host.has_extn("8bitmime")
-            message = self.composer.compose(mail.sender, mail.recipient, mail.subject,
-                                            mail.text, mail.html, eight_bit=eight_bit)
+            try:
+                message = self.composer.compose(mail.sender, mail.recipient, mail.subject,
+                                                mail.text, mail.html, eight_bit=eight_bit)
+            except UnicodeError as error:  # (an address such as jürgen@...: one mail, not all)
+                raise PermanentFailure(f"an address that is not ASCII: {error}") from error
             options = ["BODY=8BITMIME"] if eight_bit else []
             code, reply = host.mail(message.sender, options)
             if code != 250:
