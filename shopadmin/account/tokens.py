@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, update
 
@@ -63,23 +64,41 @@ def reset_link(token: str, shop_url: str | None = None) -> str:
 
 def issue_token(customer, *, purpose: str, language: str, now: datetime | None = None,
                 valid_for: timedelta | None = None) -> IssuedToken:
-    """A new link for the customer (anything with `id` and `password_hash`); earlier links of
-    the customer stop working."""
-    now = now or utcnow()
-    revoke_tokens(customer.id, now=now)
-    token = secrets.token_urlsafe(32)
-    row = PasswordResetToken(
-        customer_id=customer.id,
-        token_hash=_digest(token),
-        purpose=purpose,
-        language=language,
-        password_stamp=_stamp_of(customer),
-        created_at=now,
-        expires_at=now + (valid_for if valid_for is not None else lifetime(purpose)),
-    )
-    db.session.add(row)
+    """A new link for the customer (anything with `id`, `password_hash` and `email_key`);
+    earlier links of the customer stop working."""
+    return issue_tokens([(customer, language)], purpose=purpose, now=now or utcnow(),
+                        valid_for=valid_for)[0]
+
+
+def issue_tokens(links: list[tuple[Any, str]], *, purpose: str, now: datetime,
+                 valid_for: timedelta | None = None) -> list[IssuedToken]:
+    """A new link for each (customer, language of its mail), as issue_token gives one: one
+    statement ends the customers' earlier links, one stores the new ones (a mailing issues
+    them a group at a time). Of two for the same customer, the later one is the open one."""
+    if not links:
+        return []
+    revoke_tokens([customer.id for customer, _language in links], now=now)
+    expires_at = now + (valid_for if valid_for is not None else lifetime(purpose))
+    issued: list[IssuedToken] = []
+    latest: dict[int, PasswordResetToken] = {}
+    for customer, language in links:
+        token = secrets.token_urlsafe(32)
+        row = PasswordResetToken(
+            customer_id=customer.id,
+            token_hash=_digest(token),
+            purpose=purpose,
+            language=language,
+            password_stamp=_stamp_of(customer),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        if (earlier := latest.get(customer.id)) is not None:
+            earlier.revoked_at = now
+        latest[customer.id] = row
+        issued.append(IssuedToken(token, row))
+    db.session.add_all([link.row for link in issued])
     db.session.flush()
-    return IssuedToken(token, row)
+    return issued
 
 
 def revoke_tokens(customer_id: int | list[int], *, now: datetime | None = None,

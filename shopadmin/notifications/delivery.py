@@ -28,7 +28,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from .catalog import LINK_TEMPLATES, TemplateText, get_template
 from .models import MailLog, MailStatus
-from .rendering import format_expires, recipient_values, render_mail
+from .rendering import CompiledMail, format_expires, recipient_values
 from .transport import (
     OutgoingMail,
     PermanentFailure,
@@ -71,6 +71,7 @@ class MailContext:
     backoff: float
     backoff_max: float
     templates: dict[tuple[str, str], TemplateText] = field(default_factory=dict)
+    compiled: dict[tuple[str, str, bool], CompiledMail] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "MailContext":
@@ -88,6 +89,13 @@ class MailContext:
             self.templates[key, language] = get_template(key, language)
         return self.templates[key, language]
 
+    def compiled_template(self, key: str, language: str, *, link: bool) -> CompiledMail:
+        """The template made ready once for the run's many mails (rendering.CompiledMail)."""
+        if (key, language, link) not in self.compiled:
+            self.compiled[key, language, link] = CompiledMail(self.template(key, language),
+                                                              link=link)
+        return self.compiled[key, language, link]
+
     def delay(self, attempt: int) -> float:
         """Exponential back-off: backoff, 2x, 4x, ... up to backoff_max seconds."""
         return min(self.backoff * 2 ** max(attempt - 1, 0), self.backoff_max)
@@ -104,20 +112,36 @@ def _claim(log_id: int, now: datetime) -> bool:
     return result.rowcount == 1  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
-def _prepare(log: MailLog, customer: Customer, context: MailContext,
-             now: datetime) -> OutgoingMail:
-    """Render the mail for the customer as they are now; a link mail gets a fresh link."""
-    values = recipient_values(customer, context.settings)
-    if log.template_key in LINK_TEMPLATES:
-        issued = tokens.issue_token(customer, purpose=LINK_TEMPLATES[log.template_key],
-                                    language=log.language, now=now)
-        log.token_id = issued.row.id
-        values["reset_link"] = tokens.reset_link(issued.token, context.settings["shop_url"])
-        values["expires"] = format_expires(issued.row.expires_at, log.language)
-    log.recipient = customer.email
-    rendered = render_mail(context.template(log.template_key, log.language), values)
-    return OutgoingMail(context.sender, customer.email, rendered.subject, rendered.text,
-                        rendered.html, log.id)
+def _prepare(mails: list[tuple[MailLog, Customer]], context: MailContext,
+             now: datetime) -> list[OutgoingMail]:
+    """Render each mail for its customer as they are now; a link mail gets a fresh link (the
+    links of the mails issued together, tokens.issue_tokens)."""
+    links: dict[int, tokens.IssuedToken] = {}
+    linked = [(log, customer) for log, customer in mails if log.template_key in LINK_TEMPLATES]
+    for purpose in {LINK_TEMPLATES[log.template_key] for log, _customer in linked}:
+        mine = [(log, customer) for log, customer in linked
+                if LINK_TEMPLATES[log.template_key] == purpose]
+        issued = tokens.issue_tokens([(customer, log.language) for log, customer in mine],
+                                     purpose=purpose, now=now)
+        links.update(zip([log.id for log, _customer in mine], issued, strict=True))
+    prepared = []
+    expiries: dict[tuple[datetime, str], str] = {}  # (the group's links end together)
+    for log, customer in mails:
+        values = recipient_values(customer, context.settings)
+        if (link := links.get(log.id)) is not None:
+            log.token_id = link.row.id
+            values["reset_link"] = tokens.reset_link(link.token, context.settings["shop_url"])
+            ends = (link.row.expires_at, log.language)
+            if ends not in expiries:
+                expiries[ends] = format_expires(*ends)
+            values["expires"] = expiries[ends]
+        log.recipient = customer.email
+        template = context.compiled_template(log.template_key, log.language,
+                                             link=bool(values.get("reset_link")))
+        rendered = template.render(values)
+        prepared.append(OutgoingMail(context.sender, customer.email, rendered.subject,
+                                     rendered.text, rendered.html, log.id))
+    return prepared
 
 
 def _fail(log: MailLog, kind: ErrorKind, error: str, *, retry: bool, context: MailContext,
@@ -147,7 +171,7 @@ def deliver(log_id: int, transport: Transport, context: MailContext,
                         context=context, now=now)
         db.session.commit()
         return outcome
-    outgoing = _prepare(log, customer, context, now)
+    [outgoing] = _prepare([(log, customer)], context, now)
     db.session.commit()
 
     outcome = _hand_over(log, outgoing, transport, context, now, clock)
@@ -216,7 +240,7 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
     customers: dict[int | None, Customer]  # (a log's customer_id may be None)
     customers = {customer.id: customer for customer in db.session.scalars(
         select(Customer).where(Customer.id.in_({log.customer_id for log in logs.values()})))}
-    ready: list[tuple[MailLog, OutgoingMail]] = []
+    sendable: list[tuple[MailLog, Customer]] = []
     for log_id in sorted(claimed):
         log = logs[log_id]
         customer = customers.get(log.customer_id)
@@ -224,24 +248,27 @@ def deliver_group(log_ids: list[int], transport: Transport, context: MailContext
             outcomes[log_id] = _fail(log, ErrorKind.NO_CUSTOMER, "customer deleted",
                                      retry=False, context=context, now=now)
         else:
-            ready.append((log, _prepare(log, customer, context, now)))
-            # The claim's moment names the group (batches._mark_interrupted): written as it
-            # is, not replaced by the column's onupdate clock when the prepared row is saved.
-            log.updated_at = now
-            flag_modified(log, "updated_at")
+            sendable.append((log, customer))
+    ready = list(zip([log for log, _customer in sendable], _prepare(sendable, context, now),
+                     strict=True))
+    for log, _outgoing in ready:
+        # The claim's moment names the group (batches._mark_interrupted): written as it is,
+        # not replaced by the column's onupdate clock when the prepared row is saved.
+        log.updated_at = now
+        flag_modified(log, "updated_at")
     if not still_ours():
         db.session.rollback()
         return {log_id: Outcome.SKIPPED for log_id in log_ids}
-    db.session.commit()
-    # Load the committed rows back in one query (a commit expires them).
-    list(db.session.scalars(select(MailLog).where(MailLog.id.in_(claimed))))
-    # The mails' fates are committed SETTLE_EVERY at a time as the server takes them, in id
-    # order: a run killed mid-group leaves at most that many whose fate is unknown (the lowest
-    # ids still "sending"), and the rest of the group provably not handed over
-    # (batches._mark_interrupted).
+    # The group's rows stay loaded as this run wrote them until the group ends (no commit of
+    # it expires them, so they are not read back).
     session = db.session()
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
+        session.commit()
+        # The mails' fates are committed SETTLE_EVERY at a time as the server takes them, in
+        # id order: a run killed mid-group leaves at most that many whose fate is unknown (the
+        # lowest ids still "sending"), and the rest of the group provably not handed over
+        # (batches._mark_interrupted).
         unsettled = 0
         for position, (log, outgoing) in enumerate(ready):
             pace()

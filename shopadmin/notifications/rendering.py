@@ -66,70 +66,133 @@ def _one_line(value: str) -> str:
     return " ".join(str(value).split()) if ("\n" in value or "\r" in value) else value
 
 
-def fill_text(text: str, values: dict[str, str]) -> str:
-    """The template with its placeholders replaced, as plain text."""
-
-    def replace(match: re.Match) -> str:
-        value = _one_line(values.get(match.group(2), ""))
-        return match.group(1) + value if value else ""
-
-    return _WITH_SPACE.sub(replace, text)
+@dataclass(frozen=True)
+class _Placeholder:
+    space: str  # the one space before it, or ""
+    name: str
 
 
-def _html_value(name: str, value: str) -> Markup:
-    if name in URL_PLACEHOLDERS and value.startswith(("https://", "http://")):
-        return Markup('<a href="{0}">{0}</a>').format(value)
-    return escape(value)
+# A text of a template, parsed: its words, and its placeholders in their places.
+Parsed = tuple[str | _Placeholder, ...]
 
 
-def fill_html(text: str, values: dict[str, str]) -> Markup:
-    """One line or paragraph of the template as HTML: words and values escaped."""
-    pieces: list[Markup] = []
+def _parse(text: str) -> Parsed:
+    pieces: list[str | _Placeholder] = []
     position = 0
     for match in _WITH_SPACE.finditer(text):
-        pieces.append(escape(text[position:match.start()]))
-        value = _one_line(values.get(match.group(2), ""))
-        if value:
-            pieces.append(escape(match.group(1)) + _html_value(match.group(2), value))
+        pieces.append(text[position:match.start()])
+        pieces.append(_Placeholder(match.group(1), match.group(2)))
         position = match.end()
-    pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
+    pieces.append(text[position:])
+    return tuple(piece for piece in pieces if piece)
 
 
-def html_paragraphs(body: str, values: dict[str, str]) -> list[dict[str, Any]]:
-    """The body split at blank lines (of the template, never of a value) into paragraphs; a
-    paragraph that is only the reset link becomes a button."""
-    paragraphs = []
-    for block in _PARAGRAPH_BREAK.split(body.strip()):
-        block = block.strip()
-        if not block:
-            continue
-        if block == "[[reset_link]]" and values.get("reset_link"):
-            paragraphs.append({"button": values["reset_link"]})
-            continue
-        lines = [fill_html(line, values) for line in block.splitlines()]
-        paragraphs.append({"html": Markup("<br>\n").join(lines)})
-    return paragraphs
+def _fill(parsed: Parsed, values: dict[str, str]) -> str:
+    """The text with its placeholders replaced, as plain text."""
+    out = []
+    for piece in parsed:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif value := _one_line(values.get(piece.name, "")):
+            out.append(piece.space + value)
+    return "".join(out)
+
+
+def _parse_html(line: str) -> Parsed:
+    """A line of the template parsed, its words escaped for HTML."""
+    return tuple(str(escape(piece)) if isinstance(piece, str) else piece
+                 for piece in _parse(line))
+
+
+def _fill_html(parsed: Parsed, values: dict[str, str]) -> str:
+    """A line parsed by _parse_html as HTML, its values escaped; only the links we build
+    ourselves are markup."""
+    out: list[str] = []
+    for piece in parsed:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif value := _one_line(values.get(piece.name, "")):
+            out.append(piece.space)
+            if piece.name in URL_PLACEHOLDERS and value.startswith(("https://", "http://")):
+                out.append(Markup('<a href="{0}">{0}</a>').format(value))
+            else:
+                out.append(escape(value))
+    return "".join(out)
+
+
+def fill_text(text: str, values: dict[str, str]) -> str:
+    """The template text with its placeholders replaced, as plain text."""
+    return _fill(_parse(text), values)
+
+
+# The HTML layout is rendered once per template around slots, each a marker that escaping
+# leaves as it is; a recipient's mail is the layout's words with each slot filled.
+_SLOT = "\x00{}\x00"
+_SLOTS = re.compile("\x00([0-9]+)\x00")
+
+
+class CompiledMail:
+    """A template made ready for many recipients (a mailing compiles each of its templates
+    once): its texts parsed, the link's words looked up in its language, and the HTML layout
+    rendered once around slots for what differs between recipients. `link`: whether the
+    values will hold a reset link (a paragraph that is only the link becomes a button);
+    `preview`: for the back office's preview (the headers and the plain text shown too)."""
+
+    def __init__(self, template: TemplateText, *, link: bool, preview: bool = False):
+        self.subject, self.body = _parse(template.subject), _parse(template.body)
+        self.link, self.preview = link, preview
+        # What fills each slot: the name of a value (escaped), or a paragraph's lines.
+        self._slots: list[str | tuple[Parsed, ...]] = []
+        paragraphs: list[dict[str, Any]] = []
+        for block in _PARAGRAPH_BREAK.split(template.body.strip()):
+            block = block.strip()
+            if not block:
+                continue
+            if block == "[[reset_link]]" and link:
+                paragraphs.append({"button": self._slot("reset_link")})
+            else:
+                lines = tuple(_parse_html(line) for line in block.splitlines())
+                paragraphs.append({"html": Markup(self._slot(lines))})
+        with force_locale(template.language):  # the recipient's words, whoever sends the mail
+            link_words = {"button": gettext("Set my password"),
+                          "fallback": gettext("If the button does not work, open this link:")}
+        layout = render_template(
+            "notifications/mail/layout.html",
+            subject=self._slot("subject"),
+            language=template.language,
+            paragraphs=paragraphs,
+            shop_name=self._slot("shop_name"),
+            preview={"sender": self._slot("sender"),
+                     "recipient": self._slot("recipient")} if preview else None,
+            text=self._slot("text"),
+            link_words=link_words,
+        )
+        self._layout = _SLOTS.split(layout)  # words, slot number, words, ...
+
+    def _slot(self, filling: str | tuple[Parsed, ...]) -> str:
+        self._slots.append(filling)
+        return _SLOT.format(len(self._slots) - 1)
+
+    def render(self, values: dict[str, str], *,
+               preview: dict[str, str] | None = None) -> RenderedMail:
+        """The mail for these values (with `preview`: the sender and recipient shown)."""
+        if bool(values.get("reset_link")) != self.link or (preview is not None) != self.preview:
+            raise ValueError("compiled for other values")
+        subject = _fill(self.subject, values)
+        text = _fill(self.body, values).strip() + "\n"
+        known = {**values, **(preview or {}), "subject": subject, "text": text}
+        filled = [escape(known[filling]) if isinstance(filling, str)
+                  else "<br>\n".join(_fill_html(line, values) for line in filling)
+                  for filling in self._slots]
+        html = "".join(piece if index % 2 == 0 else filled[int(piece)]
+                       for index, piece in enumerate(self._layout))
+        return RenderedMail(subject, text, html)
 
 
 def render_mail(template: TemplateText, values: dict[str, str], *,
                 preview: dict[str, str] | None = None) -> RenderedMail:
     """The mail for these values. With `preview` (sender, recipient), the HTML part also shows
     the headers and the plain-text part, for the back office's preview."""
-    subject = fill_text(template.subject, values)
-    text = fill_text(template.body, values).strip() + "\n"
-    with force_locale(template.language):  # the recipient's words, whoever sends the mail
-        link_words = {"button": gettext("Set my password"),
-                      "fallback": gettext("If the button does not work, open this link:")}
-    html = render_template(
-        "notifications/mail/layout.html",
-        subject=subject,
-        language=template.language,
-        paragraphs=html_paragraphs(template.body, values),
-        shop_name=values["shop_name"],
-        preview=preview,
-        text=text,
-        link_words=link_words,
-    )
-    return RenderedMail(subject, text, html)
-
+    compiled = CompiledMail(template, link=bool(values.get("reset_link")),
+                            preview=preview is not None)
+    return compiled.render(values, preview=preview)

@@ -15,10 +15,11 @@ import socket
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_mail import Connection, Message, email_dispatched, sanitize_address
+from flask_mail import Connection
 from flask_mail import Mail as FlaskMail
 
 from ..extensions import db
+from .composing import Composer, has_line_break
 from .models import OutboxMessage
 
 
@@ -50,12 +51,6 @@ class OutgoingMail:
     text: str
     html: str
     log_id: int | None = None
-
-
-def build_message(mail: OutgoingMail) -> Message:
-    return Message(subject=mail.subject, recipients=[mail.recipient], body=mail.text,
-                   html=mail.html, sender=mail.sender,
-                   extra_headers={"Auto-Submitted": "auto-generated"})
 
 
 class _HandOverTracking:
@@ -112,6 +107,7 @@ class Transport:
         self.timeout = float(config.get("MAIL_TIMEOUT", 30))
         self.state = None if self.outbox else FlaskMail().init_mail(config)
         self.connection: _Connection | None = None
+        self.composer = Composer()
 
     def __enter__(self):
         return self
@@ -138,8 +134,7 @@ class Transport:
         return self.connection.host
 
     def send(self, mail: OutgoingMail) -> None:
-        message = build_message(mail)
-        if message.has_bad_headers():
+        if has_line_break(mail.sender, mail.recipient, mail.subject):
             raise PermanentFailure("line break in a header")
         if self.outbox:
             db.session.add(OutboxMessage(
@@ -147,27 +142,30 @@ class Transport:
                 subject=mail.subject, text_body=mail.text, html_body=mail.html,
             ))
         else:
-            self._transmit(message)
-        email_dispatched.send(current_app._get_current_object(),  # type: ignore[attr-defined]  # a proxy
-                          message=message)
+            self._transmit(mail)
 
-    def _transmit(self, message: Message) -> None:
-        raw = message.as_bytes()
+    def _transmit(self, mail: OutgoingMail) -> None:
         host = self._host()
         host.handed_over = False
         try:
             host.ehlo_or_helo_if_needed()
-            options = ["BODY=8BITMIME"] if host.has_extn("8bitmime") else []
-            code, reply = host.mail(sanitize_address(message.sender), options)
+            eight_bit = host.has_extn("8bitmime")
+            try:
+                message = self.composer.compose(mail.sender, mail.recipient, mail.subject,
+                                                mail.text, mail.html, eight_bit=eight_bit)
+            except UnicodeError as error:  # (an address such as jürgen@...: one mail, not all)
+                raise PermanentFailure(f"an address that is not ASCII: {error}") from error
+            options = ["BODY=8BITMIME"] if eight_bit else []
+            code, reply = host.mail(message.sender, options)
             if code != 250:
                 host.rset()
                 raise ServerTrouble(f"MAIL FROM: {code} {reply.decode('utf-8', 'replace')}")
-            code, reply = host.rcpt(sanitize_address(message.recipients[0]))
+            code, reply = host.rcpt(message.recipient)
             if code not in (250, 251):
                 host.rset()
                 raise _refusal(code, reply, stage="RCPT TO")
             try:
-                code, reply = host.data(raw)
+                code, reply = host.data(message.data)
             except smtplib.SMTPDataError as error:
                 host.rset()
                 raise _refusal(error.smtp_code, error.smtp_error,  # type: ignore[arg-type]  # bytes

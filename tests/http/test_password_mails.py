@@ -368,3 +368,27 @@ def test_a_mailing_to_all_matching_gets_its_recipients_from_the_worker(
     work_queue()
     assert sorted(e.rcpt_tos[0] for e in smtp_server.messages) == [
         "stadt1@shop.test", "stadt3@shop.test"]
+
+
+def test_an_address_the_server_cannot_take_fails_alone_and_the_mailing_goes_on(
+        app, smtp_server):
+    """An address whose local part is not ASCII (jürgen@..., valid for email-validator) needs
+    SMTPUTF8, which the server does not offer: that mail fails as refused, the others go out
+    (it used to stop the whole mailing)."""
+    from shopadmin.notifications import services
+    from shopadmin.notifications.batches import run_batch
+
+    use_smtp(app, smtp_server)
+    customers = [make_customer(email="anna@laden.test", language="de"),
+                 make_customer(email="jürgen@laden.test", language="de"),
+                 make_customer(email="zofia@laden.test", language="pl")]
+    batch = services.send_password_mails([c.id for c in customers], None)
+    db.session.commit()
+    assert run_batch(batch.id) is None
+    assert sorted(r for e in smtp_server.messages for r in e.rcpt_tos) == [
+        "anna@laden.test", "zofia@laden.test"]
+    refused = db.session.scalars(select(MailLog).where(
+        MailLog.recipient == "jürgen@laden.test")).one()
+    assert (refused.status, refused.error_kind) == (MailStatus.FAILED, "refused")
+    assert "not ASCII" in refused.error
+    assert db.session.get(MailBatch, batch.id).status.value == "done"

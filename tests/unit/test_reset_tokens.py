@@ -112,3 +112,18 @@ def test_a_new_e_mail_address_ends_open_links_by_any_path(app):
                        .values(email="new@example.com", email_key="new@example.com"))
     db.session.expire_all()
     assert tokens.find_usable(issued.token, now=T0) is None
+
+
+def test_links_issued_together_end_each_customers_earlier_link(app):
+    anna, ben = make_customer(), make_customer()
+    earlier = tokens.issue_token(anna, purpose=tokens.STAFF, language="de", now=T0)
+    issued = tokens.issue_tokens([(anna, "de"), (ben, "pl"), (ben, "pl")], purpose=tokens.STAFF,
+                                 now=T0 + timedelta(minutes=1))
+    db.session.commit()
+    later = T0 + timedelta(minutes=2)
+    assert tokens.find_usable(earlier.token, now=later) is None
+    assert tokens.find_usable(issued[0].token, now=later) is not None
+    assert tokens.find_usable(issued[1].token, now=later) is None  # ben's later link is open
+    assert tokens.find_usable(issued[2].token, now=later).language == "pl"
+    assert {link.row.expires_at for link in issued} == {T0 + timedelta(minutes=1, hours=72)}
+    assert len({link.token for link in issued}) == 3
