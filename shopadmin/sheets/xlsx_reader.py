@@ -98,14 +98,17 @@ def _chunks(source) -> Iterator[str]:
     yield decoder.decode(b"", final=True)
 
 
-def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS) -> Iterator[str]:
+def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS,
+              refuse: bool = True) -> Iterator[str]:
     """The part's text cut after the last complete `end_tag` of each chunk (the rest waits
-    for the next chunk). Refuses a declaration anywhere in it."""
+    for the next chunk). Refuses a declaration anywhere in it; refuse=False leaves that to
+    the one who reads the pieces (each piece holds any declaration whole)."""
     tail, last = "", ""
     for text in _chunks(source):
-        _refuse_declarations(text)
-        _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
-        last = text[-16:]
+        if refuse:
+            _refuse_declarations(text)
+            _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
+            last = text[-16:]
         data = tail + text if tail else text
         cut = data.rfind(end_tag)
         if cut < 0:
@@ -250,59 +253,81 @@ class _Sheet:
         self.inline = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
         # The cells as Excel, LibreOffice, XlsxWriter and openpyxl write them, read in one pass
-        # over a chunk: a row's start, or a cell with a plain value or inline string. A chunk
-        # where this does not find every <row> and <c> goes the careful way above. (ASCII: its
-        # digits and letters are those XML's numbers and names are written in; 7% faster.)
+        # over a piece: a row's start, or a cell (its reference first, then any attributes)
+        # with a plain value or inline string. Any other start of a row or cell, and any <!
+        # (a comment, CDATA or a declaration), is caught by the last branch, which sends the
+        # piece the careful way above. (ASCII: its digits and letters are those XML's numbers
+        # and names are written in; 7% faster.)
         self.fast = re.compile(
-            rf'<{p}row r="(\d+)"[^>]*>|<{p}c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
-            rf'(?: s="(\d+)")?(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|'
-            rf'<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)', re.ASCII)
-        # (Every <row and <c start is counted, and some others too: <cfRule, say, which
-        # sends the piece where it stands the careful way; <col and <cols, which Excel writes
-        # above the rows, are taken off again.)
-        self.starts = (f"<{prefix}row", f"<{prefix}c", f"<{prefix}col")
+            rf'<{p}row r="(\d+)"[^<>]*>|<{p}c r="([A-Z]+)\d+"([^<>/]*)(?:/>|>(?:<{p}v>'
+            rf'([^<&\r]*)</{p}v>|<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)'
+            rf'|<(!|{p}(?:row|c)[\s/>])', re.ASCII)
+        # A cell's attributes as written (` s="1" t="s"`) -> its type and style, worked out
+        # once for each way of writing them.
+        self.kinds: dict[str, str] = {}
+        self.styles: dict[str, int] = {}
+        self.kind_of = re.compile(_attribute("t", r"(\w+)") + _attribute("s", r"(\d+)"))
         self.formula = f"<{prefix}f"
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
 
     def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         """The rows of a piece of the sheet that ends with a complete row."""
-        found = self.fast.findall(text)
-        row, cell, column = self.starts
-        if len(found) == text.count(row) + text.count(cell) - text.count(column):
-            return self._plain_rows(found)
+        rows = self._plain_rows(self.fast.findall(text))
+        if rows is not None:
+            return iter(rows)
+        _refuse_declarations(text)
         return self._rows(text)
 
-    def _plain_rows(self, found: list[tuple]) -> Iterator[tuple[int, list[str], list[int]]]:
-        # (The hot loop of a big import: a shared string, the most common cell, is tested
-        # first, and a row's list is made as wide as the widest row before it, so that most
-        # cells are put in place without a test; the blanks after the last cell are cut off.)
-        strings, columns = self.strings, self.columns
+    def _attributes(self, attributes: str) -> str:
+        """A cell's type (its `t`, "n" when it has none) from its attributes as written; its
+        style is then in self.styles."""
+        kind, style = self.kind_of.match(" " + attributes).groups()
+        self.styles[attributes] = int(style) if style else 0
+        kind = self.kinds[attributes] = kind or "n"
+        return kind
+
+    def _plain_rows(self, found: list[tuple]) -> list[tuple[int, list[str], list[int]]] | None:
+        """The rows of a piece found by the one-pass pattern; None when the piece holds a row,
+        a cell or a <! that the pattern does not read (the piece goes the careful way)."""
+        # (The hot loop of a big import: a cell with a value, the most common, is tested
+        # first, its type looked up by its attributes as written; a row's list is made as
+        # wide as the widest row before it, so that most cells are put in place without a
+        # test; the blanks after the last cell are cut off.)
+        strings, columns, kinds = self.strings, self.columns, self.kinds
         block, offsets = strings.block, strings.offsets
         number, values, width = self.number, None, self.width
-        for row_number, letters, style, kind, style_after, value, inline in found:
-            if kind == "s":
-                index = int(value)
-                try:
-                    text = block[offsets[index]:offsets[index + 1]].decode()
-                except IndexError:  # not read that far yet
-                    text = strings[index]
+        rows: list[tuple[int, list[str], list[int]]] = []
+        for row_number, letters, attributes, value, inline, other in found:
+            if value:
+                kind = kinds.get(attributes) or self._attributes(attributes)
+                if kind == "s":
+                    index = int(value)
+                    try:
+                        text = block[offsets[index]:offsets[index + 1]].decode()
+                    except IndexError:  # not read that far yet
+                        text = strings[index]
+                elif kind == "n":
+                    text = self._number(value, self.styles[attributes])
+                else:
+                    start, end = self.simple
+                    text = self._cell(kind, str(self.styles[attributes]),
+                                      f"{start}{value}{end}")
             elif row_number:
                 if values is not None:
                     while values and not values[-1]:
                         values.pop()
-                    yield number, values, []
+                    rows.append((number, values, []))
                 number, values = int(row_number), [""] * width
                 continue
-            elif kind == "inlineStr":
+            elif inline:
+                if (kinds.get(attributes) or self._attributes(attributes)) != "inlineStr":
+                    continue
                 text = _unescape(inline) if "_x" in inline else inline
-            elif not value:
-                continue
-            elif not kind or kind == "n":
-                text = self._number(value, int(style or style_after or 0))
+            elif other:
+                return None
             else:
-                start, end = self.simple
-                text = self._cell(kind, style or style_after, f"{start}{value}{end}")
+                continue
             if not text:
                 continue
             column = columns.get(letters)
@@ -317,8 +342,9 @@ class _Sheet:
         if values is not None:
             while values and not values[-1]:
                 values.pop()
-            yield number, values, []
+            rows.append((number, values, []))
         self.number = number
+        return rows
 
     def _rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         number = self.number
@@ -416,7 +442,8 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
             prefix, text = _prefix(archive, name), ""
             sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text)
             with archive.open(name) as source:
-                for text in _elements(source, sheet.end_tag):
+                # (a declaration is refused by sheet.rows, whose one pass finds any <!)
+                for text in _elements(source, sheet.end_tag, refuse=False):
                     yield from sheet.rows(text)
             if not text.rstrip().endswith(f"</{prefix}worksheet>"):
                 raise XlsxError("the sheet ends before its last row")
