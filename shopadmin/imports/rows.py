@@ -226,9 +226,11 @@ class RowParser:
         if len(cells) < self.padded:
             cells = [*cells, *[""] * (self.padded - len(cells))]
         # (Checked once for the row, not for each of its cells: most rows have no cell that
-        # starts with an apostrophe and no control character.)
-        joined = "\n".join(cells)
-        careful = "'" in joined or _CONTROL.search(joined) is not None
+        # starts with an apostrophe and no control character; a row of printable characters
+        # alone, the usual, has none without the regular expression.)
+        joined = " ".join(cells)
+        careful = "'" in joined or (not joined.isprintable()
+                                    and _CONTROL.search(joined) is not None)
         for index, target, mode, convert, longest, empty in columns:
             text = cells[index].strip()
             if not text:

@@ -174,6 +174,9 @@ class SharedStrings:
         p = re.escape(prefix)
         self.item = re.compile(
             rf"<{p}si>(?:<{p}t(?:\s[^>]*)?>([^<]*)</{p}t>|(.*?))</{p}si>|<{p}si/>", re.S)
+        # (a piece of items of one plain text each: their texts alone, no tuples)
+        self.plain = re.compile(rf"<{p}si><{p}t(?:\s[^>]*)?>([^<]*)</{p}t></{p}si>|<{p}si/>")
+        self.start = f"<{prefix}si"
         self.text = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
         self.source = archive.open("xl/sharedStrings.xml")
@@ -183,9 +186,8 @@ class SharedStrings:
         with self.source:
             for text in _elements(self.source, end_tag):
                 block, offsets = self.block, self.offsets
-                found = self.item.findall(text)
-                plains, riches = zip(*found, strict=True) if found else ((), ())
-                if not any(riches) and not any(
+                plains = self.plain.findall(text)
+                if len(plains) == text.count(self.start) and not any(
                         mark in text for mark in ("&", "<!", "\r", "_x")):
                     # Plain text only (a big workbook's usual piece): put in at once.
                     encoded = list(map(str.encode, plains))
@@ -195,7 +197,7 @@ class SharedStrings:
                     offsets.extend(ends)
                     yield
                     continue
-                for plain, rich in found:
+                for plain, rich in self.item.findall(text):
                     if rich:
                         plain = "".join(self.text.findall(self.phonetic.sub("", rich)))
                     if "&" in plain or "<!" in plain or "\r" in plain:
