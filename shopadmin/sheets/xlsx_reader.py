@@ -123,6 +123,43 @@ def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS,
         yield tail
 
 
+def _utf8(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether the part is written in UTF-8 (as every program writes them)."""
+    with archive.open(name) as source:
+        head = source.read(CHUNK)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    declared = _DECLARED.match(head.lstrip(codecs.BOM_UTF8))
+    return not declared or declared.group(1).decode("ascii").lower().replace("-", "") == "utf8"
+
+
+def _raw_elements(source, end_tag: bytes, limit: int = MAX_ROW_CHARS) -> Iterator[bytes]:
+    """_elements of a UTF-8 part, as bytes (refusing nothing: see _Sheet.rows): a piece need
+    not be decoded to be read. Bytes that are no UTF-8 are refused all the same (a piece of
+    ASCII alone, such as a sheet whose texts are shared strings, is checked without being
+    decoded)."""
+    checker = codecs.getincrementaldecoder("utf-8")()
+    checking = False  # (a character begun in the chunk before)
+    tail = b""
+    while chunk := source.read(CHUNK):
+        if checking or not chunk.isascii():
+            checker.decode(chunk)
+            checking = bool(checker.getstate()[0])
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(end_tag)
+        if cut < 0:
+            tail = data
+            if len(tail) > limit:
+                raise XlsxError("an element longer than any worksheet holds")
+            continue
+        cut += len(end_tag)
+        yield data[:cut]
+        tail = data[cut:]
+    checker.decode(b"", final=True)
+    if tail.strip():
+        yield tail
+
+
 def _prefix(archive: zipfile.ZipFile, name: str) -> str:
     """The namespace prefix the part writes its elements with ("" or e.g. "x:")."""
     with archive.open(name) as source:
@@ -237,8 +274,11 @@ class _Sheet:
     """Cuts a sheet's rows into cells and gives each cell's text as the spreadsheet shows it."""
 
     def __init__(self, prefix: str, strings: SharedStrings, formats: list[str], epoch,
-                 cell_text):
+                 cell_text, raw: bool = False):
+        """raw: the pieces come as UTF-8 bytes (see _raw_elements), read as they are."""
         self.strings, self.formats, self.epoch, self.cell_text = strings, formats, epoch, cell_text
+        self.raw = raw
+        self.decode = bytes.decode if raw else str
         self.numeric_formats: dict[int, tuple[str, int]] = {}
         self.columns: dict[str, int] = {}
         self.number = 0  # the last row's, for a row that does not say its own
@@ -260,10 +300,10 @@ class _Sheet:
         # (a comment, CDATA or a declaration), is caught by the last branch, which sends the
         # piece the careful way above. (ASCII: its digits and letters are those XML's numbers
         # and names are written in; 7% faster.)
-        self.fast = re.compile(
-            rf'<{p}row r="(\d+)"[^<>]*>|<{p}c r="([A-Z]+)\d+"([^<>/]*)(?:/>|>(?:<{p}v>'
-            rf'([^<&\r]*)</{p}v>|<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)'
-            rf'|<(!|{p}(?:row|c)[\s/>])', re.ASCII)
+        fast = (rf'<{p}row r="(\d+)"[^<>]*>|<{p}c r="([A-Z]+)\d+"([^<>/]*)(?:/>|>(?:<{p}v>'
+                rf'([^<&\r]*)</{p}v>|<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)'
+                rf'|<(!|{p}(?:row|c)[\s/>])')
+        self.fast = re.compile(fast.encode() if raw else fast, re.ASCII)
         # A cell's attributes as written (` s="1" t="s"`) -> its type and style, worked out
         # once for each way of writing them.
         self.kinds: dict[str, str] = {}
@@ -273,18 +313,20 @@ class _Sheet:
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
 
-    def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
+    def rows(self, text: str | bytes) -> Iterator[tuple[int, list[str], list[int]]]:
         """The rows of a piece of the sheet that ends with a complete row."""
         rows = self._plain_rows(self.fast.findall(text))
         if rows is not None:
             return iter(rows)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
         _refuse_declarations(text)
         return self._rows(text)
 
     def _attributes(self, attributes: str) -> str:
         """A cell's type (its `t`, "n" when it has none) from its attributes as written; its
         style is then in self.styles."""
-        kind, style = self.kind_of.match(" " + attributes).groups()
+        kind, style = self.kind_of.match(" " + self.decode(attributes)).groups()
         self.styles[attributes] = int(style) if style else 0
         kind = self.kinds[attributes] = kind or "n"
         return kind
@@ -296,7 +338,7 @@ class _Sheet:
         # first, its type looked up by its attributes as written; a row's list is made as
         # wide as the widest row before it, so that most cells are put in place without a
         # test; the blanks after the last cell are cut off.)
-        strings, columns, kinds = self.strings, self.columns, self.kinds
+        strings, columns, kinds, decode = self.strings, self.columns, self.kinds, self.decode
         block, offsets = strings.block, strings.offsets
         number, values, width = self.number, None, self.width
         rows: list[tuple[int, list[str], list[int]]] = []
@@ -310,11 +352,11 @@ class _Sheet:
                     except IndexError:  # not read that far yet
                         text = strings[index]
                 elif kind == "n":
-                    text = self._number(value, self.styles[attributes])
+                    text = self._number(decode(value), self.styles[attributes])
                 else:
                     start, end = self.simple
                     text = self._cell(kind, str(self.styles[attributes]),
-                                      f"{start}{value}{end}")
+                                      f"{start}{decode(value)}{end}")
             elif row_number:
                 if values is not None:
                     while values and not values[-1]:
@@ -325,7 +367,9 @@ class _Sheet:
             elif inline:
                 if (kinds.get(attributes) or self._attributes(attributes)) != "inlineStr":
                     continue
-                text = _unescape(inline) if "_x" in inline else inline
+                text = decode(inline)
+                if "_x" in text:
+                    text = _unescape(text)
             elif other:
                 return None
             else:
@@ -334,7 +378,7 @@ class _Sheet:
                 continue
             column = columns.get(letters)
             if column is None:
-                column = columns[letters] = _column(letters)
+                column = columns[letters] = _column(decode(letters))
             try:
                 values[column] = text  # type: ignore[index]
             except IndexError:
@@ -441,13 +485,18 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
         epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         strings = SharedStrings(archive)
         try:
-            prefix, text = _prefix(archive, name), ""
-            sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text)
+            prefix, raw = _prefix(archive, name), _utf8(archive, name)
+            sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text, raw)
+            end = f"</{prefix}worksheet>"
             with archive.open(name) as source:
                 # (a declaration is refused by sheet.rows, whose one pass finds any <!)
-                for text in _elements(source, sheet.end_tag, refuse=False):
+                pieces: Iterator[str | bytes] = _raw_elements(source, sheet.end_tag.encode()) \
+                    if raw else _elements(source, sheet.end_tag, refuse=False)
+                text: str | bytes = ""
+                for text in pieces:
                     yield from sheet.rows(text)
-            if not text.rstrip().endswith(f"</{prefix}worksheet>"):
+            if not (text.rstrip().endswith(end.encode()) if isinstance(text, bytes)
+                    else text.rstrip().endswith(end)):
                 raise XlsxError("the sheet ends before its last row")
         finally:
             strings.close()
