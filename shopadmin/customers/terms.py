@@ -48,7 +48,7 @@ def _folded(text: str | None) -> str:
         return ""
     if text.isascii():
         lowered = text.lower()
-        if not _CHANGED_BY_FOLDING.search(lowered):
+        if lowered.isalnum() or not _CHANGED_BY_FOLDING.search(lowered):
             return lowered
     return fold_words(text)
 
@@ -96,7 +96,12 @@ def search_terms(values: Mapping[str, Any]) -> set[str]:
                 add(text.lower()[:TERM_LENGTH])
         else:
             terms |= _words(text)
-    terms |= _kept(candidates)
+    if candidates:
+        lengths = list(map(len, candidates))
+        if min(lengths) > 1 and max(lengths) <= TERM_LENGTH and " " not in "".join(candidates):
+            terms.update(candidates)  # (as they mostly are: all kept as they are)
+        else:
+            terms |= _kept(candidates)
     return terms
 
 
