@@ -20,7 +20,6 @@ PHONE_FIELDS = ("phone", "mobile")
 INDEXED = (*WORD_FIELDS, *POSTCODE_FIELDS, *PHONE_FIELDS, "email", "customer_number")
 _INNER = re.compile(r"[-.'_+@]+")
 _DIGITS = re.compile(r"\D+")
-_PLAIN_WORD = re.compile(r"[0-9A-Za-z]+")
 _CHANGED_BY_FOLDING = re.compile(r"[^0-9a-z@.+\-_]")
 
 
@@ -67,7 +66,7 @@ def search_terms(values: Mapping[str, Any]) -> set[str]:
     # digits is taken as it is, other texts' words through the cache; the terms that may be
     # too short, too long or hold a space are checked together at the end.)
     terms: set[str] = set()
-    add, plain, get = terms.add, _PLAIN_WORD.fullmatch, values.get
+    add, get = terms.add, values.get
     words: list[str] = []
     for name in WORD_FIELDS:
         if text := get(name):
@@ -91,7 +90,7 @@ def search_terms(values: Mapping[str, Any]) -> set[str]:
         candidates.append(number.replace(" ", ""))
         words.append(number)
     for text in words:
-        if plain(text):
+        if text.isascii() and text.isalnum():  # (a plain word: letters and digits alone)
             if len(text) > 1:
                 add(text.lower()[:TERM_LENGTH])
         else:
