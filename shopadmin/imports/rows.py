@@ -226,9 +226,11 @@ class RowParser:
         if len(cells) < self.padded:
             cells = [*cells, *[""] * (self.padded - len(cells))]
         # (Checked once for the row, not for each of its cells: most rows have no cell that
-        # starts with an apostrophe and no control character.)
-        joined = "\n".join(cells)
-        careful = "'" in joined or _CONTROL.search(joined) is not None
+        # starts with an apostrophe and no control character; a row of printable characters
+        # alone, the usual, has none without the regular expression.)
+        joined = " ".join(cells)
+        careful = "'" in joined or (not joined.isprintable()
+                                    and _CONTROL.search(joined) is not None)
         for index, target, mode, convert, longest, empty in columns:
             text = cells[index].strip()
             if not text:
@@ -391,9 +393,12 @@ def combine_rows(rows: Iterable[tuple[int, list[str]]], headings: list[str] | No
     customer columns are empty: such a row is no customer without a name, but part of the
     customer above."""
     identity = [i for i, target in enumerate(mapping) if target in IDENTITY]
+    first = identity[0] if identity else 0
     current = None
     for number, cells in rows:
-        if current is not None and identity and not any(
+        # (the first identity column filled, as in most rows, says enough)
+        if current is not None and identity and not (
+                first < len(cells) and cells[first].strip()) and not any(
                 i < len(cells) and cells[i].strip() for i in identity):
             current[2].append((number, cells))
             continue

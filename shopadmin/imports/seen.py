@@ -7,10 +7,12 @@ database lives no longer than the process that hashes, so Python's own hash serv
 """
 
 import sqlite3
+from itertools import chain
 
 from ..batching import batched
 
 CACHE_KB = 65_536
+INSERT_ROWS = 250  # (key, row) pairs of one INSERT: 500 parameters
 
 
 class SeenKeys:
@@ -22,21 +24,23 @@ class SeenKeys:
         # 100,000 rows on the default cache thrashes (200,000 rows: 1.27 -> 0.94 s CPU).
         self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
         self.db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+        self._many = "INSERT OR IGNORE INTO seen VALUES " + ",".join(["(?, ?)"] * INSERT_ROWS)
 
     def first_rows(self, keys: list[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
         """Record (kind, key, row) in file order; returns, for every key that an earlier row
         already had, that earlier row. A row's own key is not a duplicate of itself."""
         hashes = [hash((kind, key)) for kind, key, _ in keys]
-        first: dict[int, int] = {}
-        for hashed, (_, _, row) in zip(hashes, keys, strict=True):
-            first.setdefault(hashed, row)
-        cursor = self.db.cursor()
+        rows = [row for _, _, row in keys]
+        # (reversed: of the rows that have a key, the first is kept)
+        first = dict(zip(reversed(hashes), reversed(rows), strict=True))
         before = self.db.total_changes
-        cursor.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", first.items())
+        self._insert(list(first.items()))
+        if self.db.total_changes - before == len(first) and len(first) == len(keys):
+            return {}  # every key new, and none twice in these rows: the usual batch
         earlier: dict[int, int] = {}
         if self.db.total_changes - before != len(first):
-            unique = list(first)
-            for chunk in batched(unique, 500):
+            cursor = self.db.cursor()
+            for chunk in batched(list(first), 500):
                 earlier.update(cursor.execute(
                     f"SELECT key, row FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
                     chunk))
@@ -46,6 +50,15 @@ class SeenKeys:
             if known != row:
                 result[(kind, key)] = known
         return result
+
+    def _insert(self, pairs: list[tuple[int, int]]) -> None:
+        """INSERT OR IGNORE the (key, row) pairs, INSERT_ROWS to a statement (a third of the
+        time of one executemany)."""
+        whole = len(pairs) - len(pairs) % INSERT_ROWS
+        for start in range(0, whole, INSERT_ROWS):
+            self.db.execute(self._many, list(chain.from_iterable(
+                pairs[start:start + INSERT_ROWS])))
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs[whole:])
 
     def close(self) -> None:
         self.db.close()

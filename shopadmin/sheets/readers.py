@@ -74,7 +74,9 @@ class Worksheet:
         for number, cells in _raw_rows(self):
             if number <= self._skip_to:
                 continue
-            if any(cell.strip() for cell in cells):
+            if cells and cells[-1].strip():  # (most rows: nothing to trim, not blank)
+                yield number, cells
+            elif any(cell.strip() for cell in cells):
                 yield number, _trim(cells)
 
     def count_rows(self) -> int:

@@ -98,14 +98,17 @@ def _chunks(source) -> Iterator[str]:
     yield decoder.decode(b"", final=True)
 
 
-def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS) -> Iterator[str]:
+def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS,
+              refuse: bool = True) -> Iterator[str]:
     """The part's text cut after the last complete `end_tag` of each chunk (the rest waits
-    for the next chunk). Refuses a declaration anywhere in it."""
+    for the next chunk). Refuses a declaration anywhere in it; refuse=False leaves that to
+    the one who reads the pieces (each piece holds any declaration whole)."""
     tail, last = "", ""
     for text in _chunks(source):
-        _refuse_declarations(text)
-        _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
-        last = text[-16:]
+        if refuse:
+            _refuse_declarations(text)
+            _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
+            last = text[-16:]
         data = tail + text if tail else text
         cut = data.rfind(end_tag)
         if cut < 0:
@@ -116,6 +119,43 @@ def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS) -> Iterator[str]
         cut += len(end_tag)
         yield data[:cut]
         tail = data[cut:]
+    if tail.strip():
+        yield tail
+
+
+def _utf8(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether the part is written in UTF-8 (as every program writes them)."""
+    with archive.open(name) as source:
+        head = source.read(CHUNK)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    declared = _DECLARED.match(head.lstrip(codecs.BOM_UTF8))
+    return not declared or declared.group(1).decode("ascii").lower().replace("-", "") == "utf8"
+
+
+def _raw_elements(source, end_tag: bytes, limit: int = MAX_ROW_CHARS) -> Iterator[bytes]:
+    """_elements of a UTF-8 part, as bytes (refusing nothing: see _Sheet.rows): a piece need
+    not be decoded to be read. Bytes that are no UTF-8 are refused all the same (a piece of
+    ASCII alone, such as a sheet whose texts are shared strings, is checked without being
+    decoded)."""
+    checker = codecs.getincrementaldecoder("utf-8")()
+    checking = False  # (a character begun in the chunk before)
+    tail = b""
+    while chunk := source.read(CHUNK):
+        if checking or not chunk.isascii():
+            checker.decode(chunk)
+            checking = bool(checker.getstate()[0])
+        data = tail + chunk if tail else chunk
+        cut = data.rfind(end_tag)
+        if cut < 0:
+            tail = data
+            if len(tail) > limit:
+                raise XlsxError("an element longer than any worksheet holds")
+            continue
+        cut += len(end_tag)
+        yield data[:cut]
+        tail = data[cut:]
+    checker.decode(b"", final=True)
     if tail.strip():
         yield tail
 
@@ -171,6 +211,9 @@ class SharedStrings:
         p = re.escape(prefix)
         self.item = re.compile(
             rf"<{p}si>(?:<{p}t(?:\s[^>]*)?>([^<]*)</{p}t>|(.*?))</{p}si>|<{p}si/>", re.S)
+        # (a piece of items of one plain text each: their texts alone, no tuples)
+        self.plain = re.compile(rf"<{p}si><{p}t(?:\s[^>]*)?>([^<]*)</{p}t></{p}si>|<{p}si/>")
+        self.start = f"<{prefix}si"
         self.text = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
         self.source = archive.open("xl/sharedStrings.xml")
@@ -180,9 +223,8 @@ class SharedStrings:
         with self.source:
             for text in _elements(self.source, end_tag):
                 block, offsets = self.block, self.offsets
-                found = self.item.findall(text)
-                plains, riches = zip(*found, strict=True) if found else ((), ())
-                if not any(riches) and not any(
+                plains = self.plain.findall(text)
+                if len(plains) == text.count(self.start) and not any(
                         mark in text for mark in ("&", "<!", "\r", "_x")):
                     # Plain text only (a big workbook's usual piece): put in at once.
                     encoded = list(map(str.encode, plains))
@@ -192,7 +234,7 @@ class SharedStrings:
                     offsets.extend(ends)
                     yield
                     continue
-                for plain, rich in found:
+                for plain, rich in self.item.findall(text):
                     if rich:
                         plain = "".join(self.text.findall(self.phonetic.sub("", rich)))
                     if "&" in plain or "<!" in plain or "\r" in plain:
@@ -232,8 +274,11 @@ class _Sheet:
     """Cuts a sheet's rows into cells and gives each cell's text as the spreadsheet shows it."""
 
     def __init__(self, prefix: str, strings: SharedStrings, formats: list[str], epoch,
-                 cell_text):
+                 cell_text, raw: bool = False):
+        """raw: the pieces come as UTF-8 bytes (see _raw_elements), read as they are."""
         self.strings, self.formats, self.epoch, self.cell_text = strings, formats, epoch, cell_text
+        self.raw = raw
+        self.decode = bytes.decode if raw else str
         self.numeric_formats: dict[int, tuple[str, int]] = {}
         self.columns: dict[str, int] = {}
         self.number = 0  # the last row's, for a row that does not say its own
@@ -250,64 +295,90 @@ class _Sheet:
         self.inline = re.compile(rf"<{p}t(?:\s[^>]*)?>(.*?)</{p}t>", re.S)
         self.phonetic = re.compile(rf"<{p}rPh\b.*?</{p}rPh>", re.S)
         # The cells as Excel, LibreOffice, XlsxWriter and openpyxl write them, read in one pass
-        # over a chunk: a row's start, or a cell with a plain value or inline string. A chunk
-        # where this does not find every <row> and <c> goes the careful way above. (ASCII: its
-        # digits and letters are those XML's numbers and names are written in; 7% faster.)
-        self.fast = re.compile(
-            rf'<{p}row r="(\d+)"[^>]*>|<{p}c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
-            rf'(?: s="(\d+)")?(?:/>|>(?:<{p}v>([^<&\r]*)</{p}v>|'
-            rf'<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)', re.ASCII)
-        # (Every <row and <c start is counted, and some others too: <cfRule, say, which
-        # sends the piece where it stands the careful way; <col and <cols, which Excel writes
-        # above the rows, are taken off again.)
-        self.starts = (f"<{prefix}row", f"<{prefix}c", f"<{prefix}col")
+        # over a piece: a row's start, or a cell (its reference first, then any attributes)
+        # with a plain value or inline string. Any other start of a row or cell, and any <!
+        # (a comment, CDATA or a declaration), is caught by the last branch, which sends the
+        # piece the careful way above. (ASCII: its digits and letters are those XML's numbers
+        # and names are written in; 7% faster.)
+        fast = (rf'<{p}row r="(\d+)"[^<>]*>|<{p}c r="([A-Z]+)\d+"([^<>/]*)(?:/>|>(?:<{p}v>'
+                rf'([^<&\r]*)</{p}v>|<{p}is><{p}t>([^<&\r]*)</{p}t></{p}is>)</{p}c>)'
+                rf'|<(!|{p}(?:row|c)[\s/>])')
+        self.fast = re.compile(fast.encode() if raw else fast, re.ASCII)
+        # A cell's attributes as written (` s="1" t="s"`) -> its type and style, worked out
+        # once for each way of writing them.
+        self.kinds: dict[str, str] = {}
+        self.styles: dict[str, int] = {}
+        self.kind_of = re.compile(_attribute("t", r"(\w+)") + _attribute("s", r"(\d+)"))
         self.formula = f"<{prefix}f"
         self.simple = (f"<{prefix}v>", f"</{prefix}v>")
         self.plain, self.plain_end = f"<{prefix}is><{prefix}t", f"</{prefix}t></{prefix}is>"
 
-    def rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
+    def rows(self, text: str | bytes) -> Iterator[tuple[int, list[str], list[int]]]:
         """The rows of a piece of the sheet that ends with a complete row."""
-        found = self.fast.findall(text)
-        row, cell, column = self.starts
-        if len(found) == text.count(row) + text.count(cell) - text.count(column):
-            return self._plain_rows(found)
+        rows = self._plain_rows(self.fast.findall(text))
+        if rows is not None:
+            return iter(rows)
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        _refuse_declarations(text)
         return self._rows(text)
 
-    def _plain_rows(self, found: list[tuple]) -> Iterator[tuple[int, list[str], list[int]]]:
-        # (The hot loop of a big import: a shared string, the most common cell, is tested
-        # first, and a row's list is made as wide as the widest row before it, so that most
-        # cells are put in place without a test; the blanks after the last cell are cut off.)
-        strings, columns = self.strings, self.columns
+    def _attributes(self, attributes: str) -> str:
+        """A cell's type (its `t`, "n" when it has none) from its attributes as written; its
+        style is then in self.styles."""
+        kind, style = self.kind_of.match(" " + self.decode(attributes)).groups()
+        self.styles[attributes] = int(style) if style else 0
+        kind = self.kinds[attributes] = kind or "n"
+        return kind
+
+    def _plain_rows(self, found: list[tuple]) -> list[tuple[int, list[str], list[int]]] | None:
+        """The rows of a piece found by the one-pass pattern; None when the piece holds a row,
+        a cell or a <! that the pattern does not read (the piece goes the careful way)."""
+        # (The hot loop of a big import: a cell with a value, the most common, is tested
+        # first, its type looked up by its attributes as written; a row's list is made as
+        # wide as the widest row before it, so that most cells are put in place without a
+        # test; the blanks after the last cell are cut off.)
+        strings, columns, kinds, decode = self.strings, self.columns, self.kinds, self.decode
         block, offsets = strings.block, strings.offsets
         number, values, width = self.number, None, self.width
-        for row_number, letters, style, kind, style_after, value, inline in found:
-            if kind == "s":
-                index = int(value)
-                try:
-                    text = block[offsets[index]:offsets[index + 1]].decode()
-                except IndexError:  # not read that far yet
-                    text = strings[index]
+        rows: list[tuple[int, list[str], list[int]]] = []
+        for row_number, letters, attributes, value, inline, other in found:
+            if value:
+                kind = kinds.get(attributes) or self._attributes(attributes)
+                if kind == "s":
+                    index = int(value)
+                    try:
+                        text = block[offsets[index]:offsets[index + 1]].decode()
+                    except IndexError:  # not read that far yet
+                        text = strings[index]
+                elif kind == "n":
+                    text = self._number(decode(value), self.styles[attributes])
+                else:
+                    start, end = self.simple
+                    text = self._cell(kind, str(self.styles[attributes]),
+                                      f"{start}{decode(value)}{end}")
             elif row_number:
                 if values is not None:
                     while values and not values[-1]:
                         values.pop()
-                    yield number, values, []
+                    rows.append((number, values, []))
                 number, values = int(row_number), [""] * width
                 continue
-            elif kind == "inlineStr":
-                text = _unescape(inline) if "_x" in inline else inline
-            elif not value:
-                continue
-            elif not kind or kind == "n":
-                text = self._number(value, int(style or style_after or 0))
+            elif inline:
+                if (kinds.get(attributes) or self._attributes(attributes)) != "inlineStr":
+                    continue
+                text = decode(inline)
+                if "_x" in text:
+                    text = _unescape(text)
+            elif other:
+                return None
             else:
-                start, end = self.simple
-                text = self._cell(kind, style or style_after, f"{start}{value}{end}")
+                continue
             if not text:
                 continue
             column = columns.get(letters)
             if column is None:
-                column = columns[letters] = _column(letters)
+                column = columns[letters] = _column(decode(letters))
             try:
                 values[column] = text  # type: ignore[index]
             except IndexError:
@@ -317,8 +388,9 @@ class _Sheet:
         if values is not None:
             while values and not values[-1]:
                 values.pop()
-            yield number, values, []
+            rows.append((number, values, []))
         self.number = number
+        return rows
 
     def _rows(self, text: str) -> Iterator[tuple[int, list[str], list[int]]]:
         number = self.number
@@ -413,12 +485,18 @@ def xlsx_rows(path: Path, cell_text) -> Iterator[tuple[int, list[str], list[int]
         epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         strings = SharedStrings(archive)
         try:
-            prefix, text = _prefix(archive, name), ""
-            sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text)
+            prefix, raw = _prefix(archive, name), _utf8(archive, name)
+            sheet = _Sheet(prefix, strings, _formats(archive), epoch, cell_text, raw)
+            end = f"</{prefix}worksheet>"
             with archive.open(name) as source:
-                for text in _elements(source, sheet.end_tag):
+                # (a declaration is refused by sheet.rows, whose one pass finds any <!)
+                pieces: Iterator[str | bytes] = _raw_elements(source, sheet.end_tag.encode()) \
+                    if raw else _elements(source, sheet.end_tag, refuse=False)
+                text: str | bytes = ""
+                for text in pieces:
                     yield from sheet.rows(text)
-            if not text.rstrip().endswith(f"</{prefix}worksheet>"):
+            if not (text.rstrip().endswith(end.encode()) if isinstance(text, bytes)
+                    else text.rstrip().endswith(end)):
                 raise XlsxError("the sheet ends before its last row")
         finally:
             strings.close()

@@ -122,3 +122,41 @@ def test_a_sheet_with_column_widths_above_its_rows_takes_the_quick_way(app, tmp_
     careful = []
     monkeypatch.setattr(xlsx._Sheet, "_rows", lambda self, text: careful.append(text) or [])
     assert list(open_worksheet(path).rows()) == [(2, ["Anna", "Łódź"])] and careful == []
+
+
+def _with_sheet(path, target, change):
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as copy:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data.decode()).encode()
+            copy.writestr(item, data)
+    return target
+
+
+def test_cells_with_their_attributes_in_any_order_take_the_quick_way(app, tmp_path,
+                                                                      monkeypatch):
+    """Type before style, attributes Excel adds (cell metadata): read as written, without
+    the careful way; a comment among the rows sends its piece the careful way, to the same
+    rows."""
+    path = _workbook(tmp_path / "plain.xlsx", [["Name", "Count", "Ok"], ["Anna", 7, True],
+                                               ["Łódź", 1.5, False]])
+    expected = [(2, ["Anna", "7", "1"]), (3, ["Łódź", "1.5", "0"])]
+
+    def reordered(xml):  # (openpyxl writes inline strings, and numbers with t="n")
+        return xml.replace('t="inlineStr"', 't="inlineStr" cm="1"').replace(
+            '<c r="B2" t="n">', '<c r="B2" s="0" t="n">').replace('t="b">', 't="b" s="0">')
+
+    careful = []
+    original = xlsx._Sheet._rows
+    monkeypatch.setattr(xlsx._Sheet, "_rows",
+                        lambda self, text: careful.append(text) or original(self, text))
+    quick = _with_sheet(path, tmp_path / "quick.xlsx", reordered)
+    assert list(open_worksheet(quick).rows()) == expected and careful == []
+    odd = _with_sheet(path, tmp_path / "odd.xlsx", lambda xml: reordered(xml).replace(
+        '<c r="A3" t="inlineStr" cm="1">', '<c t="inlineStr" r="A3">'))
+    assert list(open_worksheet(odd).rows()) == expected and careful
+    careful.clear()
+    commented = _with_sheet(path, tmp_path / "commented.xlsx",
+                            lambda xml: xml.replace('<row r="3"', '<!-- 3 --><row r="3"'))
+    assert list(open_worksheet(commented).rows()) == expected and careful
