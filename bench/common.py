@@ -1,6 +1,9 @@
 """Helpers shared by the benchmarks: an app on a bench database, timing, and printing."""
 
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +12,21 @@ from flask_migrate import upgrade
 
 from shopadmin import create_app
 
-OUTPUT = Path(__file__).resolve().parent / "output"
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "bench" / "output"
+
+
+def revision_code(revision: str, scratch: Path) -> Path:
+    """The code of a git revision as a folder of its own in `scratch`, with its translations
+    compiled: the baseline that a bench alternates with this checkout in one run."""
+    folder = Path(tempfile.mkdtemp(dir=scratch, prefix="code-"))
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
+                    "translations", "--use-fuzzy", "-f"], cwd=folder, capture_output=True,
+                   check=True)
+    return folder
 
 
 def bench_app(name: str, **config):

@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .common import revision_code
 from .transfer_import import OUTPUT, _run, excel_like, generate
 
 CLI_ROWS = int(os.environ.get("BENCH_CLI_ROWS", "100000"))
@@ -155,22 +156,11 @@ def cli_import(path: Path, scratch: Path) -> dict:
     return _median([_cli_run(path, scratch) for _ in range(REPEAT)])
 
 
-def _export(revision: str, scratch: Path) -> Path:
-    """The code of a git revision, as a folder of its own (with the translations compiled)."""
-    folder = Path(tempfile.mkdtemp(dir=scratch, prefix="code-"))
-    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True,
-                             check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
-                    "translations", "--use-fuzzy", "-f"], cwd=folder, capture_output=True,
-                   check=True)
-    return folder
-
 
 def baseline_steps(csv_small: Path, scratch: Path, xlsx: Path | None = None) -> list[tuple]:
     """Start and 100,000-row import of BASE and of HEAD, alternated (each first in turn); with
     `xlsx` (BENCH_CLI_BASE_XLSX=1), that file's import too, alternated the same way."""
-    roots = {f"{BASE[:12]}": _export(BASE, scratch), "HEAD": _export("HEAD", scratch)}
+    roots = {f"{BASE[:12]}": revision_code(BASE, scratch), "HEAD": revision_code("HEAD", scratch)}
     starts: dict[str, list[dict]] = {name: [] for name in roots}
     imports: dict[str, list[dict]] = {name: [] for name in roots}
     sheets: dict[str, list[dict]] = {name: [] for name in roots}

@@ -35,7 +35,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from . import _postgres
-from .common import OUTPUT, bench_app
+from .common import OUTPUT, bench_app, revision_code
 
 COUNT = int(os.environ.get("BENCH_MAILS", 10_000))
 DATABASES = os.environ.get("BENCH_MAILS_DATABASES", "sqlite,postgresql").split(",")
@@ -97,17 +97,6 @@ def plain_smtplib(port: int, server_pid: int) -> dict:
             "cpu": after.user - cpu.user + after.system - cpu.system,
             "server": process_cpu(server_pid) - server_cpu}
 
-
-def _export(revision: str, scratch: Path) -> Path:
-    """The code of a git revision, as a folder of its own (with the translations compiled)."""
-    folder = Path(tempfile.mkdtemp(dir=scratch, prefix="code-"))
-    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True,
-                             check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d",
-                    "translations", "--use-fuzzy", "-f"], cwd=folder, capture_output=True,
-                   check=True)
-    return folder
 
 
 def mailing(code: Path, url: str, instance: Path, port: int, tag: str, server_pid: int,
@@ -204,7 +193,7 @@ def main() -> None:
         stack.callback(lambda: (stop.set(), server.join(10)))
         codes = {"HEAD": ROOT}
         if BASE:
-            codes = {BASE: _export(BASE, scratch), "HEAD": _export("HEAD", scratch)}
+            codes = {BASE: revision_code(BASE, scratch), "HEAD": revision_code("HEAD", scratch)}
         baselines = [plain_smtplib(port, server.pid)]
         print(f"  {'baseline: plain smtplib':<34} {baselines[0]['rate']:>7,.0f} mails/s  "
               f"(CPU: client {baselines[0]['cpu']:.1f} s, SMTP server "

@@ -55,7 +55,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import peak_mb
+from .common import peak_mb, revision_code
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "200000"))
@@ -405,17 +405,10 @@ def _run(step: str, path: Path, folder: Path, url: str = "", tree: Path | None =
 
 
 def base_tree(revision: str, scratch: Path) -> Path:
-    """BENCH_IMPORT_BASE's revision of the code, exported into the scratch folder with this
-    checkout's compiled catalogues; its steps run there (this checkout's bench on the path)."""
-    root = Path(__file__).resolve().parent.parent
-    tree = scratch / "base"
-    tree.mkdir()
-    archive = subprocess.run(["git", "archive", revision], cwd=root, capture_output=True,
-                             check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    """BENCH_IMPORT_BASE's revision of the code; its steps run there, with this checkout's
+    bench on the path (the revision's own bench folder is removed)."""
+    tree = revision_code(revision, scratch)
     shutil.rmtree(tree / "bench")
-    for catalogue in root.glob("translations/*/LC_MESSAGES/messages.mo"):
-        shutil.copy(catalogue, tree / catalogue.relative_to(root))
     return tree
 
 

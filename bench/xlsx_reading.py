@@ -33,7 +33,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .imports_cli import XLSX_RATE, _cli_run, _export, files
+from .common import revision_code
+from .imports_cli import XLSX_RATE, _cli_run, files
 from .transfer_import import OUTPUT
 
 BASE = os.environ.get("BENCH_XLSX_BASE", "main")
@@ -218,7 +219,7 @@ def main() -> int:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=OUTPUT) as scratch_name:
         scratch = Path(scratch_name)
-        roots = {BASE[:12]: _export(BASE, scratch), "HEAD": _export("HEAD", scratch)}
+        roots = {BASE[:12]: revision_code(BASE, scratch), "HEAD": revision_code("HEAD", scratch)}
         results: dict[tuple[str, str], list[dict]] = {}
         order = list(roots)
         for _ in range(REPEAT):

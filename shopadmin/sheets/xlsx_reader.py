@@ -20,6 +20,7 @@ from array import array
 from collections.abc import Iterator
 from itertools import accumulate
 from pathlib import Path
+from typing import AnyStr
 
 from defusedxml.ElementTree import fromstring
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
@@ -103,13 +104,25 @@ def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS,
     """The part's text cut after the last complete `end_tag` of each chunk (the rest waits
     for the next chunk). Refuses a declaration anywhere in it; refuse=False leaves that to
     the one who reads the pieces (each piece holds any declaration whole)."""
-    tail, last = "", ""
-    for text in _chunks(source):
-        if refuse:
+
+    def refused(texts: Iterator[str]) -> Iterator[str]:
+        last = ""
+        for text in texts:
             _refuse_declarations(text)
             _refuse_declarations(last + text[:16])  # (one that falls across two chunks)
             last = text[-16:]
-        data = tail + text if tail else text
+            yield text
+
+    texts = _chunks(source)
+    return _cut(refused(texts) if refuse else texts, end_tag, limit)
+
+
+def _cut(chunks: Iterator[AnyStr], end_tag: AnyStr, limit: int) -> Iterator[AnyStr]:
+    """The chunks joined and cut again after the last complete `end_tag` of each (the rest
+    waits for the next chunk); refused when a piece outgrows `limit`."""
+    tail = None
+    for chunk in chunks:
+        data = tail + chunk if tail else chunk
         cut = data.rfind(end_tag)
         if cut < 0:
             tail = data
@@ -119,7 +132,7 @@ def _elements(source, end_tag: str, limit: int = MAX_ROW_CHARS,
         cut += len(end_tag)
         yield data[:cut]
         tail = data[cut:]
-    if tail.strip():
+    if tail is not None and tail.strip():
         yield tail
 
 
@@ -138,26 +151,18 @@ def _raw_elements(source, end_tag: bytes, limit: int = MAX_ROW_CHARS) -> Iterato
     not be decoded to be read. Bytes that are no UTF-8 are refused all the same (a piece of
     ASCII alone, such as a sheet whose texts are shared strings, is checked without being
     decoded)."""
-    checker = codecs.getincrementaldecoder("utf-8")()
-    checking = False  # (a character begun in the chunk before)
-    tail = b""
-    while chunk := source.read(CHUNK):
-        if checking or not chunk.isascii():
-            checker.decode(chunk)
-            checking = bool(checker.getstate()[0])
-        data = tail + chunk if tail else chunk
-        cut = data.rfind(end_tag)
-        if cut < 0:
-            tail = data
-            if len(tail) > limit:
-                raise XlsxError("an element longer than any worksheet holds")
-            continue
-        cut += len(end_tag)
-        yield data[:cut]
-        tail = data[cut:]
-    checker.decode(b"", final=True)
-    if tail.strip():
-        yield tail
+
+    def checked() -> Iterator[bytes]:
+        checker = codecs.getincrementaldecoder("utf-8")()
+        checking = False  # (a character begun in the chunk before)
+        while chunk := source.read(CHUNK):
+            if checking or not chunk.isascii():
+                checker.decode(chunk)
+                checking = bool(checker.getstate()[0])
+            yield chunk
+        checker.decode(b"", final=True)
+
+    return _cut(checked(), end_tag, limit)
 
 
 def _prefix(archive: zipfile.ZipFile, name: str) -> str:
