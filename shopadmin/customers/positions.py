@@ -299,8 +299,14 @@ def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, desce
         kept[key] = positions
         kept.move_to_end(key)
         while len(kept) > KEPT_PER_DATABASE:
-            kept.popitem(last=False)
+            del kept[_least_needed(kept)]
     return positions
+
+
+def _least_needed(kept: "OrderedDict[tuple, Positions]") -> tuple:
+    """The list to forget: the least recently used filtered one while there is one, since
+    the unfiltered list of each order also places every search sorted by it."""
+    return next((key for key in kept if key[0]), next(iter(kept)))
 
 
 def kept_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int | None:

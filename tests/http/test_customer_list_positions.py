@@ -124,3 +124,17 @@ def test_the_middle_page_through_the_list_page(app, client, login_as, small_segm
     client.post(url, data={"csrf_token": csrf_token(client, url)})
     assert customers[0].id not in in_order({"sort": "email"})
     assert shown(2) == [emails[i] for i in in_order({"sort": "email"})][50:100]
+
+
+def test_the_unfiltered_lists_outlast_the_filtered_ones(app, small_segments, monkeypatch):
+    """Past KEPT_PER_DATABASE lists the least recently used filtered one is forgotten: the
+    unfiltered list of an order also places every search sorted by it (search_segments)."""
+    register(30)
+    monkeypatch.setattr(positions, "KEPT_PER_DATABASE", 3)
+    stamp = paging.register_stamp()
+    for language, sort in ((None, "name"), ("pl", "name"), (None, "email"), ("de", "name")):
+        args = MultiDict({"language": language} if language else {})
+        positions.positions_of(paging.filters_key(args), sort, listing._selecting(args),
+                               listing.SORTS[sort], False, 3, stamp, False)
+    assert list(kept()) == [((), "name", False), ((), "email", False),
+                            ((("language", ("de",)),), "name", False)]
