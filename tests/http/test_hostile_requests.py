@@ -181,3 +181,20 @@ def test_no_post_route_answers_500_to_hostile_forms(app, client, no_propagation)
     # On real objects the forms were reached, not refused before their views: done, or shown
     # again with what was wrong.
     assert answers[200] + answers[302] + answers[422] > sum(answers.values()) // 2, answers
+
+
+@pytest.mark.parametrize("words", [
+    "o'brien", "d'artagnan müller", "back\\slash", "a & b | !c", "x:* <-> y", "'); drop table",
+    "%_%", "(((", "lodz'", "ab'cd ef\\'gh"])
+def test_searches_with_quotes_and_query_syntax_answer(client, login_as, no_propagation, words):
+    """Longer words go to PostgreSQL as a literal (search_segments): quoted, never run."""
+    from ..factories import make_customer
+
+    login_as("staff")
+    make_customer(last_name="O'Brien", email="obrien@shop.test")
+    for _ in range(3):
+        make_customer(last_name="Müller")
+    response = client.get("/customers/", query_string={"q": words})
+    assert response.status_code == 200, words
+    if words == "o'brien":
+        assert "obrien@shop.test" in response.get_data(as_text=True)
