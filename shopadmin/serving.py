@@ -32,9 +32,10 @@ def on_starting(server) -> None:
         raise RuntimeError(problem)  # gunicorn prints "Error: ..." and exits with status 1
 
 
-def post_worker_init(worker) -> None:
+def post_worker_init(worker) -> threading.Thread:
     """gunicorn's hook, run in each worker once it has loaded the app: the customer list's
-    default order placed in a thread of its own while the worker already answers."""
+    default order placed in a thread of its own while the worker already answers (the thread
+    is returned for whoever waits on it; gunicorn does not)."""
     from .customers.listing import place_default_order
 
     def place() -> None:
@@ -43,4 +44,6 @@ def post_worker_init(worker) -> None:
         except Exception:  # a list placed later, on its first deep page, is only slower
             logging.getLogger(__name__).exception("placing the customer list's order failed")
 
-    threading.Thread(target=place, name="place-customer-list", daemon=True).start()
+    thread = threading.Thread(target=place, name="place-customer-list", daemon=True)
+    thread.start()
+    return thread

@@ -2,8 +2,6 @@
 matches many, read by id when few; either way every page holds what an offset over the sorted
 matches gives, counted exactly, and a change of the register is seen at once."""
 
-import threading
-
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -116,15 +114,13 @@ def test_a_new_web_process_places_the_default_order_before_anyone_asks(app, monk
     assert listing.place_default_order(app) is False  # a small register pages without them
     monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 5)
     monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
-    started = threading.active_count()
 
     class Worker:  # what gunicorn hands its hook: the worker, with the app it loaded
         wsgi = app
 
-    serving.post_worker_init(Worker())
-    next(thread for thread in threading.enumerate()
-         if thread.name == "place-customer-list").join(timeout=30)
-    assert threading.active_count() == started
+    placing = serving.post_worker_init(Worker())
+    placing.join(timeout=30)
+    assert not placing.is_alive()
     placed = positions._kept_lists().get(
         (paging.filters_key(MultiDict()), listing.DEFAULT_SORT, False))
     assert placed is not None
