@@ -84,6 +84,9 @@ def build_config(folder: Path) -> dict:
         "JOB_BEAT_SECONDS": float(os.environ.get("SHOPADMIN_JOB_BEAT_SECONDS", "3")),
         "JOB_STALE_SECONDS": float(os.environ.get("SHOPADMIN_JOB_STALE_SECONDS", "15")),
         "SWEEP_SECONDS": float(os.environ.get("SHOPADMIN_JOB_SWEEP_SECONDS", "5")),
+        # The job worker yields the processor to the web: an import takes two processes' worth
+        # of CPU, and on a machine that serves staff too their pages come first.
+        "JOB_WORKER_NICENESS": int(os.environ.get("SHOPADMIN_JOB_WORKER_NICENESS", "10")),
         # The scrub after forgetting customers on SQLite (customers/scrub.py) runs this long
         # after the first erasure, so that the erasures of that time make one scrub.
         "SCRUB_DELAY_SECONDS": float(os.environ.get("SHOPADMIN_SCRUB_DELAY_SECONDS", "60")),

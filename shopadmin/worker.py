@@ -8,6 +8,7 @@ restarted worker resumes the jobs at once.
 """
 
 import logging
+import os
 import threading
 
 from huey.consumer import Consumer
@@ -47,6 +48,14 @@ def sweep_every(app, seconds: float, stop: threading.Event) -> threading.Thread:
     return thread
 
 
+def yield_to_the_web(niceness: int) -> None:
+    """Lower this process's priority to `niceness` (never raise it: an operator's `nice` stays).
+    Called before any thread starts: on Linux a thread's priority is its own, and threads and
+    processes inherit their creator's, the import's reading process included."""
+    if niceness > os.getpriority(os.PRIO_PROCESS, 0):
+        os.setpriority(os.PRIO_PROCESS, 0, min(niceness, 19))
+
+
 def run_worker(app, huey, workers: int) -> None:
     # The tasks, and the kinds of tracked job they register.
     from . import jobs  # noqa: F401
@@ -55,6 +64,7 @@ def run_worker(app, huey, workers: int) -> None:
     from .imports import tasks as import_tasks  # noqa: F401
     from .notifications import batches, tasks  # noqa: F401
 
+    yield_to_the_web(app.config.get("JOB_WORKER_NICENESS", 0))
     consumer = Worker(huey, workers=workers, worker_type="thread", periodic=True,
                       shutdown_timeout=SHUTDOWN_SECONDS)
     stop = threading.Event()

@@ -214,9 +214,22 @@ def job_worker_of(serve: subprocess.Popen) -> int | None:
                  if command.rstrip().endswith(" worker")), None)
 
 
+def niceness(pid: int) -> set[int]:
+    """The nice values of the process's threads (on Linux each thread has its own)."""
+    values = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        values.add(int(stat.rsplit(")", 1)[1].split()[16]))
+    return values
+
+
 def test_serve_starts_a_killed_job_worker_again_and_its_import_resumes(app):
     """`make run` runs `flask serve`: a job worker killed under it is started again, the
-    back office keeps answering, and the import it was running finishes with every row once."""
+    back office keeps answering, and the import it was running finishes with every row once.
+    The job worker, and every thread it runs jobs in, yields the processor to the web's."""
     rows = 40_000
     app.config["IMPORT_PARALLEL_ROWS"] = 10**9
     import_id = make_import(rows)
@@ -251,6 +264,9 @@ def test_serve_starts_a_killed_job_worker_again_and_its_import_resumes(app):
         assert serve.poll() is None and answers()
         wait_for(lambda: done()[1] == "ready", 120, "the import finished")
         assert job_worker_of(serve) == second
+        assert niceness(second) == {app.config["JOB_WORKER_NICENESS"]} == {10}
+        web = next(pid for pid, command in children(serve.pid).items() if "gunicorn" in command)
+        assert niceness(web) == {0}
     finally:
         serve.send_signal(signal.SIGTERM)
         _, errors = serve.communicate(timeout=30)
