@@ -242,6 +242,17 @@ def run_jobs(app):
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    yield from _collecting_smtp_server()
+
+
+@pytest.fixture
+def ascii_smtp_server():
+    """The same without SMTPUTF8 (which aiosmtpd offers by default): it takes no address whose
+    local part is not ASCII (RFC 6531)."""
+    yield from _collecting_smtp_server(enable_SMTPUTF8=False)
+
+
+def _collecting_smtp_server(**options):
     from aiosmtpd.controller import Controller
 
     class Collector:
@@ -256,7 +267,7 @@ def smtp_server():
     with socket.socket() as probe:  # aiosmtpd needs a known port to check it is up
         probe.bind(("127.0.0.1", 0))
         handler.port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port, **options)
     controller.start()
     yield handler
     controller.stop()

@@ -31,6 +31,9 @@ ERROR_TEXTS = {
     "interrupted": _l("Sending was interrupted: the mail may have gone out, so it is not sent "
                       "again automatically."),
     "no_customer": _l("The customer no longer exists."),
+    "not_ascii": _l("The address has letters outside ASCII before the @, and the shop's mail "
+                    "server does not offer SMTPUTF8, which such addresses need. Ask the customer "
+                    "for another address, or send through a server that offers it."),
 }
 LINK_LABELS = {
     "used": _l("Link used"),

@@ -16,7 +16,7 @@ import socket
 from binascii import b2a_qp
 from dataclasses import dataclass
 from email.header import Header
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from flask_mail import sanitize_address
 
@@ -32,6 +32,11 @@ class Composed:
     sender: str      # the envelope's sender (MAIL FROM), as sanitize_address gives it
     recipient: str   # the envelope's recipient (RCPT TO)
     data: bytes      # the message, lines ending in CRLF
+    international: bool = False  # an address is not ASCII: it goes only with SMTPUTF8
+
+
+class AddressNotAscii(ValueError):
+    """An address whose local part is not ASCII (zoë@...), for a server without SMTPUTF8."""
 
 
 def has_line_break(*values: str) -> bool:
@@ -49,19 +54,26 @@ class Composer:
         """The address (or "Name <address>") as a header and the envelope carry it."""
         if _PLAIN_ADDRESS.fullmatch(address):
             return address
-        return _remembered(self._addresses, address, sanitize_address)
+        return _remembered(self._addresses, address, _sanitized)
 
     def subject(self, subject: str) -> str:
         return _remembered(self._subjects, subject, _encoded_subject)
 
     def compose(self, sender: str, recipient: str, subject: str, text: str, html: str, *,
-                eight_bit: bool) -> Composed:
+                eight_bit: bool, utf8: bool = False) -> Composed:
         """The message from `sender` to the one `recipient` (their line breaks refused by the
         caller: has_line_break). With `eight_bit` (the server takes 8BITMIME) text that is not
-        ASCII goes as it is, else quoted-printable, as does a line too long for SMTP."""
+        ASCII goes as it is, else quoted-printable, as does a line too long for SMTP.
+
+        An address whose local part is not ASCII (a domain that is not becomes its IDNA form)
+        goes in UTF-8 in the envelope and the headers (RFC 6531 and 6532) when `utf8` says the
+        server takes SMTPUTF8; else AddressNotAscii: no other form of it reaches the person."""
         if self._domain is None:  # (make_msgid would ask the resolver for every mail)
             self._domain = socket.getfqdn()
         from_header, to_header = self.address(sender), self.address(recipient)
+        international = not (from_header.isascii() and to_header.isascii())
+        if international and not utf8:
+            raise AddressNotAscii(to_header if not to_header.isascii() else from_header)
         boundary = _boundary(text, html)
         head = (f"From: {from_header}\r\n"
                 f"To: {to_header}\r\n"
@@ -71,15 +83,27 @@ class Composer:
                 "Auto-Submitted: auto-generated\r\n"
                 "MIME-Version: 1.0\r\n"
                 f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
-                "\r\n").encode("ascii")
+                "\r\n").encode("utf-8" if international else "ascii")
         data = b"".join((
             head,
             f"--{boundary}\r\n".encode(), _part("plain", text, eight_bit),
             f"\r\n--{boundary}\r\n".encode(), _part("html", html, eight_bit),
             f"\r\n--{boundary}--\r\n".encode(),
         ))
-        return Composed(from_header, to_header, data)
+        return Composed(from_header, to_header, data, international)
 
+
+
+def _sanitized(address: str) -> str:
+    """sanitize_address's form; for a local part that is not ASCII (formataddr refuses it) the
+    same by hand: the name in encoded words, the domain in IDNA, the local part as it is."""
+    try:
+        return sanitize_address(address)
+    except UnicodeEncodeError:
+        name, plain = parseaddr(address)
+        local, _, domain = plain.rpartition("@")
+        plain = f"{local}@{domain.encode('idna').decode('ascii')}"
+        return f"{Header(name, 'utf-8').encode()} <{plain}>" if name else plain
 
 
 def _part(subtype: str, body: str, eight_bit: bool) -> bytes:

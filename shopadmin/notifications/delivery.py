@@ -30,6 +30,7 @@ from .catalog import LINK_TEMPLATES, TemplateText, get_template
 from .models import MailLog, MailStatus
 from .rendering import CompiledMail, format_expires, recipient_values
 from .transport import (
+    AddressTrouble,
     OutgoingMail,
     PermanentFailure,
     RecipientTrouble,
@@ -60,6 +61,7 @@ class ErrorKind(enum.StrEnum):
     UNCERTAIN = "uncertain"
     INTERRUPTED = "interrupted"
     NO_CUSTOMER = "no_customer"
+    NOT_ASCII = "not_ascii"
 
 
 @dataclass
@@ -189,6 +191,8 @@ def _hand_over(log: MailLog, outgoing: OutgoingMail, transport: Transport, conte
         return Outcome.SERVER_TROUBLE
     except RecipientTrouble as error:
         return _fail(log, ErrorKind.RECIPIENT, str(error), retry=True, context=context, now=now)
+    except AddressTrouble as error:
+        return _fail(log, ErrorKind.NOT_ASCII, str(error), retry=False, context=context, now=now)
     except PermanentFailure as error:
         return _fail(log, ErrorKind.REFUSED, str(error), retry=False, context=context, now=now)
     except UncertainDelivery as error:

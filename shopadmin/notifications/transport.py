@@ -19,7 +19,7 @@ from flask_mail import Connection
 from flask_mail import Mail as FlaskMail
 
 from ..extensions import db
-from .composing import Composer, has_line_break
+from .composing import AddressNotAscii, Composer, has_line_break
 from .models import OutboxMessage
 
 
@@ -41,6 +41,10 @@ class PermanentFailure(MailTrouble):
 
 class UncertainDelivery(MailTrouble):
     pass
+
+
+class AddressTrouble(PermanentFailure):
+    """An address this server cannot carry (not ASCII, and the server offers no SMTPUTF8)."""
 
 
 @dataclass(frozen=True)
@@ -150,12 +154,19 @@ class Transport:
         try:
             host.ehlo_or_helo_if_needed()
             eight_bit = host.has_extn("8bitmime")
+            utf8 = host.has_extn("smtputf8")
             try:
                 message = self.composer.compose(mail.sender, mail.recipient, mail.subject,
-                                                mail.text, mail.html, eight_bit=eight_bit)
-            except UnicodeError as error:  # (an address such as jürgen@...: one mail, not all)
-                raise PermanentFailure(f"an address that is not ASCII: {error}") from error
+                                                mail.text, mail.html, eight_bit=eight_bit,
+                                                utf8=utf8)
+            except AddressNotAscii as error:  # (jürgen@...: this mail fails, not the others)
+                raise AddressTrouble(f"{error}: not ASCII, and the server offers no "
+                                     "SMTPUTF8") from error
+            except UnicodeError as error:
+                raise PermanentFailure(f"not ASCII: {error}") from error
             options = ["BODY=8BITMIME"] if eight_bit else []
+            if message.international:
+                options.append("SMTPUTF8")
             code, reply = host.mail(message.sender, options)
             if code != 250:
                 host.rset()
