@@ -7,6 +7,7 @@ uploads, exports, job queue) lives in the instance folder.
 import os
 import secrets
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,17 @@ def load_secret_key(folder: Path) -> str:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def _default_sender(value: str) -> dict[str, str]:
+    """MAIL_DEFAULT_SENDER as an address alone or as "Name <address>" (Flask-Mail's form): the
+    address seeds the store's sender address, the name its shop name."""
+    name, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and domain) or any(c.isspace() for c in address):
+        raise ValueError(f"MAIL_DEFAULT_SENDER is not an e-mail address: {value!r}; write "
+                         "shop@example.com or: Shop name <shop@example.com>")
+    return {"MAIL_DEFAULT_SENDER": address, "MAIL_DEFAULT_SENDER_NAME": name.strip()}
 
 
 def build_config(folder: Path) -> dict:
@@ -126,7 +138,7 @@ def build_config(folder: Path) -> dict:
         "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "shop@localhost"),
+        **_default_sender(os.environ.get("MAIL_DEFAULT_SENDER") or "shop@localhost"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
         # A mail the server refuses for now is tried this often, waiting 2, 4, 8, ... seconds.
         "MAIL_RETRY_ATTEMPTS": int(os.environ.get("MAIL_RETRY_ATTEMPTS", "5")),

@@ -39,6 +39,21 @@ class AddressNotAscii(ValueError):
     """An address whose local part is not ASCII (zoë@...), for a server without SMTPUTF8."""
 
 
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # a name holding one of these is quoted (RFC 5322)
+
+
+def named_address(name: str, address: str) -> str:
+    """'Name <address>' as people write it: quoted where the name needs it, never encoded (the
+    Composer encodes it once, for the header; formataddr's encoded words were encoded again,
+    and a shop name such as "Sklep Łódź" reached customers as =?utf-8?b?...?=)."""
+    name = " ".join(name.split())
+    if not name:
+        return address
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
 def has_line_break(*values: str) -> bool:
     """Whether a header value would break out of its line (a header injection)."""
     return any("\n" in value or "\r" in value for value in values)

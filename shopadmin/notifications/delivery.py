@@ -15,7 +15,6 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import formataddr
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -27,6 +26,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..settings.services import get_settings
 from .catalog import LINK_TEMPLATES, TemplateText, get_template
+from .composing import named_address
 from .models import MailLog, MailStatus
 from .rendering import CompiledMail, format_expires, recipient_values
 from .transport import (
@@ -84,7 +84,7 @@ class MailContext:
 
     @property
     def sender(self) -> str:
-        return formataddr((self.settings["shop_name"], self.settings["sender_address"]))
+        return named_address(self.settings["shop_name"], self.settings["sender_address"])
 
     def template(self, key: str, language: str) -> TemplateText:
         if (key, language) not in self.templates:

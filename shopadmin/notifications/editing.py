@@ -1,6 +1,5 @@
 """Admins' work on the templates: save, restore the default, preview, send a test."""
 
-from email.utils import formataddr
 from types import SimpleNamespace
 
 from flask import current_app
@@ -14,6 +13,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from ..text import email_key
 from .catalog import LINK_TEMPLATES, TEMPLATES, TemplateText, validate_template
+from .composing import named_address
 from .delivery import MailContext
 from .models import MailLog, MailStatus, NotificationTemplate
 from .rendering import RenderedMail, format_expires, recipient_values, render_mail
@@ -82,7 +82,7 @@ def render_example(key: str, language: str, subject: str, body: str, person, *,
     template = TemplateText(key, language, subject.strip(), body.replace("\r\n", "\n").strip())
     headers = None
     if preview:
-        sender = formataddr((settings["shop_name"], settings["sender_address"]))
+        sender = named_address(settings["shop_name"], settings["sender_address"])
         headers = {"sender": sender, "recipient": person.email}
     return render_mail(template, values, preview=headers)
 

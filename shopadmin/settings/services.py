@@ -14,7 +14,7 @@ def default_settings(country: str = "") -> dict[str, Any]:
     which follows the store's `country` (the stored one, else STORE_COUNTRY) unless configured."""
     config = current_app.config
     return {
-        "shop_name": "Shop",
+        "shop_name": config.get("MAIL_DEFAULT_SENDER_NAME") or "Shop",
         "shop_url": config["SHOP_URL"],
         "store_country": STORE_COUNTRY,
         "default_language": config.get("DEFAULT_LANGUAGE") or _country_default(country),

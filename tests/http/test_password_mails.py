@@ -1,9 +1,12 @@
 """Password mails through a real SMTP server on loopback, and the customer's reset page."""
 
 import email
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from email import policy
+from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import func, select
 
@@ -419,3 +422,34 @@ def test_an_address_that_is_not_ascii_goes_out_in_utf8_where_the_server_offers_s
     assert "To: jürgen@laden.test\r\n".encode() in jurgen.original_content
     assert "SMTPUTF8" not in received["anna@laden.test"].mail_options
     assert {log.status for log in db.session.scalars(select(MailLog))} == {MailStatus.SENT}
+
+
+def test_a_sender_configured_with_a_name_sends_from_that_name_and_address(app, smtp_server):
+    """MAIL_DEFAULT_SENDER as "Sklep Łódź <sklep@example.pl>": the mail comes from that name
+    and address, and the envelope carries the address alone; a shop name that is not ASCII or
+    holds a comma reaches the customer as it is written."""
+    from shopadmin.config import build_config
+    from shopadmin.notifications import services
+    from shopadmin.notifications.batches import run_batch
+
+    with mock.patch.dict(os.environ, {"MAIL_DEFAULT_SENDER": "Sklep Łódź <sklep@example.pl>"}):
+        configured = build_config(Path(app.instance_path))
+    app.config.update({key: configured[key] for key in
+                       ("MAIL_DEFAULT_SENDER", "MAIL_DEFAULT_SENDER_NAME")})
+    use_smtp(app, smtp_server)
+    customer = make_customer(email="ola@sklep.test", language="pl")
+    batch = services.send_password_mails([customer.id], None)
+    db.session.commit()
+    assert run_batch(batch.id) is None
+    update_settings({"shop_name": "Bäckerei Müller, Söhne"})
+    db.session.commit()
+    batch = services.send_password_mails([make_customer(email="jan@sklep.test").id], None)
+    db.session.commit()
+    assert run_batch(batch.id) is None
+    first, second = smtp_server.messages
+    assert first.mail_from == second.mail_from == "sklep@example.pl"
+    senders = [email.message_from_bytes(envelope.original_content, policy=policy.default)["From"]
+               for envelope in (first, second)]
+    # (formataddr's encoded words were encoded again: customers read =?utf-8?b?...?=)
+    assert [(s.addresses[0].display_name, s.addresses[0].addr_spec) for s in senders] == [
+        ("Sklep Łódź", "sklep@example.pl"), ("Bäckerei Müller, Söhne", "sklep@example.pl")]

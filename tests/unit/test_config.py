@@ -1,5 +1,7 @@
 """Configuration from the environment and the instance folder."""
 
+import pytest
+
 from shopadmin.config import build_config, load_secret_key
 
 
@@ -25,3 +27,22 @@ def test_database_url_for_postgresql_uses_psycopg(tmp_path, monkeypatch):
     assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/shop"
     monkeypatch.delenv("DATABASE_URL")
     assert build_config(tmp_path)["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_a_default_sender_with_a_name_gives_the_address_and_the_shop_name(tmp_path, monkeypatch):
+    """Flask-Mail's "Name <address>" form: the address alone is the sender address (it went
+    into the From header whole, which then read `Shop <"Sklep Test">`), the name the shop's."""
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "Sklep Łódź <sklep@example.pl>")
+    config = build_config(tmp_path)
+    assert (config["MAIL_DEFAULT_SENDER"], config["MAIL_DEFAULT_SENDER_NAME"]) == (
+        "sklep@example.pl", "Sklep Łódź")
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", "shop@example.com")
+    assert build_config(tmp_path)["MAIL_DEFAULT_SENDER_NAME"] == ""
+
+
+@pytest.mark.parametrize("value", ["Sklep Test", "Sklep Test <>", "@example.com", "shop@"])
+def test_a_default_sender_that_is_not_an_address_stops_the_start_saying_so(
+        tmp_path, monkeypatch, value):
+    monkeypatch.setenv("MAIL_DEFAULT_SENDER", value)
+    with pytest.raises(ValueError, match="MAIL_DEFAULT_SENDER is not an e-mail address"):
+        build_config(tmp_path)
