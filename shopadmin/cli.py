@@ -1,5 +1,6 @@
 """flask commands: setup, serve, worker, users."""
 
+import functools
 import logging
 import os
 import signal
@@ -9,7 +10,7 @@ import time
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
 from .access_log import gunicorn_command
 from .auth import services as auth_services
@@ -189,6 +190,38 @@ def demo_data_command(customers: int, orders: int, seed: int) -> None:
         click.echo(f"{orders:,} orders in {time.monotonic() - started:.1f} s.")
 
 
+def explain_database_errors(command: click.Command) -> None:
+    """A command (and every command of a group) whose database is down, unreachable, full or
+    locked ends with the driver's one-line reason and the database it was, its password left
+    out, instead of a traceback."""
+    if isinstance(command, click.Group):
+        for child in command.commands.values():
+            explain_database_errors(child)
+    run = command.callback
+    if run is None or getattr(run, "explains_database_errors", False):
+        return
+
+    @functools.wraps(run)
+    def explained(*args, **kwargs):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return run(*args, **kwargs)
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            # (the command's app context has ended with the error: the CLI's app is cached)
+            info = click.get_current_context().ensure_object(ScriptInfo)
+            where = make_url(info.load_app().config["SQLALCHEMY_DATABASE_URI"])
+            raise click.ClickException(
+                f"The database did not answer: {reason}\n"
+                f"  database: {where.render_as_string(hide_password=True)} (DATABASE_URL)"
+            ) from error
+
+    explained.explains_database_errors = True  # type: ignore[attr-defined]
+    command.callback = explained
+
+
 def register(app: Flask) -> None:
     from .exports.cli import customers_export_command
     from .imports.cli import customers_cli
@@ -202,3 +235,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
+    for command in (customers_cli, demo_data_command, users_cli, orders_cli, setup_command,
+                    worker_command):
+        explain_database_errors(command)

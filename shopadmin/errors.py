@@ -1,14 +1,19 @@
 """Domain errors on forms, and the translated error pages that keep the layout. DomainError
 itself is in domain.py (no Flask there: the import's stages raise it), and imported from there."""
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from .domain import DomainError
 from .extensions import db
 from .request_limits import is_upload_too_large
+
+log = logging.getLogger(__name__)
 
 
 def apply_to_form(error: DomainError, form) -> None:
@@ -40,6 +45,12 @@ ERROR_TEXTS = {
             "There were too many attempts in a short time. "
             "Please wait a few minutes and try again."
         ),
+    ),
+    503: (
+        _l("The database is not answering"),
+        _l("The back office cannot reach its database just now, or the database refused the "
+           "work. Nothing was changed. Try again in a moment; if it lasts, tell whoever runs "
+           "the back office."),
     ),
     500: (
         _l("Something went wrong"),
@@ -100,6 +111,26 @@ def register(app: Flask) -> None:
         if error.code in (403, 429):
             _record_in_security_log(error.code)
         return render_error(error.code)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        """The database down, unreachable, out of disk or locked too long: 503, said so (a
+        500's "unexpected error" would send staff looking for a mistake of theirs)."""
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.remove()
+        # The page is built without the database: signed out in its header (the staff member
+        # could not be read, or was expired by the rollback), the shop's name from the defaults.
+        g.database_down = True
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        # The driver's message names host and port, never the password (the URL is not in it).
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__)
+        if api_errors.is_api_request():
+            return api_errors.unavailable_problem()
+        page, status = render_error(503)
+        return page, status, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):

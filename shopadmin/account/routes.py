@@ -5,7 +5,7 @@ session and redirects to /account/reset, so neither the Referer nor a cache nor 
 history keeps it. Every answer here is marked no-store. Nothing here signs anybody in.
 """
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 
 from ..auth.sessions import public
@@ -14,7 +14,7 @@ from ..errors import apply_to_form
 from ..extensions import db, limiter
 from ..i18n import select_locale
 from ..passwords import MIN_LENGTH
-from ..settings.services import get_setting
+from ..settings.services import default_settings, get_setting
 from ..text import email_key
 from . import services
 from .forms import ForgotForm, ResetForm
@@ -35,6 +35,9 @@ def keep_out_of_caches(response):
 
 @bp.context_processor
 def shop():
+    if g.get("database_down"):  # (errors.database_unavailable: the defaults, no query)
+        defaults = default_settings()
+        return {"shop_name": defaults["shop_name"], "shop_url": defaults["shop_url"]}
     return {"shop_name": get_setting("shop_name"), "shop_url": get_setting("shop_url")}
 
 

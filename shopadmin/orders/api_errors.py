@@ -157,5 +157,11 @@ def server_problem() -> Response:
                                         "the server failed; nothing was stored, try again")])
 
 
+def unavailable_problem() -> Response:
+    return error_response(503, [problem("", "unavailable",
+                                        "the database is not answering; nothing was stored, "
+                                        "try again later")], {"Retry-After": "30"})
+
+
 def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/")

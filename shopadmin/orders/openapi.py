@@ -20,6 +20,7 @@ ERRORS = {
     "413": "The body is larger than the server accepts",
     "422": "Validation failed: each problem names its field",
     "429": "Too many requests for this key (see Retry-After)",
+    "503": "The database is not answering; nothing was stored (see Retry-After)",
 }
 OPERATIONS = {
     "/customers": ("A visitor created an account", schemas.CustomerIn, {
@@ -63,6 +64,9 @@ def openapi_document() -> dict:
                                  "content": _json(schemas.ErrorBody, definitions)}
         responses["429"]["headers"] = {"Retry-After": {
             "description": "seconds until the key may send again",
+            "schema": {"type": "integer"}}}
+        responses["503"]["headers"] = {"Retry-After": {
+            "description": "seconds after which to try again",
             "schema": {"type": "integer"}}}
         paths["/api/v1" + path] = {"post": {
             "summary": summary,
