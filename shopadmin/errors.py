@@ -6,6 +6,9 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -51,6 +54,13 @@ ERROR_TEXTS = {
         _l("The back office cannot reach its database just now, or the database refused the "
            "work. Nothing was changed. Try again in a moment; if it lasts, tell whoever runs "
            "the back office."),
+    ),
+    "queue_down": (
+        _l("The job queue is not answering"),
+        _l("The back office cannot reach the store of its job queue and limits (Redis) just "
+           "now. Nothing is lost: what was saved stays saved, and a job that could not be "
+           "queued starts by itself when the queue answers again. Try again in a moment; if it "
+           "lasts, tell whoever runs the back office."),
     ),
     500: (
         _l("Something went wrong"),
@@ -131,6 +141,17 @@ def register(app: Flask) -> None:
             return api_errors.unavailable_problem()
         page, status = render_error(503)
         return page, status, {"Retry-After": "30"}
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def queue_unavailable(error: RedisError):
+        """Redis (REDIS_URL: the job queue, the limits) down or unreachable: 503, said so."""
+        db.session.rollback()
+        log.error("redis unavailable on %s %s: %s", request.method, request.path, error)
+        if api_errors.is_api_request():
+            return api_errors.unavailable_problem()
+        page, _status = render_error(503, *ERROR_TEXTS["queue_down"])
+        return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -42,8 +42,9 @@ def _account_key() -> str:
 
 
 def _failed(response) -> bool:
-    """Only failed sign-ins count against the limits."""
-    return response.status_code != 302
+    """Only failed sign-ins count against the limits: not the sign-ins that went through, nor
+    the ones the server could not answer (its database or Redis down: 503)."""
+    return response.status_code != 302 and response.status_code < 500
 
 
 def _safe_next(target: str | None) -> str:

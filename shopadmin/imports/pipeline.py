@@ -194,8 +194,11 @@ def planner_for(job: ImportJob, options: ImportOptions) -> Planner:
 
 
 def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
-    """Prepare the job row for a run; returns how many data rows are already done."""
-    fresh = dry_run or not resume
+    """Prepare the job row for a run; returns how many data rows are already done. A resumed
+    apply that no run had committed a batch of starts afresh: its counters still held the
+    preview's (a worker killed before its first batch, a task lost with the queue), which the
+    report then counted twice."""
+    fresh = dry_run or not resume or job.rows_done == 0
     job.task = ImportTask.PREVIEW if dry_run else ImportTask.APPLY
     if not dry_run:
         job.status = ImportStatus.PROCESSING

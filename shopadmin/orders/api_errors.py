@@ -159,8 +159,9 @@ def server_problem() -> Response:
 
 def unavailable_problem() -> Response:
     return error_response(503, [problem("", "unavailable",
-                                        "the database is not answering; nothing was stored, "
-                                        "try again later")], {"Retry-After": "30"})
+                                        "the database or the job queue is not answering; "
+                                        "nothing was stored, try again later")],
+                          {"Retry-After": "30"})
 
 
 def is_api_request() -> bool:

@@ -1,16 +1,19 @@
-"""The database down (a stopped or unreachable server): pages and the API say so with 503 and
-a translated page, the log names no password, nothing answers 500."""
+"""The database or Redis down (a stopped or unreachable server): pages and the API say so with
+503 and a translated page, the log names no password, nothing answers 500."""
 
+import io
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from shopadmin import create_app
 
-from ..conftest import csrf_token
+from ..conftest import POSTGRES_URL, csrf_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,3 +85,88 @@ def test_commands_say_which_database_did_not_answer_without_its_password(tmp_pat
         assert "Error: The database did not answer: connection failed" in done.stderr
         assert "database: postgresql+psycopg://shop:***@127.0.0.1:" in done.stderr
         assert "Traceback" not in done.stderr and "secret-database-password" not in done.stderr
+
+
+DEAD_REDIS = unreachable_database_url().replace("postgresql+psycopg://shop:secret-database-password@",
+                                                "redis://").rsplit("/", 1)[0] + "/0"
+
+
+def test_the_limits_store_down_is_said_too(database_template, tmp_path):
+    """Redis holds the limits (REDIS_URL): down, a sign-in or the API answers 503 saying so
+    (the throttle cannot count, so nothing goes through unthrottled), in the visitor's
+    language."""
+    url = database_template
+    if not POSTGRES_URL:
+        shutil.copy(database_template, tmp_path / "shopadmin.db")
+        url = f"sqlite:///{tmp_path / 'shopadmin.db'}"
+    app = create_app({
+        "INSTANCE_PATH": str(tmp_path), "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test secret", "REDIS_URL": "", "RATELIMIT_STORAGE_URI": DEAD_REDIS,
+        "HUEY_SQLITE_PATH": str(tmp_path / "jobs.db"), "SHOP_URL": "http://shop.test",
+        "TRUSTED_HOSTS": ["localhost", "shop.test"]})
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
+    response = client.post("/login", data={"email": "anna@shop.test", "password": "x",
+                                           "csrf_token": csrf_token(client, "/login")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503, page[:300]
+    assert "Kolejka zadań nie odpowiada" in page
+    response = client.post("/api/v1/customers", json={"email": "ola@example.pl"},
+                           headers={"X-API-Key": "sk_" + "a" * 40})
+    assert response.status_code == 503
+    assert response.get_json()["errors"][0]["code"] == "unavailable"
+
+
+def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
+        app, client, login_as, run_jobs):
+    """The job queue (Redis) down as staff apply an import: 503 saying so, and the import,
+    saved before it was queued, is queued by the worker's sweep once Redis answers again and
+    runs: nothing is lost."""
+    from shopadmin import tracking
+    from shopadmin.database import utcnow
+    from shopadmin.extensions import db, init_huey, init_limiter
+    from shopadmin.imports import services as import_services
+    from shopadmin.imports.models import ImportJob, ImportStatus
+    from shopadmin.imports.plan import ImportOptions
+    from shopadmin.imports.tasks import run_import_task
+
+    login_as("admin")
+    job = import_services.start_import(
+        io.BytesIO(b"Vorname;Nachname;E-Mail\nOla;Nowak;ola@sklep-nowak.pl\n"),
+        "kunden.csv")
+    import_services.save_mapping(job, job.mapping)
+    import_services.save_options(job, ImportOptions())
+    import_services.request_preview(job)
+    db.session.commit()
+    run_import_task(job.id)
+    run_jobs()
+    db.session.expire_all()
+    assert job.status == ImportStatus.PREVIEWED
+    token = csrf_token(client, f"/imports/{job.id}")
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    down_app = create_app({
+        "INSTANCE_PATH": app.instance_path, "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": app.config["SECRET_KEY"], "REDIS_URL": DEAD_REDIS,
+        "RATELIMIT_STORAGE_URI": DEAD_REDIS, "HUEY_REDIS_BLOCKING": False,
+        "SHOP_URL": "http://shop.test", "TRUSTED_HOSTS": ["localhost", "shop.test"]})
+    down = down_app.test_client()
+    down.set_cookie(cookie.key, cookie.value)
+    down.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    try:
+        response = down.post(f"/imports/{job.id}/apply", data={"csrf_token": token})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, page[:300]
+        assert "Die Auftragswarteschlange antwortet nicht" in page
+    finally:  # Redis answers again (here: the queue and limits of the test's app)
+        init_huey(app)
+        init_limiter(app)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job.id).status == ImportStatus.PROCESSING
+    resumed = tracking.sweep(utcnow() + timedelta(minutes=1))
+    assert [job_id for _, job_id in resumed] == [job.id]
+    run_jobs()
+    db.session.expire_all()
+    done = db.session.get(ImportJob, job.id)
+    # (it counted 2: the preview's count, then the row again)
+    assert (done.status, done.rows_done, done.created, done.warned) == (ImportStatus.READY, 1, 1, 0)
