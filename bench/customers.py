@@ -156,7 +156,8 @@ def _kept_search(url: str) -> bool:
     query = url.partition("?")[2]
     words = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
     return "q" in words and set(words) <= {"q", "sort", "page"} and all(
-        len(word) > 2 for (word,) in query_words(words["q"].replace("+", " ")))
+        len(word) > 2 for alternatives in query_words(words["q"].replace("+", " "))
+        for word in alternatives)
 
 
 def postgres_cpu_ms() -> float:
