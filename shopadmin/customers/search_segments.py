@@ -15,12 +15,27 @@ says how many match, not "more than 10,000".
 
 Measured at a million (bench/customers.py, the code before and after alternated twice, load 3
 on 2 cores), the app's CPU on SQLite: "lodz" 111 -> 41 ms, "lukasz" by e-mail 92 -> 44, "berlin"
-by e-mail at page 50 105 -> 47; PostgreSQL's server CPU 292 -> 61, 214 -> 40, 299 -> 73 ms. What
-remains on PostgreSQL is the ids themselves: the GIN index's lists (some 25 ms for "lodz":*)
-and a block of the index's table for each match (28,316 blocks for 41,765 matches, some 40 ms
-warm), as `array_agg` for psycopg to read in C. A narrower table would need fewer blocks, but
-`toast_tuple_target` moves nothing out of rows under 2 kB (ours are some 370 bytes: a copy
-with it and external storage kept its 375 MB heap).
+by e-mail at page 50 105 -> 47; PostgreSQL's server CPU 292 -> 61, 214 -> 40, 299 -> 73 ms.
+
+What remains on PostgreSQL is the ids themselves (EXPLAIN (ANALYZE, BUFFERS) at a million, load
+2-5 on 2 cores): the GIN index's lists, 18-28 ms warm for "lodz":* (16 index pages; the partial
+match of a prefix builds a bitmap and reads it again: the lexeme 'lodz' alone 8-11 ms), and a
+block of the index's table for each match and a half (28,316 of its 48,150 blocks for 41,765
+matches), 30-45 ms warm. Not causes: the GIN pending list (one page: `fastupdate` is on, the
+list small), the sort (one or two segments' matches, under 1 ms), the server's memory
+(shared_buffers 2 GB against 256 MB in the same run: "lodz" 83 against 86 ms: the table is in
+the OS's cache either way). Measured and left: a narrow table (the vectors pushed to TOAST by a
+compressible filler column and toast_tuple_target = 128; `toast_tuple_target` alone moves
+nothing out of rows under 2 kB): its heap 376 -> 89 MB and the ids 2.2 times faster, but a
+million rows took 13.8-19.0 s to write against 3.0-3.2 s, a second more for each 100,000
+imported. RUM (Debian's postgresql-15-rum) has no index-only scan (amcanreturn is NULL): each
+match is still read from the table, and it orders by an attached column only of a type passed
+by value (not a name or an e-mail). PostgreSQL 15 plans no parallel scan for the ids.
+
+So a search keeps its matches in this process (kept_matches): paging through it or sorting it
+another way reads no match again, and a change of the register moves them along as it moves
+the segments (the customers written since, each tested again by id). A search nobody made
+before in this process still costs the ids ("lodz": some 65 ms of the server's CPU).
 """
 
 import json
@@ -52,8 +67,9 @@ from .search import (
 
 # Fewer matches than this are read by id and sorted (a few milliseconds): no segments needed.
 SEGMENTS_FROM = 2_000
-# The searches whose matches this process keeps (some 250 kB each for 40,000 matches).
-KEPT_SEARCHES = 32
+# The searches whose matches this process keeps, and their matches in all (6 bytes each with
+# their segments: some 250 kB for the 41,765 of "lodz", 12 MB for 2,000,000).
+KEPT_SEARCHES, KEPT_MATCHES = 32, 2_000_000
 
 _kept: "WeakKeyDictionary[Any, OrderedDict[tuple, Matches]]" = WeakKeyDictionary()
 _kept_lock = Lock()
@@ -131,7 +147,8 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple) -> Matches:
     with _kept_lock:
         searches[key] = matches
         searches.move_to_end(key)
-        while len(searches) > KEPT_SEARCHES:
+        while len(searches) > 1 and (len(searches) > KEPT_SEARCHES or sum(
+                len(kept.ids) for kept in searches.values()) > KEPT_MATCHES):
             searches.popitem(last=False)
     return matches
 

@@ -198,3 +198,19 @@ def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small
         expected = in_order({"q": "nowak"})
         assert every_page({"q": "nowak"}) == (expected, len(expected))
     assert statements.every_match_read == 1
+
+
+def test_the_searches_kept_are_bounded_in_number_and_in_matches(app, small_segments,
+                                                               monkeypatch):
+    register(30)
+    monkeypatch.setattr(search_segments, "KEPT_SEARCHES", 2)
+    for query in ("nowak", "anna", "smith"):
+        every_page({"q": query})
+    kept = search_segments._kept[db.engine]
+    assert list(kept) == [(("anna",),), (("smith",),)]
+    monkeypatch.setattr(search_segments, "KEPT_MATCHES", len(kept[(("smith",),)].ids))
+    every_page({"q": "dupont"})
+    assert list(kept) == [(("dupont",),)]  # the latest is kept whatever its size
+    with Statements() as statements:
+        every_page({"q": "dupont"})
+    assert statements.every_match_read == 0
