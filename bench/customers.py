@@ -12,7 +12,7 @@ baselines measured in the same run: a primary-key lookup and the bare indexed qu
 request is run once unmeasured first, and that first run's wall time is printed beside it: the
 list's segments in an order (positions.py), which deep pages and searches of longer words
 place through, are placed by the first request that needs them in a process. A search of
-longer words keeps its matches in the process (search_segments.kept_matching_ids: paging through
+longer words keeps its matches in the process (kept_searches.kept_matches: paging through
 it or sorting it another way reads none again), so each such search is timed twice: as a
 repeated request (the matches kept) and, labelled "a new search", with the kept matches
 forgotten before each run, as the first request of a search that nobody made before.
@@ -32,9 +32,9 @@ from sqlalchemy import func, insert, select, text, update
 from shopadmin.auth.models import Role, StaffUser
 from shopadmin.auth.services import create_staff_user
 from shopadmin.customers.demo import generate_customers
+from shopadmin.customers.kept_searches import forget_kept_matches
 from shopadmin.customers.models import Customer, CustomerGroup
 from shopadmin.customers.search import query_words
-from shopadmin.customers.search_segments import forget_kept_matches
 from shopadmin.customers.services import create_customer
 from shopadmin.customers.trash import delete_customer
 from shopadmin.database import utcnow

@@ -40,13 +40,8 @@ before in this process still costs the ids ("lodz": some 65 ms of the server's C
 
 import json
 from array import array
-from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from itertools import compress
-from operator import itemgetter
-from threading import Lock
-from typing import Any
-from weakref import WeakKeyDictionary, ref
 
 from sqlalchemy import Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
@@ -55,26 +50,18 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
+from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
 from .search import (
     customer_search,
     customer_search_vectors,
-    matching_among,
     prefix_query,
     text_match,
 )
 
 # Fewer matches than this are read by id and sorted (a few milliseconds): no segments needed.
 SEGMENTS_FROM = 2_000
-# The searches whose matches this process keeps, and their matches in all (6 bytes each with
-# their segments: some 250 kB for the 41,765 of "lodz", 12 MB for 2,000,000).
-KEPT_SEARCHES, KEPT_MATCHES = 32, 2_000_000
-
-_kept: "WeakKeyDictionary[Any, OrderedDict[tuple, Matches]]" = WeakKeyDictionary()
-_kept_lock = Lock()
-
-
 def matching_ids(words: list[tuple[str, ...]]) -> list[int]:
     """The ids of every customer (the trash's too) whose terms match the words, from the search
     index alone, as one value (not a row a match): SQLite's joined text, PostgreSQL's array
@@ -91,72 +78,6 @@ def matching_ids(words: list[tuple[str, ...]]) -> list[int]:
     query = bindparam("words", prefix_query(words), type_=Text, literal_execute=True)
     return db.session.scalar(select(func.array_agg(vectors.customer_id))
                              .where(vectors.terms.op("@@")(cast(query, TSQUERY)))) or []
-
-
-class Matches:
-    """A search's matches as of a stamp of the register (`ids`: the trash's too), and where
-    they stand in the one sort order they were last paged in (see placed_in)."""
-
-    def __init__(self, stamp: tuple, ids: array):
-        self.stamp, self.ids = stamp, ids
-        self._placed: tuple | None = None
-
-    def placed_in(self, found: positions.Positions, ids: Sequence[int]) -> tuple[array, dict]:
-        """(each of `ids`' segment in `found`, 0 when not in the list; the matches in each
-        segment), worked out once while `found` stays as it is (the caller holds its lock):
-        counting 41,765 matches costs some 6 ms of this process's CPU a request."""
-        kept = self._placed
-        if (kept is not None and kept[0]() is found and kept[1] == found.stamp
-                and kept[2] == len(ids)):
-            return kept[3], kept[4]
-        where = found.where
-        if max(ids) < len(where):
-            segment_of = array("H", itemgetter(*ids)(where))  # made in C: some 1 ms for 41,765
-        else:
-            segment_of = array("H", (where[number] if number < len(where) else 0
-                                     for number in ids))
-        in_segment = Counter(segment_of)
-        in_segment.pop(0, None)  # not in the list: in the trash
-        self._placed = (ref(found), found.stamp, len(ids), segment_of, in_segment)
-        return segment_of, in_segment
-
-
-def kept_matches(words: list[tuple[str, ...]], stamp: tuple) -> Matches:
-    """matching_ids(words) as of the register's `stamp`: the matches a search of these words
-    found before in this process, moved along with the customers written since (each tested
-    again by id, as the list's segments move them: positions.changed_since), or read anew
-    when there are none kept or too many changes. Paging through a search or sorting it
-    another way then reads no match again: on PostgreSQL each costs a block of the index's
-    table (some 65 ms of the server's CPU for the 41,765 matches of "lodz")."""
-    key = tuple(words)
-    with _kept_lock:
-        searches = _kept.setdefault(db.engine, OrderedDict())
-        found = searches.get(key)
-        if found is not None:
-            searches.move_to_end(key)
-    if found is not None and found.stamp == stamp:
-        return found
-    changed = None if found is None else positions.changed_since(found.stamp, stamp, False)
-    if found is not None and changed is not None:
-        matched = matching_among(sorted(changed), words) if changed else set()
-        ids = array("i", (number for number in found.ids if number not in changed))
-        ids.extend(sorted(matched))
-    else:
-        ids = array("i", matching_ids(words))
-    matches = Matches(stamp, ids)
-    with _kept_lock:
-        searches[key] = matches
-        searches.move_to_end(key)
-        while len(searches) > 1 and (len(searches) > KEPT_SEARCHES or sum(
-                len(kept.ids) for kept in searches.values()) > KEPT_MATCHES):
-            searches.popitem(last=False)
-    return matches
-
-
-def forget_kept_matches() -> None:
-    """Forget the matches this process keeps (the bench times a search's first request)."""
-    with _kept_lock:
-        _kept.pop(db.engine, None)
 
 
 def _among(ids: list[int]):
@@ -179,7 +100,7 @@ def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     key, descending = parse_sort(args.get("sort"))
     order = [column.desc() if descending else column.asc() for column in SORTS[key]]
     stamp = paging.register_stamp()
-    matches = kept_matches(words, stamp)
+    matches = kept_matches(words, stamp, matching_ids)
     ids: Sequence[int] = matches.ids
     number = database_id(args.get("q", ""))
     if number is not None and number not in set(ids):  # the customer with this id, too
