@@ -37,7 +37,8 @@ def postgres_server(extra_options: str = ""):
     """Yields a postgresql:// URL of the `postgres` database, or None (with the reason printed)
     when PostgreSQL is not installed (`bash scripts/system-packages.sh postgresql`).
     BENCH_POSTGRES_URL names a running server to use instead. extra_options: more server
-    options (`-c name=value ...`) for this start."""
+    options (`-c name=value ...`) for this start, after BENCH_POSTGRES_OPTIONS (the same, from
+    the environment: `-c shared_buffers=2GB` to compare a server sized for the working set)."""
     if os.environ.get("BENCH_POSTGRES_URL"):
         yield os.environ["BENCH_POSTGRES_URL"]
         return
@@ -58,7 +59,8 @@ def postgres_server(extra_options: str = ""):
                        check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     options = (f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
-               f"-c shared_buffers=256MB -c synchronous_commit=off {extra_options}")
+               f"-c shared_buffers=256MB -c synchronous_commit=off "
+               f"{os.environ.get('BENCH_POSTGRES_OPTIONS', '')} {extra_options}")
     subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-l",
                               str(folder / "log"), "-w", "-o", options, "start"]),
                    check=True, stdout=subprocess.DEVNULL)

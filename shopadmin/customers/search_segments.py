@@ -15,18 +15,33 @@ says how many match, not "more than 10,000".
 
 Measured at a million (bench/customers.py, the code before and after alternated twice, load 3
 on 2 cores), the app's CPU on SQLite: "lodz" 111 -> 41 ms, "lukasz" by e-mail 92 -> 44, "berlin"
-by e-mail at page 50 105 -> 47; PostgreSQL's server CPU 292 -> 61, 214 -> 40, 299 -> 73 ms. What
-remains on PostgreSQL is the ids themselves: the GIN index's lists (some 25 ms for "lodz":*)
-and a block of the index's table for each match (28,316 blocks for 41,765 matches, some 40 ms
-warm), as `array_agg` for psycopg to read in C. A narrower table would need fewer blocks, but
-`toast_tuple_target` moves nothing out of rows under 2 kB (ours are some 370 bytes: a copy
-with it and external storage kept its 375 MB heap).
+by e-mail at page 50 105 -> 47; PostgreSQL's server CPU 292 -> 61, 214 -> 40, 299 -> 73 ms.
+
+What remains on PostgreSQL is the ids themselves (EXPLAIN (ANALYZE, BUFFERS) at a million, load
+2-5 on 2 cores): the GIN index's lists, 18-28 ms warm for "lodz":* (16 index pages; the partial
+match of a prefix builds a bitmap and reads it again: the lexeme 'lodz' alone 8-11 ms), and a
+block of the index's table for each match and a half (28,316 of its 48,150 blocks for 41,765
+matches), 30-45 ms warm. Not causes: the GIN pending list (one page: `fastupdate` is on, the
+list small), the sort (one or two segments' matches, under 1 ms), the server's memory
+(shared_buffers 2 GB against 256 MB in the same run: "lodz" 83 against 86 ms: the table is in
+the OS's cache either way). Measured and left: a narrow table (the vectors pushed to TOAST by a
+compressible filler column and toast_tuple_target = 128; `toast_tuple_target` alone moves
+nothing out of rows under 2 kB): its heap 376 -> 89 MB and the ids 2.2 times faster, but a
+million rows took 13.8-19.0 s to write against 3.0-3.2 s, a second more for each 100,000
+imported. RUM (Debian's postgresql-15-rum) has no index-only scan (amcanreturn is NULL): each
+match is still read from the table, and it orders by an attached column only of a type passed
+by value (not a name or an e-mail). PostgreSQL 15 plans no parallel scan for the ids.
+
+So a search keeps its matches in this process (kept_matches): paging through it or sorting it
+another way reads no match again, and a change of the register moves them along as it moves
+the segments (the customers written since, each tested again by id). A search nobody made
+before in this process still costs the ids ("lodz": some 65 ms of the server's CPU).
 """
 
 import json
-from collections import Counter
+from array import array
+from collections.abc import Sequence
 from itertools import compress
-from operator import itemgetter
 
 from sqlalchemy import Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
@@ -35,14 +50,18 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
+from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
-from .search import customer_search, customer_search_vectors, prefix_query, text_match
+from .search import (
+    customer_search,
+    customer_search_vectors,
+    prefix_query,
+    text_match,
+)
 
 # Fewer matches than this are read by id and sorted (a few milliseconds): no segments needed.
 SEGMENTS_FROM = 2_000
-
-
 def matching_ids(words: list[tuple[str, ...]]) -> list[int]:
     """The ids of every customer (the trash's too) whose terms match the words, from the search
     index alone, as one value (not a row a match): SQLite's joined text, PostgreSQL's array
@@ -80,23 +99,19 @@ def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     by id and sorted (one statement that counts them too); else placed through the segments."""
     key, descending = parse_sort(args.get("sort"))
     order = [column.desc() if descending else column.asc() for column in SORTS[key]]
-    ids = matching_ids(words)
+    stamp = paging.register_stamp()
+    matches = kept_matches(words, stamp, matching_ids)
+    ids: Sequence[int] = matches.ids
     number = database_id(args.get("q", ""))
     if number is not None and number not in set(ids):  # the customer with this id, too
-        ids.append(number)
+        ids = array("i", [*ids, number])
     # Segments of an order that changes place anew (a PostgreSQL collation other than C
     # orders its text) would be placed after every change: the matches are read by id then.
     if len(ids) < SEGMENTS_FROM or not positions.movable(SORTS[key]):
-        return _read_by_id(ids, order, max(page, 1), per_page)
-    found = whole_register(key, descending, paging.register_stamp())
+        return _read_by_id(list(ids), order, max(page, 1), per_page)
+    found = whole_register(key, descending, stamp)
     with found.lock:
-        where = found.where
-        if max(ids) < len(where):
-            segment_of = itemgetter(*ids)(where)  # a tuple, made in C: some 1 ms for 41,765
-        else:
-            segment_of = tuple(where[number] if number < len(where) else 0 for number in ids)
-        in_segment = Counter(segment_of)
-        in_segment.pop(0, None)  # not in the list: in the trash
+        segment_of, in_segment = matches.placed_in(found, ids)
         counts = [in_segment.get(name, 0) for name in found.names]
         total = sum(counts)
         pages = max((total + per_page - 1) // per_page, 1)

@@ -2,13 +2,17 @@
 matches many, read by id when few; either way every page holds what an offset over the sorted
 matches gives, counted exactly, and a change of the register is seen at once."""
 
+import socket
+
 import pytest
+from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import paging, positions, search_segments
+from shopadmin.customers import kept_searches, paging, positions, search_segments
 from shopadmin.customers.listing import SORTS, list_customers
+from shopadmin.customers.privacy import erase_customer
 from shopadmin.customers.services import update_customer
-from shopadmin.customers.trash import delete_customer
+from shopadmin.customers.trash import delete_customer, restore_customer
 from shopadmin.extensions import db
 
 from ..factories import make_customer, make_staff
@@ -125,3 +129,136 @@ def test_a_new_web_process_places_the_default_order_before_anyone_asks(app, monk
         (paging.filters_key(MultiDict()), listing.DEFAULT_SORT, False))
     assert placed is not None
     assert placed.stamp == paging.register_stamp() and placed.total == 12
+
+
+class Statements:
+    """The SQL statements the database is sent while this is on (a real engine's event)."""
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._heard)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._heard)
+
+    def _heard(self, _connection, _cursor, statement, *_args):
+        self.sent.append(statement)
+
+    @property
+    def every_match_read(self) -> int:
+        """How many statements listed every match of a search (matching_ids)."""
+        return sum("group_concat(customer_search.rowid)" in sql
+                   or "array_agg(customer_search_vectors.customer_id)" in sql
+                   for sql in self.sent)
+
+
+def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small_segments,
+                                                                     monkeypatch):
+    """Paging a search or sorting it another way reads its matches once; after changes only
+    the customers written since are tested again, and every page still holds what an offset
+    gives; too many changes read the matches anew."""
+    customers = register(40)
+    admin = make_staff("admin")
+    with Statements() as statements:
+        for sort in ("name", "-email", "modified"):
+            expected = in_order({"q": "nowak", "sort": sort})
+            assert every_page({"q": "nowak", "sort": sort}) == (expected, len(expected))
+    assert statements.every_match_read == 1
+    nowaks = [c for c in customers if c.last_name == "Nowak"]
+    make_customer(first_name="Aaron", last_name="Nowak", email="aaron@shop.test")
+    update_customer(nowaks[0], {"last_name": "Smith"}, actor=admin)
+    update_customer(next(c for c in customers if c.last_name == "Dupont"),
+                    {"last_name": "Nowak"}, actor=admin)
+    db.session.commit()
+    delete_customer(nowaks[1], actor=admin)
+    db.session.commit()
+    erase_customer(nowaks[2], actor=admin)
+    db.session.commit()
+    with Statements() as statements:
+        for sort in ("name", "-email", "modified"):
+            args = {"q": "nowak", "sort": sort}
+            expected = in_order(args)
+            assert every_page(args) == (expected, len(expected)), sort
+    assert statements.every_match_read == 0
+    assert {nowaks[0].id, nowaks[1].id} & set(expected) == set()
+    restore_customer(nowaks[1], actor=admin)
+    db.session.commit()
+    with Statements() as statements:
+        expected = in_order({"q": "nowak"})
+        assert nowaks[1].id in expected
+        assert every_page({"q": "nowak"}) == (expected, len(expected))
+    assert statements.every_match_read == 0
+    # More changes than are moved one by one: the matches are read again.
+    monkeypatch.setattr(positions, "REPAIR_AT_MOST", 1)
+    for customer in customers[:3]:
+        update_customer(customer, {"last_name": "Nowak"}, actor=admin)
+    db.session.commit()
+    with Statements() as statements:
+        expected = in_order({"q": "nowak"})
+        assert every_page({"q": "nowak"}) == (expected, len(expected))
+    assert statements.every_match_read == 1
+
+
+def test_the_searches_kept_are_bounded_in_number_and_in_matches(app, small_segments,
+                                                               monkeypatch):
+    register(30)
+    monkeypatch.setattr(kept_searches, "KEPT_SEARCHES", 2)
+    for query in ("nowak", "anna", "smith"):
+        every_page({"q": query})
+    kept = kept_searches._kept[db.engine]
+    assert list(kept) == [(("anna",),), (("smith",),)]
+    monkeypatch.setattr(kept_searches, "KEPT_MATCHES", len(kept[(("smith",),)].ids))
+    every_page({"q": "dupont"})
+    assert list(kept) == [(("dupont",),)]  # the latest is kept whatever its size
+    with Statements() as statements:
+        every_page({"q": "dupont"})
+    assert statements.every_match_read == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_another_process_finds_a_search_kept_in_redis(app, small_segments):
+    """With REDIS_URL, a search read in one web process is found by the others (here: this
+    process's own kept searches forgotten), and moved along with the changes since."""
+    if not app.config.get("REDIS_URL"):
+        pytest.skip("Redis's leg (REDIS_URL)")
+    customers = register(30)
+    with Statements() as statements:
+        every_page({"q": "nowak"})
+        kept_searches._kept.pop(db.engine)
+        expected = in_order({"q": "nowak", "sort": "-email"})
+        assert every_page({"q": "nowak", "sort": "-email"}) == (expected, len(expected))
+    assert statements.every_match_read == 1
+    update_customer(next(c for c in customers if c.last_name == "Dupont"),
+                    {"last_name": "Nowak"}, actor=make_staff("admin"))
+    db.session.commit()
+    kept_searches._kept.pop(db.engine)
+    with Statements() as statements:
+        expected = in_order({"q": "nowak"})
+        assert every_page({"q": "nowak"}) == (expected, len(expected))
+    assert statements.every_match_read == 0
+    kept_searches.forget_kept_matches()
+    with Statements() as statements:
+        every_page({"q": "nowak"})
+    assert statements.every_match_read == 1
+
+
+def test_a_search_answers_from_the_database_when_redis_is_away(app, small_segments,
+                                                              monkeypatch, caplog):
+    """A Redis that does not answer leaves the searches to the database (and is left alone for
+    a while: one warning, not one a request)."""
+    register(30)
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_free_port()}/0")
+    monkeypatch.setattr(kept_searches, "_away_until", [0.0])
+    for query in ("nowak", "anna"):
+        for sort in ("name", "-email"):
+            expected = in_order({"q": query, "sort": sort})
+            assert every_page({"q": query, "sort": sort}) == (expected, len(expected))
+    assert caplog.text.count("kept searches: Redis unreachable") == 1
