@@ -106,15 +106,28 @@ def test_the_limits_store_down_is_said_too(database_template, tmp_path):
         "TRUSTED_HOSTS": ["localhost", "shop.test"]})
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
-    response = client.post("/login", data={"email": "anna@shop.test", "password": "x",
-                                           "csrf_token": csrf_token(client, "/login")})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 503, page[:300]
-    assert "Kolejka zadań nie odpowiada" in page
-    response = client.post("/api/v1/customers", json={"email": "ola@example.pl"},
-                           headers={"X-API-Key": "sk_" + "a" * 40})
-    assert response.status_code == 503
-    assert response.get_json()["errors"][0]["code"] == "unavailable"
+    try:
+        response = client.post("/login", data={"email": "anna@shop.test", "password": "x",
+                                               "csrf_token": csrf_token(client, "/login")})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, page[:300]
+        assert "Kolejka zadań nie odpowiada" in page
+        response = client.post("/api/v1/customers", json={"email": "ola@example.pl"},
+                               headers={"X-API-Key": "sk_" + "a" * 40})
+        assert response.status_code == 503
+        assert response.get_json()["errors"][0]["code"] == "unavailable"
+    finally:
+        close_database(app)
+
+
+def close_database(app) -> None:
+    """Close an app's database connections (left to the garbage collector, a PostgreSQL one
+    warns in whichever test runs then)."""
+    from shopadmin.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
@@ -159,6 +172,7 @@ def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
         assert response.status_code == 503, page[:300]
         assert "Die Auftragswarteschlange antwortet nicht" in page
     finally:  # Redis answers again (here: the queue and limits of the test's app)
+        close_database(down_app)
         init_huey(app)
         init_limiter(app)
     db.session.expire_all()
