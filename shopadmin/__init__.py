@@ -3,6 +3,8 @@
 Importing the package loads no Flask: the import's stages and the reading process use modules of
 it that need none (see imports/)."""
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,20 @@ from .config import PROJECT_ROOT, build_config, instance_path
 
 if TYPE_CHECKING:
     from flask import Flask
+
+# `flask` commands that show no page and make no link: the app they run in goes without the
+# blueprints (their views, forms and the API's schemas), which took a third of the start of
+# `flask customers import` (bench/imports_cli.py). Their hooks into the other parts
+# (register_extension_points) stay.
+PAGELESS_COMMANDS = (("customers", "import"),)
+
+
+def pageless_command(argv: Sequence[str]) -> bool:
+    """Whether this process runs one of PAGELESS_COMMANDS (its words in a row on the command
+    line, as `flask --app wsgi customers import FILE` has them)."""
+    words = list(argv[1:])
+    return any(list(command) == words[index:index + len(command)]
+               for command in PAGELESS_COMMANDS for index in range(len(words)))
 
 
 def create_app(test_config: dict | None = None) -> "Flask":
@@ -34,7 +50,10 @@ def create_app(test_config: dict | None = None) -> "Flask":
 
     register_extensions(app)
     register_converters(app)
-    register_blueprints(app)
+    if test_config is None and pageless_command(sys.argv):
+        register_extension_points(app)
+    else:
+        register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
     register_template_helpers(app)
