@@ -35,6 +35,11 @@ def create_app(test_config: dict | None = None) -> "Flask":
     from .request_limits import LimitedRequest
     from .routing import register_converters
 
+    pageless = test_config is None and pageless_command(sys.argv)
+    if pageless:  # (the import's reading process starts up beside this one: reading.py)
+        from .imports.reading import start_reading_early
+
+        start_reading_early()
     folder = Path((test_config or {}).get("INSTANCE_PATH") or instance_path())
     folder.mkdir(parents=True, exist_ok=True)
     app = Flask(
@@ -50,7 +55,7 @@ def create_app(test_config: dict | None = None) -> "Flask":
 
     register_extensions(app)
     register_converters(app)
-    if test_config is None and pageless_command(sys.argv):
+    if pageless:
         register_extension_points(app)
     else:
         register_blueprints(app)
