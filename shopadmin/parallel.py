@@ -13,7 +13,6 @@ does, or when this process goes away. demo-data, a command of its own, forks its
 import contextlib
 import fcntl
 import functools
-import importlib
 import multiprocessing
 import os
 import queue
@@ -223,26 +222,27 @@ class _Shared:
     """What stands in an early child's arguments for its byte of shared memory."""
 
 
-def start_early(module: str) -> None:
-    """Spawn a child now that imports `module` (a module with no Flask, like
-    imports/reading.py) and then waits for its work: the first started_in_child with a
-    factory of that module takes it, and gets its first items without waiting for an
-    interpreter's start and imports (0.2-0.3 s of CPU for the import's reading process),
-    which ran beside whatever this process did meanwhile. One byte of shared memory goes with
-    it (early_shared: given at a spawn only, as such memory must be). A child nobody takes
-    ends with this process (daemonic, and it gives up when its parent is gone)."""
+def start_early(prepare: Callable[[], None]) -> None:
+    """Spawn a child now that runs prepare() (a module-level function with no Flask, like
+    imports/reading.prepare_reading: the imports and tables the work needs) and then waits for
+    its work: the first started_in_child with a factory of prepare's module takes it, and gets
+    its first items without waiting for an interpreter's start, the imports and the tables
+    (0.3-0.45 s for the import's reading process), which were made beside whatever this
+    process did meanwhile. One byte of shared memory goes with it (early_shared: given at a
+    spawn only, as such memory must be). A child nobody takes ends with this process
+    (daemonic, and it gives up when its parent is gone)."""
     context = multiprocessing.get_context("spawn")
     batches = context.Queue(maxsize=QUEUE_BATCHES)
     _widen(batches)
     receiving, orders = context.Pipe(duplex=False)
     shared = context.Value("b", 1, lock=False)
     child = context.Process(target=_produce_when_told,
-                            args=(module, receiving, shared, batches, os.getpid()),
+                            args=(prepare, receiving, shared, batches, os.getpid()),
                             daemon=True)
-    with _main_script_left_out((_produce_when_told, ())):
+    with _main_script_left_out((prepare, ())):
         child.start()
     receiving.close()
-    _early.append(_Early(module, child, batches, orders, shared))
+    _early.append(_Early(prepare.__module__, child, batches, orders, shared))
 
 
 def early_shared(module: str) -> Any:
@@ -277,10 +277,10 @@ def _take_early(spawned: tuple | None) -> _Early | None:
     return None
 
 
-def _produce_when_told(module: str, orders, shared, batches: multiprocessing.Queue,
-                       parent: int) -> None:
-    """An early child: import the module, then wait for (factory, args) and produce."""
-    importlib.import_module(module)
+def _produce_when_told(prepare: Callable[[], None], orders, shared,
+                       batches: multiprocessing.Queue, parent: int) -> None:
+    """An early child: prepare, then wait for (factory, args) and produce."""
+    prepare()
     while not orders.poll(1):
         if os.getppid() != parent:
             return

@@ -1,11 +1,16 @@
-"""A reading process started before its work is known (parallel.start_early) takes the work
-of the first factory of its module, with the byte of shared memory it was started with; a
+"""A reading process started before its work is known (parallel.start_early) prepares, then
+takes the work of the first factory of its preparing function's module, with the byte of shared memory it was started with; a
 factory of another module gets a child of its own."""
 
 import os
 
 from shopadmin import parallel
+from shopadmin.imports.reading import prepare_reading
 from shopadmin.parallel import early_shared, start_early, started_in_child
+
+
+def _prepare_nothing() -> None:
+    pass
 
 
 def _pids_and_flags(flag, count: int):
@@ -14,7 +19,7 @@ def _pids_and_flags(flag, count: int):
 
 
 def test_the_early_child_does_the_first_work_of_its_module_with_its_shared_byte():
-    start_early(__name__)
+    start_early(_prepare_nothing)
     early = parallel._early[-1]
     flag = early_shared(__name__)
     assert flag is early.shared
@@ -27,7 +32,7 @@ def test_the_early_child_does_the_first_work_of_its_module_with_its_shared_byte(
 
 
 def test_a_factory_of_another_module_leaves_the_early_child_waiting():
-    start_early("shopadmin.imports.reading")
+    start_early(prepare_reading)
     early = parallel._early[-1]
     try:
         items = list(started_in_child(spawned=(_pids_and_flags, (None, 1))))
