@@ -1,6 +1,6 @@
 """A reading process started before its work is known (parallel.start_early) prepares, then
-takes the work of the first factory of its preparing function's module, with the byte of shared memory it was started with; a
-factory of another module gets a child of its own."""
+takes the work of the first factory of its preparing function's module, with the byte of
+shared memory it was started with; a factory of another module gets a child of its own."""
 
 import os
 
