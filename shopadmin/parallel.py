@@ -85,6 +85,8 @@ def _produce(produce: Callable[[], Iterator], batches: multiprocessing.Queue,
         put((_ERROR, getattr(error, "message", None) or str(error) or type(error).__name__))
     finally:
         batches.close()
+        if os.getppid() != parent:  # (no one reads the pipe now: what it cannot take is
+            batches.cancel_join_thread()  # dropped, instead of waited on for ever)
         batches.join_thread()
 
 

@@ -43,3 +43,55 @@ def test_a_factory_of_another_module_leaves_the_early_child_waiting():
         early.child.terminate()
         early.child.join(timeout=5)
         early.orders.close()
+
+
+def _endless():
+    while True:
+        yield ["x" * 200_000]
+
+
+ORPHAN = """\
+import multiprocessing, time
+from shopadmin.parallel import started_in_child
+from tests.unit.test_early_child import _endless
+if __name__ == "__main__":
+    rows = started_in_child(spawned=(_endless, ()))
+    next(rows)
+    print(multiprocessing.active_children()[0].pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_reading_child_whose_parent_was_killed_ends(tmp_path):
+    """(Its queue full, it sees its parent gone and ends, although its pipe holds a batch
+    that no one will read.)"""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from shopadmin.config import PROJECT_ROOT
+
+    script = tmp_path / "parent.py"
+    script.write_text(ORPHAN, encoding="utf-8")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    parent.stdout.close()
+    for _ in range(100):
+        if not _running(child):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the reading child outlived its parent")
