@@ -3,6 +3,8 @@
 Importing the package loads no Flask: the import's stages and the reading process use modules of
 it that need none (see imports/)."""
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,20 @@ from .config import PROJECT_ROOT, build_config, instance_path
 
 if TYPE_CHECKING:
     from flask import Flask
+
+# `flask` commands that show no page and make no link: the app they run in goes without the
+# blueprints (their views, forms and the API's schemas), which took a third of the start of
+# `flask customers import` (bench/imports_cli.py). Their hooks into the other parts
+# (register_extension_points) stay.
+PAGELESS_COMMANDS = (("customers", "import"),)
+
+
+def pageless_command(argv: Sequence[str]) -> bool:
+    """Whether this process runs one of PAGELESS_COMMANDS (its words in a row on the command
+    line, as `flask --app wsgi customers import FILE` has them)."""
+    words = list(argv[1:])
+    return any(list(command) == words[index:index + len(command)]
+               for command in PAGELESS_COMMANDS for index in range(len(words)))
 
 
 def create_app(test_config: dict | None = None) -> "Flask":
@@ -19,6 +35,11 @@ def create_app(test_config: dict | None = None) -> "Flask":
     from .request_limits import LimitedRequest
     from .routing import register_converters
 
+    pageless = test_config is None and pageless_command(sys.argv)
+    if pageless:  # (the import's reading process starts up beside this one: reading.py)
+        from .imports.reading import start_reading_early
+
+        start_reading_early()
     folder = Path((test_config or {}).get("INSTANCE_PATH") or instance_path())
     folder.mkdir(parents=True, exist_ok=True)
     app = Flask(
@@ -34,7 +55,10 @@ def create_app(test_config: dict | None = None) -> "Flask":
 
     register_extensions(app)
     register_converters(app)
-    register_blueprints(app)
+    if pageless:
+        register_extension_points(app)
+    else:
+        register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
     register_template_helpers(app)

@@ -85,6 +85,8 @@ def _produce(produce: Callable[[], Iterator], batches: multiprocessing.Queue,
         put((_ERROR, getattr(error, "message", None) or str(error) or type(error).__name__))
     finally:
         batches.close()
+        if os.getppid() != parent:  # (no one reads the pipe now: what it cannot take is
+            batches.cancel_join_thread()  # dropped, instead of waited on for ever)
         batches.join_thread()
 
 
@@ -170,13 +172,17 @@ def _main_script_left_out(spawned: tuple | None):
 
 def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
                  backlog: Backlog | None = None) -> Generator[Any, None, None]:
-    context = multiprocessing.get_context("spawn" if spawned else "fork")
-    batches = context.Queue(maxsize=QUEUE_BATCHES)
-    _widen(batches)
-    target, args = (_produce_spawned, spawned) if spawned else (_produce, produce)
-    child = context.Process(target=target, args=(args, batches, os.getpid()), daemon=True)
-    with _main_script_left_out(spawned):
-        child.start()
+    early = _take_early(spawned)
+    if early is not None:
+        child, batches = early.child, early.batches
+    else:
+        context = multiprocessing.get_context("spawn" if spawned else "fork")
+        batches = context.Queue(maxsize=QUEUE_BATCHES)
+        _widen(batches)
+        target, args = (_produce_spawned, spawned) if spawned else (_produce, produce)
+        child = context.Process(target=target, args=(args, batches, os.getpid()), daemon=True)
+        with _main_script_left_out(spawned):
+            child.start()
     try:
         yield None  # (started_in_child takes this one)
         while True:
@@ -199,6 +205,95 @@ def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
         child.join(timeout=5)
         batches.close()
         batches.cancel_join_thread()
+
+
+class _Early(NamedTuple):
+    """A spawned child started before its work is known (start_early)."""
+
+    module: str
+    child: Any  # the process
+    batches: multiprocessing.Queue
+    orders: Any  # the pipe's end on which this process sends (factory, args)
+    shared: Any  # a byte of shared memory, the child's from its start
+
+
+_early: list[_Early] = []
+
+
+class _Shared:
+    """What stands in an early child's arguments for its byte of shared memory."""
+
+
+def start_early(prepare: Callable[[], None]) -> None:
+    """Spawn a child now that runs prepare() (a module-level function with no Flask, like
+    imports/reading.prepare_reading: the imports and tables the work needs) and then waits for
+    its work: the first started_in_child with a factory of prepare's module takes it, and gets
+    its first items without waiting for an interpreter's start, the imports and the tables
+    (0.3-0.45 s for the import's reading process), which were made beside whatever this
+    process did meanwhile. One byte of shared memory goes with it (early_shared: given at a
+    spawn only, as such memory must be). A child nobody takes ends with this process
+    (daemonic, and it gives up when its parent is gone)."""
+    context = multiprocessing.get_context("spawn")
+    batches = context.Queue(maxsize=QUEUE_BATCHES)
+    _widen(batches)
+    receiving, orders = context.Pipe(duplex=False)
+    shared = context.Value("b", 1, lock=False)
+    child = context.Process(target=_produce_when_told,
+                            args=(prepare, receiving, shared, batches, os.getpid()),
+                            daemon=True)
+    with _main_script_left_out((prepare, ())):
+        child.start()
+    receiving.close()
+    _early.append(_Early(prepare.__module__, child, batches, orders, shared))
+
+
+def early_shared(module: str) -> Any:
+    """The byte of shared memory of the early child waiting for work from `module`, if there
+    is one (None else): a factory's arguments may hold it (and no other shared memory)."""
+    for early in _early:
+        if early.module == module and early.child.is_alive():
+            return early.shared
+    return None
+
+
+def _take_early(spawned: tuple | None) -> _Early | None:
+    """The early child waiting for the factory's module, given its work (None: no such)."""
+    if spawned is None:
+        return None
+    factory, args = spawned
+    for early in list(_early):
+        if early.module != factory.__module__:
+            continue
+        _early.remove(early)
+        if not early.child.is_alive():
+            continue
+        try:
+            early.orders.send((factory, tuple(_Shared() if arg is early.shared else arg
+                                              for arg in args)))
+        except (OSError, ValueError):  # (it died meanwhile; a child of its own is spawned)
+            early.child.terminate()
+            continue
+        finally:
+            early.orders.close()
+        return early
+    return None
+
+
+def _produce_when_told(prepare: Callable[[], None], orders, shared,
+                       batches: multiprocessing.Queue, parent: int) -> None:
+    """An early child: prepare, then wait for (factory, args) and produce."""
+    prepare()
+    while not orders.poll(1):
+        if os.getppid() != parent:
+            return
+    try:
+        factory, args = orders.recv()
+    except EOFError:  # (its parent closed the pipe without work: nothing to do)
+        return
+    finally:
+        orders.close()
+    args = tuple(shared if isinstance(arg, _Shared) else arg for arg in args)
+    _produce(lambda: factory(*args), batches, parent)
 
 
 def batched(rows: Iterator[tuple]) -> Iterator[list]:

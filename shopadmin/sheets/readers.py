@@ -304,6 +304,9 @@ def _utf16(head: bytes) -> str | None:
     return None
 
 
+_ASCII_BYTES = bytes(range(128))
+
+
 def detect_encoding(path: Path, head: bytes) -> str:
     """BOMs first, then strict UTF-8 over the whole file, then the single-byte code page whose
     letters read as German, French, English or Polish."""
@@ -316,8 +319,8 @@ def detect_encoding(path: Path, head: bytes) -> str:
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(1 << 20):
-                if len(non_ascii) < 100_000:
-                    non_ascii.extend(b for b in chunk if b > 127)
+                if len(non_ascii) < 100_000:  # (the bytes above 127, taken out in C)
+                    non_ascii += chunk.translate(None, _ASCII_BYTES)
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         return "utf-8"
