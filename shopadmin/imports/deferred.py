@@ -2,12 +2,14 @@
 writes, and builds them once at its end.
 
 Filling an index row by row in the order of the file costs several times what building it
-from the finished table does (SQLite sorts once; PostgreSQL builds a GIN index in bulk instead
-of through its pending list): at 100,000 rows on SQLite, the customers' inserts took 2.14 s of
-CPU with their eleven sorting and filtering indexes, 0.98 s without them, plus 0.60 s to build
-them afterwards. Only those indexes go: the primary keys and the unique keys (e-mail, customer
-number) stay, so every check the import and the forms rely on holds, and a list or a search
-that staff run meanwhile is answered as before, more slowly, from a register that was empty.
+from the finished table does (SQLite sorts once): at 100,000 rows on SQLite, the customers'
+inserts took 2.14 s of CPU with their eleven sorting and filtering indexes, 0.98 s without
+them, plus 0.60 s to build them afterwards. (PostgreSQL's search index, a GIN index, stays: it
+takes new rows into its pending list, which costs no more than building it afterwards, and a
+second connection merges that list beside the import: imports/pending_list.py.) Only those
+indexes go: the primary keys and the unique keys (e-mail, customer number) stay, so every
+check the import and the forms rely on holds, and a list or a search that staff run meanwhile
+is answered as before, more slowly, from a register that was empty.
 
 The indexes' definitions are kept, in the transaction that drops them, as a row of the settings
 table (`KEY`), and `restore` builds whatever that row names: at the end of the import, when it
@@ -24,7 +26,9 @@ from ..extensions import db
 from ..settings.models import Setting
 
 KEY = "deferred_customer_indexes"
-TABLES = ("customers", "customer_search_vectors")
+# (PostgreSQL's search index stays: it takes the rows into its pending list, which a second
+# connection merges beside the import, imports/pending_list.py.)
+TABLES = ("customers",)
 
 
 def _secondary_indexes(connection: Connection) -> list[list[str]]:
@@ -36,8 +40,7 @@ def _secondary_indexes(connection: Connection) -> list[list[str]]:
     else:
         rows = connection.exec_driver_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename IN ('customers', 'customer_search_vectors') "
-            "ORDER BY indexname").all()
+            "AND tablename = 'customers' ORDER BY indexname").all()
     return [[name, sql] for name, sql in rows
             if not sql.upper().startswith("CREATE UNIQUE")]
 

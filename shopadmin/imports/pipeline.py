@@ -10,7 +10,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Generator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 import email_validator
@@ -27,6 +27,7 @@ from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from . import deferred
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
+from .pending_list import merged_beside
 from .plan import ImportOptions, Outcome, Planner
 from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
 from .write import BatchWriter, ConcurrentChange, insert_results
@@ -222,7 +223,8 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     if resume and not dry_run:
         deferred.restore()  # (the run that died had set the indexes aside)
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
-    with _bulk_settings(db.session.connection(), dry_run):
+    with _bulk_settings(db.session.connection(), dry_run), \
+            (nullcontext() if dry_run else merged_beside(db.engine)):
         sample = _work_through(job, planner, dry_run, done, progress, _Commits(
             done, checkpoint, holds))
         if aside:  # (with the run's page cache: the sorts of the index builds fit in it)

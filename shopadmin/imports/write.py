@@ -152,8 +152,8 @@ class BatchWriter:
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
                  "import_id": self.import_id}
         given = [o.values for o in outcomes]
-        statement, columns = _customers_insert(
-            connection.dialect, {*fixed, *_ROW_OWN}.union(*given))
+        present = {*fixed, *_ROW_OWN}.union(*given)
+        statement, columns = _customers_insert(connection.dialect, present)
         order = parameter_order(connection.dialect, statement, columns, "import-customers")
         keys = [o.keys["email"] for o in outcomes]
         # The rows are made a column at a time (a list per column, then zipped into tuples):
@@ -172,6 +172,10 @@ class BatchWriter:
                     vector = [value if values.get("newsletter") else None for values in given]
             elif name == "email_key":
                 vector = keys
+            elif name not in present:  # (PostgreSQL: COPY takes every column) its default
+                default = _TEMPLATE[name]
+                vector = repeat(default if process is None or default is None
+                                else process(default), count)
             else:
                 default = _TEMPLATE[name]
                 vector = [values.get(name, default) for values in given]
