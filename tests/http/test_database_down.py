@@ -142,6 +142,7 @@ def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
     from shopadmin.imports.models import ImportJob, ImportStatus
     from shopadmin.imports.plan import ImportOptions
     from shopadmin.imports.tasks import run_import_task
+    from shopadmin.jobs import bind_app
 
     login_as("admin")
     job = import_services.start_import(
@@ -171,10 +172,12 @@ def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
         page = response.get_data(as_text=True)
         assert response.status_code == 503, page[:300]
         assert "Die Auftragswarteschlange antwortet nicht" in page
-    finally:  # Redis answers again (here: the queue and limits of the test's app)
+    finally:  # Redis answers again (here: the queue and limits of the test's app, whose
+        # tasks run in it: create_app bound them to the last app it made)
         close_database(down_app)
         init_huey(app)
         init_limiter(app)
+        bind_app(app)
     db.session.expire_all()
     assert db.session.get(ImportJob, job.id).status == ImportStatus.PROCESSING
     resumed = tracking.sweep(utcnow() + timedelta(minutes=1))
