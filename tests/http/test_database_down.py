@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,34 +26,64 @@ def unreachable_database_url() -> str:
     return f"postgresql+psycopg://shop:secret-database-password@127.0.0.1:{port}/shop"
 
 
-def app_without_database(folder, secret_key: str = "test secret"):
-    return create_app({
+def without_database(folder, secret_key: str = "test secret", back_to=None):
+    return another_app({
         "INSTANCE_PATH": str(folder), "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": unreachable_database_url(), "SECRET_KEY": secret_key,
         "RATELIMIT_STORAGE_URI": "memory://", "REDIS_URL": "",
         "HUEY_SQLITE_PATH": str(folder / "jobs.db"), "SHOP_URL": "http://shop.test",
-        "TRUSTED_HOSTS": ["localhost", "shop.test"], "DEFAULT_LANGUAGE": "de"})
+        "TRUSTED_HOSTS": ["localhost", "shop.test"], "DEFAULT_LANGUAGE": "de"}, back_to)
+
+
+@contextmanager
+def another_app(config: dict, back_to=None):
+    """create_app(config) for the block. The job queue, the limits and the app the tasks run
+    in are global (extensions, jobs.bind_app): the ones in use are closed before, the block's
+    after it (left to the garbage collector, a connection warns in whichever test runs then),
+    and they are given back to the test's app `back_to`."""
+    from shopadmin.extensions import db, huey, init_huey, init_limiter, release_connections
+    from shopadmin.jobs import bind_app
+
+    def close_queue() -> None:
+        release_connections()
+        if hasattr(huey.storage, "close"):  # SQLite's
+            huey.storage.close()
+
+    close_queue()
+    made = create_app(config)
+    try:
+        yield made
+    finally:
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        close_queue()
+        if back_to is not None:
+            init_huey(back_to)
+            init_limiter(back_to)
+            bind_app(back_to)
 
 
 def test_pages_and_the_api_say_the_database_is_not_answering(tmp_path, caplog):
-    client = app_without_database(tmp_path).test_client()
-    caplog.set_level(logging.ERROR)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
-    assert client.get("/login").status_code == 200  # (no query: the form alone)
-    token = csrf_token(client, "/login")
-    for path, data in (("/login", {"email": "anna@shop.test", "password": "x"}),
-                       ("/account/forgot", {"email": "ola@example.pl"})):
-        response = client.post(path, data={**data, "csrf_token": token})
-        page = response.get_data(as_text=True)
-        assert response.status_code == 503, (path, page[:300])
-        assert "Die Datenbank antwortet nicht" in page and "Nichts wurde geändert" in page
-        assert int(response.headers["Retry-After"]) > 0
-    response = client.post("/api/v1/customers", json={"email": "ola@example.pl"},
-                           headers={"X-API-Key": "sk_" + "a" * 40})
-    assert response.status_code == 503
-    assert response.get_json()["errors"][0]["code"] == "unavailable"
-    assert "database unavailable" in caplog.text
-    assert "secret-database-password" not in caplog.text
+    with without_database(tmp_path) as down_app:
+        client = down_app.test_client()
+        caplog.set_level(logging.ERROR)
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+        assert client.get("/login").status_code == 200  # (no query: the form alone)
+        token = csrf_token(client, "/login")
+        for path, data in (("/login", {"email": "anna@shop.test", "password": "x"}),
+                           ("/account/forgot", {"email": "ola@example.pl"})):
+            response = client.post(path, data={**data, "csrf_token": token})
+            page = response.get_data(as_text=True)
+            assert response.status_code == 503, (path, page[:300])
+            assert "Die Datenbank antwortet nicht" in page and "Nichts wurde geändert" in page
+            assert int(response.headers["Retry-After"]) > 0
+        response = client.post("/api/v1/customers", json={"email": "ola@example.pl"},
+                               headers={"X-API-Key": "sk_" + "a" * 40})
+        assert response.status_code == 503
+        assert response.get_json()["errors"][0]["code"] == "unavailable"
+        assert "database unavailable" in caplog.text
+        assert "secret-database-password" not in caplog.text
 
 
 def test_a_signed_in_member_of_staff_is_told_too(app, client, login_as, tmp_path):
@@ -60,14 +91,15 @@ def test_a_signed_in_member_of_staff_is_told_too(app, client, login_as, tmp_path
     answers 503 with the page in the member's language, and no 500."""
     login_as("staff", language="fr")
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    down = app_without_database(tmp_path / "down", app.config["SECRET_KEY"]).test_client()
-    down.set_cookie(cookie.key, cookie.value)
-    down.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
-    for path in ("/", "/customers/", "/customers/?q=lodz", "/imports/", "/orders/"):
-        response = down.get(path)
-        page = response.get_data(as_text=True)
-        assert response.status_code == 503, (path, response.status_code, page[:300])
-        assert "La base de données ne répond pas" in page, path
+    with without_database(tmp_path / "down", app.config["SECRET_KEY"], app) as down_app:
+        down = down_app.test_client()
+        down.set_cookie(cookie.key, cookie.value)
+        down.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+        for path in ("/", "/customers/", "/customers/?q=lodz", "/imports/", "/orders/"):
+            response = down.get(path)
+            page = response.get_data(as_text=True)
+            assert response.status_code == 503, (path, response.status_code, page[:300])
+            assert "La base de données ne répond pas" in page, path
 
 
 def test_commands_say_which_database_did_not_answer_without_its_password(tmp_path):
@@ -99,14 +131,13 @@ def test_the_limits_store_down_is_said_too(database_template, tmp_path):
     if not POSTGRES_URL:
         shutil.copy(database_template, tmp_path / "shopadmin.db")
         url = f"sqlite:///{tmp_path / 'shopadmin.db'}"
-    app = create_app({
-        "INSTANCE_PATH": str(tmp_path), "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "test secret", "REDIS_URL": "", "RATELIMIT_STORAGE_URI": DEAD_REDIS,
-        "HUEY_SQLITE_PATH": str(tmp_path / "jobs.db"), "SHOP_URL": "http://shop.test",
-        "TRUSTED_HOSTS": ["localhost", "shop.test"]})
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
-    try:
+    with another_app({
+            "INSTANCE_PATH": str(tmp_path), "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test secret", "REDIS_URL": "", "RATELIMIT_STORAGE_URI": DEAD_REDIS,
+            "HUEY_SQLITE_PATH": str(tmp_path / "jobs.db"), "SHOP_URL": "http://shop.test",
+            "TRUSTED_HOSTS": ["localhost", "shop.test"]}) as limited:
+        client = limited.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pl"
         response = client.post("/login", data={"email": "anna@shop.test", "password": "x",
                                                "csrf_token": csrf_token(client, "/login")})
         page = response.get_data(as_text=True)
@@ -116,19 +147,6 @@ def test_the_limits_store_down_is_said_too(database_template, tmp_path):
                                headers={"X-API-Key": "sk_" + "a" * 40})
         assert response.status_code == 503
         assert response.get_json()["errors"][0]["code"] == "unavailable"
-    finally:
-        close_database(app)
-
-
-def close_database(app) -> None:
-    """Close an app's database connections (left to the garbage collector, a PostgreSQL one
-    warns in whichever test runs then)."""
-    from shopadmin.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
 
 def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
         app, client, login_as, run_jobs):
@@ -137,12 +155,11 @@ def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
     runs: nothing is lost."""
     from shopadmin import tracking
     from shopadmin.database import utcnow
-    from shopadmin.extensions import db, init_huey, init_limiter
+    from shopadmin.extensions import db
     from shopadmin.imports import services as import_services
     from shopadmin.imports.models import ImportJob, ImportStatus
     from shopadmin.imports.plan import ImportOptions
     from shopadmin.imports.tasks import run_import_task
-    from shopadmin.jobs import bind_app
 
     login_as("admin")
     job = import_services.start_import(
@@ -158,26 +175,21 @@ def test_an_import_applied_while_redis_is_down_starts_by_itself_when_it_answers(
     assert job.status == ImportStatus.PREVIEWED
     token = csrf_token(client, f"/imports/{job.id}")
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    down_app = create_app({
-        "INSTANCE_PATH": app.instance_path, "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": app.config["SECRET_KEY"], "REDIS_URL": DEAD_REDIS,
-        "RATELIMIT_STORAGE_URI": DEAD_REDIS, "HUEY_REDIS_BLOCKING": False,
-        "SHOP_URL": "http://shop.test", "TRUSTED_HOSTS": ["localhost", "shop.test"]})
-    down = down_app.test_client()
-    down.set_cookie(cookie.key, cookie.value)
-    down.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
-    try:
+    with another_app({
+            "INSTANCE_PATH": app.instance_path, "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": app.config["SECRET_KEY"], "REDIS_URL": DEAD_REDIS,
+            "RATELIMIT_STORAGE_URI": DEAD_REDIS, "HUEY_REDIS_BLOCKING": False,
+            "SHOP_URL": "http://shop.test", "TRUSTED_HOSTS": ["localhost", "shop.test"]},
+            back_to=app) as down_app:
+        down = down_app.test_client()
+        down.set_cookie(cookie.key, cookie.value)
+        down.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
         response = down.post(f"/imports/{job.id}/apply", data={"csrf_token": token})
         page = response.get_data(as_text=True)
         assert response.status_code == 503, page[:300]
         assert "Die Auftragswarteschlange antwortet nicht" in page
-    finally:  # Redis answers again (here: the queue and limits of the test's app, whose
-        # tasks run in it: create_app bound them to the last app it made)
-        close_database(down_app)
-        init_huey(app)
-        init_limiter(app)
-        bind_app(app)
+    # Redis answers again (here: the queue, the limits and the tasks' app are the test's)
     db.session.expire_all()
     assert db.session.get(ImportJob, job.id).status == ImportStatus.PROCESSING
     resumed = tracking.sweep(utcnow() + timedelta(minutes=1))
