@@ -206,10 +206,12 @@ def explain_database_errors(command: click.Command) -> None:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import OperationalError
 
+        from .database import driver_reason
+
         try:
             return run(*args, **kwargs)
         except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0]
+            reason = driver_reason(error)
             # (the command's app context has ended with the error: the CLI's app is cached)
             info = click.get_current_context().ensure_object(ScriptInfo)
             where = make_url(info.load_app().config["SQLALCHEMY_DATABASE_URI"])

@@ -102,3 +102,10 @@ def scrub_written_pages(connection) -> None:
             connection.exec_driver_sql(
                 "INSERT INTO order_search(order_search) VALUES ('optimize')")
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def driver_reason(error: BaseException) -> str:
+    """The first line of a database error as its driver put it: host and port, never the
+    password (the URL is not in it)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]

@@ -12,6 +12,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from .database import driver_reason
 from .domain import DomainError
 from .extensions import db
 from .request_limits import is_upload_too_large
@@ -134,23 +135,20 @@ def register(app: Flask) -> None:
         # could not be read, or was expired by the rollback), the shop's name from the defaults.
         g.database_down = True
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
-        # The driver's message names host and port, never the password (the URL is not in it).
-        log.error("database unavailable on %s %s: %s", request.method, request.path,
-                  str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__)
-        if api_errors.is_api_request():
-            return api_errors.unavailable_problem()
-        page, status = render_error(503)
-        return page, status, {"Retry-After": "30"}
+        return _unavailable("database", driver_reason(error), 503)
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
     def queue_unavailable(error: RedisError):
         """Redis (REDIS_URL: the job queue, the limits) down or unreachable: 503, said so."""
         db.session.rollback()
-        log.error("redis unavailable on %s %s: %s", request.method, request.path, error)
+        return _unavailable("redis", str(error), "queue_down")
+
+    def _unavailable(what: str, reason: str, texts: int | str):
+        log.error("%s unavailable on %s %s: %s", what, request.method, request.path, reason)
         if api_errors.is_api_request():
             return api_errors.unavailable_problem()
-        page, _status = render_error(503, *ERROR_TEXTS["queue_down"])
+        page, _status = render_error(503, *ERROR_TEXTS[texts])
         return page, 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
