@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlencode
@@ -167,7 +168,7 @@ async def staff_session(client: httpx.AsyncClient, email: str, own_ids: list[int
 LIMITS = httpx.Limits(keepalive_expiry=1.0)
 
 
-async def _staff(base, staff, password, customers, seconds, tally) -> float:
+async def _staff(base, staff, password, customers, seconds, tally, on_start) -> float:
     clients = [httpx.AsyncClient(base_url=base, timeout=60, limits=LIMITS) for _ in staff]
     try:
         # Signing in (a memory-hard hash each) comes before the measured window, a few at once.
@@ -185,6 +186,8 @@ async def _staff(base, staff, password, customers, seconds, tally) -> float:
             staff_session(client, email, own_ids, customers, time.monotonic() + 0.1, Tally(),
                           -1 - n)
             for n, (client, (email, own_ids)) in enumerate(zip(clients, staff, strict=True))))
+        if on_start is not None:
+            on_start()
         started = time.monotonic()
         await asyncio.gather(*(
             staff_session(client, email, own_ids, customers, started + seconds, tally, n)
@@ -196,9 +199,10 @@ async def _staff(base, staff, password, customers, seconds, tally) -> float:
 
 
 def run_staff(base: str, staff: list[tuple[str, list[int]]], password: str, customers: int,
-              seconds: float, tally: Tally) -> float:
-    """Every staff member signs in, then all work for `seconds`; returns the window's length."""
-    return asyncio.run(_staff(base, staff, password, customers, seconds, tally))
+              seconds: float, tally: Tally, on_start: Callable[[], None] | None = None) -> float:
+    """Every staff member signs in, then all work for `seconds` (`on_start` called as the
+    window opens); returns the window's length."""
+    return asyncio.run(_staff(base, staff, password, customers, seconds, tally, on_start))
 
 
 async def _static(base: str, path: str, sessions: int, seconds: float, tally: Tally) -> float:

@@ -1,5 +1,7 @@
 """Helpers shared by the benchmarks: an app on a bench database, timing, and printing."""
 
+import glob
+import os
 import statistics
 import subprocess
 import sys
@@ -110,3 +112,29 @@ def peak_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has spent so far with its ended children (those it
+    waited for) and every live descendant: a gunicorn master and its workers, a job worker and
+    its reading processes."""
+    stats = {}
+    for path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            stat = Path(path).read_text()
+        except OSError:  # (a process that ended meanwhile)
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        stats[int(path.split("/")[2])] = (int(fields[1]), [int(value) for value in fields[11:15]])
+    ticks, seen = 0, {pid}
+    if pid in stats:
+        ticks += sum(stats[pid][1])  # its own and its ended children's
+    growing = True
+    while growing:  # live descendants, their own and their ended children's
+        growing = False
+        for child, (parent, times) in stats.items():
+            if parent in seen and child not in seen:
+                seen.add(child)
+                ticks += sum(times)
+                growing = True
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -17,6 +17,7 @@ BENCH_CUSTOMERS=20000 BENCH_SECONDS=10 python -m bench load   for a quick look.
 """
 
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -25,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ._postgres import _free_port, database, fresh_database, postgres_server
+from ._postgres import _free_port, database, fresh_database, postgres_server, server_cpu
 from ._redis import redis_server
 from ._staff import Tally, run_staff, run_static
-from .common import OUTPUT
+from .common import OUTPUT, tree_cpu
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 SESSIONS = 50
@@ -57,7 +58,7 @@ def main() -> int:
         staff = setup(url, redis_url, instance)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        with running(web_command(port), env, instance / "web.log"):
+        with running(web_command(port), env, instance / "web.log") as web:
             wait_until_up(base)
             print(f"{COUNT:,} customers; gunicorn {WEB_WORKERS} workers x {THREADS} threads; "
                   f"{SESSIONS} sessions for {SECONDS:.0f} s each run; {os.cpu_count()} cores",
@@ -66,17 +67,49 @@ def main() -> int:
             run_static(base, "/static/css/shopadmin.css", SESSIONS, SECONDS, ceiling)
             import_id = queue_import(url, redis_url, instance, path)
             with running([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                          "--workers", "1"], env, instance / "worker.log"):
+                          "--workers", "1"], env, instance / "worker.log") as worker:
                 load = Tally()
-                elapsed = run_staff(base, staff, PASSWORD, COUNT, SECONDS, load)
+                cpu = Cpu(web.pid, worker.pid)
+                elapsed = run_staff(base, staff, PASSWORD, COUNT, SECONDS, load, cpu.start)
+                cpu.stop()
                 progress = import_progress(url, import_id)
         print_report(ceiling, load, elapsed, progress)
+        cpu.report(elapsed, sum(len(times) for times in load.times.values()))
         lost = check_saves(url, load.saved)
         fresh_database(server, "bench_load", keep=False)  # (a copy of 1,000,000 customers)
     ok = not load.errors and not ceiling.errors and not lost
     print(f"errors: {sum(load.errors.values())}, acknowledged saves missing: {lost} "
           f"(target: none): {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
+
+
+class Cpu:
+    """CPU seconds spent in the measured window by the web processes, the job worker (with its
+    reading processes), the database server and the load generator (this process): on a
+    machine that others use too, what a staff request costs whatever the wall times say."""
+
+    def __init__(self, web: int, worker: int):
+        self.web, self.worker = web, worker
+        self.started: tuple[float, ...] = ()
+        self.spent: tuple[float, ...] = ()
+
+    def _now(self) -> tuple[float, ...]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return (tree_cpu(self.web), tree_cpu(self.worker), server_cpu() or 0.0,
+                own.ru_utime + own.ru_stime, time.monotonic())
+
+    def start(self) -> None:
+        self.started = self._now()
+
+    def stop(self) -> None:
+        self.spent = tuple(b - a for a, b in zip(self.started, self._now(), strict=True))
+
+    def report(self, elapsed: float, requests: int) -> None:
+        web, worker, server, generator, _wall = self.spent
+        print(f"CPU in the window ({elapsed:.0f} s on {os.cpu_count()} cores): web {web:.1f} s, "
+              f"job worker {worker:.1f} s, PostgreSQL {server:.1f} s (both sides' backends), "
+              f"load generator {generator:.1f} s; per staff request: web "
+              f"{1000 * web / max(requests, 1):.0f} ms")
 
 
 def prepare_database(server: str, count: int) -> str:

@@ -186,7 +186,8 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
-    live = _kept_count(MultiDict(), stamp) if stamp else 0
+    # (The first page never needs segments, nor the count of the whole register they take.)
+    live = _kept_count(MultiDict(), stamp) if stamp and offset else 0
     if stamp and total > WALK_SORT_INDEX_ABOVE and paging.worth_segments(offset, total, live):
         every = paging.spacing(total, live)
         return Page(_from_positions(args, stamp, key, descending, offset, per_page, every),

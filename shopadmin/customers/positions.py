@@ -39,9 +39,18 @@ from .models import Customer
 
 # More changed customers than this since the list was placed: built anew instead.
 REPAIR_AT_MOST = 20_000
-# A change written with an `updated_at` a little older than the latest already seen (its
-# transaction committed later) is still found.
+# A change committed after a look at the register may carry an `updated_at` (or `deleted_at`)
+# older than the newest that look saw: its transaction stamped it, then committed later. So
+# each look reads again the customers stamped within LATE_COMMIT before the newest it saw, and
+# remembers what it found there (`Positions.window`): a later look moves only those whose stamp
+# is new to it. On PostgreSQL the window reaches back to the oldest transaction open at the
+# look (pg_stat_activity) with CLOCK_MARGIN for the clocks of the app and the database; SQLite
+# says nothing of its writers, and a writer may wait its busy timeout (30 s) for the lock.
 LATE_COMMIT = timedelta(minutes=1)
+CLOCK_MARGIN = timedelta(seconds=5)
+# More customers than this in a look's window (an import writes thousands a second): placed
+# anew instead.
+WINDOW_AT_MOST = 60_000
 # Every sort order both ways, and a dozen filtered lists: some 2 MB each at a million.
 KEPT_PER_DATABASE = 24
 # Segment numbers are kept in two bytes; past this many (a repair adds at most some 20,000)
@@ -69,6 +78,10 @@ class Positions:
         self.where = array("H")  # customer id -> its segment's number; 0: not in the list
         self.numbered = 0
         self.lock = Lock()
+        # What the last look found in its window: (part, customer id) -> the stamp it had; and
+        # the earliest stamp a change that look could not see yet may carry (None: unknown).
+        self.window: dict[tuple[int, int], Any] = {}
+        self.horizon: Any = None
 
     @property
     def total(self) -> int:
@@ -183,8 +196,10 @@ def _ids_in_order(query) -> list[int]:
 
 def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple) -> Positions:
     order = [column.desc() if descending else column.asc() for column in columns]
+    horizon = open_since()  # (before the walk: what it cannot see began after)
     ids = _ids_in_order(select_of(Customer.id).order_by(*order))
     positions = Positions(columns, descending, every, stamp)
+    positions.horizon = horizon
     made = positions.cut(ids, select_of, None)
     positions.uppers = [upper for upper, _, _ in made] or [None]
     positions.counts = [count for _, count, _ in made] or [0]
@@ -192,35 +207,103 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     return positions
 
 
-def changed_since(old: tuple, new: tuple, grouped: bool) -> set[int] | None:
+def changed_since(old: tuple, new: tuple, grouped: bool,
+                  kept: "Positions | None" = None) -> set[int] | None:
     """The customers written since the stamp `old`, or None when there are too many to move
     one by one (or the register went back: another database under the same address). One
     statement of four index look-ups, each limited (a round trip each cost the page after a
-    change more than the look-ups did)."""
-    _, max_id, latest, deleted, _, audited = old
+    change more than the look-ups did). With `kept` (positions placed at `old`), the look
+    starts at their horizon and leaves out what their last look found unchanged in its window,
+    and records its own window and horizon there."""
+    _, max_id, latest, deleted, _, audited, _ = old
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
         return None
+    horizon = open_since() if kept is not None else None
     live = Customer.deleted_at.is_(None)
-    queries = [select(Customer.id).where(Customer.id > (max_id or 0))]
-    queries.append(select(Customer.id).where(live) if latest is None else
-                   select(Customer.id).where(live, Customer.updated_at >= latest - LATE_COMMIT))
-    queries.append(select(Customer.id).where(Customer.deleted_at.is_not(None)) if deleted is None
-                   else select(Customer.id).where(Customer.deleted_at >= deleted - LATE_COMMIT))
-    limited = [query.limit(REPAIR_AT_MOST + 1).subquery() for query in queries]
+    queries = [select(Customer.id, null_moment()).where(Customer.id > (max_id or 0))
+               .limit(REPAIR_AT_MOST + 1)]
+    queries.append(select(Customer.id, Customer.updated_at).where(live) if latest is None else
+                   select(Customer.id, Customer.updated_at).where(
+                       live, Customer.updated_at >= _window_start(latest, kept)))
+    queries.append(
+        select(Customer.id, Customer.deleted_at).where(Customer.deleted_at.is_not(None))
+        if deleted is None else select(Customer.id, Customer.deleted_at).where(
+            Customer.deleted_at >= _window_start(deleted, kept)))
+    queries[1:] = [query.limit(WINDOW_AT_MOST + 1) for query in queries[1:]]
+    limited = [query.subquery() for query in queries]
     events = select(AuditEvent.object_type, AuditEvent.object_id).where(
         AuditEvent.id > (audited or 0)).limit(REPAIR_AT_MOST + 1).subquery()
     rows = db.session.execute(union_all(
         *(select(literal(number).label("part"), literal("customer").label("kind"),
-                 found.c.id.label("id")) for number, found in enumerate(limited)),
-        select(literal(len(limited)), events.c.object_type, events.c.object_id))).all()
-    found_per_part = Counter(part for part, _, _ in rows)
-    if any(count > REPAIR_AT_MOST for count in found_per_part.values()) or (
-            grouped and any(kind == "group" for part, kind, _ in rows if part == len(limited))):
+                 found.c.id.label("id"), list(found.c)[1].label("moment"))
+          for number, found in enumerate(limited)),
+        select(literal(len(limited)), events.c.object_type, events.c.object_id,
+               null_moment()))).all()
+    found_per_part = Counter(part for part, _, _, _ in rows)
+    if found_per_part[0] > REPAIR_AT_MOST or found_per_part[len(limited)] > REPAIR_AT_MOST or any(
+            found_per_part[part] > WINDOW_AT_MOST for part in (1, 2)) or (
+            grouped and any(kind == "group" for part, kind, _, _ in rows if part == len(limited))):
         return None
-    changed = {object_id for _, kind, object_id in rows
-               if kind == "customer" and object_id is not None}
-    return changed if len(changed) <= REPAIR_AT_MOST else None
+    seen = kept.window if kept is not None else {}
+    changed = {object_id for part, kind, object_id, moment in rows
+               if kind == "customer" and object_id is not None
+               and (part not in (1, 2) or seen.get((part, object_id)) != moment)}
+    if len(changed) > REPAIR_AT_MOST:
+        return None
+    if kept is not None:
+        kept.window = {(part, object_id): moment for part, _, object_id, moment in rows
+                       if part in (1, 2)}
+        kept.horizon = horizon
+    return changed
+
+
+def null_moment():
+    return literal(None, type_=Customer.updated_at.type).label("moment")
+
+
+def _window_start(newest, kept: "Positions | None"):
+    """Where a look's window of stamps starts: LATE_COMMIT before the newest stamp the last look
+    saw, or, where that look knew when the oldest transaction then open began, CLOCK_MARGIN
+    before that (or before the newest, when it is older)."""
+    if kept is None or kept.horizon is None:
+        return newest - LATE_COMMIT
+    return min(newest, kept.horizon) - CLOCK_MARGIN
+
+
+def late_writers(newest) -> Any:
+    """When the oldest transaction still open began, if it began before the newest stamp the
+    register shows (`newest`): it may yet commit customers stamped before that one, which no
+    maximum would show; the register's stamp holds it, so that its end changes the stamp.
+    PostgreSQL's pg_stat_activity; None on SQLite (its writers take turns at one lock) and
+    when no such transaction is open."""
+    if newest is None or db.engine.dialect.name != "postgresql":
+        return None
+    _fresh_activity()
+    return db.session.scalar(text(
+        "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start < :newest"), {"newest": newest})
+
+
+def _fresh_activity() -> None:
+    """PostgreSQL reads pg_stat_activity once a transaction and shows that until it ends: read
+    it afresh."""
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+
+
+def open_since():
+    """When the oldest transaction now open in the database began (its writes, committed
+    later, carry stamps from then on), or now when none is: PostgreSQL's pg_stat_activity;
+    None on SQLite, or where another role's sessions are hidden from this one."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    _fresh_activity()
+    hidden, oldest = db.session.execute(text(
+        "SELECT bool_or(query = '<insufficient privilege>'), "
+        "least(min(xact_start), statement_timestamp()) "
+        "FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")).one()
+    return None if hidden else oldest
 
 
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:
@@ -287,7 +370,7 @@ def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, desce
         with positions.lock:
             if positions.stamp == stamp:
                 return positions
-            changed = (changed_since(positions.stamp, stamp, grouped)
+            changed = (changed_since(positions.stamp, stamp, grouped, positions)
                        if positions.movable and positions.numbered < NUMBERED_AT_MOST
                        else None)
             if changed is not None:
