@@ -19,7 +19,7 @@ from .. import tracking
 from ..account.tokens import revoke_tokens
 from ..audit import AuditEvent
 from ..auth.models import StaffUser
-from ..auth.rights import Right
+from ..auth.rights import Right, may
 from ..batching import batched
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model, db
@@ -236,10 +236,20 @@ def _next_batch(bulk_job: BulkJob) -> list[int]:
                                    .order_by(Customer.id).limit(BATCH)))
 
 
+# A job that ran its course, failed (it can be started again) or was stopped because its
+# starter may no longer do what it does.
+ENDED = ("finished", "failed", "stopped")
+
+
+def allowed(actor: StaffUser, action: BulkAction) -> bool:
+    """Whether this member of staff may do the action now: an active account with the right."""
+    return actor.is_active and (action.right is None or may(actor, action.right))
+
+
 @job()
 def run_bulk_job(job_id: int) -> None:
     """Work a BulkJob from where it stopped; each batch commits with its progress."""
-    taken = tracking.take_up(BulkJob, job_id, lambda found: found.status in ("finished", "failed"))
+    taken = tracking.take_up(BulkJob, job_id, lambda found: found.status in ENDED)
     if taken is None:
         return
     bulk_job, token = taken
@@ -250,6 +260,11 @@ def run_bulk_job(job_id: int) -> None:
     try:
         with tracking.beating(BulkJob, job_id, token):
             while ids := _next_batch(bulk_job):
+                if not allowed(actor, action):  # (read again after every commit)
+                    tracking.release(BulkJob, job_id, token, status="stopped",
+                                     finished_at=utcnow())
+                    db.session.commit()
+                    return
                 bulk_job.changed += action.run(ids, actor, bulk_job.params)
                 bulk_job.done += len(ids)
                 bulk_job.last_id = max(ids)

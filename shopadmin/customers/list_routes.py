@@ -20,7 +20,15 @@ from ..pickers import groups_by_section
 from ..routing import database_id, database_ids, requested_page
 from ..settings.services import get_setting
 from .blueprint import bp
-from .bulk import ACTIONS, BulkJob, perform, perform_on_matching, run_bulk_job, start_again
+from .bulk import (
+    ACTIONS,
+    ENDED,
+    BulkJob,
+    perform,
+    perform_on_matching,
+    run_bulk_job,
+    start_again,
+)
 from .choices import TYPE_LABELS
 from .fields import BY_NAME, FIELDS
 from .listing import FILTER_KEYS, count_customers, customer_query, list_customers
@@ -217,7 +225,7 @@ def bulk_job(job_id: int):
         return jsonify(
             percent=percent,
             percent_text=format_percentage(percent),
-            finished=bulk.status in ("finished", "failed"),
+            finished=bulk.status in ENDED,
             reload=True,
             text=_("%(done)s of %(total)s", done=format_number(bulk.done),
                    total=format_number(bulk.total)),

@@ -272,38 +272,39 @@ def _window_start(newest, kept: "Positions | None"):
 
 
 def late_writers(newest) -> Any:
-    """When the oldest transaction still open began, if it began before the newest stamp the
-    register shows (`newest`): it may yet commit customers stamped before that one, which no
-    maximum would show; the register's stamp holds it, so that its end changes the stamp.
-    PostgreSQL's pg_stat_activity; None on SQLite (its writers take turns at one lock) and
-    when no such transaction is open."""
+    """When the oldest transaction that has written and is still open began, if before the
+    newest stamp the register shows: it may yet commit customers stamped before that one,
+    which no maximum would show; the register's stamp holds it, so that its end changes the
+    stamp. None on SQLite (its writers take turns at one lock) and when there is none."""
     if newest is None or db.engine.dialect.name != "postgresql":
         return None
-    _fresh_activity()
-    return db.session.scalar(text(
-        "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND xact_start < :newest"), {"newest": newest})
+    _, oldest = _writers()
+    return oldest if oldest is not None and oldest < newest else None
 
 
-def _fresh_activity() -> None:
-    """PostgreSQL reads pg_stat_activity once a transaction and shows that until it ends: read
-    it afresh."""
-    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
-
-
-def open_since():
-    """When the oldest transaction now open in the database began (its writes, committed
-    later, carry stamps from then on), or now when none is: PostgreSQL's pg_stat_activity;
-    None on SQLite, or where another role's sessions are hidden from this one."""
+def open_since() -> Any:
+    """When the oldest transaction that has written and is still open began (what it commits
+    later carries stamps from about then on), or now when none is; None on SQLite, or where
+    another role's sessions are hidden from this one."""
     if db.engine.dialect.name != "postgresql":
         return None
-    _fresh_activity()
+    hidden, oldest = _writers()
+    if hidden:
+        return None
+    return oldest if oldest is not None else db.session.scalar(
+        text("SELECT statement_timestamp()"))
+
+
+def _writers() -> tuple[bool, Any]:
+    """(whether another role's sessions are hidden, when the oldest open transaction of this
+    database that has written began): PostgreSQL's pg_stat_activity, read afresh (it is read
+    once a transaction and shown so until it ends)."""
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
     hidden, oldest = db.session.execute(text(
-        "SELECT bool_or(query = '<insufficient privilege>'), "
-        "least(min(xact_start), statement_timestamp()) "
-        "FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")).one()
-    return None if hidden else oldest
+        "SELECT coalesce(bool_or(query = '<insufficient privilege>'), false), "
+        "min(xact_start) FILTER (WHERE backend_xid IS NOT NULL) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).one()
+    return hidden, oldest
 
 
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:

@@ -2,9 +2,11 @@
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from shopadmin.audit import AuditEvent
+from shopadmin.auth.models import Role
 from shopadmin.customers import bulk
 from shopadmin.customers.bulk import BulkJob
 from shopadmin.customers.models import Customer, CustomerGroup
@@ -149,6 +151,40 @@ def test_large_bulk_runs_as_a_job_on_all_matching(client, login_as, run_jobs, mo
     assert len(db.session.get(CustomerGroup, group.id).__dict__) and sorted(
         c.billing_city for c in db.session.scalars(select(Customer)) if c.groups
     ) == ["Łódź"] * 6
+
+
+@pytest.mark.parametrize("withdrawn", ["role", "account"])
+def test_a_bulk_job_stops_when_its_starters_right_is_withdrawn(client, login_as, run_jobs,
+                                                               monkeypatch, withdrawn):
+    """The worker asks before every batch whether the member who started the job may still do
+    it: an administrator made staff (or deactivated) between two batches moves no more
+    customers to the trash, and the job's page says why it stopped."""
+    admin = login_as("admin")
+    monkeypatch.setattr(bulk, "INLINE_LIMIT", 5)
+    monkeypatch.setattr(bulk, "BATCH", 4)
+    customers = [make_customer() for _ in range(12)]
+    response = client.post("/customers/bulk", data={
+        "csrf_token": csrf_token(client, "/customers/"), "action": "delete",
+        "scope": "selected", "ids": [str(c.id) for c in customers], "confirmed": "yes"})
+    job_url = response.headers["Location"]
+    job = db.session.scalar(select(BulkJob))
+    bulk.run_batches(bulk.ACTIONS["delete"], job.customer_ids[:4], admin, {})
+    job.done = job.changed = 4  # (its first batch done, as a run that was interrupted)
+    if withdrawn == "role":
+        admin.role = Role.STAFF
+    else:
+        admin.active = False
+    db.session.commit()
+    assert run_jobs() == 1
+    db.session.expire_all()
+    job = db.session.get(BulkJob, job.id)
+    assert (job.status, job.done, job.changed) == ("stopped", 4, 4)
+    assert db.session.scalar(select(func.count()).select_from(Customer).where(
+        Customer.deleted_at.is_not(None))) == 4
+    if withdrawn == "role":  # (a deactivated account is signed out)
+        assert client.get(job_url + "?format=json").get_json()["finished"] is True
+        page = client.get(job_url).get_data(as_text=True)
+        assert "may no longer do it" in page and "Start again" not in page
 
 
 def test_columns_and_saved_views(client, login_as):
