@@ -59,10 +59,12 @@ def stampable(args) -> bool:
 def register_stamp() -> tuple:
     """Changes whenever a customer is added, changed, trashed, restored or erased: five index
     look-ups (each its own query: two maxima in one select would scan a whole index). On
-    PostgreSQL also when a transaction that began before the newest change ends: it may commit
-    customers stamped before that change, which move none of the five (positions.late_writers)."""
-    from .positions import late_writers
+    PostgreSQL also when a transaction that has written, and began before the newest change,
+    ends: it may commit customers stamped before that change, which move none of the five
+    (positions.writers_before)."""
+    from .positions import writers_before
 
+    writers = writers_before()
     live = Customer.deleted_at.is_(None)
     stamp = (db.engine.url.render_as_string(), *db.session.execute(select(
         select(func.max(Customer.id)).scalar_subquery(),
@@ -72,7 +74,10 @@ def register_stamp() -> tuple:
         .scalar_subquery(),
         select(func.max(AuditEvent.id)).scalar_subquery(),
     )).one())
-    return (*stamp, late_writers(stamp[2]))
+    newest = stamp[2]
+    if writers is not True and (writers is None or newest is None or writers >= newest):
+        writers = None  # (what it commits is stamped after the newest: a maximum moves)
+    return (*stamp, writers)
 
 
 # The tables the import filters read (`import`: the undo record; `warnings`: the rows' results).

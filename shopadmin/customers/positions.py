@@ -29,7 +29,7 @@ from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import literal, select, text, union_all
+from sqlalchemy import String, cast, literal, select, text, union_all
 
 from ..audit import AuditEvent
 from ..batching import batched
@@ -41,13 +41,15 @@ from .models import Customer
 REPAIR_AT_MOST = 20_000
 # A change committed after a look at the register may carry an `updated_at` (or `deleted_at`)
 # older than the newest that look saw: its transaction stamped it, then committed later. So
-# each look reads again the customers stamped within LATE_COMMIT before the newest it saw, and
-# remembers what it found there (`Positions.window`): a later look moves only those whose stamp
-# is new to it. On PostgreSQL the window reaches back to the oldest transaction open at the
-# look (pg_stat_activity) with CLOCK_MARGIN for the clocks of the app and the database; SQLite
-# says nothing of its writers, and a writer may wait its busy timeout (30 s) for the lock.
+# each look reads again the customers stamped a while before the newest the last stamp saw,
+# and remembers what it found there (`Positions.window`): a later look moves only those whose
+# stamp is new to it. On PostgreSQL the window starts CLOCK_MARGIN (the app's and the
+# database's clocks, the moment between stamping a row and writing it) before the newest, or
+# before the oldest transaction then open that had written (the stamp holds it:
+# paging.register_stamp); SQLite says nothing of its writers, and one may wait its busy
+# timeout (30 s) for the lock: LATE_COMMIT.
 LATE_COMMIT = timedelta(minutes=1)
-CLOCK_MARGIN = timedelta(seconds=5)
+CLOCK_MARGIN = timedelta(seconds=2)
 # More customers than this in a look's window (an import writes thousands a second): placed
 # anew instead.
 WINDOW_AT_MOST = 60_000
@@ -78,10 +80,8 @@ class Positions:
         self.where = array("H")  # customer id -> its segment's number; 0: not in the list
         self.numbered = 0
         self.lock = Lock()
-        # What the last look found in its window: (part, customer id) -> the stamp it had; and
-        # the earliest stamp a change that look could not see yet may carry (None: unknown).
+        # What the last look found in its window: (part, customer id) -> the stamp it had.
         self.window: dict[tuple[int, int], Any] = {}
-        self.horizon: Any = None
 
     @property
     def total(self) -> int:
@@ -196,10 +196,8 @@ def _ids_in_order(query) -> list[int]:
 
 def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple) -> Positions:
     order = [column.desc() if descending else column.asc() for column in columns]
-    horizon = open_since()  # (before the walk: what it cannot see began after)
     ids = _ids_in_order(select_of(Customer.id).order_by(*order))
     positions = Positions(columns, descending, every, stamp)
-    positions.horizon = horizon
     made = positions.cut(ids, select_of, None)
     positions.uppers = [upper for upper, _, _ in made] or [None]
     positions.counts = [count for _, count, _ in made] or [0]
@@ -212,24 +210,22 @@ def changed_since(old: tuple, new: tuple, grouped: bool,
     """The customers written since the stamp `old`, or None when there are too many to move
     one by one (or the register went back: another database under the same address). One
     statement of four index look-ups, each limited (a round trip each cost the page after a
-    change more than the look-ups did). With `kept` (positions placed at `old`), the look
-    starts at their horizon and leaves out what their last look found unchanged in its window,
-    and records its own window and horizon there."""
-    _, max_id, latest, deleted, _, audited, _ = old
+    change more than the look-ups did). With `kept` (positions placed at `old`), what their
+    last look found unchanged in its window is left out, and this look's window is kept."""
+    _, max_id, latest, deleted, _, audited, writers = old
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
         return None
-    horizon = open_since() if kept is not None else None
     live = Customer.deleted_at.is_(None)
     queries = [select(Customer.id, null_moment()).where(Customer.id > (max_id or 0))
                .limit(REPAIR_AT_MOST + 1)]
-    queries.append(select(Customer.id, Customer.updated_at).where(live) if latest is None else
-                   select(Customer.id, Customer.updated_at).where(
-                       live, Customer.updated_at >= _window_start(latest, kept)))
+    queries.append(select(Customer.id, _moment(Customer.updated_at)).where(live)
+                   if latest is None else select(Customer.id, _moment(Customer.updated_at))
+                   .where(live, Customer.updated_at >= _window_start(latest, writers)))
     queries.append(
-        select(Customer.id, Customer.deleted_at).where(Customer.deleted_at.is_not(None))
-        if deleted is None else select(Customer.id, Customer.deleted_at).where(
-            Customer.deleted_at >= _window_start(deleted, kept)))
+        select(Customer.id, _moment(Customer.deleted_at)).where(Customer.deleted_at.is_not(None))
+        if deleted is None else select(Customer.id, _moment(Customer.deleted_at)).where(
+            Customer.deleted_at >= _window_start(deleted, writers)))
     queries[1:] = [query.limit(WINDOW_AT_MOST + 1) for query in queries[1:]]
     limited = [query.subquery() for query in queries]
     events = select(AuditEvent.object_type, AuditEvent.object_id).where(
@@ -254,57 +250,44 @@ def changed_since(old: tuple, new: tuple, grouped: bool,
     if kept is not None:
         kept.window = {(part, object_id): moment for part, _, object_id, moment in rows
                        if part in (1, 2)}
-        kept.horizon = horizon
     return changed
 
 
+def _moment(column):
+    """A stamp as the database's text: compared for equality only, and a window's thousands
+    are read without making a datetime of each."""
+    return cast(column, String)
+
+
 def null_moment():
-    return literal(None, type_=Customer.updated_at.type).label("moment")
+    return literal(None, type_=String).label("moment")
 
 
-def _window_start(newest, kept: "Positions | None"):
-    """Where a look's window of stamps starts: LATE_COMMIT before the newest stamp the last look
-    saw, or, where that look knew when the oldest transaction then open began, CLOCK_MARGIN
-    before that (or before the newest, when it is older)."""
-    if kept is None or kept.horizon is None:
+def _window_start(newest, writers):
+    """Where a look's window of stamps starts: CLOCK_MARGIN before the newest stamp the last
+    stamp saw, or before the oldest transaction then open that had written, when that began
+    earlier (`writers`, the stamp's last part; PostgreSQL); LATE_COMMIT before the newest where
+    the database does not say (SQLite, another role's sessions hidden)."""
+    if db.engine.dialect.name != "postgresql" or writers is True:
         return newest - LATE_COMMIT
-    return min(newest, kept.horizon) - CLOCK_MARGIN
+    return min(newest, writers or newest) - CLOCK_MARGIN
 
 
-def late_writers(newest) -> Any:
-    """When the oldest transaction that has written and is still open began, if before the
-    newest stamp the register shows: it may yet commit customers stamped before that one,
-    which no maximum would show; the register's stamp holds it, so that its end changes the
-    stamp. None on SQLite (its writers take turns at one lock) and when there is none."""
-    if newest is None or db.engine.dialect.name != "postgresql":
-        return None
-    _, oldest = _writers()
-    return oldest if oldest is not None and oldest < newest else None
-
-
-def open_since() -> Any:
-    """When the oldest transaction that has written and is still open began (what it commits
-    later carries stamps from about then on), or now when none is; None on SQLite, or where
-    another role's sessions are hidden from this one."""
+def writers_before() -> Any:
+    """On PostgreSQL, when the oldest transaction of this database that has written and is
+    still open began (None when none is; True when another role's sessions are hidden from
+    this one), read before the register's maxima: whatever it commits later carries stamps
+    from about then on, and its end must change the stamp even when it moves no maximum.
+    pg_stat_activity is read afresh (it is read once a transaction and shown so until it
+    ends). None on SQLite: its writers take turns at one lock."""
     if db.engine.dialect.name != "postgresql":
         return None
-    hidden, oldest = _writers()
-    if hidden:
-        return None
-    return oldest if oldest is not None else db.session.scalar(
-        text("SELECT statement_timestamp()"))
-
-
-def _writers() -> tuple[bool, Any]:
-    """(whether another role's sessions are hidden, when the oldest open transaction of this
-    database that has written began): PostgreSQL's pg_stat_activity, read afresh (it is read
-    once a transaction and shown so until it ends)."""
     db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
     hidden, oldest = db.session.execute(text(
         "SELECT coalesce(bool_or(query = '<insufficient privilege>'), false), "
         "min(xact_start) FILTER (WHERE backend_xid IS NOT NULL) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()")).one()
-    return hidden, oldest
+    return True if hidden else oldest
 
 
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:
