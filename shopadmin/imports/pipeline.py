@@ -191,7 +191,15 @@ def planner_for(job: ImportJob, options: ImportOptions) -> Planner:
     erased addresses and the secret their digests are keyed with."""
     return Planner(options, job.headings or None, job.mapping, session=db.session,
                    settings=get_settings(), erased=erased_digests(),
-                   secret=current_app.config["SECRET_KEY"])
+                   secret=current_app.config["SECRET_KEY"], approver=_may_approve(job))
+
+
+def _may_approve(job: ImportJob) -> bool:
+    """Whether the member who uploaded the file may approve customers now (a file given to the
+    command line, by no member: the operator may)."""
+    from ..auth.rights import Right, may
+
+    return job.created_by_id is None or may(job.created_by, Right.APPROVE_CUSTOMERS)
 
 
 def _start(job: ImportJob, dry_run: bool, resume: bool) -> int:
@@ -238,6 +246,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
                        "unchanged": job.unchanged, "rejected": job.rejected,
                        "warned": job.warned, "sample": sample,
                        "languages": dict(planner.languages.most_common()),
+                       "held_for_approval": planner.held,
                        "missing_groups": sorted(planner.missing_groups, key=str.casefold)}
     else:
         job.status = ImportStatus.READY

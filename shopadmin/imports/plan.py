@@ -130,8 +130,16 @@ class Planner:
 
     def __init__(self, options: ImportOptions, headings: list[str] | None,
                  mapping: list[str | None] | None = None, *, session: AnySession,
-                 settings: dict[str, Any], erased: frozenset[str], secret: str | bytes):
+                 settings: dict[str, Any], erased: frozenset[str], secret: str | bytes,
+                 approver: bool = True):
         self.options = options
+        # Whether the one importing may approve customers (auth/rights.py); else new customers
+        # wait for approval, and an existing one's approval stays as it is (`held` counts the
+        # new ones; the preview says so).
+        self.approver = approver
+        self.held = 0
+        self._approved_at = (mapping or []).index("approved") if "approved" in (
+            mapping or []) else None
         self.session = session
         self.settings = settings
         # The file's own heading of the column mapped to each target, for error messages.
@@ -182,7 +190,34 @@ class Planner:
                 else:
                     self._classify(outcome, existing)
         self._drop_groups_held([o for o in outcomes if o.customer_id and o.group_names])
+        if not self.approver:
+            self._hold_approval(live)
         return outcomes
+
+    def _hold_approval(self, outcomes: list[Outcome]) -> None:
+        """An import by a member who may not approve customers: a new customer waits for
+        approval (as one added by hand does), and an existing one keeps its approval; where the
+        file said otherwise, a warning says so."""
+        heading, at = self.heading("approved"), self._approved_at
+
+        def cell(outcome: Outcome) -> str:
+            return str(outcome.cells[at]) if at is not None and at < len(outcome.cells) else ""
+
+        for outcome in outcomes:
+            if outcome.action == "create":
+                if outcome.values.get("approved"):
+                    outcome.warn(_("Only an administrator can approve a customer: this one "
+                                   "waits for approval."), heading, cell(outcome))
+                outcome.values["approved"] = False
+                self.held += 1
+            elif "approved" in outcome.values and outcome.action == "update":
+                outcome.values.pop("approved")
+                outcome.previous.pop("approved", None)
+                outcome.warn(_("Only an administrator can approve a customer or set one "
+                               "waiting: the customer’s approval was left as it was."),
+                             heading, cell(outcome))
+                if not outcome.values and not outcome.group_names:
+                    outcome.action = "unchanged"
 
     @staticmethod
     def _outcome(parsed, cells: list[str]) -> Outcome:
