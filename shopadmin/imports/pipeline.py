@@ -26,6 +26,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from . import deferred
+from .checkpoints import checkpointed_beside
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .pending_list import merged_beside
 from .plan import ImportOptions, Outcome, Planner
@@ -224,7 +225,8 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
         deferred.restore()  # (the run that died had set the indexes aside)
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run), \
-            (nullcontext() if dry_run else merged_beside(db.engine)):
+            (nullcontext() if dry_run else merged_beside(db.engine)), \
+            (nullcontext() if dry_run else checkpointed_beside(db.engine)):
         sample = _work_through(job, planner, dry_run, done, progress, _Commits(
             done, checkpoint, holds))
         if aside:  # (with the run's page cache: the sorts of the index builds fit in it)
