@@ -145,10 +145,11 @@ def count_rows(job: ImportJob) -> int:
     return open_job_worksheet(job).count_rows()
 
 
-def _count_if_new(job: ImportJob) -> None:
-    """The job's rows counted, for the progress, on a run's first start."""
+def _count_if_new(job: ImportJob, counted: int | None = None) -> None:
+    """The job's rows counted, for the progress, on a run's first start (`counted`: by the
+    reading process already)."""
     if not job.rows_total:
-        job.rows_total = count_rows(job)
+        job.rows_total = counted if counted is not None else count_rows(job)
         job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
         db.session.commit()
 
@@ -279,7 +280,8 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, commits) -> 
     # The preview's read of an XLSX sheet is kept for the apply; the apply's is the last.
     rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
     with closing(rows):
-        _count_if_new(job)  # (while the reading process starts up)
+        # (while the reading process starts up; an early one counted them while it waited)
+        _count_if_new(job, terms.backlog.counted if terms is not None else None)
         rows_per_batch = batch_rows()
         for parsed, cells in rows:
             batch.append((parsed, cells))
