@@ -197,7 +197,8 @@ def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
     try:
         # An early child was ready for its work: its first word (its file's count) comes at
         # once, and is read now, before the caller counts the rows itself.
-        first = _next_item(child, batches, backlog) if early is not None else _NOTHING
+        first = (_next_item(child, batches, backlog, first=True) if early is not None
+                 else _NOTHING)
         yield None  # (started_in_child takes this one)
         if first is not _NOTHING:
             if first is _DONE:
@@ -216,10 +217,12 @@ def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
 _DONE, _NOTHING = object(), object()
 
 
-def _next_item(child, batches: multiprocessing.Queue, backlog: Backlog | None) -> Any:
-    """The child's next item (_DONE at its end), its count taken out (counted_item)."""
+def _next_item(child, batches: multiprocessing.Queue, backlog: Backlog | None,
+               first: bool = False) -> Any:
+    """The child's next item (_DONE at its end), its count taken out (counted_item); `first`:
+    the one item the child sends first, _NOTHING when that was its count."""
     while True:
-        if backlog is not None:
+        if backlog is not None and not first:  # (the count comes before any batch is ready)
             backlog.taking(batches)
         try:
             item = batches.get(timeout=5)
@@ -234,6 +237,8 @@ def _next_item(child, batches: multiprocessing.Queue, backlog: Backlog | None) -
         if isinstance(item, tuple) and item and item[0] == _COUNTED:
             if backlog is not None:
                 backlog.counted = item[1]
+            if first:
+                return _NOTHING
             continue
         return item
 
