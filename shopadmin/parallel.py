@@ -346,7 +346,7 @@ def batched(rows: Iterator[tuple]) -> Iterator[list]:
         yield batch
 
 
-def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple,
+def parsed_in_child(factory: Callable[..., Iterator[Any]], args: tuple,
                     backlog: Backlog | None = None) -> Generator[tuple, None, None]:
     """The rows factory(*args) hands over in batches (see batched), read and parsed by a
     spawned child process (the job worker runs threads, and a threaded process must not fork),

@@ -57,7 +57,7 @@ def _checkpoint(engine: Engine, stop: threading.Event, interval: float) -> None:
     try:
         raw = engine.raw_connection()
         try:
-            cursor = raw.driver_connection.cursor()
+            cursor = raw.cursor()
             while not stop.wait(interval):
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             cursor.close()

@@ -117,7 +117,7 @@ class _FewerCollections:
 fewer_collections = _FewerCollections()
 
 
-def read_in_child(plan: ReadingPlan, flag) -> Iterator[list]:
+def read_in_child(plan: ReadingPlan, flag) -> Iterator[list | tuple]:
     """The reading process: the rows, their messages in the staff member's language (no app:
     the stages need none). `flask customers import` starts it early (start_reading_early)."""
     from ..parallel import batched, counted_item
