@@ -28,6 +28,18 @@ def pageless_command(argv: Sequence[str]) -> bool:
                for command in PAGELESS_COMMANDS for index in range(len(words)))
 
 
+def command_file(argv: Sequence[str]) -> str | None:
+    """The file a pageless command names (`customers import FILE`): the one existing file
+    among the words after the command's (None: none, or several; the reading process checks
+    that what it counted is what the command then reads)."""
+    words = list(argv[1:])
+    after = next((index + len(command) for command in PAGELESS_COMMANDS
+                  for index in range(len(words))
+                  if list(command) == words[index:index + len(command)]), len(words))
+    files = [word for word in words[after:] if not word.startswith("-") and Path(word).is_file()]
+    return files[0] if len(files) == 1 else None
+
+
 def create_app(test_config: dict | None = None) -> "Flask":
     """Build the application: configuration, extensions, blueprints, CLI and error pages."""
     from flask import Flask
@@ -39,7 +51,7 @@ def create_app(test_config: dict | None = None) -> "Flask":
     if pageless:  # (the import's reading process starts up beside this one: reading.py)
         from .imports.reading import start_reading_early
 
-        start_reading_early()
+        start_reading_early(command_file(sys.argv))
     folder = Path((test_config or {}).get("INSTANCE_PATH") or instance_path())
     folder.mkdir(parents=True, exist_ok=True)
     app = Flask(

@@ -24,6 +24,9 @@ BATCH = 1000
 QUEUE_BATCHES = 8
 _END = "end"
 _ERROR = "error"
+# A child's word on the rows of its file before its first batch (counted_item): how many
+# there are, counted by an early child while it waited for its work (None: not counted).
+_COUNTED = "counted"
 # Cells travel as one string (one object to pickle instead of 25); split again only for rows
 # that end up rejected.
 SEPARATOR = "\x1f"
@@ -107,6 +110,8 @@ class Backlog:
     def __init__(self):
         self.ready: int | None = None
         self.starved = 0
+        # The rows of the file, when the child said (counted_item) before its first batch.
+        self.counted: int | None = None
 
     def taking(self, batches: multiprocessing.Queue) -> None:
         try:
@@ -170,6 +175,12 @@ def _main_script_left_out(spawned: tuple | None):
         main.__file__ = path
 
 
+def counted_item(rows: int | None) -> tuple:
+    """What a child's factory yields first to say how many rows its file has (see
+    reading.read_in_child): taken out of the items, into the Backlog's `counted`."""
+    return (_COUNTED, rows)
+
+
 def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
                  backlog: Backlog | None = None) -> Generator[Any, None, None]:
     early = _take_early(spawned)
@@ -184,20 +195,16 @@ def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
         with _main_script_left_out(spawned):
             child.start()
     try:
+        # An early child was ready for its work: its first word (its file's count) comes at
+        # once, and is read now, before the caller counts the rows itself.
+        first = (_next_item(child, batches, backlog, first=True) if early is not None
+                 else _NOTHING)
         yield None  # (started_in_child takes this one)
-        while True:
-            if backlog is not None:
-                backlog.taking(batches)
-            try:
-                item = batches.get(timeout=5)
-            except queue.Empty:
-                if not child.is_alive():
-                    raise ParseFailed(f"the reading process ended ({child.exitcode})") from None
-                continue
-            if isinstance(item, str) and item == _END:
+        if first is not _NOTHING:
+            if first is _DONE:
                 return
-            if isinstance(item, tuple) and item and item[0] == _ERROR:
-                raise ParseFailed(item[1])
+            yield first
+        while (item := _next_item(child, batches, backlog)) is not _DONE:
             yield item
     finally:
         if child.is_alive():
@@ -205,6 +212,35 @@ def _child_items(produce: Callable[[], Iterator] | None, spawned: tuple | None,
         child.join(timeout=5)
         batches.close()
         batches.cancel_join_thread()
+
+
+_DONE, _NOTHING = object(), object()
+
+
+def _next_item(child, batches: multiprocessing.Queue, backlog: Backlog | None,
+               first: bool = False) -> Any:
+    """The child's next item (_DONE at its end), its count taken out (counted_item); `first`:
+    the one item the child sends first, _NOTHING when that was its count."""
+    while True:
+        if backlog is not None and not first:  # (the count comes before any batch is ready)
+            backlog.taking(batches)
+        try:
+            item = batches.get(timeout=5)
+        except queue.Empty:
+            if not child.is_alive():
+                raise ParseFailed(f"the reading process ended ({child.exitcode})") from None
+            continue
+        if isinstance(item, str) and item == _END:
+            return _DONE
+        if isinstance(item, tuple) and item and item[0] == _ERROR:
+            raise ParseFailed(item[1])
+        if isinstance(item, tuple) and item and item[0] == _COUNTED:
+            if backlog is not None:
+                backlog.counted = item[1]
+            if first:
+                return _NOTHING
+            continue
+        return item
 
 
 class _Early(NamedTuple):
@@ -224,9 +260,10 @@ class _Shared:
     """What stands in an early child's arguments for its byte of shared memory."""
 
 
-def start_early(prepare: Callable[[], None]) -> None:
-    """Spawn a child now that runs prepare() (a module-level function with no Flask, like
-    imports/reading.prepare_reading: the imports and tables the work needs) and then waits for
+def start_early(prepare: Callable[..., None], *args: Any) -> None:
+    """Spawn a child now that runs prepare(*args) (a module-level function with no Flask, like
+    imports/reading.prepare_reading: the imports and tables the work needs; its arguments
+    picklable) and then waits for
     its work: the first started_in_child with a factory of prepare's module takes it, and gets
     its first items without waiting for an interpreter's start, the imports and the tables
     (0.3-0.45 s for the import's reading process), which were made beside whatever this
@@ -239,7 +276,7 @@ def start_early(prepare: Callable[[], None]) -> None:
     receiving, orders = context.Pipe(duplex=False)
     shared = context.Value("b", 1, lock=False)
     child = context.Process(target=_produce_when_told,
-                            args=(prepare, receiving, shared, batches, os.getpid()),
+                            args=((prepare, args), receiving, shared, batches, os.getpid()),
                             daemon=True)
     with _main_script_left_out((prepare, ())):
         child.start()
@@ -279,10 +316,11 @@ def _take_early(spawned: tuple | None) -> _Early | None:
     return None
 
 
-def _produce_when_told(prepare: Callable[[], None], orders, shared,
+def _produce_when_told(preparing: tuple, orders, shared,
                        batches: multiprocessing.Queue, parent: int) -> None:
     """An early child: prepare, then wait for (factory, args) and produce."""
-    prepare()
+    prepare, prepare_args = preparing
+    prepare(*prepare_args)
     while not orders.poll(1):
         if os.getppid() != parent:
             return
@@ -308,7 +346,7 @@ def batched(rows: Iterator[tuple]) -> Iterator[list]:
         yield batch
 
 
-def parsed_in_child(factory: Callable[..., Iterator[list]], args: tuple,
+def parsed_in_child(factory: Callable[..., Iterator[Any]], args: tuple,
                     backlog: Backlog | None = None) -> Generator[tuple, None, None]:
     """The rows factory(*args) hands over in batches (see batched), read and parsed by a
     spawned child process (the job worker runs threads, and a threaded process must not fork),

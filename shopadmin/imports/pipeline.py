@@ -26,6 +26,7 @@ from ..extensions import db
 from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from . import deferred
+from .checkpoints import checkpointed_beside
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .pending_list import merged_beside
 from .plan import ImportOptions, Outcome, Planner
@@ -144,10 +145,11 @@ def count_rows(job: ImportJob) -> int:
     return open_job_worksheet(job).count_rows()
 
 
-def _count_if_new(job: ImportJob) -> None:
-    """The job's rows counted, for the progress, on a run's first start."""
+def _count_if_new(job: ImportJob, counted: int | None = None) -> None:
+    """The job's rows counted, for the progress, on a run's first start (`counted`: by the
+    reading process already)."""
     if not job.rows_total:
-        job.rows_total = count_rows(job)
+        job.rows_total = counted if counted is not None else count_rows(job)
         job.heartbeat_at = utcnow()  # counting a big worksheet takes a while
         db.session.commit()
 
@@ -232,7 +234,8 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
         deferred.restore()  # (the run that died had set the indexes aside)
     aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run), \
-            (nullcontext() if dry_run else merged_beside(db.engine)):
+            (nullcontext() if dry_run else merged_beside(db.engine)), \
+            (nullcontext() if dry_run else checkpointed_beside(db.engine)):
         sample = _work_through(job, planner, dry_run, done, progress, _Commits(
             done, checkpoint, holds))
         if aside:  # (with the run's page cache: the sorts of the index builds fit in it)
@@ -286,7 +289,8 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, commits) -> 
     # The preview's read of an XLSX sheet is kept for the apply; the apply's is the last.
     rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
     with closing(rows):
-        _count_if_new(job)  # (while the reading process starts up)
+        # (while the reading process starts up; an early one counted them while it waited)
+        _count_if_new(job, terms.backlog.counted if terms is not None else None)
         rows_per_batch = batch_rows()
         for parsed, cells in rows:
             batch.append((parsed, cells))

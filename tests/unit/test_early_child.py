@@ -95,3 +95,49 @@ def test_a_reading_child_whose_parent_was_killed_ends(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the reading child outlived its parent")
+
+
+def _plan_of(path):
+    from shopadmin.imports.reading import ReadingPlan
+    from shopadmin.sheets.readers import open_worksheet
+
+    sheet = open_worksheet(path)
+    return ReadingPlan(str(path), bool(sheet.headings), sheet.encoding, sheet.delimiter,
+                       ["email", "first_name"], None, False, 0, "en")
+
+
+def _rows_counted_by_early_child(counted_path, read_path) -> tuple[int | None, int]:
+    """An early child given `counted_path` to count while it waits, then the rows of
+    `read_path`: what it said the count was, and how many rows came."""
+    from shopadmin.imports.reading import read_in_child, start_reading_early
+
+    start_reading_early(str(counted_path))
+    backlog = parallel.Backlog()
+    rows = parallel.parsed_in_child(read_in_child, (_plan_of(read_path), None), backlog)
+    counted = backlog.counted  # (known before the first row is asked for)
+    return counted, len(list(rows))
+
+
+def test_the_early_child_counts_the_commands_file_while_it_waits(tmp_path):
+    original = tmp_path / "customers.csv"
+    lines = ["E-mail;First name", *(f"c{n}@shop.test;Ann" for n in range(30)), ";", ""]
+    original.write_text("\n".join(lines), encoding="utf-8")
+    upload = tmp_path / "upload.csv"  # (the command's copy of it)
+    upload.write_bytes(original.read_bytes())
+    assert _rows_counted_by_early_child(original, upload) == (30, 30)
+    # Another file than the one counted: no count (the import counts it itself).
+    other = tmp_path / "other.csv"
+    other.write_text("\n".join(lines[:11]), encoding="utf-8")
+    assert _rows_counted_by_early_child(original, other) == (None, 10)
+
+
+def test_the_file_a_command_names():
+    from shopadmin import command_file
+    from shopadmin.config import PROJECT_ROOT
+
+    readme, makefile = str(PROJECT_ROOT / "README.md"), str(PROJECT_ROOT / "Makefile")
+    assert command_file(["flask", "--app", "wsgi", "customers", "import", "--dry-run",
+                         readme, "--user", "a@shop.test"]) == readme
+    assert command_file(["flask", "customers", "import", readme, "--rejected",
+                         makefile]) is None  # (two files: which is which is click's)
+    assert command_file(["flask", "customers", "import", "--help"]) is None
