@@ -77,7 +77,7 @@ class Matches:
 
 
 def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
-                 read: Callable[[list[tuple[str, ...]]], list[int]]) -> Matches:
+                 read: Callable[[list[tuple[str, ...]]], Sequence[int]]) -> Matches:
     """The matches of a search of these words as of the register's `stamp`: kept ones (this
     process's, else Redis's) moved along with the customers written since, or read(words)."""
     key = tuple(words)

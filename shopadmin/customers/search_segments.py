@@ -50,6 +50,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
+from .common_lexemes import common_matches
 from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
@@ -62,14 +63,18 @@ from .search import (
 
 # Fewer matches than this are read by id and sorted (a few milliseconds): no segments needed.
 SEGMENTS_FROM = 2_000
-def matching_ids(words: list[tuple[str, ...]]) -> list[int]:
-    """The ids of every customer (the trash's too) whose terms match the words, from the search
-    index alone, as one value (not a row a match): SQLite's joined text, PostgreSQL's array
-    (which psycopg reads in C)."""
+def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
+    """The ids of every customer (the trash's too) whose terms match the words as of the
+    register's `stamp`, from the search index alone, as one value (not a row a match): SQLite's
+    joined text, PostgreSQL's array (which psycopg reads in C), or on PostgreSQL the kept ids
+    of the common lexemes the word starts (common_lexemes)."""
     if db.engine.dialect.name == "sqlite":
         joined = db.session.scalar(select(func.group_concat(customer_search.c.rowid))
                                    .select_from(customer_search).where(text_match(words)))
         return json.loads(f"[{joined}]") if joined else []  # (json: twice as fast as int())
+    common = common_matches(words, stamp)
+    if common is not None:
+        return common
     # The query as a literal: a statement of its own for each search, planned for its words.
     # As a parameter, psycopg prepares the statement after five runs and PostgreSQL may then
     # keep one generic plan for every search, a scan of the whole table (measured: an e-mail
@@ -100,7 +105,7 @@ def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     key, descending = parse_sort(args.get("sort"))
     order = [column.desc() if descending else column.asc() for column in SORTS[key]]
     stamp = paging.register_stamp()
-    matches = kept_matches(words, stamp, matching_ids)
+    matches = kept_matches(words, stamp, lambda words: matching_ids(words, stamp))
     ids: Sequence[int] = matches.ids
     number = database_id(args.get("q", ""))
     if number is not None and number not in set(ids):  # the customer with this id, too

@@ -1,0 +1,262 @@
+"""PostgreSQL: the ids of the lexemes that thousands of customers share, kept in a table.
+
+A search word that tens of thousands of customers match ("lodz": 41,765 at a million) costs the
+GIN index its lists and then a block of the search table for each match and a half (28,316 of
+its 48,150 blocks), 45-60 ms of the server's CPU, however few the page shows (search_segments).
+No index of the search table gives the ids without its rows. So the lexemes that many customers
+share (a city, a first name, a postcode: COMMON_FROM customers or more, as the statistics of the
+search table estimate them) have their customers' ids kept in `customer_search_common`: a row a
+lexeme, holding every customer with a lexeme that starts with it ('lukas' holds 'lukasz' and
+'lukas.nowak.12', an e-mail's local part), as 4-byte integers. A job of the worker writes it
+(keep_common_lexemes, every minute: only after ANALYZE changed which lexemes are common, or
+after more than REFRESH_AFTER customers were written since); imports and edits write only the
+search vectors, as before.
+
+A search of one word then takes its matches in three parts:
+- the kept ids of the kept lexemes that start with the word, less the customers written since
+  they were kept (positions.changed_since, as the kept searches and the list's segments use
+  it); a search of a kept lexeme ("lodz", "lukasz") is that one row;
+- for a shorter word ("luk" beside 'lukas'), the customers of the lexemes that start with the
+  word but with none of the kept ones, from the GIN index: what lies beside the kept lexemes
+  is named letter by letter ('luk', 'luk0':*, ..., 'luka', 'lukaa':*, ...: every character a
+  term may hold), so that the index reads no list of a kept lexeme and the table only the rows
+  of the rest (at a million, beside "lodz": 2 ms, where `'lodz':* & !'lodz'`, which reads the
+  kept lexeme's list, took 45 ms);
+- the customers written since, each tested again by id (search.matching_among).
+With more changes since than TESTED_AT_MOST, more than BESIDE_AT_MOST customers beside the kept
+lexemes, or no kept lexeme for the word, the search reads the GIN index and the table as before.
+SQLite needs none of this: its FTS5 doclists give the ids.
+"""
+
+import json
+import sys
+from array import array
+from collections.abc import Sequence
+from datetime import datetime
+
+from huey import crontab
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+
+from ..extensions import db
+from ..jobs import job
+from ..text import _NON_WORD
+from . import paging, positions
+from .search import PREFIX_MARK, _quoted, customer_search_vectors, matching_among
+
+# A lexeme is kept from this many customers on (fewer cost the GIN index and the table a few
+# milliseconds), and not past KEPT_AT_MOST (4 bytes each; a word nearly everyone has is no
+# search anyone pages through).
+COMMON_FROM, KEPT_AT_MOST = 5_000, 250_000
+# At most this many customers written since the kept ids are tested again by id in a search;
+# the job keeps them anew after REFRESH_AFTER.
+TESTED_AT_MOST, REFRESH_AFTER = 2_000, 1_000
+# The characters of a term (folded: text.fold_words keeps these alone).
+ALPHABET = "".join(character for character in map(chr, range(33, 127))
+                   if not _NON_WORD.match(character))
+# Past this many customers beside the kept lexemes ("exa": 'example.de' is too common to keep),
+# the search reads the GIN index and the table as before.
+BESIDE_AT_MOST = 20_000
+# The job's lock (pg_try_advisory_xact_lock): two workers never write the table at once.
+_LOCK = 0x5EA4C4
+
+customer_search_common = Table(
+    "customer_search_common",
+    db.metadata,
+    Column("lexeme", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+    Column("stamp", Text, nullable=False),
+    Column("ids", LargeBinary, nullable=False),
+    info={"dialects": ("postgresql",)},
+)
+
+
+def _stamp_text(stamp: tuple) -> str:
+    return json.dumps([{"moment": part.isoformat()} if isinstance(part, datetime) else part
+                       for part in stamp])
+
+
+def _stamp_of(stamp_text: str) -> tuple:
+    return tuple(datetime.fromisoformat(part["moment"]) if isinstance(part, dict) else part
+                 for part in json.loads(stamp_text))
+
+
+def _packed(ids: Sequence[int]) -> bytes:
+    packed = array("i", ids)
+    if sys.byteorder == "big":  # kept little-endian whatever machine writes or reads them
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpacked(data: bytes, into: array) -> None:
+    found = array("i")
+    found.frombytes(data)
+    if sys.byteorder == "big":
+        found.byteswap()
+    into.extend(found)
+
+
+def _ids_of(query: str) -> list[int]:
+    """The ids of the customers (the trash's too) whose vector matches the tsquery text; the
+    query as a literal, planned for its words (see search_segments.matching_ids)."""
+    vectors = customer_search_vectors.c
+    words = bindparam("query", query, type_=Text, literal_execute=True)
+    return db.session.scalar(select(func.array_agg(vectors.customer_id))
+                             .where(vectors.terms.op("@@")(cast(words, TSQUERY)))) or []
+
+
+def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
+    """The ids of every customer (the trash's too) matching a search of one word, as of the
+    register's `stamp`, through the kept lexemes that start with it; None when none does, when
+    too many customers were written since they were kept, or on SQLite."""
+    if db.engine.dialect.name == "sqlite" or len(words) != 1 or len(words[0]) != 1:
+        return None
+    word = words[0][0]
+    table = customer_search_common.c
+    rows = db.session.execute(select(table.lexeme, table.stamp, table.ids)
+                              .where(func.starts_with(table.lexeme, word))).all()
+    if not rows or len({row.stamp for row in rows}) > 1:
+        return None
+    changed = _changed(_stamp_of(rows[0].stamp), stamp)
+    if changed is None or len(changed) > TESTED_AT_MOST:
+        return None
+    # A kept lexeme's ids are those of every lexeme that starts with it ('lukas':* holds
+    # 'lukasz' and 'lukas.nowak.12'): those that start with another kept one add nothing.
+    lexemes = {row.lexeme for row in rows}
+    rows = [row for row in rows if not any(
+        row.lexeme[:length] in lexemes for length in range(len(word), len(row.lexeme)))]
+    kept = array("i")
+    for row in rows:
+        _unpacked(row.ids, kept)
+    if len(rows) > 1:  # a customer may hold several of the lexemes
+        kept = array("i", set(kept))
+    others: Sequence[int] = [] if rows[0].lexeme == word else _beside(
+        word, [row.lexeme for row in rows])
+    if len(others) > BESIDE_AT_MOST:
+        return None
+    if others:  # (a customer may hold a kept lexeme and another that starts with the word)
+        others = sorted(set(others).difference(kept))
+    if not changed:
+        kept.extend(others)
+        return kept
+    # (Mostly none of the kept ids was written since: those few found first, in one pass.)
+    written = changed.intersection(kept)
+    found = array("i", (number for number in kept if number not in written)) if written else kept
+    found.extend(number for number in others if number not in changed)
+    found.extend(sorted(matching_among(sorted(changed), words)))
+    return found
+
+
+def _beside(word: str, kept: list[str]) -> list[int]:
+    """The ids of the customers (the trash's too) with a lexeme that starts with `word` and with
+    none of `kept` (each of which starts with it, none with another), perhaps repeated: on the
+    way to each kept lexeme, every other letter that may follow as a prefix (`'luk0':*`), and
+    each shorter lexeme itself (`'luk'`); no more than BESIDE_AT_MOST + 1. Each is looked up
+    in the GIN index on its own (a join of their list with the table): as one query of hundreds
+    of alternatives, the index tests each match against all of them ("exa" beside 'example.gb'
+    and 'example.at': 9.5 s against 0.6 s for 'exa':* alone)."""
+    queries: list[str] = []
+    lexemes = set(kept)
+
+    def beside(prefix: str) -> None:
+        queries.append(_quoted(prefix))
+        for character in ALPHABET:
+            longer = prefix + character
+            if longer in lexemes:
+                continue
+            if any(lexeme.startswith(longer) for lexeme in kept):
+                beside(longer)
+            else:
+                queries.append(f"{_quoted(longer)}:*")
+
+    beside(word)
+    return list(db.session.scalars(text(
+        "SELECT found.customer_id FROM unnest(CAST(:queries AS tsquery[])) AS query(text) "
+        "CROSS JOIN LATERAL (SELECT customer_id FROM customer_search_vectors "
+        "WHERE terms @@ query.text) AS found LIMIT :most"),
+        {"queries": queries, "most": BESIDE_AT_MOST + 1}))
+
+
+def _common_now() -> dict[str, float]:
+    """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
+    estimate them (ANALYZE's most common elements of its vectors), with their estimated
+    counts; the terms' marked first letters left out (short words are walked, never listed)."""
+    rows = db.session.execute(text(
+        "SELECT element, frequency * greatest(class.reltuples, 0) "
+        "FROM pg_stats AS stats JOIN pg_class AS class ON class.relname = stats.tablename "
+        "AND class.relnamespace = to_regnamespace(stats.schemaname), "
+        "unnest(stats.most_common_elems::text::text[], stats.most_common_elem_freqs) "
+        "AS common(element, frequency) "
+        "WHERE stats.schemaname = current_schema() "
+        "AND stats.tablename = 'customer_search_vectors' AND stats.attname = 'terms' "
+        "AND element IS NOT NULL")).all()
+    return {lexeme: estimate for lexeme, estimate in rows
+            if not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
+
+
+def refresh_common_lexemes() -> int | None:
+    """Keep anew the ids of every common lexeme (the caller commits); returns how many lexemes
+    are kept, or None when another process is doing it (or on SQLite)."""
+    if db.engine.dialect.name == "sqlite" or not db.session.scalar(
+            select(func.pg_try_advisory_xact_lock(_LOCK))):
+        return None
+    # The stamp first: a customer written while the ids are read is written after it, and a
+    # search tests it again by id.
+    stamp = _stamp_text(paging.register_stamp())
+    rows = []
+    for lexeme in sorted(_common_now()):  # (each kept as estimated common: stale() compares)
+        ids = _ids_of(f"{_quoted(lexeme)}:*")  # (every lexeme that starts with it)
+        rows.append({"lexeme": lexeme, "stamp": stamp, "ids": _packed(ids)})
+    db.session.execute(delete(customer_search_common))
+    if rows:
+        db.session.execute(insert(customer_search_common), rows)
+    return len(rows)
+
+
+def stale() -> bool:
+    """Whether the kept lexemes are no longer those the statistics call common, or more than
+    REFRESH_AFTER customers were written since they were kept."""
+    table = customer_search_common.c
+    kept = db.session.execute(select(table.lexeme, table.stamp)).all()
+    if {row.lexeme for row in kept} != set(_common_now()):
+        return True
+    return bool(kept) and _changed_past(kept)
+
+
+def _changed_past(kept: Sequence) -> bool:
+    changed = _changed(_stamp_of(kept[0].stamp), paging.register_stamp())
+    return changed is None or len(changed) > REFRESH_AFTER
+
+
+def _changed(kept: tuple, now: tuple) -> set[int] | None:
+    """The customers written since the stamp the ids were kept at (positions.changed_since);
+    none when the register's stamp is the same (whatever address the job knew the database
+    by): changed_since also names those written in the minute before the stamp's latest
+    change (a late commit), which after an import is all of its last minute."""
+    if kept[1:] == now[1:]:
+        return set()
+    return positions.changed_since(kept, now, False)
+
+
+def refresh_when_stale() -> int | None:
+    """refresh_common_lexemes when stale() (the caller commits); None when nothing was done."""
+    if db.engine.dialect.name == "sqlite" or not stale():
+        return None
+    return refresh_common_lexemes()
+
+
+@job(periodic=crontab(minute="*"))
+def keep_common_lexemes() -> None:
+    if refresh_when_stale() is not None:
+        db.session.commit()
