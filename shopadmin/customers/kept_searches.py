@@ -65,9 +65,9 @@ class Matches:
                 and kept[2] == len(ids)):
             return kept[3], kept[4]
         where = found.where
-        if max(ids) < len(where):
-            segment_of = array("H", itemgetter(*ids)(where))  # made in C: some 1 ms for 41,765
-        else:
+        try:  # (made in C: some 2 ms for 41,765; max(ids) first cost 1.6 ms more)
+            segment_of = array("H", itemgetter(*ids)(where) if len(ids) > 1 else [where[ids[0]]])
+        except IndexError:  # a customer added since the segments were placed
             segment_of = array("H", (where[number] if number < len(where) else 0
                                      for number in ids))
         in_segment = Counter(segment_of)
