@@ -12,7 +12,8 @@ lexeme, holding every customer with a lexeme that starts with it ('lukas' holds 
 after more than REFRESH_AFTER customers were written since); imports and edits write only the
 search vectors, as before.
 
-A search of one word then takes its matches in three parts:
+A search then takes the matches of each word in three parts (several words: the customers of
+all of them, intersected here):
 - the kept ids of the kept lexemes that start with the word, less the customers written since
   they were kept (positions.changed_since, as the kept searches and the list's segments use
   it); a search of a kept lexeme ("lodz", "lukasz") is that one row;
@@ -45,6 +46,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
 )
@@ -54,7 +56,7 @@ from ..extensions import db
 from ..jobs import job
 from ..text import _NON_WORD
 from . import paging, positions
-from .search import PREFIX_MARK, _quoted, customer_search_vectors, matching_among
+from .search import PREFIX_MARK, SHORT, _quoted, customer_search_vectors, matching_among
 
 # A lexeme is kept from this many customers on (fewer cost the GIN index and the table a few
 # milliseconds), and not past KEPT_AT_MOST (4 bytes each; a word nearly everyone has is no
@@ -68,7 +70,7 @@ ALPHABET = "".join(character for character in map(chr, range(33, 127))
                    if not _NON_WORD.match(character))
 # Past this many customers beside the kept lexemes ("exa": 'example.de' is too common to keep),
 # the search reads the GIN index and the table as before.
-BESIDE_AT_MOST = 20_000
+BESIDE_AT_MOST = 5_000
 # The job's lock (pg_try_advisory_xact_lock): two workers never write the table at once.
 _LOCK = 0x5EA4C4
 
@@ -117,19 +119,42 @@ def _ids_of(query: str) -> list[int]:
 
 
 def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
-    """The ids of every customer (the trash's too) matching a search of one word, as of the
-    register's `stamp`, through the kept lexemes that start with it; None when none does, when
-    too many customers were written since they were kept, or on SQLite."""
-    if db.engine.dialect.name == "sqlite" or len(words) != 1 or len(words[0]) != 1:
+    """The ids of every customer (the trash's too) matching a search, as of the register's
+    `stamp`, through the kept lexemes that start with each of its words (several words: the
+    customers all of them match); None when a word has no kept lexeme or alternatives (a phone
+    number), when too many customers were written since they were kept, or on SQLite."""
+    if db.engine.dialect.name == "sqlite" or not words or any(
+            len(alternatives) != 1 for alternatives in words):
         return None
-    word = words[0][0]
     table = customer_search_common.c
-    rows = db.session.execute(select(table.lexeme, table.stamp, table.ids)
-                              .where(func.starts_with(table.lexeme, word))).all()
+    rows = db.session.execute(select(table.lexeme, table.stamp, table.ids).where(
+        or_(*(func.starts_with(table.lexeme, word) for (word,) in words)))).all()
     if not rows or len({row.stamp for row in rows}) > 1:
         return None
     changed = _changed(_stamp_of(rows[0].stamp), stamp)
     if changed is None or len(changed) > TESTED_AT_MOST:
+        return None
+    found: array | None = None
+    for (word,) in sorted(words, key=len, reverse=True):  # (a longer word: fewer matches)
+        matches = _word_matches(word, [row for row in rows if row.lexeme.startswith(word)],
+                                changed, beside=len(words) == 1)
+        if matches is None:
+            return None
+        if found is not None:  # (the customers that match every word)
+            smaller, larger = sorted((found, matches), key=len)
+            among = set(smaller)
+            matches = array("i", (number for number in larger if number in among))
+        found = matches
+    return found
+
+
+def _word_matches(word: str, rows: list, changed: set[int], beside: bool) -> array | None:
+    """The customers matching one word: its kept rows' ids less `changed`, those beside them
+    from the GIN index, and `changed` tested again by id; None when it has no kept row, too
+    many beside them, or any when not `beside` (a word among others: "anna mull" beside
+    'muller' found 8,000 customers more by their e-mail addresses, and the GIN index alone
+    costs less for two words, whose lists it intersects before reading the table)."""
+    if not rows:
         return None
     # A kept lexeme's ids are those of every lexeme that starts with it ('lukas':* holds
     # 'lukasz' and 'lukas.nowak.12'): those that start with another kept one add nothing.
@@ -141,6 +166,8 @@ def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
         _unpacked(row.ids, kept)
     if len(rows) > 1:  # a customer may hold several of the lexemes
         kept = array("i", set(kept))
+    if rows[0].lexeme != word and not beside:
+        return None
     others: Sequence[int] = [] if rows[0].lexeme == word else _beside(
         word, [row.lexeme for row in rows])
     if len(others) > BESIDE_AT_MOST:
@@ -154,7 +181,7 @@ def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
     written = changed.intersection(kept)
     found = array("i", (number for number in kept if number not in written)) if written else kept
     found.extend(number for number in others if number not in changed)
-    found.extend(sorted(matching_among(sorted(changed), words)))
+    found.extend(sorted(matching_among(sorted(changed), [(word,)])))
     return found
 
 
@@ -191,7 +218,8 @@ def _beside(word: str, kept: list[str]) -> list[int]:
 def _common_now() -> dict[str, float]:
     """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
     estimate them (ANALYZE's most common elements of its vectors), with their estimated
-    counts; the terms' marked first letters left out (short words are walked, never listed)."""
+    counts; lexemes of one or two letters left out, and the terms' marked first letters (a
+    word that short is walked, never listed: search_pages)."""
     rows = db.session.execute(text(
         "SELECT element, frequency * greatest(class.reltuples, 0) "
         "FROM pg_stats AS stats JOIN pg_class AS class ON class.relname = stats.tablename "
@@ -201,8 +229,8 @@ def _common_now() -> dict[str, float]:
         "WHERE stats.schemaname = current_schema() "
         "AND stats.tablename = 'customer_search_vectors' AND stats.attname = 'terms' "
         "AND element IS NOT NULL")).all()
-    return {lexeme: estimate for lexeme, estimate in rows
-            if not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
+    return {lexeme: estimate for lexeme, estimate in rows if len(lexeme) > SHORT
+            and not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
 
 
 def refresh_common_lexemes() -> int | None:

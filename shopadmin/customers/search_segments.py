@@ -35,7 +35,9 @@ by value (not a name or an e-mail). PostgreSQL 15 plans no parallel scan for the
 So a search keeps its matches in this process (kept_matches): paging through it or sorting it
 another way reads no match again, and a change of the register moves them along as it moves
 the segments (the customers written since, each tested again by id). A search nobody made
-before in this process still costs the ids ("lodz": some 65 ms of the server's CPU).
+before takes, where its words start lexemes that thousands of customers share, their ids kept
+by the worker (common_lexemes: "lodz" 5.6 ms of the server's CPU against 57.8 through the GIN
+index and the table, the two alternated in one run); else the ids from the GIN index as above.
 """
 
 import json

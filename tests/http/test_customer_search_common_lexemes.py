@@ -24,7 +24,8 @@ from shopadmin.extensions import db
 from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
 
-QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv")
+QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv",
+           "anna nowak", "nowak lukasz", "anna now")
 
 
 @pytest.fixture
@@ -68,9 +69,12 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     assert {"nowak", "anna", "lukasz"} <= lexemes and "nowakowski" not in lexemes
     for query in QUERIES:
         assert _through_kept(query) in (_by_index(query), None), query
-    # A kept lexeme's row is the whole answer; a shorter word adds what lies beside it.
+    # A kept lexeme's row is the whole answer; a shorter word adds what lies beside it; words
+    # that are kept lexemes give the customers of all of them.
     assert _through_kept("nowak") == _by_index("nowak")
     assert _through_kept("now") == _by_index("now")
+    assert _through_kept("anna nowak") == _by_index("anna nowak") != []
+    assert _through_kept("anna now") is None  # (a shorter word among others: the index)
     assert db.session.get(type(customers[0]), customers[0].id) is not None
     admin = make_staff("admin")
     nowaks = [c for c in customers if c.last_name == "Nowak"]
