@@ -29,11 +29,9 @@ lexemes, or no kept lexeme for the word, the search reads the GIN index and the 
 SQLite needs none of this: its FTS5 doclists give the ids.
 """
 
-import json
 import sys
 from array import array
 from collections.abc import Sequence
-from datetime import datetime
 
 from huey import crontab
 from sqlalchemy import (
@@ -52,10 +50,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 
+from ..audit import AuditEvent
 from ..extensions import db
 from ..jobs import job
 from ..text import _NON_WORD
 from . import paging, positions
+from .kept_searches import stamp_of as _stamp_of
+from .kept_searches import stamp_text as _stamp_text
+from .scrub import FORGETTING_ACTIONS
 from .search import PREFIX_MARK, SHORT, _quoted, customer_search_vectors, matching_among
 
 # A lexeme is kept from this many customers on (fewer cost the GIN index and the table a few
@@ -82,16 +84,6 @@ customer_search_common = Table(
     Column("ids", LargeBinary, nullable=False),
     info={"dialects": ("postgresql",)},
 )
-
-
-def _stamp_text(stamp: tuple) -> str:
-    return json.dumps([{"moment": part.isoformat()} if isinstance(part, datetime) else part
-                       for part in stamp])
-
-
-def _stamp_of(stamp_text: str) -> tuple:
-    return tuple(datetime.fromisoformat(part["moment"]) if isinstance(part, dict) else part
-                 for part in json.loads(stamp_text))
 
 
 def _packed(ids: Sequence[int]) -> bytes:
@@ -253,18 +245,21 @@ def refresh_common_lexemes() -> int | None:
 
 
 def stale() -> bool:
-    """Whether the kept lexemes are no longer those the statistics call common, or more than
-    REFRESH_AFTER customers were written since they were kept."""
+    """Whether the kept lexemes are no longer those the statistics call common, more than
+    REFRESH_AFTER customers were written since they were kept, or a customer was forgotten
+    since (erased or purged: their id leaves the table within a minute, as their row left)."""
     table = customer_search_common.c
     kept = db.session.execute(select(table.lexeme, table.stamp)).all()
     if {row.lexeme for row in kept} != set(_common_now()):
         return True
-    return bool(kept) and _changed_past(kept)
+    return bool(kept) and _changed_past(_stamp_of(kept[0].stamp))
 
 
-def _changed_past(kept: Sequence) -> bool:
-    changed = _changed(_stamp_of(kept[0].stamp), paging.register_stamp())
-    return changed is None or len(changed) > REFRESH_AFTER
+def _changed_past(kept: tuple) -> bool:
+    forgotten = db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action.in_(FORGETTING_ACTIONS), AuditEvent.id > (kept[5] or 0)).limit(1))
+    changed = _changed(kept, paging.register_stamp())
+    return forgotten is not None or changed is None or len(changed) > REFRESH_AFTER
 
 
 def _changed(kept: tuple, now: tuple) -> set[int] | None:

@@ -161,12 +161,14 @@ def _shared_key(words: list[tuple[str, ...]] | None) -> str:
         json.dumps(words, ensure_ascii=False).encode()).hexdigest()
 
 
-def _stamp_text(stamp: tuple) -> str:
+def stamp_text(stamp: tuple) -> str:
+    """A stamp of the register (paging.register_stamp) as JSON text (its moments as ISO)."""
     return json.dumps([{"moment": part.isoformat()} if isinstance(part, datetime) else part
                        for part in stamp])
 
 
-def _stamp_of(text: bytes) -> tuple:
+def stamp_of(text: bytes | str) -> tuple:
+    """The stamp of stamp_text's text."""
     return tuple(datetime.fromisoformat(part["moment"]) if isinstance(part, dict) else part
                  for part in json.loads(text))
 
@@ -181,7 +183,7 @@ def _shared(words: list[tuple[str, ...]]) -> Matches | None:
             return None
         found = array("i")
         found.frombytes(ids)
-        return Matches(_stamp_of(stamp), found)
+        return Matches(stamp_of(stamp), found)
     except Exception:  # noqa: BLE001 (Redis away or a value not ours: read from the database)
         _away()
         return None
@@ -194,7 +196,7 @@ def _share(words: list[tuple[str, ...]], matches: Matches) -> None:
     try:
         name = _shared_key(words)
         client.pipeline().hset(name, mapping={
-            "stamp": _stamp_text(matches.stamp), "ids": matches.ids.tobytes(),
+            "stamp": stamp_text(matches.stamp), "ids": matches.ids.tobytes(),
         }).expire(name, SHARED_SECONDS).execute()
     except Exception:  # noqa: BLE001 (Redis away: kept in this process only)
         _away()

@@ -132,3 +132,16 @@ def test_the_kept_ids_hold_every_lexeme_that_starts_with_the_kept_one(kept):
     # Zed is found by 'nowakowski' alone, which the kept row of 'nowak' holds.
     assert zed.id in _through_kept("nowak") and _through_kept("nowak") == _by_index("nowak")
     assert _through_kept("nowakowski") is None  # not kept, nor any lexeme that starts with it
+
+
+def test_a_forgotten_customer_makes_the_kept_ids_stale(kept):
+    customers = register(30)
+    assert "nowak" in _analyzed_and_kept()
+    assert not stale()
+    erase_customer(next(c for c in customers if c.last_name == "Nowak"),
+                   actor=make_staff("admin"))
+    db.session.commit()
+    assert _through_kept("nowak") == _by_index("nowak")
+    assert stale() and refresh_when_stale()
+    db.session.commit()
+    assert not stale()
