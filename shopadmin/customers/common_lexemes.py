@@ -32,6 +32,8 @@ SQLite needs none of this: its FTS5 doclists give the ids.
 import sys
 from array import array
 from collections.abc import Sequence
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from huey import crontab
 from sqlalchemy import (
@@ -86,6 +88,20 @@ customer_search_common = Table(
 )
 
 
+_made: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
+
+
+def _table_made() -> bool:
+    """Whether the database has the table (known once it has: a database migrated down to
+    before it, as a test of the search's migrations does, searches through the GIN index)."""
+    if _made.get(db.engine):
+        return True
+    made = db.session.scalar(select(func.to_regclass("customer_search_common"))) is not None
+    if made:
+        _made[db.engine] = True
+    return made
+
+
 def _packed(ids: Sequence[int]) -> bytes:
     packed = array("i", ids)
     if sys.byteorder == "big":  # kept little-endian whatever machine writes or reads them
@@ -117,7 +133,7 @@ def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
     or alternatives (a phone number), when too many customers were written since they were
     kept, or on SQLite."""
     if db.engine.dialect.name == "sqlite" or not words or any(
-            len(alternatives) != 1 for alternatives in words):
+            len(alternatives) != 1 for alternatives in words) or not _table_made():
         return None
     table = customer_search_common.c
     # Which rows, first (their ids only once they will be used: 167 kB for "lodz").
@@ -277,7 +293,7 @@ def _changed(kept: tuple, now: tuple) -> set[int] | None:
 
 def refresh_when_stale() -> int | None:
     """refresh_common_lexemes when stale() (the caller commits); None when nothing was done."""
-    if db.engine.dialect.name == "sqlite" or not stale():
+    if db.engine.dialect.name == "sqlite" or not _table_made() or not stale():
         return None
     return refresh_common_lexemes()
 
