@@ -20,6 +20,7 @@ from shopadmin.customers.search import prefix_query, query_words
 from shopadmin.customers.services import update_customer
 from shopadmin.customers.trash import delete_customer
 from shopadmin.extensions import db
+from shopadmin.text import fold_words
 
 from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
@@ -64,6 +65,9 @@ def _every_page(args: dict, per_page: int = 4) -> list[int]:
 def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     customers = register(40)
     make_customer(first_name="Piotr", last_name="Nowakowski", email="nowakowski@shop.test")
+    # Beside 'nowak' through characters other than letters: found by "now" and "nowa".
+    for email in ("now.ak@shop.test", "nowa-k@shop.test", "nowa_k+1@shop.test"):
+        make_customer(first_name="Ewa", last_name="Zed", email=email)
     db.session.commit()
     lexemes = _analyzed_and_kept()
     assert {"nowak", "anna", "lukasz"} <= lexemes and "nowakowski" not in lexemes
@@ -73,6 +77,7 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     # that are kept lexemes give the customers of all of them.
     assert _through_kept("nowak") == _by_index("nowak")
     assert _through_kept("now") == _by_index("now")
+    assert len(set(_by_index("now")) - set(_by_index("nowak"))) >= 3
     assert _through_kept("anna nowak") == _by_index("anna nowak") != []
     assert _through_kept("anna now") is None  # (a shorter word among others: the index)
     assert db.session.get(type(customers[0]), customers[0].id) is not None
@@ -145,3 +150,8 @@ def test_a_forgotten_customer_makes_the_kept_ids_stale(kept):
     assert stale() and refresh_when_stale()
     db.session.commit()
     assert not stale()
+
+
+def test_every_character_a_term_may_hold_is_named_beside_a_kept_lexeme():
+    everything = "".join(map(chr, range(32, 0x250))) + "ŁłŒœßÆæØø"
+    assert set(fold_words(everything)) - {" "} <= set(common_lexemes.ALPHABET)
