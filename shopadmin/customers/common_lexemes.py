@@ -8,8 +8,9 @@ share (a city, a first name, a postcode: COMMON_FROM customers or more, as the s
 search table estimate them) have their customers' ids kept in `customer_search_common`: a row a
 lexeme, holding every customer with a lexeme that starts with it ('lukas' holds 'lukasz' and
 'lukas.nowak.12', an e-mail's local part), as 4-byte integers. A job of the worker writes it
-(keep_common_lexemes, every minute: only after ANALYZE changed which lexemes are common, or
-after more than REFRESH_AFTER customers were written since); imports and edits write only the
+(keep_common_lexemes, every minute: only after ANALYZE changed which lexemes are common, after
+more than REFRESH_AFTER customers were written since, or a customer was forgotten; and not
+while the register is being written, as by an import); imports and edits write only the
 search vectors, as before.
 
 A search then takes the matches of each word in three parts (several words: the customers of
@@ -32,6 +33,7 @@ SQLite needs none of this: its FTS5 doclists give the ids.
 import sys
 from array import array
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -53,12 +55,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..audit import AuditEvent
+from ..database import utcnow
 from ..extensions import db
 from ..jobs import job
 from ..text import _NON_WORD
 from . import paging, positions
 from .kept_searches import stamp_of as _stamp_of
 from .kept_searches import stamp_text as _stamp_text
+from .models import Customer
 from .scrub import FORGETTING_ACTIONS
 from .search import PREFIX_MARK, SHORT, _quoted, customer_search_vectors, matching_among
 
@@ -69,6 +73,8 @@ COMMON_FROM, KEPT_AT_MOST = 5_000, 250_000
 # At most this many customers written since the kept ids are tested again by id in a search;
 # the job keeps them anew after REFRESH_AFTER.
 TESTED_AT_MOST, REFRESH_AFTER = 2_000, 1_000
+# ... once nobody wrote the register for this long (an import writes it for minutes).
+QUIET_SECONDS = 60
 # The characters of a term (folded: text.fold_words keeps these alone).
 ALPHABET = "".join(character for character in map(chr, range(33, 127))
                    if not _NON_WORD.match(character))
@@ -275,10 +281,14 @@ def stale() -> bool:
 
 
 def _changed_past(kept: tuple) -> bool:
-    forgotten = db.session.scalar(select(AuditEvent.id).where(
-        AuditEvent.action.in_(FORGETTING_ACTIONS), AuditEvent.id > (kept[5] or 0)).limit(1))
     changed = _changed(kept, paging.register_stamp())
-    return forgotten is not None or changed is None or len(changed) > REFRESH_AFTER
+    return _forgotten_since(kept) or changed is None or len(changed) > REFRESH_AFTER
+
+
+def _forgotten_since(kept: tuple) -> bool:
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action.in_(FORGETTING_ACTIONS), AuditEvent.id > (kept[5] or 0)).limit(1)
+    ) is not None
 
 
 def _changed(kept: tuple, now: tuple) -> set[int] | None:
@@ -292,8 +302,18 @@ def _changed(kept: tuple, now: tuple) -> set[int] | None:
 
 
 def refresh_when_stale() -> int | None:
-    """refresh_common_lexemes when stale() (the caller commits); None when nothing was done."""
+    """refresh_common_lexemes when stale() (the caller commits), and the register was not
+    written in the last QUIET_SECONDS (an import may be writing it: the ids are read once it
+    is done, not every minute beside it, some 7 s of the server's CPU each at a million),
+    unless a customer was forgotten; None when nothing was done."""
     if db.engine.dialect.name == "sqlite" or not _table_made() or not stale():
+        return None
+    latest = db.session.scalar(select(func.max(Customer.updated_at)).where(
+        Customer.deleted_at.is_(None)))
+    table = customer_search_common.c
+    kept = db.session.scalar(select(table.stamp).limit(1))
+    if (latest is not None and latest > utcnow() - timedelta(seconds=QUIET_SECONDS)
+            and not (kept and _forgotten_since(_stamp_of(kept)))):
         return None
     return refresh_common_lexemes()
 
