@@ -15,15 +15,15 @@ import json
 import logging
 import time
 from array import array
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from hashlib import sha256
-from operator import itemgetter
 from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary, ref
 
+import numpy
 from flask import current_app
 
 from ..extensions import db
@@ -56,22 +56,27 @@ class Matches:
         self.stamp, self.ids = stamp, ids
         self._placed: tuple | None = None
 
-    def placed_in(self, found: positions.Positions, ids: Sequence[int]) -> tuple[array, dict]:
+    def placed_in(self, found: positions.Positions,
+                  ids: Sequence[int]) -> tuple[numpy.ndarray, dict[int, int]]:
         """(each of `ids`' segment in `found`, 0 when not in the list; the matches in each
-        segment), worked out once while `found` stays as it is (the caller holds its lock):
-        counting 41,765 matches costs some 6 ms of this process's CPU a request."""
+        segment), worked out once while `found` stays as it is (the caller holds its lock).
+        By numpy: for the 49,818 matches of "berlin" 0.3 ms, where a gather and a count in
+        Python (operator.itemgetter, Counter) took 6-8 ms of this process's CPU a request."""
         kept = self._placed
         if (kept is not None and kept[0]() is found and kept[1] == found.stamp
                 and kept[2] == len(ids)):
             return kept[3], kept[4]
-        where = found.where
-        try:  # (made in C: some 2 ms for 41,765; max(ids) first cost 1.6 ms more)
-            segment_of = array("H", itemgetter(*ids)(where) if len(ids) > 1 else [where[ids[0]]])
-        except IndexError:  # a customer added since the segments were placed
-            segment_of = array("H", (where[number] if number < len(where) else 0
-                                     for number in ids))
-        in_segment = Counter(segment_of)
-        in_segment.pop(0, None)  # not in the list: in the trash
+        matches = numpy.array(ids, dtype=numpy.int64)
+        inside = matches < len(found.where)  # (a customer added since they were placed: 0)
+        # A view of the list's array only for this gather: an array exporting its buffer
+        # cannot grow, and the list grows it as customers are added.
+        where = numpy.frombuffer(found.where, dtype=numpy.uint16)
+        segment_of = numpy.zeros(len(matches), dtype=numpy.uint16)
+        segment_of[inside] = where[matches[inside]]
+        del where
+        counts = numpy.bincount(segment_of)
+        in_segment = {name: int(counts[name]) for name in numpy.flatnonzero(counts).tolist()
+                      if name}  # (0: not in the list, in the trash)
         self._placed = (ref(found), found.stamp, len(ids), segment_of, in_segment)
         return segment_of, in_segment
 

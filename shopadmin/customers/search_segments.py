@@ -43,8 +43,8 @@ index and the table, the two alternated in one run); else the ids from the GIN i
 import json
 from array import array
 from collections.abc import Sequence
-from itertools import compress
 
+import numpy
 from sqlalchemy import Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from werkzeug.datastructures import MultiDict
@@ -124,7 +124,8 @@ def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
         pages = max((total + per_page - 1) // per_page, 1)
         page = min(max(page, 1), pages)
         chosen, skip = _segments_of_page(found.names, counts, (page - 1) * per_page, per_page)
-    members = list(compress(ids, map(chosen.__contains__, segment_of)))
+    members = numpy.array(ids, dtype=numpy.int64)[
+        numpy.isin(segment_of, list(chosen))].tolist()
     page_ids = list(db.session.scalars(select(Customer.id).where(_among(members))
                                        .order_by(*order).offset(skip).limit(per_page)))
     return _page(page_ids, total, page, per_page)
