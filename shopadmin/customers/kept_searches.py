@@ -20,15 +20,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from hashlib import sha256
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, ref
 
-import numpy
 from flask import current_app
 
 from ..extensions import db
 from . import positions
 from .search import matching_among
+
+if TYPE_CHECKING:
+    import numpy
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,13 @@ class Matches:
         self._placed: tuple | None = None
 
     def placed_in(self, found: positions.Positions,
-                  ids: Sequence[int]) -> tuple[numpy.ndarray, dict[int, int]]:
+                  ids: Sequence[int]) -> tuple["numpy.ndarray", dict[int, int]]:
         """(each of `ids`' segment in `found`, 0 when not in the list; the matches in each
         segment), worked out once while `found` stays as it is (the caller holds its lock).
         By numpy: for the 49,818 matches of "berlin" 0.3 ms, where a gather and a count in
         Python (operator.itemgetter, Counter) took 6-8 ms of this process's CPU a request."""
+        import numpy  # (imported when first used: see search_segments.segment_page)
+
         kept = self._placed
         if (kept is not None and kept[0]() is found and kept[1] == found.stamp
                 and kept[2] == len(ids)):

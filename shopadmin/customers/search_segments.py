@@ -44,7 +44,6 @@ import json
 from array import array
 from collections.abc import Sequence
 
-import numpy
 from sqlalchemy import Integer, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from werkzeug.datastructures import MultiDict
@@ -124,6 +123,11 @@ def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
         pages = max((total + per_page - 1) // per_page, 1)
         page = min(max(page, 1), pages)
         chosen, skip = _segments_of_page(found.names, counts, (page - 1) * per_page, per_page)
+    # numpy is imported when first used, not with this module: its import starts OpenBLAS's
+    # threads, which in the job worker would start before it lowers its priority (threads
+    # keep their creator's), and at the priority of the web.
+    import numpy
+
     members = numpy.array(ids, dtype=numpy.int64)[
         numpy.isin(segment_of, list(chosen))].tolist()
     page_ids = list(db.session.scalars(select(Customer.id).where(_among(members))
