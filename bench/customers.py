@@ -15,7 +15,11 @@ place through, are placed by the first request that needs them in a process. A s
 longer words keeps its matches in the process (kept_searches.kept_matches: paging through
 it or sorting it another way reads none again), so each such search is timed twice: as a
 repeated request (the matches kept) and, labelled "a new search", with the kept matches
-forgotten before each run, as the first request of a search that nobody made before.
+forgotten before each run, as the first request of a search that nobody made before. On
+PostgreSQL a new search of one word takes the kept ids of the common lexemes
+(common_lexemes.py), which the worker's job keeps every minute: the build keeps them as that job
+would (timed and printed), and each new search is timed a third time, labelled "GIN alone",
+with them set aside (the path before them), in the same run.
 
 BENCH_CUSTOMERS=100000 for a smaller register; BENCH_ONLY=word,word times only the requests
 whose label holds one of the words, BENCH_DATABASES=sqlite (or postgresql) one database (while
@@ -31,6 +35,8 @@ from sqlalchemy import func, insert, select, text, update
 
 from shopadmin.auth.models import Role, StaffUser
 from shopadmin.auth.services import create_staff_user
+from shopadmin.customers import search_segments
+from shopadmin.customers.common_lexemes import refresh_when_stale
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.kept_searches import forget_kept_matches
 from shopadmin.customers.models import Customer, CustomerGroup
@@ -81,6 +87,22 @@ def build(app) -> None:
             db.session.commit()
         if db.session.scalar(select(func.count(ImportRowResult.id))) < WARNED:
             _build_warnings()
+        if db.engine.dialect.name == "postgresql":
+            _keep_common_lexemes()
+
+
+def _keep_common_lexemes() -> None:
+    """What the worker's job (common_lexemes.keep_common_lexemes) does within a minute of a
+    change: keep the ids of the common lexemes anew when they are stale."""
+    started, server = time.perf_counter(), postgres_cpu_ms()
+    kept = refresh_when_stale()
+    db.session.commit()
+    elapsed, server = time.perf_counter() - started, postgres_cpu_ms() - server
+    if kept is None:
+        print(f"the common lexemes' ids are current (checked in {elapsed * 1000:.0f} ms)")
+    else:
+        print(f"kept the ids of {kept} common lexemes in {elapsed:.1f} s "
+              f"(the server's CPU {server / 1000:.1f} s), as the worker's job does")
 
 
 def _build_warnings() -> None:
@@ -265,26 +287,36 @@ def measure(app):
     client = app.test_client()
     client.post("/login", data={"email": BENCH_USER, "password": PASSWORD})
 
-    def get(url, new_search=False):
+    def get(url, new_search=False, index_alone=False):
         def run():
             if new_search:
                 with app.app_context():
                     forget_kept_matches()
-            response = client.get(url)
+            kept_lexemes = search_segments.common_matches
+            if index_alone:  # (the common lexemes' ids set aside: the path before them)
+                search_segments.common_matches = lambda _words, _stamp: None
+            try:
+                response = client.get(url)
+            finally:
+                search_segments.common_matches = kept_lexemes
             assert response.status_code == 200, (url, response.status_code)
         return run
 
     chosen = []
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     for label, url in cases(group_id, email_prefix, pages, (english + 49) // 50):
-        chosen.append((label, url, False))
+        chosen.append((label, url, False, False))
         if _kept_search(url):
-            chosen.append((f"{label}, a new search", url, True))
+            chosen.append((f"{label}, a new search", url, True, False))
+            if postgresql:
+                chosen.append((f"{label}, a new search, GIN alone", url, True, True))
     chosen = [case for case in chosen if not ONLY or any(word in case[0] for word in ONLY)]
     rows = [("raw: 50 ids from the name index", bare_page)]
+    before = []  # (the GIN alone: a baseline beside the targets, not one of them)
     cpu, server = {}, {}
-    for label, url, new_search in chosen:
-        walls, cpu[label], server[label] = timed(get(url, new_search), label=label)
-        rows.append((label, walls))
+    for label, url, new_search, index_alone in chosen:
+        walls, cpu[label], server[label] = timed(get(url, new_search, index_alone), label=label)
+        (before if index_alone else rows).append((label, walls))
         print(f"  {label:<38} {statistics.median(walls):8.1f} ms median "
               f"(CPU {statistics.median(cpu[label]):6.1f} ms; the first run "
               f"{FIRST[label]:7.1f} ms)", flush=True)
@@ -299,6 +331,11 @@ def measure(app):
     print(f"{COUNT:,} customers; whole requests through the app (query, count, template); "
           f"load average {started_load} at the start, {_load()} at the end (2 idle cores: 0)")
     report(rows, baseline, median_target=50, slowest_target=150)
+    if before:
+        print("the same new searches with the common lexemes' ids set aside (the GIN index and "
+              "the table alone, as before them), same run: median / slowest ms")
+        for label, walls in before:
+            print(f"  {label:<38} {statistics.median(walls):8.1f} {max(walls):8.1f}")
     print("this process's CPU time a request (median / slowest ms; on SQLite the query's too), "
           "and on PostgreSQL the server's (mean ms, in 10 ms ticks): the part a busy machine "
           "cannot stretch by making the request wait for a core")

@@ -15,13 +15,12 @@ import json
 import logging
 import time
 from array import array
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from hashlib import sha256
-from operator import itemgetter
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, ref
 
 from flask import current_app
@@ -29,6 +28,9 @@ from flask import current_app
 from ..extensions import db
 from . import positions
 from .search import matching_among
+
+if TYPE_CHECKING:
+    import numpy
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +58,35 @@ class Matches:
         self.stamp, self.ids = stamp, ids
         self._placed: tuple | None = None
 
-    def placed_in(self, found: positions.Positions, ids: Sequence[int]) -> tuple[array, dict]:
+    def placed_in(self, found: positions.Positions,
+                  ids: Sequence[int]) -> tuple["numpy.ndarray", dict[int, int]]:
         """(each of `ids`' segment in `found`, 0 when not in the list; the matches in each
-        segment), worked out once while `found` stays as it is (the caller holds its lock):
-        counting 41,765 matches costs some 6 ms of this process's CPU a request."""
+        segment), worked out once while `found` stays as it is (the caller holds its lock).
+        By numpy: for the 49,818 matches of "berlin" 0.3 ms, where a gather and a count in
+        Python (operator.itemgetter, Counter) took 6-8 ms of this process's CPU a request."""
+        import numpy  # (imported when first used: see search_segments.segment_page)
+
         kept = self._placed
         if (kept is not None and kept[0]() is found and kept[1] == found.stamp
                 and kept[2] == len(ids)):
             return kept[3], kept[4]
-        where = found.where
-        if max(ids) < len(where):
-            segment_of = array("H", itemgetter(*ids)(where))  # made in C: some 1 ms for 41,765
-        else:
-            segment_of = array("H", (where[number] if number < len(where) else 0
-                                     for number in ids))
-        in_segment = Counter(segment_of)
-        in_segment.pop(0, None)  # not in the list: in the trash
+        matches = numpy.array(ids, dtype=numpy.int64)
+        inside = matches < len(found.where)  # (a customer added since they were placed: 0)
+        # A view of the list's array only for this gather: an array exporting its buffer
+        # cannot grow, and the list grows it as customers are added.
+        where = numpy.frombuffer(found.where, dtype=numpy.uint16)
+        segment_of = numpy.zeros(len(matches), dtype=numpy.uint16)
+        segment_of[inside] = where[matches[inside]]
+        del where
+        counts = numpy.bincount(segment_of)
+        in_segment = {name: int(counts[name]) for name in numpy.flatnonzero(counts).tolist()
+                      if name}  # (0: not in the list, in the trash)
         self._placed = (ref(found), found.stamp, len(ids), segment_of, in_segment)
         return segment_of, in_segment
 
 
 def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
-                 read: Callable[[list[tuple[str, ...]]], list[int]]) -> Matches:
+                 read: Callable[[list[tuple[str, ...]]], Sequence[int]]) -> Matches:
     """The matches of a search of these words as of the register's `stamp`: kept ones (this
     process's, else Redis's) moved along with the customers written since, or read(words)."""
     key = tuple(words)
@@ -161,12 +170,14 @@ def _shared_key(words: list[tuple[str, ...]] | None) -> str:
         json.dumps(words, ensure_ascii=False).encode()).hexdigest()
 
 
-def _stamp_text(stamp: tuple) -> str:
+def stamp_text(stamp: tuple) -> str:
+    """A stamp of the register (paging.register_stamp) as JSON text (its moments as ISO)."""
     return json.dumps([{"moment": part.isoformat()} if isinstance(part, datetime) else part
                        for part in stamp])
 
 
-def _stamp_of(text: bytes) -> tuple:
+def stamp_of(text: bytes | str) -> tuple:
+    """The stamp of stamp_text's text."""
     return tuple(datetime.fromisoformat(part["moment"]) if isinstance(part, dict) else part
                  for part in json.loads(text))
 
@@ -181,7 +192,7 @@ def _shared(words: list[tuple[str, ...]]) -> Matches | None:
             return None
         found = array("i")
         found.frombytes(ids)
-        return Matches(_stamp_of(stamp), found)
+        return Matches(stamp_of(stamp), found)
     except Exception:  # noqa: BLE001 (Redis away or a value not ours: read from the database)
         _away()
         return None
@@ -194,7 +205,7 @@ def _share(words: list[tuple[str, ...]], matches: Matches) -> None:
     try:
         name = _shared_key(words)
         client.pipeline().hset(name, mapping={
-            "stamp": _stamp_text(matches.stamp), "ids": matches.ids.tobytes(),
+            "stamp": stamp_text(matches.stamp), "ids": matches.ids.tobytes(),
         }).expire(name, SHARED_SECONDS).execute()
     except Exception:  # noqa: BLE001 (Redis away: kept in this process only)
         _away()

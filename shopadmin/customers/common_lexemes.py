@@ -1,0 +1,324 @@
+"""PostgreSQL: the ids of the lexemes that thousands of customers share, kept in a table.
+
+A search word that tens of thousands of customers match ("lodz": 41,765 at a million) costs the
+GIN index its lists and then a block of the search table for each match and a half (28,316 of
+its 48,150 blocks), 45-60 ms of the server's CPU, however few the page shows (search_segments).
+No index of the search table gives the ids without its rows. So the lexemes that many customers
+share (a city, a first name, a postcode: COMMON_FROM customers or more, as the statistics of the
+search table estimate them) have their customers' ids kept in `customer_search_common`: a row a
+lexeme, holding every customer with a lexeme that starts with it ('lukas' holds 'lukasz' and
+'lukas.nowak.12', an e-mail's local part), as 4-byte integers. A job of the worker writes it
+(keep_common_lexemes, every minute: only after ANALYZE changed which lexemes are common, after
+more than REFRESH_AFTER customers were written since, or a customer was forgotten; and not
+while the register is being written, as by an import); imports and edits write only the
+search vectors, as before.
+
+A search then takes the matches of each word in three parts (several words: the customers of
+all of them, intersected here):
+- the kept ids of the kept lexemes that start with the word, less the customers written since
+  they were kept (positions.changed_since, as the kept searches and the list's segments use
+  it); a search of a kept lexeme ("lodz", "lukasz") is that one row;
+- for a shorter word ("luk" beside 'lukas'), the customers of the lexemes that start with the
+  word but with none of the kept ones, from the GIN index: what lies beside the kept lexemes
+  is named letter by letter ('luk', 'luk0':*, ..., 'luka', 'lukaa':*, ...: every character a
+  term may hold), so that the index reads no list of a kept lexeme and the table only the rows
+  of the rest (at a million, beside "lodz": 2 ms, where `'lodz':* & !'lodz'`, which reads the
+  kept lexeme's list, took 45 ms);
+- the customers written since, each tested again by id (search.matching_among).
+With more changes since than TESTED_AT_MOST, more than BESIDE_AT_MOST customers beside the kept
+lexemes, or no kept lexeme for the word, the search reads the GIN index and the table as before.
+SQLite needs none of this: its FTS5 doclists give the ids.
+"""
+
+import sys
+from array import array
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from huey import crontab
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+
+from ..audit import AuditEvent
+from ..database import utcnow
+from ..extensions import db
+from ..jobs import job
+from ..text import _NON_WORD
+from . import paging, positions
+from .kept_searches import stamp_of as _stamp_of
+from .kept_searches import stamp_text as _stamp_text
+from .models import Customer
+from .scrub import FORGETTING_ACTIONS
+from .search import PREFIX_MARK, SHORT, _quoted, customer_search_vectors, matching_among
+
+# A lexeme is kept from this many customers on (fewer cost the GIN index and the table a few
+# milliseconds), and not past KEPT_AT_MOST (4 bytes each; a word nearly everyone has is no
+# search anyone pages through).
+COMMON_FROM, KEPT_AT_MOST = 5_000, 250_000
+# At most this many customers written since the kept ids are tested again by id in a search;
+# the job keeps them anew after REFRESH_AFTER.
+TESTED_AT_MOST, REFRESH_AFTER = 2_000, 1_000
+# ... once nobody wrote the register for this long (an import writes it for minutes).
+QUIET_SECONDS = 60
+# The characters of a term (folded: text.fold_words keeps these alone).
+ALPHABET = "".join(character for character in map(chr, range(33, 127))
+                   if not _NON_WORD.match(character))
+# Past this many customers beside the kept lexemes ("exa": 'example.de' is too common to keep),
+# the search reads the GIN index and the table as before.
+BESIDE_AT_MOST = 5_000
+# The job's lock (pg_try_advisory_xact_lock): two workers never write the table at once.
+_LOCK = 0x5EA4C4
+
+customer_search_common = Table(
+    "customer_search_common",
+    db.metadata,
+    Column("lexeme", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+    Column("stamp", Text, nullable=False),
+    Column("ids", LargeBinary, nullable=False),
+    info={"dialects": ("postgresql",)},
+)
+
+
+_made: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
+
+
+def _table_made() -> bool:
+    """Whether the database has the table (known once it has: a database migrated down to
+    before it, as a test of the search's migrations does, searches through the GIN index)."""
+    if _made.get(db.engine):
+        return True
+    made = db.session.scalar(select(func.to_regclass("customer_search_common"))) is not None
+    if made:
+        _made[db.engine] = True
+    return made
+
+
+def _packed(ids: Sequence[int]) -> bytes:
+    packed = array("i", ids)
+    if sys.byteorder == "big":  # kept little-endian whatever machine writes or reads them
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpacked(data: bytes, into: array) -> None:
+    found = array("i")
+    found.frombytes(data)
+    if sys.byteorder == "big":
+        found.byteswap()
+    into.extend(found)
+
+
+def _ids_of(query: str) -> list[int]:
+    """The ids of the customers (the trash's too) whose vector matches the tsquery text; the
+    query as a literal, planned for its words (see search_segments.matching_ids)."""
+    vectors = customer_search_vectors.c
+    words = bindparam("query", query, type_=Text, literal_execute=True)
+    return db.session.scalar(select(func.array_agg(vectors.customer_id))
+                             .where(vectors.terms.op("@@")(cast(words, TSQUERY)))) or []
+
+
+def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
+    """The ids of every customer (the trash's too) matching a search, as of the register's
+    `stamp`, through the kept lexemes that start with each of its words (several words: the
+    customers all of them match, when each word is a kept lexeme); None when a word has none,
+    or alternatives (a phone number), when too many customers were written since they were
+    kept, or on SQLite."""
+    if db.engine.dialect.name == "sqlite" or not words or any(
+            len(alternatives) != 1 for alternatives in words) or not _table_made():
+        return None
+    table = customer_search_common.c
+    # Which rows, first (their ids only once they will be used: 167 kB for "lodz").
+    rows = db.session.execute(select(table.lexeme, table.stamp).where(
+        or_(*(func.starts_with(table.lexeme, word) for (word,) in words)))).all()
+    if not rows or len({row.stamp for row in rows}) > 1:
+        return None
+    lexemes = {row.lexeme for row in rows}
+    # A kept lexeme's ids are those of every lexeme that starts with it ('lukas':* holds
+    # 'lukasz' and 'lukas.nowak.12'): for each word, those that start with another add nothing.
+    wanted = {word: [lexeme for lexeme in lexemes if lexeme.startswith(word) and not any(
+        lexeme[:length] in lexemes for length in range(len(word), len(lexeme)))]
+        for (word,) in words}
+    # A word among others must be a kept lexeme: "anna mull" beside 'muller' found 8,000
+    # customers more by their e-mail addresses, and the GIN index alone costs less for two
+    # words, whose lists it intersects before reading the table.
+    if any(not kept or len(words) > 1 and kept != [word] for word, kept in wanted.items()):
+        return None
+    changed = _changed(_stamp_of(rows[0].stamp), stamp)
+    if changed is None or len(changed) > TESTED_AT_MOST:
+        return None
+    ids = dict(db.session.execute(select(table.lexeme, table.ids).where(
+        table.lexeme.in_({lexeme for kept in wanted.values() for lexeme in kept}))).all())
+    found: array | None = None
+    for word in sorted(wanted, key=len, reverse=True):  # (a longer word: fewer matches)
+        matches = _word_matches(word, wanted[word], ids, changed)
+        if matches is None:
+            return None
+        if found is not None:  # (the customers that match every word)
+            smaller, larger = sorted((found, matches), key=len)
+            among = set(smaller)
+            matches = array("i", (number for number in larger if number in among))
+        found = matches
+    return found
+
+
+def _word_matches(word: str, kept_lexemes: list[str], ids: dict[str, bytes],
+                  changed: set[int]) -> array | None:
+    """The customers matching one word: the kept ids of its lexemes (those that start with it,
+    none with another) less `changed`, those beside them from the GIN index, and `changed`
+    tested again by id; None when more than BESIDE_AT_MOST are beside them."""
+    kept = array("i")
+    for lexeme in kept_lexemes:
+        _unpacked(ids[lexeme], kept)
+    if len(kept_lexemes) > 1:  # a customer may hold several of the lexemes
+        kept = array("i", set(kept))
+    others: Sequence[int] = [] if kept_lexemes == [word] else _beside(word, kept_lexemes)
+    if len(others) > BESIDE_AT_MOST:
+        return None
+    if others:  # (a customer may hold a kept lexeme and another that starts with the word)
+        others = sorted(set(others).difference(kept))
+    if not changed:
+        kept.extend(others)
+        return kept
+    # (Mostly none of the kept ids was written since: those few found first, in one pass.)
+    written = changed.intersection(kept)
+    found = array("i", (number for number in kept if number not in written)) if written else kept
+    found.extend(number for number in others if number not in changed)
+    found.extend(sorted(matching_among(sorted(changed), [(word,)])))
+    return found
+
+
+def _beside(word: str, kept: list[str]) -> list[int]:
+    """The ids of the customers (the trash's too) with a lexeme that starts with `word` and with
+    none of `kept` (each of which starts with it, none with another), perhaps repeated: on the
+    way to each kept lexeme, every other letter that may follow as a prefix (`'luk0':*`), and
+    each shorter lexeme itself (`'luk'`); no more than BESIDE_AT_MOST + 1. Each is looked up
+    in the GIN index on its own (a join of their list with the table): as one query of hundreds
+    of alternatives, the index tests each match against all of them ("exa" beside 'example.gb'
+    and 'example.at': 9.5 s against 0.6 s for 'exa':* alone)."""
+    queries: list[str] = []
+    lexemes = set(kept)
+
+    def beside(prefix: str) -> None:
+        queries.append(_quoted(prefix))
+        for character in ALPHABET:
+            longer = prefix + character
+            if longer in lexemes:
+                continue
+            if any(lexeme.startswith(longer) for lexeme in kept):
+                beside(longer)
+            else:
+                queries.append(f"{_quoted(longer)}:*")
+
+    beside(word)
+    return list(db.session.scalars(text(
+        "SELECT found.customer_id FROM unnest(CAST(:queries AS tsquery[])) AS query(text) "
+        "CROSS JOIN LATERAL (SELECT customer_id FROM customer_search_vectors "
+        "WHERE terms @@ query.text) AS found LIMIT :most"),
+        {"queries": queries, "most": BESIDE_AT_MOST + 1}))
+
+
+def _common_now() -> dict[str, float]:
+    """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
+    estimate them (ANALYZE's most common elements of its vectors), with their estimated
+    counts; lexemes of one or two letters left out, and the terms' marked first letters (a
+    word that short is walked, never listed: search_pages)."""
+    rows = db.session.execute(text(
+        "SELECT element, frequency * greatest(class.reltuples, 0) "
+        "FROM pg_stats AS stats JOIN pg_class AS class ON class.relname = stats.tablename "
+        "AND class.relnamespace = to_regnamespace(stats.schemaname), "
+        "unnest(stats.most_common_elems::text::text[], stats.most_common_elem_freqs) "
+        "AS common(element, frequency) "
+        "WHERE stats.schemaname = current_schema() "
+        "AND stats.tablename = 'customer_search_vectors' AND stats.attname = 'terms' "
+        "AND element IS NOT NULL")).all()
+    return {lexeme: estimate for lexeme, estimate in rows if len(lexeme) > SHORT
+            and not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
+
+
+def refresh_common_lexemes() -> int | None:
+    """Keep anew the ids of every common lexeme (the caller commits); returns how many lexemes
+    are kept, or None when another process is doing it (or on SQLite)."""
+    if db.engine.dialect.name == "sqlite" or not db.session.scalar(
+            select(func.pg_try_advisory_xact_lock(_LOCK))):
+        return None
+    # The stamp first: a customer written while the ids are read is written after it, and a
+    # search tests it again by id.
+    stamp = _stamp_text(paging.register_stamp())
+    rows = []
+    for lexeme in sorted(_common_now()):  # (each kept as estimated common: stale() compares)
+        ids = _ids_of(f"{_quoted(lexeme)}:*")  # (every lexeme that starts with it)
+        rows.append({"lexeme": lexeme, "stamp": stamp, "ids": _packed(ids)})
+    db.session.execute(delete(customer_search_common))
+    if rows:
+        db.session.execute(insert(customer_search_common), rows)
+    return len(rows)
+
+
+def stale() -> bool:
+    """Whether the kept lexemes are no longer those the statistics call common, more than
+    REFRESH_AFTER customers were written since they were kept, or a customer was forgotten
+    since (erased or purged: their id leaves the table within a minute, as their row left)."""
+    table = customer_search_common.c
+    kept = db.session.execute(select(table.lexeme, table.stamp)).all()
+    if {row.lexeme for row in kept} != set(_common_now()):
+        return True
+    return bool(kept) and _changed_past(_stamp_of(kept[0].stamp))
+
+
+def _changed_past(kept: tuple) -> bool:
+    changed = _changed(kept, paging.register_stamp())
+    return _forgotten_since(kept) or changed is None or len(changed) > REFRESH_AFTER
+
+
+def _forgotten_since(kept: tuple) -> bool:
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action.in_(FORGETTING_ACTIONS), AuditEvent.id > (kept[5] or 0)).limit(1)
+    ) is not None
+
+
+def _changed(kept: tuple, now: tuple) -> set[int] | None:
+    """The customers written since the stamp the ids were kept at (positions.changed_since);
+    none when the register's stamp is the same (whatever address the job knew the database
+    by): changed_since also names those written in the minute before the stamp's latest
+    change (a late commit), which after an import is all of its last minute."""
+    if kept[1:] == now[1:]:
+        return set()
+    return positions.changed_since(kept, now, False)
+
+
+def refresh_when_stale() -> int | None:
+    """refresh_common_lexemes when stale() (the caller commits), and the register was not
+    written in the last QUIET_SECONDS (an import may be writing it: the ids are read once it
+    is done, not every minute beside it, some 7 s of the server's CPU each at a million),
+    unless a customer was forgotten; None when nothing was done."""
+    if db.engine.dialect.name == "sqlite" or not _table_made() or not stale():
+        return None
+    latest = db.session.scalar(select(func.max(Customer.updated_at)).where(
+        Customer.deleted_at.is_(None)))
+    table = customer_search_common.c
+    kept = db.session.scalar(select(table.stamp).limit(1))
+    if (latest is not None and latest > utcnow() - timedelta(seconds=QUIET_SECONDS)
+            and not (kept and _forgotten_since(_stamp_of(kept)))):
+        return None
+    return refresh_common_lexemes()
+
+
+@job(periodic=crontab(minute="*"))
+def keep_common_lexemes() -> None:
+    if refresh_when_stale() is not None:
+        db.session.commit()
