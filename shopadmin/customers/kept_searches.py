@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from hashlib import sha256
 from threading import Lock
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, ref
 
@@ -57,6 +58,9 @@ class Matches:
     def __init__(self, stamp: tuple, ids: array):
         self.stamp, self.ids = stamp, ids
         self._placed: tuple | None = None
+        # What the look that moved them along found in its window (positions.changed_since):
+        # the next look tests again only the customers new to it.
+        self.window: dict[tuple[int, int], Any] = {}
 
     def placed_in(self, found: positions.Positions,
                   ids: Sequence[int]) -> tuple["numpy.ndarray", dict[int, int]]:
@@ -100,14 +104,19 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
     if found is not None and found.stamp == stamp:
         _keep(key, found)
         return found
-    changed = None if found is None else positions.changed_since(found.stamp, stamp, False)
+    # (A look of its own: `found` may be moved along by another thread at the same time.)
+    look = SimpleNamespace(window=found.window if found is not None else {})
+    changed = None if found is None else positions.changed_since(found.stamp, stamp, False,
+                                                                   look)
+    window = look.window
     if found is not None and changed is not None:
         matched = matching_among(sorted(changed), words) if changed else set()
         ids = array("i", (number for number in found.ids if number not in changed))
         ids.extend(sorted(matched))
     else:
-        ids = array("i", read(words))
+        ids, window = array("i", read(words)), {}
     matches = Matches(stamp, ids)
+    matches.window = window
     _keep(key, matches)
     _share(words, matches)
     return matches

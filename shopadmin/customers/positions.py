@@ -120,11 +120,12 @@ class Positions:
         return (self.uppers[-2] if len(self.uppers) > 1 else None), offset - before + (
             self.counts[-1] if self.counts else 0)
 
-    def segment_of(self, key: tuple, compare) -> int:
-        """The index of the segment a customer with this sort key belongs in."""
-        bounded = [upper for upper in self.uppers if upper is not None]
-        return bisect_left(bounded, cmp_to_key(compare)(key),
-                           key=lambda upper: cmp_to_key(compare)(upper))
+    def segment_finder(self, compare) -> Callable[[tuple], int]:
+        """index(key): the index of the segment a customer with this sort key belongs in (the
+        upper keys made comparable once: a repair places thousands at an import's pace)."""
+        ranked = cmp_to_key(compare)
+        uppers = [ranked(upper) for upper in self.uppers if upper is not None]
+        return lambda key: bisect_left(uppers, ranked(key))
 
 
 def movable(columns: tuple) -> bool:
@@ -205,13 +206,13 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     return positions
 
 
-def changed_since(old: tuple, new: tuple, grouped: bool,
-                  kept: "Positions | None" = None) -> set[int] | None:
+def changed_since(old: tuple, new: tuple, grouped: bool, kept: Any = None) -> set[int] | None:
     """The customers written since the stamp `old`, or None when there are too many to move
     one by one (or the register went back: another database under the same address). One
     statement of four index look-ups, each limited (a round trip each cost the page after a
-    change more than the look-ups did). With `kept` (positions placed at `old`), what their
-    last look found unchanged in its window is left out, and this look's window is kept."""
+    change more than the look-ups did). With `kept` (positions placed at `old`, or a search's
+    matches: anything with a `window`), what its last look found unchanged in its window is
+    left out, and this look's window is kept there."""
     _, max_id, latest, deleted, _, audited, writers = old
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
@@ -300,10 +301,11 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
                                       .where(Customer.id.in_(chunk))):
             now[row[0]] = tuple(row[1:])
     index_of = {name: index for index, name in enumerate(positions.names)}
+    segment_of = positions.segment_finder(compare)
     for customer_id in ids:
         was = positions.where[customer_id] if customer_id < len(positions.where) else 0
         if customer_id in now:
-            index = positions.segment_of(now[customer_id], compare)
+            index = segment_of(now[customer_id])
             name = positions.names[index]
         else:
             index, name = None, 0
