@@ -74,6 +74,8 @@ def main() -> int:
                 cpu.stop()
                 progress = import_progress(url, import_id)
         print_report(ceiling, load, elapsed, progress)
+        if load.errors or ceiling.errors:
+            print_errors(instance / "web.log")
         cpu.report(elapsed, sum(len(times) for times in load.times.values()))
         lost = check_saves(url, load.saved)
         fresh_database(server, "bench_load", keep=False)  # (a copy of 1,000,000 customers)
@@ -254,6 +256,17 @@ def wait_until_up(base: str) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not come up")
+
+
+def print_errors(log: Path, most: int = 2) -> None:
+    """The first tracebacks in the web processes' log (the run's folder goes with the run)."""
+    lines = log.read_text(errors="replace").splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("Traceback")][:most]
+    for start in starts:
+        end = next((n for n in range(start + 1, len(lines))
+                    if lines[n] and not lines[n].startswith((" ", "Traceback", "During",
+                                                              "The above"))), len(lines))
+        print("\n".join(lines[max(start - 2, 0):end + 1]))
 
 
 def _percentile(times: list[float], share: float) -> float:
