@@ -311,7 +311,9 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
             index, name = None, 0
         if was == name:
             continue
-        if was:
+        # A segment cut again since (_recut) is counted from what the database held then: a
+        # customer who had left it by that moment still names it, and is counted nowhere.
+        if was in index_of:
             positions.counts[index_of[was]] -= 1
         if index is not None:
             positions.counts[index] += 1
@@ -322,16 +324,37 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
 
 
 def _recut(positions: Positions, select_of, index: int) -> None:
-    """Cut a grown segment again: its customers are the `count` after the segment before."""
+    """Cut a grown segment again from the customers the database holds between the keys that
+    bound it. Changes committed since the look that grew it may have moved customers in or
+    out: one who came in from another segment is taken from that one's count, and one who
+    left still names the old segment and is counted nowhere (_repair moves him when a look
+    finds him)."""
     columns, descending = positions.columns, positions.descending
     order = [column.desc() if descending else column.asc() for column in columns]
-    query = select_of(Customer.id)
-    if index:
-        lower = positions.uppers[index - 1]
-        assert lower is not None  # only the last segment is open-ended
-        query = query.where(paging.after(columns, lower, descending))
-    ids = list(db.session.scalars(query.order_by(*order).limit(positions.counts[index])))
-    made = positions.cut(ids, select_of, positions.uppers[index])
+    upper = positions.uppers[index]
+    compare = _comparison(descending)
+    lower = positions.uppers[index - 1] if index else None
+    ids: list[int] = []
+    while True:  # (in steps: keys are compared here as the database orders them, NULLs too)
+        query = select_of(Customer.id, *columns)
+        if lower is not None:
+            query = query.where(paging.after(columns, lower, descending))
+        step = positions.counts[index] + positions.every
+        rows = [(row[0], tuple(row[1:]))
+                for row in db.session.execute(query.order_by(*order).limit(step))]
+        inside = [customer_id for customer_id, key in rows
+                  if upper is None or compare(key, upper) <= 0]
+        ids.extend(inside)
+        if len(inside) < len(rows) or len(rows) < step:
+            break
+        lower = rows[-1][1]
+    old = positions.names[index]
+    index_of = {name: number for number, name in enumerate(positions.names)}
+    for customer_id in ids:
+        was = positions.where[customer_id] if customer_id < len(positions.where) else 0
+        if was != old and was in index_of:
+            positions.counts[index_of[was]] -= 1
+    made = positions.cut(ids, select_of, upper)
     positions.uppers[index:index + 1] = [upper for upper, _, _ in made]
     positions.counts[index:index + 1] = [count for _, count, _ in made]
     positions.names[index:index + 1] = [name for _, _, name in made]

@@ -205,3 +205,29 @@ def test_a_commit_later_than_the_window_is_found_on_postgresql(app, small_segmen
     middle_pages_hold_what_an_offset_gives()
     for args in LISTS:
         assert paged(args) == in_order(args), args
+
+
+def test_a_customer_who_left_a_segment_before_it_was_cut_again(app, small_segments):
+    """A segment is cut again from what the database holds at that moment; a customer who had
+    left it by then (a change committed after the look that found the others) still names the
+    old segment, and the look that finds him moves him without a count to take him from (this
+    answered 500 for a search under an import: the old segment's name was gone)."""
+    customers = register(40)
+    middle_pages_hold_what_an_offset_gives()
+    key = ((), "name", False)
+    placed = kept()[key]
+    select_of = listing._selecting(MultiDict())
+    ordered = in_order({"sort": "name"})
+    grown = placed.names[len(placed.names) // 2]
+    leaving = db.session.get(Customer, next(i for i in ordered if placed.where[i] == grown))
+    # Many new customers beside him (his segment grows past twice its size), and he leaves it.
+    neighbours = [make_customer(first_name=leaving.first_name, last_name=leaving.last_name,
+                                email=f"near{n}@shop.test") for n in range(3 * placed.every)]
+    leaving.last_name = "Zzzzzz"
+    db.session.commit()
+    positions._repair(placed, select_of, {c.id for c in neighbours})  # (not him yet)
+    assert grown not in placed.names  # (cut again without him)
+    positions._repair(placed, select_of, {leaving.id})
+    assert placed.total == len(in_order({"sort": "name"})) == len(customers) + len(neighbours)
+    page = list_customers(MultiDict({"sort": "name"}), 2, PER_PAGE)
+    assert [c.id for c in page.customers] == in_order({"sort": "name"})[PER_PAGE:2 * PER_PAGE]
