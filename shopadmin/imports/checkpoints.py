@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.pool import QueuePool
 
+from .beside import thread_beside
+
 log = logging.getLogger(__name__)
 
 # Seconds between two checkpoints (a commit every 10,000 rows or second adds some 10 MB).
@@ -42,15 +44,8 @@ def checkpointed_beside(engine: Engine, interval: float = INTERVAL) -> Iterator[
     if engine.dialect.name != "sqlite" or not isinstance(engine.pool, QueuePool):
         yield
         return
-    stop = threading.Event()
-    thread = threading.Thread(target=_checkpoint, args=(engine, stop, interval), daemon=True,
-                              name="wal-checkpoint")
-    thread.start()
-    try:
+    with thread_beside(lambda stop: _checkpoint(engine, stop, interval), "wal-checkpoint"):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _checkpoint(engine: Engine, stop: threading.Event, interval: float) -> None:

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
+from .beside import thread_beside
+
 log = logging.getLogger(__name__)
 
 INDEX = "ix_customer_search_vectors_terms"
@@ -41,15 +43,8 @@ def merged_beside(engine: Engine, interval: float = INTERVAL) -> Iterator[None]:
     if engine.dialect.name != "postgresql":
         yield
         return
-    stop = threading.Event()
-    thread = threading.Thread(target=_merge, args=(engine, stop, interval), daemon=True,
-                              name="gin-pending-list")
-    thread.start()
-    try:
+    with thread_beside(lambda stop: _merge(engine, stop, interval), "gin-pending-list"):
         yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _merge(engine: Engine, stop: threading.Event, interval: float) -> None:
