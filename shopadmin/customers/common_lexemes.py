@@ -298,7 +298,7 @@ def _changed(kept: tuple, now: tuple) -> set[int] | None:
     change (a late commit), which after an import is all of its last minute."""
     if kept[1:] == now[1:]:
         return set()
-    return positions.changed_since(kept, now, False)
+    return positions.changed_since(kept, now, False)[0]
 
 
 def refresh_when_stale() -> int | None:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from hashlib import sha256
 from threading import Lock
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, ref
 
@@ -60,7 +59,7 @@ class Matches:
         self._placed: tuple | None = None
         # What the look that moved them along found in its window (positions.changed_since):
         # the next look tests again only the customers new to it.
-        self.window: dict[tuple[int, int], Any] = {}
+        self.window: positions.Window = {}
 
     def placed_in(self, found: positions.Positions,
                   ids: Sequence[int]) -> tuple["numpy.ndarray", dict[int, int]]:
@@ -104,11 +103,8 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
     if found is not None and found.stamp == stamp:
         _keep(key, found)
         return found
-    # (A look of its own: `found` may be moved along by another thread at the same time.)
-    look = SimpleNamespace(window=found.window if found is not None else {})
-    changed = None if found is None else positions.changed_since(found.stamp, stamp, False,
-                                                                   look)
-    window = look.window
+    changed, window = (None, {}) if found is None else positions.changed_since(
+        found.stamp, stamp, False, found.window)
     if found is not None and changed is not None:
         matched = matching_among(sorted(changed), words) if changed else set()
         ids = array("i", (number for number in found.ids if number not in changed))

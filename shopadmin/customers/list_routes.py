@@ -24,6 +24,7 @@ from .bulk import (
     ACTIONS,
     ENDED,
     BulkJob,
+    allowed,
     perform,
     perform_on_matching,
     run_bulk_job,
@@ -99,7 +100,7 @@ def index():
         store_languages=get_setting("languages"),
         import_id=database_id(args.get("import", "")),
         types=list(TYPE_LABELS.items()),
-        actions=[a for a in ACTIONS.values() if a.right is None or may(current_user, a.right)],
+        actions=[a for a in ACTIONS.values() if allowed(current_user, a)],
         page_url=lambda number: url_for(".index", page=number, **args.to_dict(flat=False)),
     )
 
@@ -150,7 +151,7 @@ def bulk():
     if action is None:
         flash(_("Choose an action."), "danger")
         return redirect(back)
-    if action.right is not None and not may(current_user, action.right):
+    if not allowed(current_user, action):
         abort(403)
     params = {}
     if action.needs_group:

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, text, tuple_
 
 from ..audit import AuditEvent
 from ..extensions import db
@@ -61,10 +61,8 @@ def register_stamp() -> tuple:
     look-ups (each its own query: two maxima in one select would scan a whole index). On
     PostgreSQL also when a transaction that has written, and began before the newest change,
     ends: it may commit customers stamped before that change, which move none of the five
-    (positions.writers_before)."""
-    from .positions import writers_before
-
-    writers = writers_before()
+    (_oldest_writer: read before the maxima, compared with them after)."""
+    writers = _oldest_writer()
     live = Customer.deleted_at.is_(None)
     stamp = (db.engine.url.render_as_string(), *db.session.execute(select(
         select(func.max(Customer.id)).scalar_subquery(),
@@ -78,6 +76,23 @@ def register_stamp() -> tuple:
     if writers is not True and (writers is None or newest is None or writers >= newest):
         writers = None  # (what it commits is stamped after the newest: a maximum moves)
     return (*stamp, writers)
+
+
+def _oldest_writer() -> Any:
+    """On PostgreSQL, when the oldest transaction of this database that has written and is
+    still open began (None when none is; True when another role's sessions are hidden from
+    this one): whatever it commits later carries stamps from about then on, and its end must
+    change the stamp even when it moves no maximum. pg_stat_activity is read afresh (it is
+    read once a transaction and shown so until it ends). None on SQLite: its writers take
+    turns at one lock."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    hidden, oldest = db.session.execute(text(
+        "SELECT coalesce(bool_or(query = '<insufficient privilege>'), false), "
+        "min(xact_start) FILTER (WHERE backend_xid IS NOT NULL) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).one()
+    return True if hidden else oldest
 
 
 # The tables the import filters read (`import`: the undo record; `warnings`: the rows' results).

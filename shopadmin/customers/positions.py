@@ -12,9 +12,11 @@ changed; the customers that did are found by the same index look-ups (a new id, 
 the segment the array remembers, into the one its current sort key falls in (a bisection over
 the upper keys), or out of the list when it no longer matches. The counts stay exact, so every
 page holds exactly what an offset would give. A segment grown to twice its size is cut again
-from the database (its rows are the `count` rows after the segment before it). Many changes at
-once (an import) build the list anew, as does a database whose ordering of text Python cannot
-repeat (a PostgreSQL collation other than C): keys are compared here as the database does.
+from the database (its rows are those between the upper keys that bound it). A look moves only
+the customers new to it: an import writing thousands a second is followed one look at a time.
+More than REPAIR_AT_MOST customers to move at once build the list anew, as does a database
+whose ordering of text Python cannot repeat (a PostgreSQL collation other than C): keys are
+compared here as the database does.
 A search of longer words places its pages through the whole register's segments as well
 (search_segments), counting its matches in each.
 """
@@ -58,6 +60,8 @@ KEPT_PER_DATABASE = 24
 # Segment numbers are kept in two bytes; past this many (a repair adds at most some 20,000)
 # the list is placed anew.
 NUMBERED_AT_MOST = 40_000
+# What a look found in its window of stamps: (part, customer id) -> the stamp it had.
+Window = dict[tuple[int, int], Any]
 # Words that every collation but C (code point order) puts in another order.
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
@@ -80,8 +84,8 @@ class Positions:
         self.where = array("H")  # customer id -> its segment's number; 0: not in the list
         self.numbered = 0
         self.lock = Lock()
-        # What the last look found in its window: (part, customer id) -> the stamp it had.
-        self.window: dict[tuple[int, int], Any] = {}
+        # What the last look found in its window.
+        self.window: Window = {}
 
     @property
     def total(self) -> int:
@@ -206,17 +210,17 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     return positions
 
 
-def changed_since(old: tuple, new: tuple, grouped: bool, kept: Any = None) -> set[int] | None:
-    """The customers written since the stamp `old`, or None when there are too many to move
-    one by one (or the register went back: another database under the same address). One
-    statement of four index look-ups, each limited (a round trip each cost the page after a
-    change more than the look-ups did). With `kept` (positions placed at `old`, or a search's
-    matches: anything with a `window`), what its last look found unchanged in its window is
-    left out, and this look's window is kept there."""
+def changed_since(old: tuple, new: tuple, grouped: bool,
+                  seen: Window | None = None) -> tuple[set[int] | None, Window]:
+    """(The customers written since the stamp `old`, or None when there are too many to move
+    one by one (or the register went back: another database under the same address); this
+    look's window.) One statement of four index look-ups, each limited (a round trip each cost
+    the page after a change more than the look-ups did). What the last look at `old` found
+    unchanged in its window (`seen`) is left out."""
     _, max_id, latest, deleted, _, audited, writers = old
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
-        return None
+        return None, {}
     live = Customer.deleted_at.is_(None)
     queries = [select(Customer.id, null_moment()).where(Customer.id > (max_id or 0))
                .limit(REPAIR_AT_MOST + 1)]
@@ -241,17 +245,15 @@ def changed_since(old: tuple, new: tuple, grouped: bool, kept: Any = None) -> se
     if found_per_part[0] > REPAIR_AT_MOST or found_per_part[len(limited)] > REPAIR_AT_MOST or any(
             found_per_part[part] > WINDOW_AT_MOST for part in (1, 2)) or (
             grouped and any(kind == "group" for part, kind, _, _ in rows if part == len(limited))):
-        return None
-    seen = kept.window if kept is not None else {}
+        return None, {}
+    seen = seen or {}
     changed = {object_id for part, kind, object_id, moment in rows
                if kind == "customer" and object_id is not None
                and (part not in (1, 2) or seen.get((part, object_id)) != moment)}
     if len(changed) > REPAIR_AT_MOST:
-        return None
-    if kept is not None:
-        kept.window = {(part, object_id): moment for part, _, object_id, moment in rows
-                       if part in (1, 2)}
-    return changed
+        return None, {}
+    return changed, {(part, object_id): moment for part, _, object_id, moment in rows
+                     if part in (1, 2)}
 
 
 def _moment(column):
@@ -272,23 +274,6 @@ def _window_start(newest, writers):
     if db.engine.dialect.name != "postgresql" or writers is True:
         return newest - LATE_COMMIT
     return min(newest, writers or newest) - CLOCK_MARGIN
-
-
-def writers_before() -> Any:
-    """On PostgreSQL, when the oldest transaction of this database that has written and is
-    still open began (None when none is; True when another role's sessions are hidden from
-    this one), read before the register's maxima: whatever it commits later carries stamps
-    from about then on, and its end must change the stamp even when it moves no maximum.
-    pg_stat_activity is read afresh (it is read once a transaction and shown so until it
-    ends). None on SQLite: its writers take turns at one lock."""
-    if db.engine.dialect.name != "postgresql":
-        return None
-    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
-    hidden, oldest = db.session.execute(text(
-        "SELECT coalesce(bool_or(query = '<insufficient privilege>'), false), "
-        "min(xact_start) FILTER (WHERE backend_xid IS NOT NULL) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).one()
-    return True if hidden else oldest
 
 
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:
@@ -379,10 +364,12 @@ def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, desce
         with positions.lock:
             if positions.stamp == stamp:
                 return positions
-            changed = (changed_since(positions.stamp, stamp, grouped, positions)
-                       if positions.movable and positions.numbered < NUMBERED_AT_MOST
-                       else None)
+            changed, window = (
+                changed_since(positions.stamp, stamp, grouped, positions.window)
+                if positions.movable and positions.numbered < NUMBERED_AT_MOST
+                else (None, {}))
             if changed is not None:
+                positions.window = window
                 _repair(positions, select_of, changed)
                 positions.stamp = stamp
                 return positions

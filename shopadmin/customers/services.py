@@ -122,9 +122,16 @@ def _groups(names_or_ids: list[Any]) -> list[CustomerGroup]:
     return list(db.session.scalars(select(CustomerGroup).where(CustomerGroup.id.in_(ids))))
 
 
+def may_approve(actor) -> bool:
+    """The approval rule, for the form and for imports: only a member with the right (or the
+    operator at the command line: no member) approves a customer or sets one waiting. Anyone
+    else's new customers wait for approval, and an existing customer keeps his."""
+    return actor is None or may(actor, Right.APPROVE_CUSTOMERS)
+
+
 def _check_approval_right(values: dict[str, Any], customer: Customer | None, actor) -> None:
-    """Only admins change approval; a customer staff create waits for an admin's approval."""
-    if actor is None or may(actor, Right.APPROVE_CUSTOMERS):
+    """The form's side of may_approve: a value it may not set is refused."""
+    if may_approve(actor):
         return
     if customer is None:
         if values.get("approved"):
