@@ -12,6 +12,9 @@ worker (`flask worker`) on them. Then, each for BENCH_SECONDS (60):
 and prints requests per second, p50/p95/p99 per kind of request, errors (target: none), the
 import's progress, and checks that every save the server acknowledged is in the database.
 The load generator is httpx on asyncio in this process, on loopback only.
+BENCH_LOAD_STATEMENTS=1 loads pg_stat_statements into the bench's server and prints, after the
+load window, the statements that took the most of the server's time in it (where the
+database's share of a staff request goes).
 
 BENCH_CUSTOMERS=20000 BENCH_SECONDS=10 python -m bench load   for a quick look.
 """
@@ -35,6 +38,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 SESSIONS = 50
 WEB_WORKERS, THREADS = 4, 4
 IMPORT_ROWS = 200_000
+STATEMENTS = os.environ.get("BENCH_LOAD_STATEMENTS", "") not in ("", "0")
 PASSWORD = "load bench password 2026"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +50,8 @@ def main() -> int:
     path = OUTPUT / f"customers-{IMPORT_ROWS}-warnings.csv"
     if not path.exists():
         transfer_import.generate(path, IMPORT_ROWS)
-    with postgres_server() as server, redis_server() as redis_url, \
+    preload = "-c shared_preload_libraries=pg_stat_statements" if STATEMENTS else ""
+    with postgres_server(preload) as server, redis_server() as redis_url, \
             tempfile.TemporaryDirectory(dir=OUTPUT, prefix="load-") as scratch:
         if server is None or redis_url is None:
             return 1
@@ -70,8 +75,17 @@ def main() -> int:
                           "--workers", "1"], env, instance / "worker.log") as worker:
                 load = Tally()
                 cpu = Cpu(web.pid, worker.pid)
-                elapsed = run_staff(base, staff, PASSWORD, COUNT, SECONDS, load, cpu.start)
+                statements = Statements(url) if STATEMENTS else None
+
+                def window_opens() -> None:
+                    if statements is not None:
+                        statements.reset()
+                    cpu.start()
+
+                elapsed = run_staff(base, staff, PASSWORD, COUNT, SECONDS, load, window_opens)
                 cpu.stop()
+                if statements is not None:
+                    statements.report()
                 progress = import_progress(url, import_id)
         print_report(ceiling, load, elapsed, progress)
         if load.errors or ceiling.errors:
@@ -112,6 +126,37 @@ class Cpu:
               f"job worker {worker:.1f} s, PostgreSQL {server:.1f} s (both sides' backends), "
               f"load generator {generator:.1f} s; per staff request: web "
               f"{1000 * web / max(requests, 1):.0f} ms")
+
+
+class Statements:
+    """pg_stat_statements over the load window: the statements that took the most of the
+    server's time, with their calls and mean (all databases: the web's and the worker's)."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine, text
+
+        self.engine, self.text = create_engine(url, isolation_level="AUTOCOMMIT"), text
+        with self.engine.connect() as connection:
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+
+    def reset(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(self.text("SELECT pg_stat_statements_reset()"))
+
+    def report(self, most: int = 15) -> None:
+        with self.engine.connect() as connection:
+            total = connection.execute(self.text(
+                "SELECT sum(total_exec_time) FROM pg_stat_statements")).scalar() or 1.0
+            rows = connection.execute(self.text(
+                "SELECT total_exec_time, calls, mean_exec_time, rows, "
+                "regexp_replace(query, '\\s+', ' ', 'g') FROM pg_stat_statements "
+                "ORDER BY total_exec_time DESC LIMIT :most"), {"most": most}).all()
+        self.engine.dispose()
+        print(f"the server's statements in the window: {total / 1000:.1f} s in all; the "
+              f"{most} that took the most:")
+        for spent, calls, mean, returned, query in rows:
+            print(f"  {spent / 1000:7.1f} s {100 * spent / total:5.1f} % {calls:>7,} calls "
+                  f"{mean:8.2f} ms {returned:>10,} rows  {query[:150]}")
 
 
 def prepare_database(server: str, count: int) -> str:
