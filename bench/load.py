@@ -155,8 +155,11 @@ class Statements:
         print(f"the server's statements in the window: {total / 1000:.1f} s in all; the "
               f"{most} that took the most:")
         for spent, calls, mean, returned, query in rows:
+            if query.startswith("SELECT ") and " FROM " in query:  # (the columns left out)
+                columns, rest = query[7:].split(" FROM ", 1)
+                query = f"SELECT {columns[:40]}… FROM {rest}" if len(columns) > 60 else query
             print(f"  {spent / 1000:7.1f} s {100 * spent / total:5.1f} % {calls:>7,} calls "
-                  f"{mean:8.2f} ms {returned:>10,} rows  {query[:150]}")
+                  f"{mean:8.2f} ms {returned:>10,} rows  {query[:240]}")
 
 
 def prepare_database(server: str, count: int) -> str:
