@@ -138,6 +138,14 @@ def kept(kind: str, args, stamp: tuple, compute):
     return value
 
 
+def kept_before(kind: str, args, stamp: tuple) -> Any:
+    """What kept() remembered for these filters at another stamp than this one (None when
+    nothing or this stamp's): the list was asked for before, and the register changed since."""
+    with _lock:
+        found = _kept.get((kind, filters_key(args), args.get("sort") or ""))
+    return found[1] if found is not None and found[0] != stamp else None
+
+
 def after(columns: tuple, key: tuple, descending: bool):
     """The condition "after the customer with sort key `key`" in this order. Only the first
     column can be NULL (a customer without a number); NULLs sort first on SQLite and last on

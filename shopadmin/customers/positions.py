@@ -14,7 +14,7 @@ the upper keys), or out of the list when it no longer matches. The counts stay e
 page holds exactly what an offset would give. A segment grown to twice its size is cut again
 from the database (its rows are those between the upper keys that bound it). A look moves only
 the customers new to it: an import writing thousands a second is followed one look at a time.
-More than REPAIR_AT_MOST customers to move at once build the list anew, as does a database
+More than MOVE_AT_MOST customers to move at once build the list anew, as does a database
 whose ordering of text Python cannot repeat (a PostgreSQL collation other than C): keys are
 compared here as the database does.
 A search of longer words places its pages through the whole register's segments as well
@@ -41,6 +41,10 @@ from .models import Customer
 
 # More changed customers than this since the list was placed: built anew instead.
 REPAIR_AT_MOST = 20_000
+# A list's positions move more: a repair costs some 10 µs of this process a customer, placing
+# a million anew two seconds of the server's (a list looked at every 20 s under an import of
+# 2,000 rows a second has 40,000 to move).
+MOVE_AT_MOST = 50_000
 # A change committed after a look at the register may carry an `updated_at` (or `deleted_at`)
 # older than the newest that look saw: its transaction stamped it, then committed later. So
 # each look reads again the customers stamped a while before the newest the last stamp saw,
@@ -57,15 +61,20 @@ CLOCK_MARGIN = timedelta(seconds=2)
 WINDOW_AT_MOST = 60_000
 # Every sort order both ways, and a dozen filtered lists: some 2 MB each at a million.
 KEPT_PER_DATABASE = 24
-# Segment numbers are kept in two bytes; past this many (a repair adds at most some 20,000)
+# Segment numbers are kept in two bytes; past this many (a repair adds at most MOVE_AT_MOST)
 # the list is placed anew.
-NUMBERED_AT_MOST = 40_000
+NUMBERED_AT_MOST = 15_000
 # What a look found in its window of stamps: (part, customer id) -> the stamp it had.
 Window = dict[tuple[int, int], Any]
 # Words that every collation but C (code point order) puts in another order.
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
+# members_total's lists: no order of their own (by id), one segment.
+MEMBERS, ONE_SEGMENT = "members", 2**31
+
 _lists: "WeakKeyDictionary[Any, OrderedDict[tuple, Positions]]" = WeakKeyDictionary()
+# A list is built by one thread at a time (the same lock for every list whose key hashes alike).
+_building = [Lock() for _ in range(64)]
 _byte_order: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
 _lock = Lock()
 
@@ -210,20 +219,22 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     return positions
 
 
-def changed_since(old: tuple, new: tuple, grouped: bool,
-                  seen: Window | None = None) -> tuple[set[int] | None, Window]:
+def changed_since(old: tuple, new: tuple, grouped: bool, seen: Window | None = None,
+                  at_most: int | None = None) -> tuple[set[int] | None, Window]:
     """(The customers written since the stamp `old`, or None when there are too many to move
     one by one (or the register went back: another database under the same address); this
     look's window.) One statement of four index look-ups, each limited (a round trip each cost
     the page after a change more than the look-ups did). What the last look at `old` found
-    unchanged in its window (`seen`) is left out."""
+    unchanged in its window (`seen`) is left out. Too many: more than `at_most`
+    (REPAIR_AT_MOST), or than WINDOW_AT_MOST in a window."""
     _, max_id, latest, deleted, _, audited, writers = old
+    at_most = REPAIR_AT_MOST if at_most is None else at_most
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
         return None, {}
     live = Customer.deleted_at.is_(None)
     queries = [select(Customer.id, null_moment()).where(Customer.id > (max_id or 0))
-               .limit(REPAIR_AT_MOST + 1)]
+               .limit(at_most + 1)]
     queries.append(select(Customer.id, _moment(Customer.updated_at)).where(live)
                    if latest is None else select(Customer.id, _moment(Customer.updated_at))
                    .where(live, Customer.updated_at >= _window_start(latest, writers)))
@@ -234,7 +245,7 @@ def changed_since(old: tuple, new: tuple, grouped: bool,
     queries[1:] = [query.limit(WINDOW_AT_MOST + 1) for query in queries[1:]]
     limited = [query.subquery() for query in queries]
     events = select(AuditEvent.object_type, AuditEvent.object_id).where(
-        AuditEvent.id > (audited or 0)).limit(REPAIR_AT_MOST + 1).subquery()
+        AuditEvent.id > (audited or 0)).limit(at_most + 1).subquery()
     rows = db.session.execute(union_all(
         *(select(literal(number).label("part"), literal("customer").label("kind"),
                  found.c.id.label("id"), list(found.c)[1].label("moment"))
@@ -242,7 +253,7 @@ def changed_since(old: tuple, new: tuple, grouped: bool,
         select(literal(len(limited)), events.c.object_type, events.c.object_id,
                null_moment()))).all()
     found_per_part = Counter(part for part, _, _, _ in rows)
-    if found_per_part[0] > REPAIR_AT_MOST or found_per_part[len(limited)] > REPAIR_AT_MOST or any(
+    if found_per_part[0] > at_most or found_per_part[len(limited)] > at_most or any(
             found_per_part[part] > WINDOW_AT_MOST for part in (1, 2)) or (
             grouped and any(kind == "group" for part, kind, _, _ in rows if part == len(limited))):
         return None, {}
@@ -250,7 +261,7 @@ def changed_since(old: tuple, new: tuple, grouped: bool,
     changed = {object_id for part, kind, object_id, moment in rows
                if kind == "customer" and object_id is not None
                and (part not in (1, 2) or seen.get((part, object_id)) != moment)}
-    if len(changed) > REPAIR_AT_MOST:
+    if len(changed) > at_most:
         return None, {}
     return changed, {(part, object_id): moment for part, _, object_id, moment in rows
                      if part in (1, 2)}
@@ -353,33 +364,58 @@ def _kept_lists() -> "OrderedDict[tuple, Positions]":
 def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, descending: bool,
                  every: int, stamp: tuple, grouped: bool) -> Positions:
     """The list's positions as of `stamp`: kept ones moved along by the changes since, or
-    built (a walk of the list's ids in its order, cut every `every`)."""
+    built (a walk of the list's ids in its order, cut every `every`). One thread of the
+    process builds a list while the others that need it wait for it (a build reads the whole
+    list: at a million customers, seconds of the server's time)."""
     kept = _kept_lists()
     key = (filters_key, sort, descending)
+    found = _brought_to(kept, key, stamp, select_of, grouped)
+    if found is not None:
+        return found
+    with _building[hash(key) % len(_building)]:
+        found = _brought_to(kept, key, stamp, select_of, grouped)  # (built while this waited?)
+        if found is not None:
+            return found
+        positions = _build(select_of, columns, descending, every, stamp)
+        with _lock:
+            kept[key] = positions
+            kept.move_to_end(key)
+            while len(kept) > KEPT_PER_DATABASE:
+                del kept[_least_needed(kept)]
+    return positions
+
+
+def _brought_to(kept: "OrderedDict[tuple, Positions]", key: tuple, stamp: tuple, select_of,
+                grouped: bool) -> Positions | None:
+    """The kept positions of the list moved along to `stamp`; None when there are none, or
+    they cannot be moved (too many changes: built anew)."""
     with _lock:
         positions = kept.get(key)
         if positions is not None:
             kept.move_to_end(key)
-    if positions is not None:
-        with positions.lock:
-            if positions.stamp == stamp:
-                return positions
-            changed, window = (
-                changed_since(positions.stamp, stamp, grouped, positions.window)
-                if positions.movable and positions.numbered < NUMBERED_AT_MOST
-                else (None, {}))
-            if changed is not None:
-                positions.window = window
-                _repair(positions, select_of, changed)
-                positions.stamp = stamp
-                return positions
-    positions = _build(select_of, columns, descending, every, stamp)
-    with _lock:
-        kept[key] = positions
-        kept.move_to_end(key)
-        while len(kept) > KEPT_PER_DATABASE:
-            del kept[_least_needed(kept)]
-    return positions
+    if positions is None:
+        return None
+    with positions.lock:
+        if positions.stamp == stamp:
+            return positions
+        changed, window = (
+            changed_since(positions.stamp, stamp, grouped, positions.window, MOVE_AT_MOST)
+            if positions.movable and positions.numbered < NUMBERED_AT_MOST
+            else (None, {}))
+        if changed is None:
+            return None
+        positions.window = window
+        _repair(positions, select_of, changed)
+        positions.stamp = stamp
+        return positions
+
+
+def members_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int:
+    """The count of a filtered list from its members kept and moved along like a list's
+    segments (read once in id order, one segment): for a list counted again and again while
+    the register changes (an import), where each count would read every match."""
+    return positions_of(filters_key, MEMBERS, select_of, (Customer.id,), False, ONE_SEGMENT,
+                        stamp, grouped).total
 
 
 def _least_needed(kept: "OrderedDict[tuple, Positions]") -> tuple:

@@ -2,6 +2,7 @@
 another language, trashed, restored, erased): the middle page right after a change holds what
 an offset gives, on SQLite and PostgreSQL, and the list is not placed anew for it."""
 
+import threading
 import time
 from datetime import timedelta
 
@@ -102,7 +103,7 @@ def test_many_changes_at_once_place_the_list_anew(app, small_segments, monkeypat
     customers = register(30)
     middle_pages_hold_what_an_offset_gives()
     before = kept()
-    monkeypatch.setattr(positions, "REPAIR_AT_MOST", 2)
+    monkeypatch.setattr(positions, "MOVE_AT_MOST", 2)
     db.session.execute(update(Customer).where(Customer.id.in_([c.id for c in customers[:5]]))
                        .values(updated_at=utcnow(), last_name="Bulk"))
     db.session.commit()
@@ -149,7 +150,7 @@ def test_a_look_moves_only_what_is_new_in_its_window(app, small_segments, monkey
     thousands a second (an import) is not placed anew at every page."""
     customers = register(30)
     middle_pages_hold_what_an_offset_gives()
-    monkeypatch.setattr(positions, "REPAIR_AT_MOST", 5)
+    monkeypatch.setattr(positions, "MOVE_AT_MOST", 5)
     admin = make_staff("admin")
     for customer in customers[:4]:
         update_customer(customer, {"last_name": f"Aa{customer.id}"}, actor=admin)
@@ -231,3 +232,64 @@ def test_a_customer_who_left_a_segment_before_it_was_cut_again(app, small_segmen
     assert placed.total == len(in_order({"sort": "name"})) == len(customers) + len(neighbours)
     page = list_customers(MultiDict({"sort": "name"}), 2, PER_PAGE)
     assert [c.id for c in page.customers] == in_order({"sort": "name"})[PER_PAGE:2 * PER_PAGE]
+
+
+def test_a_filtered_list_counted_again_after_a_change_keeps_its_members(app, monkeypatch):
+    """Under an import the register changes between any two requests: a filtered list's first
+    page counted every match again each time (half a second of the server's time for one
+    country at a million). Counted a second time at another stamp, it keeps its members and
+    moves them along with the changes; each count is the plain one."""
+    monkeypatch.setattr(listing, "KEEP_MEMBERS_ABOVE", 3)
+    customers = register(30)
+    admin = make_staff("admin")
+    args = MultiDict({"language": "pl", "newsletter": "no"})
+    members_key = (paging.filters_key(args), positions.MEMBERS, False)
+
+    def plain() -> int:
+        return len(in_order(args))
+
+    assert count_customers(args) == plain()
+    assert members_key not in kept()  # (counted once: nothing kept but the count)
+    make_customer(last_name="New", email="new.pl@shop.test", language="pl")
+    assert count_customers(args) == plain()
+    members = kept()[members_key]
+    update_customer(customers[1], {"language": "pl"}, actor=admin)  # in
+    update_customer(customers[4], {"language": "de"}, actor=admin)  # out
+    delete_customer(customers[7], actor=admin)  # out
+    db.session.commit()
+    assert count_customers(args) == plain()
+    restore_customer(customers[7], actor=admin)
+    make_customer(last_name="Other", email="new.fr@shop.test", language="fr")
+    assert count_customers(args) == plain()
+    assert kept()[members_key] is members  # moved along, never read again
+    assert members.total == plain()
+
+
+def test_one_thread_builds_a_list_the_others_wait_for(app, small_segments, monkeypatch):
+    """Threads of a web process that need the same list at once build it once."""
+    register(30)
+    stamp = paging.register_stamp()
+    args = MultiDict({"language": "fr"})
+    built: list[positions.Positions] = []
+    build = positions._build
+
+    def counted(*arguments):
+        time.sleep(0.2)  # (long enough for the others to come)
+        built.append(build(*arguments))
+        return built[-1]
+
+    found: list[positions.Positions] = []
+
+    def look() -> None:
+        with app.app_context():
+            found.append(positions.positions_of(
+                paging.filters_key(args), "name", listing._selecting(args),
+                listing.SORTS["name"], False, 3, stamp, False))
+
+    monkeypatch.setattr(positions, "_build", counted)
+    threads = [threading.Thread(target=look) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1 and all(one is built[0] for one in found)
