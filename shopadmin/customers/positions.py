@@ -22,16 +22,15 @@ A search of longer words places its pages through the whole register's segments 
 """
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cmp_to_key
 from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import String, cast, literal, select, text, union_all
+from sqlalchemy import String, cast, literal, or_, select, text, true, union_all
 
 from ..audit import AuditEvent
 from ..batching import batched
@@ -133,12 +132,16 @@ class Positions:
         return (self.uppers[-2] if len(self.uppers) > 1 else None), offset - before + (
             self.counts[-1] if self.counts else 0)
 
-    def segment_finder(self, compare) -> Callable[[tuple], int]:
-        """index(key): the index of the segment a customer with this sort key belongs in (the
-        upper keys made comparable once: a repair places thousands at an import's pace)."""
-        ranked = cmp_to_key(compare)
+    def segment_finder(self) -> Callable[[tuple], int]:
+        """index(key): the index of the segment a customer with this sort key belongs in: the
+        first whose upper key it does not pass. The upper keys are ranked once, ascending, and
+        compared as plain tuples (a repair places thousands at an import's pace)."""
+        ranked = _ranking()
         uppers = [ranked(upper) for upper in self.uppers if upper is not None]
-        return lambda key: bisect_left(uppers, ranked(key))
+        if not self.descending:
+            return lambda key: bisect_left(uppers, ranked(key))
+        rising, count = uppers[::-1], len(uppers)
+        return lambda key: count - bisect_right(rising, ranked(key))
 
 
 def movable(columns: tuple) -> bool:
@@ -165,13 +168,20 @@ def _byte_ordered() -> bool:
     return found == sorted(COLLATION_SAMPLE)
 
 
-def _comparison(descending: bool) -> Callable[[tuple, tuple], int]:
-    """-1, 0 or 1 as the database orders two sort keys of the list: NULL (only ever the first
-    column) before every value on SQLite and after every value on PostgreSQL."""
+def _ranking() -> Callable[[tuple], tuple]:
+    """A sort key made a tuple that Python orders as the database orders the key ascending:
+    NULL (only ever the first column) before every value on SQLite, after every value on
+    PostgreSQL."""
     null_rank = 0 if db.engine.dialect.name == "sqlite" else 2
 
     def ranked(key: tuple) -> tuple:
         return ((null_rank, "") if key[0] is None else (1, key[0]), *key[1:])
+    return ranked
+
+
+def _comparison(descending: bool) -> Callable[[tuple, tuple], int]:
+    """-1, 0 or 1 as the database orders two sort keys of the list (see _ranking)."""
+    ranked = _ranking()
 
     def compare(left: tuple, right: tuple) -> int:
         a, b = ranked(left), ranked(right)
@@ -232,20 +242,25 @@ def changed_since(old: tuple, new: tuple, grouped: bool, seen: Window | None = N
     if new[1] is not None and max_id is not None and new[1] < max_id or (
             (new[5] or 0) < (audited or 0)):
         return None, {}
+    # A customer added since (an import adds thousands a second) is read once, as new: not
+    # again in the windows, nor by the event of its creation.
+    known = Customer.id <= max_id if max_id is not None else true()
     live = Customer.deleted_at.is_(None)
-    queries = [select(Customer.id, null_moment()).where(Customer.id > (max_id or 0))
-               .limit(at_most + 1)]
+    queries = [select(Customer.id, _moment(Customer.updated_at))
+               .where(Customer.id > (max_id or 0)).limit(at_most + 1)]
     queries.append(select(Customer.id, _moment(Customer.updated_at)).where(live)
                    if latest is None else select(Customer.id, _moment(Customer.updated_at))
-                   .where(live, Customer.updated_at >= _window_start(latest, writers)))
+                   .where(live, known, Customer.updated_at >= _window_start(latest, writers)))
     queries.append(
         select(Customer.id, _moment(Customer.deleted_at)).where(Customer.deleted_at.is_not(None))
         if deleted is None else select(Customer.id, _moment(Customer.deleted_at)).where(
-            Customer.deleted_at >= _window_start(deleted, writers)))
+            known, Customer.deleted_at >= _window_start(deleted, writers)))
     queries[1:] = [query.limit(WINDOW_AT_MOST + 1) for query in queries[1:]]
     limited = [query.subquery() for query in queries]
+    created_known = AuditEvent.object_id <= max_id if max_id is not None else true()
     events = select(AuditEvent.object_type, AuditEvent.object_id).where(
-        AuditEvent.id > (audited or 0)).limit(at_most + 1).subquery()
+        AuditEvent.id > (audited or 0),
+        or_(AuditEvent.action != "customer.created", created_known)).limit(at_most + 1).subquery()
     rows = db.session.execute(union_all(
         *(select(literal(number).label("part"), literal("customer").label("kind"),
                  found.c.id.label("id"), list(found.c)[1].label("moment"))
@@ -263,8 +278,9 @@ def changed_since(old: tuple, new: tuple, grouped: bool, seen: Window | None = N
                and (part not in (1, 2) or seen.get((part, object_id)) != moment)}
     if len(changed) > at_most:
         return None, {}
-    return changed, {(part, object_id): moment for part, _, object_id, moment in rows
-                     if part in (1, 2)}
+    # (A new customer's stamp is kept as the next look's window will show it, updated.)
+    return changed, {(part or 1, object_id): moment for part, _, object_id, moment in rows
+                     if part in (0, 1, 2)}
 
 
 def _moment(column):
@@ -289,7 +305,6 @@ def _window_start(newest, writers):
 
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:
     """Move each changed customer out of the segment it was in and into the one it is in now."""
-    compare = _comparison(positions.descending)
     ids = sorted(changed)
     now: dict[int, tuple] = {}
     for chunk in batched(ids, 5000):
@@ -297,7 +312,7 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
                                       .where(Customer.id.in_(chunk))):
             now[row[0]] = tuple(row[1:])
     index_of = {name: index for index, name in enumerate(positions.names)}
-    segment_of = positions.segment_finder(compare)
+    segment_of = positions.segment_finder()
     for customer_id in ids:
         was = positions.where[customer_id] if customer_id < len(positions.where) else 0
         if customer_id in now:
