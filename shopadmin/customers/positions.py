@@ -413,16 +413,26 @@ def _brought_to(kept: "OrderedDict[tuple, Positions]", key: tuple, stamp: tuple,
     with positions.lock:
         if positions.stamp == stamp:
             return positions
-        changed, window = (
-            changed_since(positions.stamp, stamp, grouped, positions.window, MOVE_AT_MOST)
-            if positions.movable and positions.numbered < NUMBERED_AT_MOST
-            else (None, {}))
+        changed, window = _changes(positions, stamp, grouped)
+        if changed is None:
+            # This request may have read its stamp before another thread moved the list past
+            # it (the register seems to have gone back): the list is moved to the stamp now.
+            stamp = paging.register_stamp()
+            if positions.stamp == stamp:
+                return positions
+            changed, window = _changes(positions, stamp, grouped)
         if changed is None:
             return None
         positions.window = window
         _repair(positions, select_of, changed)
         positions.stamp = stamp
         return positions
+
+
+def _changes(positions: Positions, stamp: tuple, grouped: bool) -> tuple[set[int] | None, Window]:
+    if not positions.movable or positions.numbered >= NUMBERED_AT_MOST:
+        return None, {}
+    return changed_since(positions.stamp, stamp, grouped, positions.window, MOVE_AT_MOST)
 
 
 def members_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int:

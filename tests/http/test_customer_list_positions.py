@@ -293,3 +293,24 @@ def test_one_thread_builds_a_list_the_others_wait_for(app, small_segments, monke
     for thread in threads:
         thread.join()
     assert len(built) == 1 and all(one is built[0] for one in found)
+
+
+def test_a_stamp_read_before_another_thread_moved_the_list_does_not_place_it_anew(
+        app, small_segments):
+    """Threads of a process read their stamps, then queue for the list: one that read its
+    stamp before another moved the list past it found the register 'gone back' and placed
+    the whole list anew (at a million customers under an import, seconds of the server's time,
+    again and again). The list is kept, and brought to the register as it is now."""
+    register(30)
+    args = MultiDict({"language": "pl"})
+    earlier = paging.register_stamp()
+    make_customer(last_name="Later", email="later@shop.test", language="pl")
+    later = paging.register_stamp()
+
+    def placed(stamp: tuple) -> positions.Positions:
+        return positions.positions_of(paging.filters_key(args), "name", listing._selecting(args),
+                                      listing.SORTS["name"], False, 3, stamp, False)
+
+    found = placed(later)
+    assert placed(earlier) is found
+    assert found.total == len(in_order(args))
