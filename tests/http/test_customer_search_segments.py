@@ -262,3 +262,24 @@ def test_a_search_answers_from_the_database_when_redis_is_away(app, small_segmen
             expected = in_order({"q": query, "sort": sort})
             assert every_page({"q": query, "sort": sort}) == (expected, len(expected))
     assert caplog.text.count("kept searches: Redis unreachable") == 1
+
+
+def test_a_search_moved_past_a_requests_stamp_is_not_read_again(app, small_segments):
+    """A thread that read its stamp before another moved the search's matches past it found
+    the register 'gone back' and read every match again (under an import, each time): the
+    matches are moved to the register as it is now."""
+    register(30)
+    words = [("nowak",)]
+    earlier = paging.register_stamp()
+    added = make_customer(last_name="Nowak", email="nowak.later@shop.test")
+    later = paging.register_stamp()
+    reads: list[int] = []
+
+    def read(words):
+        reads.append(1)
+        return search_segments.matching_ids(words, later)
+
+    found = kept_searches.kept_matches(words, later, read)
+    assert added.id in found.ids and len(reads) == 1
+    assert kept_searches.kept_matches(words, earlier, read) is found
+    assert len(reads) == 1
