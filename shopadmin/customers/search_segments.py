@@ -63,7 +63,7 @@ from .search import (
 )
 
 # Fewer matches than this are read by id and sorted (a few milliseconds): no segments needed.
-SEGMENTS_FROM = 2_000
+SEGMENTS_FROM = 500
 def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
     """The ids of every customer (the trash's too) whose terms match the words as of the
     register's `stamp`, from the search index alone, as one value (not a row a match): SQLite's

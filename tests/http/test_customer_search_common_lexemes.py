@@ -26,7 +26,7 @@ from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
 
 QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv",
-           "anna nowak", "nowak lukasz", "anna now")
+           "anna nowak", "nowak lukasz", "anna now", "now anna", "anna qqxzv", "anna nowakowsk")
 
 
 @pytest.fixture
@@ -80,7 +80,8 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     assert _through_kept("now") == _by_index("now")
     assert len(set(_by_index("now")) - set(_by_index("nowak"))) >= 3
     assert _through_kept("anna nowak") == _by_index("anna nowak") != []
-    assert _through_kept("anna now") is None  # (a shorter word among others: the index)
+    # A shorter word among kept ones: the index's answer for it, narrowed by the kept ones.
+    assert _through_kept("anna now") == _by_index("anna now") != []
     assert db.session.get(type(customers[0]), customers[0].id) is not None
     admin = make_staff("admin")
     nowaks = [c for c in customers if c.last_name == "Nowak"]
@@ -94,6 +95,9 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     for query in QUERIES:
         assert _through_kept(query) in (_by_index(query), None), query
     assert _through_kept("nowa") == _by_index("nowa")
+    # Customers written since the ids were kept, in and out of a kept word's customers.
+    assert _through_kept("anna now") == _by_index("anna now")
+    assert _through_kept("anna nowakowsk") == _by_index("anna nowakowsk")
     for sort in ("name", "-email", "modified"):
         for query in ("nowak", "now", "anna"):
             args = {"q": query, "sort": sort}
@@ -128,6 +132,29 @@ def test_a_word_beside_a_kept_lexeme_too_common_to_read_so_reads_the_index(kept,
     assert _through_kept("now") is None
     assert _through_kept("nowak") == _by_index("nowak")
     assert _every_page({"q": "now"}) == in_order({"q": "now"})
+
+
+def test_several_words_are_narrowed_by_the_kept_ones_unless_the_index_finds_too_many(
+        kept, monkeypatch):
+    customers = register(30)
+    make_customer(first_name="Anna", last_name="Nowakowska", email="an.nowakowska@shop.test")
+    make_customer(first_name="Anastazja", last_name="Nowicka", email="anna.n@shop.test")
+    make_customer(first_name="Annabel", last_name="Nowy", email="bel@shop.test")
+    db.session.commit()
+    assert {"anna", "nowak"} <= _analyzed_and_kept()
+    # 'annabel' starts with 'anna' (in its kept row); 'an.nowakowska' and Anastazja's
+    # first name start with 'an' alone: the prefix lexeme '^an' holds them, the kept ids not.
+    for query in ("anna now", "anna nowy", "nowi anna", "anna now nowa"):
+        assert _through_kept(query) == _by_index(query) != [], query
+    update_customer(customers[0], {"first_name": "Anna", "last_name": "Nowosad"},
+                    actor=make_staff("admin"))
+    db.session.commit()
+    assert customers[0].id in _through_kept("anna now")
+    assert _through_kept("anna now") == _by_index("anna now")
+    assert _every_page({"q": "anna now"}) == in_order({"q": "anna now"})
+    monkeypatch.setattr(common_lexemes, "NARROWED_AT_MOST", 1)
+    assert _through_kept("anna now") is None
+    assert _every_page({"q": "anna now"}) == in_order({"q": "anna now"})
 
 
 def test_the_kept_ids_hold_every_lexeme_that_starts_with_the_kept_one(kept):
