@@ -184,6 +184,30 @@ def common_matches(words: list[tuple[str, ...]], stamp: tuple) -> array | None:
     return found
 
 
+def more_than(word: str, at_least: int, stamp: tuple) -> bool:
+    """Whether more than `at_least` live customers have a term that starts with `word` (one or
+    two letters: a search by its prefix lexeme, "mu"), as of the register's `stamp`, told by
+    the kept lexemes that start with it ('munchen' for "mu"): the customers of the largest
+    certainly match, less any of them written since it was kept and any in the trash. False
+    when that does not tell (fewer kept, a customer forgotten since, too many changes, or on
+    SQLite): the caller counts. At a million, "mu" (62,947 customers; 'munchen' 50,049): one
+    row's size and the changes since, where counting 10,001 of them through the GIN index and
+    the table took 22-27 ms of the server."""
+    if db.engine.dialect.name == "sqlite" or not _table_made():
+        return False
+    table = customer_search_common.c
+    size = func.octet_length(table.ids)  # (the value's size, without reading it)
+    largest = db.session.execute(select(table.stamp, size).where(
+        func.starts_with(table.lexeme, word)).order_by(size.desc()).limit(1)).first()
+    trashed = stamp[4] or 0
+    if largest is None or largest[1] // 4 - trashed <= at_least:
+        return False
+    kept = _stamp_of(largest[0])
+    changed = _changed(kept, stamp)
+    return (changed is not None and largest[1] // 4 - len(changed) - trashed > at_least
+            and not _forgotten_since(kept))
+
+
 def _narrowed(words: list[tuple[str, ...]], kept_words: list[str],
               changed: set[int]) -> array | None:
     """The customers matching every word of a search of several, when some of its words are

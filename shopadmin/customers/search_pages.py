@@ -26,6 +26,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..routing import database_id
 from . import paging
+from .common_lexemes import more_than
 from .listing import (
     FILTER_KEYS,
     SORTS,
@@ -135,6 +136,9 @@ def search_count(args: MultiDict, words: list[tuple[str, ...]]) -> tuple[int, bo
     """(how many customers a search of short words matches, up to COUNT_UP_TO; whether more
     do)."""
     if not _sqlite() and database_id(args.get("q", "")) is None:
+        if len(words) == 1 and len(words[0]) == 1 and more_than(
+                words[0][0], COUNT_UP_TO, paging.register_stamp()):
+            return COUNT_UP_TO, True
         return _counted_in_vectors(words)
     counted = db.session.scalar(select(func.count()).select_from(
         matches_by_index(args, words).limit(COUNT_UP_TO + 1).subquery()))
