@@ -174,7 +174,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
     if (words := text_only(args)) is not None:
-        found, total, more = search_page(args, words, page, per_page)
+        found, total, more = search_page(args, words, page, per_page, stamp)
         if found is not None:
             return found
     elif stamp:

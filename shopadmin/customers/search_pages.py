@@ -85,11 +85,11 @@ def matches_by_index(args: MultiDict, words: list[tuple[str, ...]]) -> Select:
             .where(Customer.deleted_at.is_(None), text_match(words)))
 
 
-def _counted_in_vectors(words: list[tuple[str, ...]]) -> tuple[int, bool]:
+def _counted_in_vectors(words: list[tuple[str, ...]], stamp: tuple) -> tuple[int, bool]:
     """PostgreSQL: (live customers matching, up to COUNT_UP_TO; whether more do), counted in
     the search index's table, which stops after COUNT_UP_TO + 1 + the trash's size; the trash's
     matches (read through the trash's ids) are taken off after."""
-    trashed = paging.register_stamp()[4]
+    trashed = stamp[4]
     vectors = customer_search_vectors.c
     cap = COUNT_UP_TO + 1 + trashed
     found = db.session.scalar(select(func.count()).select_from(
@@ -132,27 +132,30 @@ def walk_postgresql(args: MultiDict, words: list[tuple[str, ...]], offset: int, 
     return ids
 
 
-def search_count(args: MultiDict, words: list[tuple[str, ...]]) -> tuple[int, bool]:
+def search_count(args: MultiDict, words: list[tuple[str, ...]],
+                 stamp: tuple | None = None) -> tuple[int, bool]:
     """(how many customers a search of short words matches, up to COUNT_UP_TO; whether more
-    do)."""
+    do), as of the register's `stamp` (read here when not given)."""
     if not _sqlite() and database_id(args.get("q", "")) is None:
+        stamp = stamp or paging.register_stamp()
         if len(words) == 1 and len(words[0]) == 1 and more_than(
-                words[0][0], COUNT_UP_TO, paging.register_stamp()):
+                words[0][0], COUNT_UP_TO, stamp):
             return COUNT_UP_TO, True
-        return _counted_in_vectors(words)
+        return _counted_in_vectors(words, stamp)
     counted = db.session.scalar(select(func.count()).select_from(
         matches_by_index(args, words).limit(COUNT_UP_TO + 1).subquery()))
     return min(counted, COUNT_UP_TO), counted > COUNT_UP_TO
 
 
 def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
-                per_page: int) -> tuple[Page | None, int, bool]:
+                per_page: int, stamp: tuple | None = None) -> tuple[Page | None, int, bool]:
     """(the page, or None when a walk for short words gives up and the matches are to be read
-    by id; the count; whether more match than counted)."""
+    by id; the count; whether more match than counted), as of the register's `stamp` (the
+    request's: each reading of it is three statements; read here when not given)."""
     if not _short(words):
-        placed = segment_page(args, words, page, per_page)
+        placed = segment_page(args, words, page, per_page, stamp)
         return placed, placed.total, placed.more
-    total, more = search_count(args, words)
+    total, more = search_count(args, words, stamp)
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
     walked = page * per_page * count_customers(MultiDict()) / max(total, 1)

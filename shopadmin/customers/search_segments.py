@@ -99,13 +99,13 @@ def _among(ids: list[int]):
 
 
 def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
-                 per_page: int) -> Page:
+                 per_page: int, stamp: tuple | None = None) -> Page:
     """The page of a search of longer words alone (and of the customer whose id it is, when it
     is a number), counted exactly: when it matches fewer than SEGMENTS_FROM customers, all read
     by id and sorted (one statement that counts them too); else placed through the segments."""
     key, descending = parse_sort(args.get("sort"))
     order = [column.desc() if descending else column.asc() for column in SORTS[key]]
-    stamp = paging.register_stamp()
+    stamp = stamp or paging.register_stamp()  # (the request's, when it has one)
     matches = kept_matches(words, stamp, lambda words: matching_ids(words, stamp))
     ids: Sequence[int] = matches.ids
     number = database_id(args.get("q", ""))

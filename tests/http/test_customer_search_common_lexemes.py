@@ -184,7 +184,8 @@ def test_a_short_word_is_more_than_the_cap_when_a_kept_lexeme_says_so(kept, monk
         assert not more_than("no", len(nowaks) - fewer, now)
     for query in ("no", "n", "nowak"):
         words = query_words(query)
-        assert search_count(MultiDict({"q": query}), words) == _counted_in_vectors(words)
+        assert search_count(MultiDict({"q": query}), words) == _counted_in_vectors(
+            words, paging.register_stamp())
     erase_customer(nowaks[2], actor=admin)
     db.session.commit()
     assert not more_than("no", 0, paging.register_stamp())  # (until the job keeps them anew)
