@@ -226,7 +226,8 @@ def _narrowed(words: list[tuple[str, ...]], kept_words: list[str],
     # would read thousands of rows before giving up.
     estimate = db.session.scalar(text(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_search_vectors WHERE terms @@ "
-        "CAST(:query AS tsquery)"), {"query": query})
+        "CAST(:query AS tsquery)").bindparams(
+        bindparam("query", query, type_=Text, literal_execute=True)))
     if estimate[0]["Plan"]["Plan Rows"] > NARROWED_AT_MOST:
         return None
     vectors = customer_search_vectors.c

@@ -16,7 +16,11 @@ whose terms match fills a page after a few hundred customers instead; such a sea
 only up to COUNT_UP_TO ("more than 10,000 customers"): counting all that "k" matches costs a
 look-up each. On PostgreSQL the walk is one statement bounded in rows (`LIMIT` on the sort
 order's index, each customer's terms tested by primary key), and the count is taken in the
-search index's table (COUNT_UP_TO + 1 rows at most, the trash's matches taken off after).
+search index's table (COUNT_UP_TO + 1 rows at most, the trash's matches taken off after),
+unless a kept lexeme that starts with the word holds more customers than that, less those
+written since and those in the trash (common_lexemes.more_than: "mu" beside 'munchen', 50,049
+customers at a million; the count through the index and the table cost 22-27 ms of the
+server's CPU).
 """
 
 from sqlalchemy import ColumnElement, Select, cast, func, literal, or_, select
