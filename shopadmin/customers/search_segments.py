@@ -63,6 +63,7 @@ from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
 from .search import (
+    SHORT,
     customer_search,
     customer_search_vectors,
     prefix_query,
@@ -81,7 +82,9 @@ def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
         joined = db.session.scalar(select(func.group_concat(customer_search.c.rowid))
                                    .select_from(customer_search).where(text_match(words)))
         return json.loads(f"[{joined}]") if joined else []  # (json: twice as fast as int())
-    common = common_matches(words, stamp)
+    # (A word of one or two letters starts too many lexemes for the kept ones to help.)
+    common = None if any(len(word) <= SHORT for alternatives in words
+                         for word in alternatives) else common_matches(words, stamp)
     if common is not None:
         return common
     # The query as a literal: a statement of its own for each search, planned for its words.
