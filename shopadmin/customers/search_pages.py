@@ -31,6 +31,7 @@ from ..extensions import db
 from ..routing import database_id
 from . import paging
 from .common_lexemes import more_than
+from .kept_searches import kept_here
 from .listing import (
     FILTER_KEYS,
     SORTS,
@@ -57,8 +58,9 @@ WALK_CHUNK = 500
 # that matches), 5,000), and the matches are read by id instead.
 WALK_SLACK, WALK_GIVE_UP = 2, 5_000
 # PostgreSQL: a page the walk expects to find past this many customers (each a look-up of its
-# terms, some 9 us of the server), or one the walk gave up on, is placed through the segments
-# from the ids of every match instead (_placed).
+# terms, some 9 us of the server), one the walk gave up on, or any page of a search whose
+# matches this process keeps (fewer than a tenth of the register), is placed through the
+# segments from the ids of every match instead (_placed).
 WALK_AT_MOST = 50_000
 
 
@@ -166,7 +168,8 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     total, more = search_count(args, words, stamp)
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
-    walked = page * per_page * count_customers(MultiDict()) / max(total, 1)
+    register = count_customers(MultiDict())
+    walked = page * per_page * register / max(total, 1)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     order = [column.desc() if descending else column.asc() for column in columns]
@@ -176,8 +179,12 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     # after the A to J of the others): past twice the walk expected, read them by id instead.
     give_up = max(WALK_SLACK * walked, WALK_GIVE_UP)
     if not _sqlite():
+        # Matches kept from an earlier page are placed without a walk, unless a tenth of the
+        # register or more ("k": the walk finds a page within a few hundred customers, a
+        # segment holds thousands of matches to sort).
+        kept = kept_here(words)
         ids = (walk_postgresql(args, words, skip, per_page, int(give_up) + WALK_CHUNK)
-               if walked <= WALK_AT_MOST else None)
+               if walked <= WALK_AT_MOST and not 0 < kept * 10 < register else None)
         if ids is None:
             return _placed(args, words, page, pages, per_page, stamp, total, more), total, more
         return _page_of(ids, total, page, pages, per_page, more), total, more

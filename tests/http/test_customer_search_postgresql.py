@@ -12,7 +12,7 @@ from shopadmin.customers.search import query_words
 from shopadmin.customers.trash import delete_customer
 from shopadmin.extensions import db
 
-from ..factories import make_staff
+from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
 
 SORT_ORDERS = [*SORTS, *(f"-{key}" for key in SORTS)]
@@ -91,6 +91,7 @@ def test_a_deep_page_is_placed_through_the_segments_and_counted_as_the_walk_coun
     cap as before; past the end, the last page."""
     from shopadmin.customers import paging, search_segments
     from shopadmin.customers.listing import list_customers
+    from shopadmin.customers.search_pages import walk_postgresql
 
     customers = register(40)
     delete_customer(customers[3], actor=make_staff("admin"))
@@ -112,6 +113,25 @@ def test_a_deep_page_is_placed_through_the_segments_and_counted_as_the_walk_coun
             past = list_customers(MultiDict(args), first.pages + 5, 4)
             assert [c.id for c in past.customers] == expected[(first.pages - 1) * 4:]
     assert [("mu",)] in placed and [("a",), ("n",)] in placed
+    # Matches this process keeps (fewer than a tenth of the register) are placed without a
+    # walk at any page; a word most customers match is walked.
+    for n in range(3):
+        make_customer(first_name="Quentin", last_name=f"Quarry {n}", email=f"q{n}@shop.test")
+    db.session.commit()
+    for query in ("qu", "k"):
+        monkeypatch.setattr(search_pages, "WALK_AT_MOST", 0)  # (placed: its matches kept)
+        list_customers(MultiDict({"q": query, "sort": "-email"}), 1, 2)
+        monkeypatch.setattr(search_pages, "WALK_AT_MOST", 10**9)
+        placed.clear()
+        monkeypatch.setattr(search_pages, "walk_postgresql", lambda *args: placed.append("walk")
+                            or walk_postgresql(*args))
+        for sort in ("name", "-email"):
+            args = {"q": query, "sort": sort}
+            expected = in_order(args)
+            shown = [c.id for n in (1, 2) for c in list_customers(MultiDict(args), n, 2).customers]
+            assert shown == expected[:4]
+        assert placed == ([[("qu",)]] * 4 if query == "qu" else ["walk"] * 4), query
+        monkeypatch.setattr(search_pages, "walk_postgresql", walk_postgresql)
     monkeypatch.setattr(search_pages, "COUNT_UP_TO", 5)
     everyone = in_order({"q": "k"})
     assert len(everyone) > 12
