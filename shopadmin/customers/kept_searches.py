@@ -126,7 +126,8 @@ def kept_here(words: list[tuple[str, ...]]) -> int:
     """How many matches this process keeps of a search of these words (as of any stamp:
     kept_matches moves them along); 0 when it keeps none."""
     with _kept_lock:
-        found = _kept.get(db.engine, {}).get(tuple(words))
+        searches = _kept.get(db.engine)
+        found = None if searches is None else searches.get(tuple(words))
         return 0 if found is None else len(found.ids)
 
 
