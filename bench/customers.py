@@ -6,7 +6,8 @@ PostgreSQL server the bench starts itself on loopback (Debian's package; skipped
 installed). It then times whole requests through the app (query, count and template) on each:
 first, middle and last pages, the middle page right after an edit, an insert and a delete,
 every sort at a deep page, searches (one and two letters, a city word, an e-mail prefix, a last
-name, a company word, a postcode, sorted by other columns), every filter, beside two raw
+name, a company word, a postcode, sorted by other columns, a letter or two deep or in an order
+their matches cluster far down), every filter, beside two raw
 baselines measured in the same run: a primary-key lookup and the bare indexed query of a page
 (50 ids from the name index), and prints the two databases' figures side by side. Each
 request is run once unmeasured first, and that first run's wall time is printed beside it: the
@@ -16,10 +17,12 @@ longer words keeps its matches in the process (kept_searches.kept_matches: pagin
 it or sorting it another way reads none again), so each such search is timed twice: as a
 repeated request (the matches kept) and, labelled "a new search", with the kept matches
 forgotten before each run, as the first request of a search that nobody made before. On
-PostgreSQL a new search of one word takes the kept ids of the common lexemes
-(common_lexemes.py), which the worker's job keeps every minute: the build keeps them as that job
-would (timed and printed), and each new search is timed a third time, labelled "GIN alone",
-with them set aside (the path before them), in the same run.
+PostgreSQL a new search takes the kept ids of the common lexemes (common_lexemes.py: of its
+word, or of those of its words that are kept lexemes, the others through the GIN index), which
+the worker's job keeps every minute: the build keeps them as that job would (timed and
+printed), and each new search is timed a third time, labelled "GIN alone", with them set aside
+(the path before them), in the same run; so is a search of one or two letters, which a kept
+lexeme that starts with it tells to be more than 10,000 customers without counting them.
 
 BENCH_CUSTOMERS=100000 for a smaller register; BENCH_ONLY=word,word times only the requests
 whose label holds one of the words, BENCH_DATABASES=sqlite (or postgresql) one database (while
@@ -35,7 +38,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from shopadmin.auth.models import Role, StaffUser
 from shopadmin.auth.services import create_staff_user
-from shopadmin.customers import search_segments
+from shopadmin.customers import search_pages, search_segments
 from shopadmin.customers.common_lexemes import refresh_when_stale
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.kept_searches import forget_kept_matches
@@ -157,6 +160,8 @@ def cases(group_id: int, email_prefix: str, pages: int, language_pages: int) -> 
         ("search a word, page 20", "/customers/?q=berlin&page=20"),
         ("search sorted by e-mail", "/customers/?q=lukasz&sort=-email"),
         ("search one letter, newest first", "/customers/?q=k&sort=-created"),
+        ("search two letters by e-mail, descending", "/customers/?q=mu&sort=-email"),
+        (f"search one letter, page {DEEP_PAGE // 2:,}", f"/customers/?q=k&page={DEEP_PAGE // 2}"),
         ("search city word by e-mail, page 50", "/customers/?q=berlin&sort=email&page=50"),
         ("filter group + newsletter", f"/customers/?group={group_id}&newsletter=yes"),
         ("filter group + newsletter, page 100",
@@ -173,13 +178,26 @@ def cases(group_id: int, email_prefix: str, pages: int, language_pages: int) -> 
     ]
 
 
-def _kept_search(url: str) -> bool:
-    """Whether the request is a search of longer words alone, whose matches a process keeps."""
+def _search_alone(url: str) -> list[tuple[str, ...]]:
+    """The words of a request that is a search alone (a sort and a page aside), else none."""
     query = url.partition("?")[2]
     words = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
-    return "q" in words and set(words) <= {"q", "sort", "page"} and all(
-        len(word) > 2 for alternatives in query_words(words["q"].replace("+", " "))
-        for word in alternatives)
+    if "q" not in words or not set(words) <= {"q", "sort", "page"}:
+        return []
+    return query_words(words["q"].replace("+", " "))
+
+
+def _kept_search(url: str) -> bool:
+    """Whether the request is a search of longer words alone, whose matches a process keeps."""
+    words = _search_alone(url)
+    return bool(words) and all(len(word) > 2 for alternatives in words for word in alternatives)
+
+
+def _short_search(url: str) -> bool:
+    """Whether the request is a search of one word of one or two letters alone, which on
+    PostgreSQL is more than 10,000 customers by a kept lexeme (common_lexemes.more_than)."""
+    words = _search_alone(url)
+    return len(words) == 1 and len(words[0]) == 1 and len(words[0][0]) <= 2
 
 
 def postgres_cpu_ms() -> float:
@@ -292,13 +310,15 @@ def measure(app):
             if new_search:
                 with app.app_context():
                     forget_kept_matches()
-            kept_lexemes = search_segments.common_matches
+            kept_lexemes, more_than = search_segments.common_matches, search_pages.more_than
             if index_alone:  # (the common lexemes' ids set aside: the path before them)
                 search_segments.common_matches = lambda _words, _stamp: None
+                search_pages.more_than = lambda _word, _at_least, _stamp: False
             try:
                 response = client.get(url)
             finally:
                 search_segments.common_matches = kept_lexemes
+                search_pages.more_than = more_than
             assert response.status_code == 200, (url, response.status_code)
         return run
 
@@ -310,6 +330,11 @@ def measure(app):
             chosen.append((f"{label}, a new search", url, True, False))
             if postgresql:
                 chosen.append((f"{label}, a new search, GIN alone", url, True, True))
+        elif _short_search(url):
+            if "page=" in url or "sort=" in url:  # (perhaps placed from its matches' ids)
+                chosen.append((f"{label}, a new search", url, True, False))
+            if postgresql:
+                chosen.append((f"{label}, GIN alone", url, False, True))
     chosen = [case for case in chosen if not ONLY or any(word in case[0] for word in ONLY)]
     rows = [("raw: 50 ids from the name index", bare_page)]
     before = []  # (the GIN alone: a baseline beside the targets, not one of them)
@@ -332,7 +357,7 @@ def measure(app):
           f"load average {started_load} at the start, {_load()} at the end (2 idle cores: 0)")
     report(rows, baseline, median_target=50, slowest_target=150)
     if before:
-        print("the same new searches with the common lexemes' ids set aside (the GIN index and "
+        print("the same searches with the common lexemes' ids set aside (the GIN index and "
               "the table alone, as before them), same run: median / slowest ms")
         for label, walls in before:
             print(f"  {label:<38} {statistics.median(walls):8.1f} {max(walls):8.1f}")

@@ -126,6 +126,15 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
     return matches
 
 
+def kept_here(words: list[tuple[str, ...]]) -> int:
+    """How many matches this process keeps of a search of these words (as of any stamp:
+    kept_matches moves them along); 0 when it keeps none."""
+    with _kept_lock:
+        searches = _kept.get(db.engine)
+        found = None if searches is None else searches.get(tuple(words))
+        return 0 if found is None else len(found.ids)
+
+
 def _keep(key: tuple, matches: Matches) -> None:
     with _kept_lock:
         searches = _kept.setdefault(db.engine, OrderedDict())

@@ -173,18 +173,12 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
         args = MultiDict(args)
     from .search_pages import search_page, text_only
 
-    more = False
     stamp = paging.register_stamp() if paging.stampable(args) else None
     if (words := text_only(args)) is not None:
-        found, total, more = search_page(args, words, page, per_page)
-        if found is not None:
-            return found
-    elif stamp:
-        total = _kept_count(args, stamp)
-    else:
-        total = _unstamped_count(args)
+        return search_page(args, words, page, per_page, stamp)
+    total = _kept_count(args, stamp) if stamp else _unstamped_count(args)
     pages = max((total + per_page - 1) // per_page, 1)
-    page = max(page, 1) if more else min(max(page, 1), pages)
+    page = min(max(page, 1), pages)
     key, descending = parse_sort(args.get("sort"))
     columns = SORTS[key]
     offset = (page - 1) * per_page
@@ -194,8 +188,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
         every = paging.spacing(total, live)
         return Page(_from_positions(args, stamp, key, descending, offset, per_page, every),
                     total, page, pages, per_page)
-    # A count that stopped at its cap does not say where the end is.
-    from_end = not more and page > (pages + 1) // 2
+    from_end = page > (pages + 1) // 2
     if from_end:
         offset = max(total - page * per_page, 0)
         limit = total - (page - 1) * per_page - offset
@@ -211,7 +204,7 @@ def list_customers(args, page: int = 1, per_page: int = PER_PAGE) -> Page:
     customers = list(db.session.scalars(query))
     if from_end:
         customers.reverse()
-    return Page(customers, total, page, pages, per_page, more)
+    return Page(customers, total, page, pages, per_page)
 
 
 def _from_positions(args: MultiDict, stamp: tuple, key: str, descending: bool, offset: int,

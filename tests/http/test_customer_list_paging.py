@@ -191,3 +191,32 @@ def test_a_search_walks_the_order_or_reads_the_matches_and_counts_up_to_a_cap(
     assert (nowak.total, nowak.more) == (len(in_order({"q": "nowak"})), False)
     text = client.get("/customers/?q=k").get_data(as_text=True)
     assert "More than 20 customers" in text and "Apply to all matching" in text
+
+
+def test_a_short_search_far_down_the_order_is_placed_from_its_matches(app, monkeypatch):
+    """A page of a letter or two that the walk would find only far down the order is placed
+    through the segments from every match's id (kept for the next page), on both databases:
+    each page holds what an offset gives, counted up to the cap as the walk counts."""
+    from shopadmin.customers import search_pages, search_segments
+    from shopadmin.customers.kept_searches import kept_here
+
+    register(40)
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1)
+    monkeypatch.setattr(search_pages, "WALK_AT_MOST", 0)
+    monkeypatch.setattr(search_pages, "SQLITE_WALK_AT_MOST", 0)
+    for sort in ("name", "-email"):
+        for query in ("mu", "k"):
+            args = {"q": query, "sort": sort}
+            expected = in_order(args)
+            assert len(expected) > 6
+            first = list_customers(MultiDict(args), 1, 3)
+            assert [c.id for n in range(1, first.pages + 1)
+                    for c in list_customers(MultiDict(args), n, 3).customers] == expected
+            assert kept_here(search_pages.text_only(MultiDict(args))) == len(expected)
+    monkeypatch.setattr(search_pages, "COUNT_UP_TO", 5)
+    everyone = in_order({"q": "k"})
+    for number in (1, 2, 3):
+        page = list_customers(MultiDict({"q": "k"}), number, 4)
+        assert [c.id for c in page.customers] == everyone[(number - 1) * 4:number * 4]
+        assert (page.total, page.more, page.page) == (5, True, number)

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import common_lexemes, paging, search_segments
+from shopadmin.customers import common_lexemes, paging, search_pages, search_segments
 from shopadmin.customers.common_lexemes import (
     common_matches,
     customer_search_common,
+    more_than,
     refresh_common_lexemes,
     refresh_when_stale,
     stale,
@@ -17,6 +18,7 @@ from shopadmin.customers.common_lexemes import (
 from shopadmin.customers.listing import list_customers
 from shopadmin.customers.privacy import erase_customer
 from shopadmin.customers.search import prefix_query, query_words
+from shopadmin.customers.search_pages import _counted_in_vectors, search_count
 from shopadmin.customers.services import update_customer
 from shopadmin.customers.trash import delete_customer
 from shopadmin.extensions import db
@@ -26,7 +28,7 @@ from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
 
 QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv",
-           "anna nowak", "nowak lukasz", "anna now")
+           "anna nowak", "nowak lukasz", "anna now", "now anna", "anna qqxzv", "anna nowakowsk")
 
 
 @pytest.fixture
@@ -80,7 +82,8 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     assert _through_kept("now") == _by_index("now")
     assert len(set(_by_index("now")) - set(_by_index("nowak"))) >= 3
     assert _through_kept("anna nowak") == _by_index("anna nowak") != []
-    assert _through_kept("anna now") is None  # (a shorter word among others: the index)
+    # A shorter word among kept ones: the index's answer for it, narrowed by the kept ones.
+    assert _through_kept("anna now") == _by_index("anna now") != []
     assert db.session.get(type(customers[0]), customers[0].id) is not None
     admin = make_staff("admin")
     nowaks = [c for c in customers if c.last_name == "Nowak"]
@@ -94,6 +97,9 @@ def test_a_word_finds_what_the_index_finds_before_and_after_changes(kept):
     for query in QUERIES:
         assert _through_kept(query) in (_by_index(query), None), query
     assert _through_kept("nowa") == _by_index("nowa")
+    # Customers written since the ids were kept, in and out of a kept word's customers.
+    assert _through_kept("anna now") == _by_index("anna now")
+    assert _through_kept("anna nowakowsk") == _by_index("anna nowakowsk")
     for sort in ("name", "-email", "modified"):
         for query in ("nowak", "now", "anna"):
             args = {"q": query, "sort": sort}
@@ -128,6 +134,61 @@ def test_a_word_beside_a_kept_lexeme_too_common_to_read_so_reads_the_index(kept,
     assert _through_kept("now") is None
     assert _through_kept("nowak") == _by_index("nowak")
     assert _every_page({"q": "now"}) == in_order({"q": "now"})
+
+
+def test_several_words_are_narrowed_by_the_kept_ones_unless_the_index_finds_too_many(
+        kept, monkeypatch):
+    customers = register(30)
+    make_customer(first_name="Anna", last_name="Nowakowska", email="an.nowakowska@shop.test")
+    make_customer(first_name="Anastazja", last_name="Nowicka", email="anna.n@shop.test")
+    make_customer(first_name="Annabel", last_name="Nowy", email="bel@shop.test")
+    db.session.commit()
+    assert {"anna", "nowak"} <= _analyzed_and_kept()
+    # 'annabel' starts with 'anna' (in its kept row); 'an.nowakowska' and Anastazja's
+    # first name start with 'an' alone: the prefix lexeme '^an' holds them, the kept ids not.
+    for query in ("anna now", "anna nowy", "nowi anna", "anna now nowa"):
+        assert _through_kept(query) == _by_index(query) != [], query
+    update_customer(customers[0], {"first_name": "Anna", "last_name": "Nowosad"},
+                    actor=make_staff("admin"))
+    db.session.commit()
+    assert customers[0].id in _through_kept("anna now")
+    assert _through_kept("anna now") == _by_index("anna now")
+    assert _every_page({"q": "anna now"}) == in_order({"q": "anna now"})
+    monkeypatch.setattr(common_lexemes, "NARROWED_AT_MOST", 1)
+    assert _through_kept("anna now") is None
+    assert _every_page({"q": "anna now"}) == in_order({"q": "anna now"})
+
+
+def test_a_short_word_is_more_than_the_cap_when_a_kept_lexeme_says_so(kept, monkeypatch):
+    customers = register(40)
+    assert "nowak" in _analyzed_and_kept()
+    nowaks = [c for c in customers if c.last_name == "Nowak"]
+    stamp = paging.register_stamp()
+    # 'nowak' starts with "no" and "n": its customers have a term that starts with either.
+    assert more_than("no", len(nowaks) - 1, stamp) and more_than("n", len(nowaks) - 1, stamp)
+    assert not more_than("no", len(nowaks), stamp) and not more_than("qq", 0, stamp)
+    monkeypatch.setattr(search_pages, "COUNT_UP_TO", len(nowaks) - 2)
+    assert search_count(MultiDict({"q": "no"}), [("no",)]) == (len(nowaks) - 2, True)
+    # Each customer written since, and each in the trash, may be one fewer: the index counts.
+    kept_at = common_lexemes._stamp_of(db.session.scalar(
+        select(customer_search_common.c.stamp).where(customer_search_common.c.lexeme == "nowak")))
+    admin = make_staff("admin")
+    for change in (lambda: update_customer(nowaks[0], {"first_name": "Ola"}, actor=admin),
+                   lambda: delete_customer(nowaks[1], actor=admin)):
+        change()
+        db.session.commit()
+        now = paging.register_stamp()
+        fewer = len(common_lexemes._changed(kept_at, now)) + now[4]
+        assert fewer >= 1
+        assert more_than("no", len(nowaks) - fewer - 1, now)
+        assert not more_than("no", len(nowaks) - fewer, now)
+    for query in ("no", "n", "nowak"):
+        words = query_words(query)
+        assert search_count(MultiDict({"q": query}), words) == _counted_in_vectors(
+            words, paging.register_stamp())
+    erase_customer(nowaks[2], actor=admin)
+    db.session.commit()
+    assert not more_than("no", 0, paging.register_stamp())  # (until the job keeps them anew)
 
 
 def test_the_kept_ids_hold_every_lexeme_that_starts_with_the_kept_one(kept):

@@ -12,7 +12,7 @@ from shopadmin.customers.search import query_words
 from shopadmin.customers.trash import delete_customer
 from shopadmin.extensions import db
 
-from ..factories import make_staff
+from ..factories import make_customer, make_staff
 from .test_customer_list_paging import in_order, register
 
 SORT_ORDERS = [*SORTS, *(f"-{key}" for key in SORTS)]
@@ -82,3 +82,60 @@ def test_the_email_order_is_walked_from_its_index_alone(on_postgresql):
         walked = search_pages.walk_postgresql(
             MultiDict({"q": "k", "sort": sort}), [("k",)], 0, 4, 1000)
         assert walked == expected[:4]
+
+
+def test_a_deep_page_is_placed_through_the_segments_and_counted_as_the_walk_counts(
+        on_postgresql, monkeypatch):
+    """A page the walk would look for far down the order (or gave up on) is placed through the
+    segments from every match's id: each page holds what an offset gives, counted up to the
+    cap as before; past the end, the last page."""
+    from shopadmin.customers import paging, search_segments
+    from shopadmin.customers.listing import list_customers
+    from shopadmin.customers.search_pages import walk_postgresql
+
+    customers = register(40)
+    delete_customer(customers[3], actor=make_staff("admin"))
+    db.session.commit()
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1)
+    monkeypatch.setattr(search_pages, "WALK_AT_MOST", 0)
+    placed = []
+    monkeypatch.setattr(search_pages, "segment_page", lambda *args: placed.append(args[1])
+                        or search_segments.segment_page(*args))
+    for sort in ("name", "-email", "created"):
+        for query in ("mu", "k", "a n", str(customers[30].id)):
+            args = {"q": query, "sort": sort}
+            expected = in_order(args)
+            first = list_customers(MultiDict(args), 1, 4)
+            shown = [c.id for n in range(1, first.pages + 1)
+                     for c in list_customers(MultiDict(args), n, 4).customers]
+            assert shown == expected and (first.total, first.more) == (len(expected), False)
+            past = list_customers(MultiDict(args), first.pages + 5, 4)
+            assert [c.id for c in past.customers] == expected[(first.pages - 1) * 4:]
+    assert [("mu",)] in placed and [("a",), ("n",)] in placed
+    # Matches this process keeps (fewer than a tenth of the register) are placed without a
+    # walk at any page; a word most customers match is walked.
+    for n in range(3):
+        make_customer(first_name="Quentin", last_name=f"Quarry {n}", email=f"q{n}@shop.test")
+    db.session.commit()
+    for query in ("qu", "k"):
+        monkeypatch.setattr(search_pages, "WALK_AT_MOST", 0)  # (placed: its matches kept)
+        list_customers(MultiDict({"q": query, "sort": "-email"}), 1, 2)
+        monkeypatch.setattr(search_pages, "WALK_AT_MOST", 10**9)
+        placed.clear()
+        monkeypatch.setattr(search_pages, "walk_postgresql", lambda *args: placed.append("walk")
+                            or walk_postgresql(*args))
+        for sort in ("name", "-email"):
+            args = {"q": query, "sort": sort}
+            expected = in_order(args)
+            shown = [c.id for n in (1, 2) for c in list_customers(MultiDict(args), n, 2).customers]
+            assert shown == expected[:4]
+        assert placed == ([[("qu",)]] * 4 if query == "qu" else ["walk"] * 4), query
+        monkeypatch.setattr(search_pages, "walk_postgresql", walk_postgresql)
+    monkeypatch.setattr(search_pages, "COUNT_UP_TO", 5)
+    everyone = in_order({"q": "k"})
+    assert len(everyone) > 12
+    for number in (1, 2, 3):
+        page = list_customers(MultiDict({"q": "k"}), number, 4)
+        assert [c.id for c in page.customers] == everyone[(number - 1) * 4:number * 4]
+        assert (page.total, page.more, page.page) == (5, True, number)
