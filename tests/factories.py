@@ -22,7 +22,7 @@ def make_customer(**fields):
 
     number = next(_numbers)
     fields.setdefault("first_name", "Anna")
-    fields.setdefault("last_name", f"Kowalska {number}")
+    fields.setdefault("last_name", f"Kowalska {number:05d}")  # (in the name order as made)
     fields.setdefault("email", f"customer{number}@shop.test")
     fields["email_key"] = fields["email"].lower()
     customer = Customer(**fields)
