@@ -169,6 +169,10 @@ def cases(group_id: int, email_prefix: str, pages: int, language_pages: int) -> 
         (f"filter language en, page {language_pages // 2:,}",
          f"/customers/?language=en&page={language_pages // 2}"),
         ("filter country + type, deep page", "/customers/?country=AT&type=business&page=150"),
+        # (Names follow the country: Poland's sort far into the name order.)
+        ("filter country, first page", "/customers/?country=PL"),
+        ("filter country + newsletter, first page", "/customers/?country=PL&newsletter=yes"),
+        ("filter country sorted by e-mail", "/customers/?country=GB&sort=email"),
         ("filter waiting for approval, page 500", "/customers/?approval=waiting&page=500"),
         ("filter created in a month", "/customers/?created_from=2025-01-01"
                                       "&created_to=2025-01-31&sort=-created"),
