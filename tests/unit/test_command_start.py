@@ -90,3 +90,6 @@ def test_the_import_command_runs_without_pages_and_reports_as_before(tmp_path):
     assert "customers were created: 2" in result.stdout, result.stdout + result.stderr
     assert "rejected rows: 1; imported with warnings: 1" in result.stdout
     assert "row 3 (warning)" in result.stdout and "row 4 (rejected)" in result.stdout
+    # The command's process closed its connections as it ended (imports/cli._end_quickly): on
+    # SQLite the last one copied the log into the database file and removed it.
+    assert sorted(path.name for path in instance.glob("*.db*")) == ["jobs.db", "shopadmin.db"]
