@@ -8,7 +8,10 @@ instance folder that SHOPADMIN_INSTANCE_PATH names:
 It runs the import command in this process with the writer's stages timed in CPU seconds of
 the writing thread (plan, each kind of row written, the search index, the commits, the count
 of rows, the deferred indexes) and writes them as JSON to BENCH_PHASES (or prints them),
-with the process's own CPU and its reading process's. A stage a revision lacks is left out.
+with the process's own CPU and its reading process's, and where its wall time went: the wall
+seconds from the script's start to its first batch (the start), to its last batch written
+(the rows), to its indexes built and to its report (the tail; the process's own exit after
+the report is not in it). A stage a revision lacks is left out.
 """
 
 import functools
@@ -22,6 +25,11 @@ from collections import defaultdict
 sys.path.insert(0, os.getcwd())  # (the code of the folder it runs in, not the installed one)
 
 SPENT: dict[str, float] = defaultdict(float)
+WALL: dict[str, float] = {}  # wall seconds since the script's start, by moment (see _marked)
+STARTED = time.perf_counter()
+# The moments of the run: (module, function, moment it is first called, moment it last ends).
+MOMENTS = [("shopadmin.imports.pipeline", "_flush", "first batch", "last batch written"),
+           ("shopadmin.imports.deferred", "restore", None, "indexes built")]
 STAGES = {
     "shopadmin.imports.plan": [("Planner", "plan")],
     "shopadmin.imports.write": [("BatchWriter", name) for name in (
@@ -45,8 +53,25 @@ def _timed(label: str, function):
     return timed
 
 
+def _marked(function, first: str | None, last: str):
+    @functools.wraps(function)
+    def marked(*args, **kwargs):
+        if first is not None and first not in WALL:
+            WALL[first] = time.perf_counter() - STARTED
+        try:
+            return function(*args, **kwargs)
+        finally:
+            WALL[last] = time.perf_counter() - STARTED
+    return marked
+
+
 def instrument() -> None:
     import importlib
+
+    for module_name, name, first, last in MOMENTS:
+        module = importlib.import_module(module_name)
+        if hasattr(module, name):
+            setattr(module, name, _marked(getattr(module, name), first, last))
 
     for module_name, names in STAGES.items():
         module = importlib.import_module(module_name)
@@ -65,7 +90,8 @@ def report(started: float) -> None:
     result = {"phases": dict(sorted(SPENT.items(), key=lambda item: -item[1])),
               "writer_cpu": own.ru_utime + own.ru_stime,
               "reader_cpu": children.ru_utime + children.ru_stime,
-              "seconds": time.perf_counter() - started}
+              "seconds": time.perf_counter() - started,
+              "wall": {**WALL, "report": time.perf_counter() - STARTED}}
     target = os.environ.get("BENCH_PHASES")
     if target:
         with open(target, "w") as handle:

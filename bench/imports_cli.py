@@ -146,6 +146,13 @@ def print_phases(runs: dict[str, dict]) -> None:
                                       for run in runs.values()))
     for key in ("writer_cpu", "reader_cpu", "seconds"):
         print(f"{key:<24}" + "".join(f"{run[key]:>14.2f}" for run in runs.values()))
+    print("--- the same imports' wall seconds from the script's start to each moment (start: to "
+          "the first batch; rows: to the last batch written; tail: to the indexes built and the "
+          "report; the process's exit follows the report)")
+    moments = list(dict.fromkeys(name for run in runs.values() for name in run.get("wall", {})))
+    for name in moments:
+        print(f"{name:<24}" + "".join(f"{run.get('wall', {}).get(name, 0):>14.2f}"
+                                      for run in runs.values()))
 
 
 def _median(runs: list[dict]) -> dict:

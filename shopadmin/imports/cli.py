@@ -1,6 +1,9 @@
 """flask customers import: the customer register's import from the command line (its export
 command is in exports/cli.py, in the same group)."""
 
+import atexit
+import gc
+import sys
 from pathlib import Path
 
 import click
@@ -37,13 +40,15 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
                    create_groups: bool, language: str | None, user_email: str | None,
                    rejected_to: Path | None):
     """Import customers from a worksheet (CSV, XLSX or ODS), as the import pages do."""
-    from .. import tracking
+    from .. import pageless_command, tracking
     from ..customers.validation import check_language
     from . import services
     from .models import ImportJob
     from .pipeline import run_import
     from .plan import ImportOptions
 
+    if pageless_command(sys.argv):  # (this process is the command's own, not a test's)
+        atexit.register(_end_quickly, db.engine)
     actor = None
     if user_email:
         actor = db.session.scalar(db.select(StaffUser).filter_by(email=email_key(user_email)))
@@ -81,6 +86,17 @@ def import_command(file: Path, dry_run: bool, mode: str | None, match: str,
             tracking.release(ImportJob, job.id, token)
             db.session.commit()
     _print_report(job, dry_run, rejected_to)
+
+
+def _end_quickly(engine) -> None:
+    """As the command's process ends: its database connections closed now (on SQLite the
+    last one copies what is left of the log into the database file and removes the log, as
+    before), then every object left to the process's end as it is. Python's last collection
+    at exit would walk the whole app and free its objects one by one, which the system does
+    at once: 0.32 -> 0.15 s from the command's last line to its exit, at 100,000 rows
+    (bench/imports_cli.py)."""
+    engine.dispose()
+    gc.freeze()
 
 
 def _print_mapping(job) -> None:

@@ -69,6 +69,18 @@ def test_only_the_pageless_commands_go_without_pages():
     assert not pageless_command(["gunicorn", "wsgi:app"])
 
 
+def test_the_import_commands_app_loads_no_pydantic(tmp_path):
+    """The API's error answers (orders/api_errors, with pydantic) are loaded with the first
+    error answered, not by every command's start."""
+    code = ("import sys\nsys.argv = ['flask', '--app', 'wsgi', 'customers', 'import', 'x.csv']\n"
+            "from shopadmin import create_app\ncreate_app()\n"
+            "print('pydantic' in sys.modules, 'shopadmin.orders.api_errors' in sys.modules)")
+    environment = {**os.environ, "SHOPADMIN_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, env=environment, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
 def test_the_import_command_runs_without_pages_and_reports_as_before(tmp_path):
     """`flask customers import` builds its app without the blueprints and imports, warns and
     rejects as the pages' import does."""
@@ -90,3 +102,6 @@ def test_the_import_command_runs_without_pages_and_reports_as_before(tmp_path):
     assert "customers were created: 2" in result.stdout, result.stdout + result.stderr
     assert "rejected rows: 1; imported with warnings: 1" in result.stdout
     assert "row 3 (warning)" in result.stdout and "row 4 (rejected)" in result.stdout
+    # The command's process closed its connections as it ended (imports/cli._end_quickly): on
+    # SQLite the last one copied the log into the database file and removed it.
+    assert sorted(path.name for path in instance.glob("*.db*")) == ["jobs.db", "shopadmin.db"]
