@@ -152,6 +152,9 @@ class Customer(Model):
         # passed a third of the register; its count reads the index alone.
         Index("ix_customers_live_country", "billing_country", "last_name", "first_name", "id",
               sqlite_where=_LIVE, postgresql_where=_LIVE),
+        # E-mail addresses follow the names, and so the country too.
+        Index("ix_customers_live_country_email", "billing_country", "email_key",
+              sqlite_where=_LIVE, postgresql_where=_LIVE),
         # Narrow and keyed by id: the flags the list filters on, read without the wide row
         # when a group or a search has already chosen the ids.
         Index("ix_customers_flags", "id", "newsletter", "approved", "deleted_at"),
