@@ -1,12 +1,15 @@
 """Column types and engine settings shared by every model."""
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, TypeVar
 
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Integer, event, func, literal, select
 from sqlalchemy import Enum as EnumType
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -32,6 +35,19 @@ def paginate_rows(session, select, *, page: int, per_page: int) -> RowsPaginatio
     Every paged list but the customer list (customers/paging.py) goes by one of the two."""
     return RowsPagination(select=select, session=session, page=page, per_page=per_page,
                           max_per_page=None, error_out=False)
+
+
+def among(column, ids: Sequence[int], dialect: str):
+    """`column` among these ids, sent as one parameter: a JSON array on SQLite (json_each), an
+    integer array on PostgreSQL. Thousands of bound values cost the process more to send than
+    the database to read: 20,000 ids took some 150 ms of this process's CPU as an IN list."""
+    if dialect == "sqlite":
+        listed = func.json_each(literal(json.dumps(list(ids)))).table_valued("value")
+        return column.in_(select(listed.c.value))
+    # A semi-join of the unnested array: each row looked up by its key. As `= ANY`, a plan
+    # kept for the statement may walk another index and test each row (measured: 1,546 ids
+    # 207 ms, as a join 2 ms).
+    return column.in_(select(func.unnest(literal(list(ids), type_=ARRAY(Integer)))))
 
 
 def json_value(value: Any) -> Any:

@@ -34,6 +34,7 @@ from sqlalchemy import String, cast, literal, or_, select, text, true, union_all
 
 from ..audit import AuditEvent
 from ..batching import batched
+from ..database import among
 from ..extensions import db
 from . import paging
 from .models import Customer
@@ -194,7 +195,7 @@ def _keys_of(select_of, columns: tuple, ids: list[int]) -> dict[int, tuple]:
     keys = {}
     for chunk in batched(ids, 5000):
         for row in db.session.execute(select(Customer.id, *columns).where(
-                Customer.id.in_(chunk))):
+                among(Customer.id, chunk, db.engine.dialect.name))):
             keys[row[0]] = tuple(row[1:])
     return keys
 
@@ -309,7 +310,7 @@ def _repair(positions: Positions, select_of, changed: set[int]) -> None:
     now: dict[int, tuple] = {}
     for chunk in batched(ids, 5000):
         for row in db.session.execute(select_of(Customer.id, *positions.columns)
-                                      .where(Customer.id.in_(chunk))):
+                                      .where(among(Customer.id, chunk, db.engine.dialect.name))):
             now[row[0]] = tuple(row[1:])
     index_of = {name: index for index, name in enumerate(positions.names)}
     segment_of = positions.segment_finder()

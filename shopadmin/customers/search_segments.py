@@ -51,10 +51,11 @@ import json
 from array import array
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, Text, bindparam, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
+from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import TSQUERY
 from werkzeug.datastructures import MultiDict
 
+from ..database import among
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
@@ -98,15 +99,7 @@ def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
 
 
 def _among(ids: list[int]):
-    """Customer.id among these ids, as one parameter: a JSON array on SQLite (json_each), an
-    integer array on PostgreSQL (thousands of bound values cost more to send than to read)."""
-    if db.engine.dialect.name == "sqlite":
-        listed = func.json_each(literal(json.dumps(ids))).table_valued("value")
-        return Customer.id.in_(select(listed.c.value))
-    # A semi-join of the unnested array: each customer looked up by primary key. As `= ANY`,
-    # a plan kept for the statement may walk the sort order's index and test each customer
-    # (measured: 1,546 ids 207 ms, as a join 2 ms).
-    return Customer.id.in_(select(func.unnest(literal(ids, type_=ARRAY(Integer)))))
+    return among(Customer.id, ids, db.engine.dialect.name)
 
 
 def segment_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
