@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary, ref
 from flask import current_app
 
 from ..extensions import db
-from . import paging, positions
+from . import positions
 from .search import matching_among
 
 if TYPE_CHECKING:
@@ -103,21 +103,19 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
     if found is not None and found.stamp == stamp:
         _keep(key, found)
         return found
-    changed, window = (None, {}) if found is None else positions.changed_since(
-        found.stamp, stamp, False, found.window)
-    if found is not None and changed is None:
-        # Moved past this request's stamp by another thread or process (the register seems to
-        # have gone back): moved to the register as it is now instead of read again.
-        stamp = paging.register_stamp()
-        if found.stamp == stamp:
+    changed: set[int] | None = None
+    window: positions.Window = {}
+    if found is not None:
+        changed, window, reached = positions.caught_up(found.stamp, stamp, False, found.window)
+        if changed is not None and reached == found.stamp:
             _keep(key, found)
             return found
-        changed, window = positions.changed_since(found.stamp, stamp, False, found.window)
     if found is not None and changed is not None:
         matched = matching_among(sorted(changed), words) if changed else set()
         ids = array("i", (number for number in found.ids if number not in changed))
         ids.extend(sorted(matched))
-    else:
+        stamp = reached
+    else:  # (as of the stamp read(words) was asked for)
         ids, window = array("i", read(words)), {}
     matches = Matches(stamp, ids)
     matches.window = window

@@ -414,14 +414,10 @@ def _brought_to(kept: "OrderedDict[tuple, Positions]", key: tuple, stamp: tuple,
     with positions.lock:
         if positions.stamp == stamp:
             return positions
-        changed, window = _changes(positions, stamp, grouped)
-        if changed is None:
-            # This request may have read its stamp before another thread moved the list past
-            # it (the register seems to have gone back): the list is moved to the stamp now.
-            stamp = paging.register_stamp()
-            if positions.stamp == stamp:
-                return positions
-            changed, window = _changes(positions, stamp, grouped)
+        if not positions.movable or positions.numbered >= NUMBERED_AT_MOST:
+            return None
+        changed, window, stamp = caught_up(positions.stamp, stamp, grouped, positions.window,
+                                           MOVE_AT_MOST)
         if changed is None:
             return None
         positions.window = window
@@ -430,10 +426,19 @@ def _brought_to(kept: "OrderedDict[tuple, Positions]", key: tuple, stamp: tuple,
         return positions
 
 
-def _changes(positions: Positions, stamp: tuple, grouped: bool) -> tuple[set[int] | None, Window]:
-    if not positions.movable or positions.numbered >= NUMBERED_AT_MOST:
-        return None, {}
-    return changed_since(positions.stamp, stamp, grouped, positions.window, MOVE_AT_MOST)
+def caught_up(old: tuple, stamp: tuple, grouped: bool, seen: Window,
+              at_most: int | None = None) -> tuple[set[int] | None, Window, tuple]:
+    """changed_since(old, stamp), and the stamp the changes reach. A request may have read its
+    stamp before another thread or process moved what was kept at `old` past it: the register
+    seems to have gone back (None). Then the stamp is read again, and the changes are taken up
+    to the register as it is now (none when it is still `old`), not the whole read again."""
+    changed, window = changed_since(old, stamp, grouped, seen, at_most)
+    if changed is None:
+        stamp = paging.register_stamp()
+        if stamp == old:
+            return set(), seen, stamp
+        changed, window = changed_since(old, stamp, grouped, seen, at_most)
+    return changed, window, stamp
 
 
 def members_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int:
