@@ -16,7 +16,7 @@ search vectors, as before.
 A search then takes the matches of each word in three parts (several words: the customers of
 all of them, intersected here):
 - the kept ids of the kept lexemes that start with the word, less the customers written since
-  they were kept (positions.changed_since, as the kept searches and the list's segments use
+  they were kept (changes.changed_since, as the kept searches and the list's segments use
   it); a search of a kept lexeme ("lodz", "lukasz") is that one row;
 - for a shorter word ("luk" beside 'lukas'), the customers of the lexemes that start with the
   word but with none of the kept ones, from the GIN index: what lies beside the kept lexemes
@@ -59,7 +59,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..jobs import job
 from ..text import _NON_WORD
-from . import paging, positions
+from . import changes, paging
 from .kept_searches import stamp_of as _stamp_of
 from .kept_searches import stamp_text as _stamp_text
 from .models import Customer
@@ -372,13 +372,13 @@ def _forgotten_since(kept: tuple) -> bool:
 
 
 def _changed(kept: tuple, now: tuple) -> set[int] | None:
-    """The customers written since the stamp the ids were kept at (positions.changed_since);
+    """The customers written since the stamp the ids were kept at (changes.changed_since);
     none when the register's stamp is the same (whatever address the job knew the database
     by): changed_since also names those written in the minute before the stamp's latest
     change (a late commit), which after an import is all of its last minute."""
     if kept[1:] == now[1:]:
         return set()
-    return positions.changed_since(kept, now, False)[0]
+    return changes.changed_since(kept, now, False)[0]
 
 
 def refresh_when_stale() -> int | None:

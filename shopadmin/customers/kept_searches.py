@@ -6,7 +6,7 @@ of the server's CPU; see search_segments), however few the page shows. The match
 depend on the page or the sort order, so a search keeps them: in this process, and where
 REDIS_URL is set also in Redis, where every web process (of this machine or another) finds
 them. They are kept with the register's stamp (paging.register_stamp) they were read at; at a
-later stamp the customers written since (positions.changed_since, as the list's segments are
+later stamp the customers written since (changes.caught_up, as the list's segments are
 moved) are tested again by id, or, after more changes than that moves, the matches are read
 anew. Paging through a search or sorting it another way then reads none of them again.
 """
@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary, ref
 from flask import current_app
 
 from ..extensions import db
-from . import positions
+from . import changes, positions
 from .search import matching_among
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ class Matches:
     def __init__(self, stamp: tuple, ids: array):
         self.stamp, self.ids = stamp, ids
         self._placed: tuple | None = None
-        # What the look that moved them along found in its window (positions.changed_since):
+        # What the look that moved them along found in its window (changes.changed_since):
         # the next look tests again only the customers new to it.
-        self.window: positions.Window = {}
+        self.window: changes.Window = {}
 
     def placed_in(self, found: positions.Positions,
                   ids: Sequence[int]) -> tuple["numpy.ndarray", dict[int, int]]:
@@ -104,9 +104,9 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
         _keep(key, found)
         return found
     changed: set[int] | None = None
-    window: positions.Window = {}
+    window: changes.Window = {}
     if found is not None:
-        changed, window, reached = positions.caught_up(found.stamp, stamp, False, found.window)
+        changed, window, reached = changes.caught_up(found.stamp, stamp, False, found.window)
         if changed is not None and reached == found.stamp:
             _keep(key, found)
             return found

@@ -23,49 +23,30 @@ A search of longer words places its pages through the whole register's segments 
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import timedelta
 from threading import Lock
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import String, cast, literal, or_, select, text, true, union_all
+from sqlalchemy import select, text
 
-from ..audit import AuditEvent
 from ..batching import batched
 from ..database import among
 from ..extensions import db
-from . import paging
+from . import changes, paging
 from .models import Customer
 
-# More changed customers than this since the list was placed: built anew instead.
-REPAIR_AT_MOST = 20_000
-# A list's positions move more: a repair costs some 10 µs of this process a customer, placing
-# a million anew two seconds of the server's (a list looked at every 20 s under an import of
-# 2,000 rows a second has 40,000 to move).
+# A list's positions move along by this many changed customers at most: a repair costs some
+# 10 µs of this process a customer, placing a million anew two seconds of the server's (a list
+# looked at every 20 s under an import of 2,000 rows a second has 40,000 to move). More: the
+# list is built anew.
 MOVE_AT_MOST = 50_000
-# A change committed after a look at the register may carry an `updated_at` (or `deleted_at`)
-# older than the newest that look saw: its transaction stamped it, then committed later. So
-# each look reads again the customers stamped a while before the newest the last stamp saw,
-# and remembers what it found there (`Positions.window`): a later look moves only those whose
-# stamp is new to it. On PostgreSQL the window starts CLOCK_MARGIN (the app's and the
-# database's clocks, the moment between stamping a row and writing it) before the newest, or
-# before the oldest transaction then open that had written (the stamp holds it:
-# paging.register_stamp); SQLite says nothing of its writers, and one may wait its busy
-# timeout (30 s) for the lock: LATE_COMMIT.
-LATE_COMMIT = timedelta(minutes=1)
-CLOCK_MARGIN = timedelta(seconds=2)
-# More customers than this in a look's window (an import writes thousands a second): placed
-# anew instead.
-WINDOW_AT_MOST = 60_000
 # Every sort order both ways, and a dozen filtered lists: some 2 MB each at a million.
 KEPT_PER_DATABASE = 24
 # Segment numbers are kept in two bytes; past this many (a repair adds at most MOVE_AT_MOST)
 # the list is placed anew.
 NUMBERED_AT_MOST = 15_000
-# What a look found in its window of stamps: (part, customer id) -> the stamp it had.
-Window = dict[tuple[int, int], Any]
 # Words that every collation but C (code point order) puts in another order.
 COLLATION_SAMPLE = ["b", "A", "a", "B", "é", "e", "f", "_x", " y", "Z", "ß", "ss", "Ł", "M"]
 
@@ -94,7 +75,7 @@ class Positions:
         self.numbered = 0
         self.lock = Lock()
         # What the last look found in its window.
-        self.window: Window = {}
+        self.window: changes.Window = {}
 
     @property
     def total(self) -> int:
@@ -230,80 +211,6 @@ def _build(select_of, columns: tuple, descending: bool, every: int, stamp: tuple
     return positions
 
 
-def changed_since(old: tuple, new: tuple, grouped: bool, seen: Window | None = None,
-                  at_most: int | None = None) -> tuple[set[int] | None, Window]:
-    """(The customers written since the stamp `old`, or None when there are too many to move
-    one by one (or the register went back: another database under the same address); this
-    look's window.) One statement of four index look-ups, each limited (a round trip each cost
-    the page after a change more than the look-ups did). What the last look at `old` found
-    unchanged in its window (`seen`) is left out. Too many: more than `at_most`
-    (REPAIR_AT_MOST), or than WINDOW_AT_MOST in a window."""
-    _, max_id, latest, deleted, _, audited, writers = old
-    at_most = REPAIR_AT_MOST if at_most is None else at_most
-    if new[1] is not None and max_id is not None and new[1] < max_id or (
-            (new[5] or 0) < (audited or 0)):
-        return None, {}
-    # A customer added since (an import adds thousands a second) is read once, as new: not
-    # again in the windows, nor by the event of its creation.
-    known = Customer.id <= max_id if max_id is not None else true()
-    live = Customer.deleted_at.is_(None)
-    queries = [select(Customer.id, _moment(Customer.updated_at))
-               .where(Customer.id > (max_id or 0)).limit(at_most + 1)]
-    queries.append(select(Customer.id, _moment(Customer.updated_at)).where(live)
-                   if latest is None else select(Customer.id, _moment(Customer.updated_at))
-                   .where(live, known, Customer.updated_at >= _window_start(latest, writers)))
-    queries.append(
-        select(Customer.id, _moment(Customer.deleted_at)).where(Customer.deleted_at.is_not(None))
-        if deleted is None else select(Customer.id, _moment(Customer.deleted_at)).where(
-            known, Customer.deleted_at >= _window_start(deleted, writers)))
-    queries[1:] = [query.limit(WINDOW_AT_MOST + 1) for query in queries[1:]]
-    limited = [query.subquery() for query in queries]
-    created_known = AuditEvent.object_id <= max_id if max_id is not None else true()
-    events = select(AuditEvent.object_type, AuditEvent.object_id).where(
-        AuditEvent.id > (audited or 0),
-        or_(AuditEvent.action != "customer.created", created_known)).limit(at_most + 1).subquery()
-    rows = db.session.execute(union_all(
-        *(select(literal(number).label("part"), literal("customer").label("kind"),
-                 found.c.id.label("id"), list(found.c)[1].label("moment"))
-          for number, found in enumerate(limited)),
-        select(literal(len(limited)), events.c.object_type, events.c.object_id,
-               null_moment()))).all()
-    found_per_part = Counter(part for part, _, _, _ in rows)
-    if found_per_part[0] > at_most or found_per_part[len(limited)] > at_most or any(
-            found_per_part[part] > WINDOW_AT_MOST for part in (1, 2)) or (
-            grouped and any(kind == "group" for part, kind, _, _ in rows if part == len(limited))):
-        return None, {}
-    seen = seen or {}
-    changed = {object_id for part, kind, object_id, moment in rows
-               if kind == "customer" and object_id is not None
-               and (part not in (1, 2) or seen.get((part, object_id)) != moment)}
-    if len(changed) > at_most:
-        return None, {}
-    # (A new customer's stamp is kept as the next look's window will show it, updated.)
-    return changed, {(part or 1, object_id): moment for part, _, object_id, moment in rows
-                     if part in (0, 1, 2)}
-
-
-def _moment(column):
-    """A stamp as the database's text: compared for equality only, and a window's thousands
-    are read without making a datetime of each."""
-    return cast(column, String)
-
-
-def null_moment():
-    return literal(None, type_=String).label("moment")
-
-
-def _window_start(newest, writers):
-    """Where a look's window of stamps starts: CLOCK_MARGIN before the newest stamp the last
-    stamp saw, or before the oldest transaction then open that had written, when that began
-    earlier (`writers`, the stamp's last part; PostgreSQL); LATE_COMMIT before the newest where
-    the database does not say (SQLite, another role's sessions hidden)."""
-    if db.engine.dialect.name != "postgresql" or writers is True:
-        return newest - LATE_COMMIT
-    return min(newest, writers or newest) - CLOCK_MARGIN
-
-
 def _repair(positions: Positions, select_of, changed: set[int]) -> None:
     """Move each changed customer out of the segment it was in and into the one it is in now."""
     ids = sorted(changed)
@@ -416,29 +323,14 @@ def _brought_to(kept: "OrderedDict[tuple, Positions]", key: tuple, stamp: tuple,
             return positions
         if not positions.movable or positions.numbered >= NUMBERED_AT_MOST:
             return None
-        changed, window, stamp = caught_up(positions.stamp, stamp, grouped, positions.window,
-                                           MOVE_AT_MOST)
+        changed, window, stamp = changes.caught_up(positions.stamp, stamp, grouped,
+                                                   positions.window, MOVE_AT_MOST)
         if changed is None:
             return None
         positions.window = window
         _repair(positions, select_of, changed)
         positions.stamp = stamp
         return positions
-
-
-def caught_up(old: tuple, stamp: tuple, grouped: bool, seen: Window,
-              at_most: int | None = None) -> tuple[set[int] | None, Window, tuple]:
-    """changed_since(old, stamp), and the stamp the changes reach. A request may have read its
-    stamp before another thread or process moved what was kept at `old` past it: the register
-    seems to have gone back (None). Then the stamp is read again, and the changes are taken up
-    to the register as it is now (none when it is still `old`), not the whole read again."""
-    changed, window = changed_since(old, stamp, grouped, seen, at_most)
-    if changed is None:
-        stamp = paging.register_stamp()
-        if stamp == old:
-            return set(), seen, stamp
-        changed, window = changed_since(old, stamp, grouped, seen, at_most)
-    return changed, window, stamp
 
 
 def members_total(filters_key: tuple, stamp: tuple, select_of, grouped: bool) -> int:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import listing, paging, positions
+from shopadmin.customers import changes, listing, paging, positions
 from shopadmin.customers.forget import commit_forgetting, forget_customers
 from shopadmin.customers.listing import count_customers, list_customers
 from shopadmin.customers.models import Customer
@@ -189,8 +189,8 @@ def test_a_commit_later_than_the_window_is_found_on_postgresql(app, small_segmen
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's writers hold its one write lock: none commits behind another")
     customers = register(30)
-    monkeypatch.setattr(positions, "LATE_COMMIT", timedelta(milliseconds=300))
-    monkeypatch.setattr(positions, "CLOCK_MARGIN", timedelta(milliseconds=300))
+    monkeypatch.setattr(changes, "LATE_COMMIT", timedelta(milliseconds=300))
+    monkeypatch.setattr(changes, "CLOCK_MARGIN", timedelta(milliseconds=300))
     middle_pages_hold_what_an_offset_gives()
     late = customers[12]
     with db.engine.connect() as other:

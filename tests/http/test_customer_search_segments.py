@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import kept_searches, paging, positions, search_segments
+from shopadmin.customers import changes, kept_searches, paging, positions, search_segments
 from shopadmin.customers.listing import SORTS, list_customers
 from shopadmin.customers.privacy import erase_customer
 from shopadmin.customers.services import update_customer
@@ -192,7 +192,7 @@ def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small
         assert every_page({"q": "nowak"}) == (expected, len(expected))
     assert statements.every_match_read == 0
     # More changes than are moved one by one: the matches are read again.
-    monkeypatch.setattr(positions, "REPAIR_AT_MOST", 1)
+    monkeypatch.setattr(changes, "REPAIR_AT_MOST", 1)
     for customer in customers[:3]:
         update_customer(customer, {"last_name": "Nowak"}, actor=admin)
     db.session.commit()

@@ -1,0 +1,104 @@
+"""The customers written since a stamp are read once per process and stamp on PostgreSQL (the
+feed: changes.py), however many kept lists and searches move along by them; on SQLite each
+reads its own. What was kept otherwise than through the feed (a list built, matches from
+Redis) reads its own changes once, so that a commit the feed saw and it did not is not lost."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, update
+from werkzeug.datastructures import MultiDict
+
+from shopadmin.customers import changes, listing, paging, positions
+from shopadmin.customers.models import Customer
+from shopadmin.customers.services import update_customer
+from shopadmin.database import utcnow
+from shopadmin.extensions import db
+
+from ..factories import make_staff
+from .test_customer_list_paging import PER_PAGE, in_order, paged, register
+from .test_customer_list_positions import LISTS, middle_pages_hold_what_an_offset_gives
+
+
+@pytest.fixture
+def segments_of_three(monkeypatch):
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+    monkeypatch.setattr(paging, "DIRECT_OFFSET", PER_PAGE)
+    monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 0)
+
+
+class ChangeReads:
+    """How many looks for the customers written since a stamp the database is sent."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._heard)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._heard)
+
+    def _heard(self, _connection, _cursor, statement, *_args):
+        self.count += " AS part" in statement and "UNION ALL" in statement
+
+
+def test_kept_lists_at_one_stamp_read_the_changes_since_once(app, segments_of_three):
+    customers = register(40)
+    admin = make_staff("admin")
+    middle_pages_hold_what_an_offset_gives()  # (built: each reads its own changes once)
+    update_customer(customers[5], {"last_name": "Aaberg"}, actor=admin)
+    db.session.commit()
+    middle_pages_hold_what_an_offset_gives()
+    placed = dict(positions._lists[db.engine])
+    for number in (6, 7):
+        update_customer(customers[number], {"language": "pl", "last_name": "Zorn"}, actor=admin)
+        db.session.commit()
+        with ChangeReads() as reads:
+            middle_pages_hold_what_an_offset_gives()
+        postgresql = db.engine.dialect.name == "postgresql"
+        assert reads.count == (1 if postgresql else len(LISTS))
+    assert all(positions._lists[db.engine][key] is placed[key] for key in placed)
+    for args in LISTS:
+        assert paged(args) == in_order(args), args
+
+
+def test_a_list_built_before_the_feed_read_its_stamp_finds_a_later_commit(
+        app, segments_of_three, monkeypatch):
+    """A list built at a stamp while a writer had a customer open; the writer commits; the
+    feed then reads that stamp's window, which holds the customer: the list, which did not see
+    him, must not take the feed's window as its own (it would never be moved along by him)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers hold its one write lock: none commits behind another")
+    monkeypatch.setattr(changes, "CLOCK_MARGIN", timedelta(seconds=30))
+    customers = register(30)
+    admin = make_staff("admin")
+    args = MultiDict({"language": "pl", "sort": "name"})
+
+    def placed(stamp: tuple) -> positions.Positions:
+        return positions.positions_of(paging.filters_key(args), "name",
+                                      listing._selecting(args), listing.SORTS["name"], False,
+                                      3, stamp, False)
+
+    late = next(c for c in customers[2:] if c.language != "pl")
+    with db.engine.connect() as other:
+        other.execute(update(Customer).where(Customer.id == late.id).values(
+            language="pl", updated_at=utcnow()))
+        update_customer(customers[0], {"last_name": "Aaberg"}, actor=admin)
+        db.session.commit()
+        stamp = paging.register_stamp()
+        kept = placed(stamp)
+        assert kept.total == len(in_order(args))  # (without him: not committed)
+        other.commit()
+    db.session.rollback()
+    # Another kept list or search makes the feed read `stamp` now, the late customer in its
+    # window.
+    changes.caught_up(stamp, stamp, False, {})
+    update_customer(customers[1], {"last_name": "Zorn"}, actor=admin)
+    db.session.commit()
+    moved = placed(paging.register_stamp())
+    assert moved is kept
+    assert late.id in in_order(args)
+    assert moved.total == len(in_order(args))
+    assert paged(dict(args)) == in_order(args)
