@@ -65,6 +65,11 @@ WALK_SLACK, WALK_GIVE_UP = 2, 5_000
 # than a tenth of the register), is placed through the segments from the ids of every match
 # instead (_placed).
 WALK_AT_MOST, SQLITE_WALK_AT_MOST = 50_000, 10_000
+# SQLite's walk, chunk by chunk: past WALK_PROBE customers, one whose matches so far say the
+# page lies past its give-up point (none met: "mu" by e-mail descending, whose matches lie past
+# 10,500 customers) stops there and is placed (each customer walked some 9 us of this process:
+# the 10,500 cost 80 ms, where the matches' ids are read and placed in some 10 ms).
+WALK_PROBE = 1_000
 
 
 def text_only(args: MultiDict) -> list[tuple[str, ...]] | None:
@@ -191,8 +196,10 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
         if ids is None:
             return _placed(args, words, page, pages, per_page, stamp, total, more)
         return _page_of(ids, total, page, pages, per_page, more)
+    wanted = skip + per_page
     while len(matched) < per_page:
-        if passed > give_up:
+        met = wanted - per_page - skip + len(matched)  # (the matches passed, and the page's)
+        if passed > give_up or _far_beyond(passed, met, wanted, give_up):
             return _placed(args, words, page, pages, per_page, stamp, total, more)
         query = select(Customer.id, *columns).where(Customer.deleted_at.is_(None))
         if last is not None:
@@ -210,6 +217,12 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
                     matched.append(row[0])
         last = tuple(chunk[-1][1:])
     return _page_of(matched, total, page, pages, per_page, more)
+
+
+def _far_beyond(passed: int, met: int, wanted: int, give_up: float) -> bool:
+    """Whether a walk that passed `passed` customers (WALK_PROBE or more) and met `met` of the
+    `wanted` matches up to the page's end would, at that share, pass more than `give_up`."""
+    return passed >= WALK_PROBE and passed * wanted > give_up * max(met, 1)
 
 
 def _placed(args: MultiDict, words: list[tuple[str, ...]], page: int, pages: int,
