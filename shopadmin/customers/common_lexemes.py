@@ -30,7 +30,9 @@ lexemes, or no kept lexeme for the word, the search reads the GIN index and the 
 SQLite needs none of this: its FTS5 doclists give the ids.
 """
 
+import json
 import sys
+import zlib
 from array import array
 from collections.abc import Sequence
 from datetime import timedelta
@@ -52,7 +54,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from ..audit import AuditEvent
 from ..database import utcnow
@@ -98,6 +100,12 @@ customer_search_common = Table(
 
 
 _made: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
+# The row of what the job saw in the window of its stamp (positions.changed_since; no lexeme
+# is empty), and this process's copy of it: stamp text -> window.
+_WINDOW = ""
+_windows: "WeakKeyDictionary[Any, dict[str, positions.Window]]" = WeakKeyDictionary()
+# The customers written between the last two stamps asked for (the same for the same stamps).
+_changes: "WeakKeyDictionary[Any, tuple[tuple, set[int] | None]]" = WeakKeyDictionary()
 
 
 def _table_made() -> bool:
@@ -208,6 +216,45 @@ def more_than(word: str, at_least: int, stamp: tuple) -> bool:
             and not _forgotten_since(kept))
 
 
+def prefix_count(word: str) -> int | None:
+    """How many customers (the trash's too) had a term starting with `word` (one or two
+    letters) when its kept bitmap was written (bit_count: no ids read); None when none is
+    kept (or on SQLite)."""
+    if db.engine.dialect.name == "sqlite" or not _table_made():
+        return None
+    table = customer_search_common.c
+    return db.session.scalar(select(func.bit_count(table.ids))
+                             .where(table.lexeme == PREFIX_MARK + word))
+
+
+def prefix_matches(word: str, stamp: tuple) -> array | None:
+    """The ids of every customer (the trash's too) with a term that starts with `word` (one or
+    two letters), as of the register's `stamp`: its kept bitmap (one row, where the GIN index
+    reads a block of the search table for each match: "k" at a million, 233,057 matches, 265
+    ms), less the customers written since it was kept, and those tested again by id; None
+    when no bitmap is kept for it, too many were written since, or on SQLite."""
+    if db.engine.dialect.name == "sqlite" or not _table_made():
+        return None
+    table = customer_search_common.c
+    row = db.session.execute(select(table.stamp, table.ids)
+                             .where(table.lexeme == PREFIX_MARK + word)).first()
+    if row is None:
+        return None
+    changed = _changed(_stamp_of(row.stamp), stamp)
+    if changed is None or len(changed) > TESTED_AT_MOST:
+        return None
+    import numpy  # (imported when first used: see search_segments.segment_page)
+
+    bits = numpy.unpackbits(numpy.frombuffer(row.ids, dtype=numpy.uint8), bitorder="little")
+    ids = numpy.flatnonzero(bits).astype(numpy.int32)
+    if changed:
+        ids = ids[~numpy.isin(ids, numpy.fromiter(changed, dtype=numpy.int32))]
+    found = array("i")
+    found.frombytes(ids.tobytes())
+    found.extend(sorted(matching_among(sorted(changed), [(word,)])))
+    return found
+
+
 def _narrowed(words: list[tuple[str, ...]], kept_words: list[str],
               changed: set[int]) -> array | None:
     """The customers matching every word of a search of several, when some of its words are
@@ -312,11 +359,9 @@ def _beside(word: str, kept: list[str]) -> list[int]:
         {"queries": queries, "most": BESIDE_AT_MOST + 1}))
 
 
-def _common_now() -> dict[str, float]:
-    """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
-    estimate them (ANALYZE's most common elements of its vectors), with their estimated
-    counts; lexemes of one or two letters left out, and the terms' marked first letters (a
-    word that short is walked, never listed: search_pages)."""
+def _estimated() -> dict[str, float]:
+    """Every lexeme ANALYZE found among the most common elements of the search table's
+    vectors, with its estimated count of customers."""
     rows = db.session.execute(text(
         "SELECT element, frequency * greatest(class.reltuples, 0) "
         "FROM pg_stats AS stats JOIN pg_class AS class ON class.relname = stats.tablename "
@@ -326,8 +371,53 @@ def _common_now() -> dict[str, float]:
         "WHERE stats.schemaname = current_schema() "
         "AND stats.tablename = 'customer_search_vectors' AND stats.attname = 'terms' "
         "AND element IS NOT NULL")).all()
-    return {lexeme: estimate for lexeme, estimate in rows if len(lexeme) > SHORT
+    return {lexeme: estimate for lexeme, estimate in rows}
+
+
+def _common_now(estimated: dict[str, float] | None = None) -> dict[str, float]:
+    """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
+    estimate them (ANALYZE's most common elements of its vectors), with their estimated
+    counts; lexemes of one or two letters left out, and the terms' marked first letters (kept
+    as bitmaps: common_prefixes)."""
+    estimated = _estimated() if estimated is None else estimated
+    return {lexeme: estimate for lexeme, estimate in estimated.items() if len(lexeme) > SHORT
             and not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
+
+
+def common_prefixes(estimated: dict[str, float] | None = None) -> set[str]:
+    """The marked first one or two letters of terms ('^k', '^mu') that COMMON_FROM customers
+    or more have, as the statistics estimate them: their customers are kept as bitmaps."""
+    estimated = _estimated() if estimated is None else estimated
+    return {lexeme for lexeme, estimate in estimated.items()
+            if lexeme.startswith(PREFIX_MARK) and estimate >= COMMON_FROM}
+
+
+def _prefix_rows(prefixes: set[str], stamp: str) -> list[dict]:
+    """A row of each prefix lexeme: its customers (the trash's too) as a bitmap (bit n of
+    byte n // 8, from the lowest: customer n), read in one pass over the search table (the
+    GIN index would read the table's rows once for each prefix: at a million, the 225 common
+    ones hold 18.6 million (prefix, customer) pairs, 7.5 s of the server in one pass). The
+    prefixes as a literal array, which the server hashes (as a parameter it compared each
+    lexeme with every prefix: 16 s)."""
+    if not prefixes:
+        return []
+    import numpy  # (imported when first used: see search_segments.segment_page)
+
+    chosen = bindparam("prefixes", sorted(prefixes), type_=ARRAY(Text), literal_execute=True)
+    db.session.execute(text("SET LOCAL work_mem = '256MB'"))  # (the groups' ids: 75 MB)
+    found = db.session.execute(
+        text("SELECT lexeme, string_agg(int4send(customer_id), ''::bytea) "
+             "FROM customer_search_vectors, unnest(tsvector_to_array(terms)) AS lexeme "
+             "WHERE starts_with(lexeme, :mark) AND lexeme = ANY(:prefixes) GROUP BY lexeme")
+        .bindparams(chosen).execution_options(yield_per=1), {"mark": PREFIX_MARK})
+    rows = []
+    for lexeme, packed in found:
+        ids = numpy.frombuffer(packed, dtype=">i4")
+        bits = numpy.zeros(int(ids.max()) + 1, dtype=bool)
+        bits[ids] = True
+        rows.append({"lexeme": lexeme, "stamp": stamp,
+                     "ids": numpy.packbits(bits, bitorder="little").tobytes()})
+    return rows
 
 
 def refresh_common_lexemes() -> int | None:
@@ -338,14 +428,20 @@ def refresh_common_lexemes() -> int | None:
         return None
     # The stamp first: a customer written while the ids are read is written after it, and a
     # search tests it again by id.
-    stamp = _stamp_text(paging.register_stamp())
+    now = paging.register_stamp()
+    stamp = _stamp_text(now)
+    # What its window holds, looked at before the ids are read: a customer written since the
+    # look is read as written, or named changed by the next look (its stamp moved).
+    window = _window_row(now, stamp)
     rows = []
-    for lexeme in sorted(_common_now()):  # (each kept as estimated common: stale() compares)
+    estimated = _estimated()
+    for lexeme in sorted(_common_now(estimated)):  # (each kept as estimated: stale() compares)
         ids = _ids_of(f"{_quoted(lexeme)}:*")  # (every lexeme that starts with it)
         rows.append({"lexeme": lexeme, "stamp": stamp, "ids": _packed(ids)})
+    rows.extend(_prefix_rows(common_prefixes(estimated), stamp))
     db.session.execute(delete(customer_search_common))
     if rows:
-        db.session.execute(insert(customer_search_common), rows)
+        db.session.execute(insert(customer_search_common), [*rows, *window])
     return len(rows)
 
 
@@ -354,8 +450,10 @@ def stale() -> bool:
     REFRESH_AFTER customers were written since they were kept, or a customer was forgotten
     since (erased or purged: their id leaves the table within a minute, as their row left)."""
     table = customer_search_common.c
-    kept = db.session.execute(select(table.lexeme, table.stamp)).all()
-    if {row.lexeme for row in kept} != set(_common_now()):
+    kept = db.session.execute(select(table.lexeme, table.stamp)
+                              .where(table.lexeme != _WINDOW)).all()
+    estimated = _estimated()
+    if {row.lexeme for row in kept} != set(_common_now(estimated)) | common_prefixes(estimated):
         return True
     return bool(kept) and _changed_past(_stamp_of(kept[0].stamp))
 
@@ -374,11 +472,46 @@ def _forgotten_since(kept: tuple) -> bool:
 def _changed(kept: tuple, now: tuple) -> set[int] | None:
     """The customers written since the stamp the ids were kept at (positions.changed_since);
     none when the register's stamp is the same (whatever address the job knew the database
-    by): changed_since also names those written in the minute before the stamp's latest
-    change (a late commit), which after an import is all of its last minute."""
+    by). changed_since also looks again at those written in the moments before the stamp's
+    latest change (a late commit may stamp them): those the job saw there unchanged when it
+    kept the ids (_kept_window) are left out. Without that, after an import or a build (a
+    million demo customers: 7,423 in the last two seconds) any change of the stamp, a
+    sign-in's audit event too, named them all, more than TESTED_AT_MOST, and the kept ids went
+    unused until a customer was written."""
     if kept[1:] == now[1:]:
         return set()
-    return positions.changed_since(kept, now, False)[0]
+    key = (kept[1:], now[1:])
+    found = _changes.get(db.engine)
+    if found is None or found[0] != key:  # (a request asks more_than, then prefix_matches)
+        found = (key, positions.changed_since(kept, now, False, _kept_window(kept))[0])
+        _changes[db.engine] = found
+    return None if found[1] is None else set(found[1])
+
+
+def _window_row(now: tuple, stamp: str) -> list[dict]:
+    """The row of what a look at the stamp `now` sees in its window of stamps (none when too
+    many to move one by one): JSON of (part, customer id, stamp) compressed."""
+    changed, window = positions.changed_since(now, now, False)
+    if changed is None:
+        return []
+    listed = [[part, customer_id, moment] for (part, customer_id), moment in window.items()]
+    return [{"lexeme": _WINDOW, "stamp": stamp,
+             "ids": zlib.compress(json.dumps(listed).encode())}]
+
+
+def _kept_window(kept: tuple) -> positions.Window:
+    """What the job saw in the window of the kept stamp (empty when it kept none), read once a
+    process (a stamp's window never changes)."""
+    stamp = _stamp_text(kept)
+    windows = _windows.setdefault(db.engine, {})
+    if stamp not in windows:
+        table = customer_search_common.c
+        packed = db.session.scalar(select(table.ids).where(table.lexeme == _WINDOW,
+                                                           table.stamp == stamp))
+        listed = json.loads(zlib.decompress(packed)) if packed is not None else []
+        windows.clear()  # (only the latest stamp is of use)
+        windows[stamp] = {(part, customer_id): moment for part, customer_id, moment in listed}
+    return windows[stamp]
 
 
 def refresh_when_stale() -> int | None:

@@ -32,7 +32,7 @@ from werkzeug.datastructures import MultiDict
 from ..extensions import db
 from ..routing import database_id
 from . import paging
-from .common_lexemes import more_than
+from .common_lexemes import more_than, prefix_count
 from .kept_searches import kept_here
 from .listing import (
     FILTER_KEYS,
@@ -175,11 +175,14 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     pages = max((total + per_page - 1) // per_page, 1)
     page = max(page, 1) if more else min(max(page, 1), pages)
     register = count_customers(MultiDict())
-    walked = page * per_page * register / max(total, 1)
     # Matches kept from an earlier page are placed without a walk, unless a tenth of the
     # register or more ("k": the walk finds a page within a few hundred customers, a segment
-    # holds thousands of matches to sort).
+    # holds thousands of matches to sort). A word's kept bitmap says how many match (where
+    # the count stops at COUNT_UP_TO): the walk is expected as far as that share says, and
+    # given up soon after, since its matches are then read as one row.
     kept = kept_here(words)
+    known = kept or _bitmap_count(args, words)
+    walked = page * per_page * register / max(known or total, 1)
     if walked > (WALK_AT_MOST if not _sqlite() else SQLITE_WALK_AT_MOST) or (
             0 < kept * 10 < register):
         return _placed(args, words, page, pages, per_page, stamp, total, more)
@@ -190,7 +193,7 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
     skip, last, matched, passed = (page - 1) * per_page, None, [], 0
     # The matches may cluster far down the order ("lodz" in the name order: Polish names come
     # after the A to J of the others): past twice the walk expected, they are placed instead.
-    give_up = max(WALK_SLACK * walked, WALK_GIVE_UP)
+    give_up = max(WALK_SLACK * walked, WALK_PROBE if known else WALK_GIVE_UP)
     if not _sqlite():
         ids = walk_postgresql(args, words, skip, per_page, int(give_up) + WALK_CHUNK)
         if ids is None:
@@ -217,6 +220,18 @@ def search_page(args: MultiDict, words: list[tuple[str, ...]], page: int,
                     matched.append(row[0])
         last = tuple(chunk[-1][1:])
     return _page_of(matched, total, page, pages, per_page, more)
+
+
+def _bitmap_count(args: MultiDict, words: list[tuple[str, ...]]) -> int:
+    """PostgreSQL: the customers of the kept bitmap of a word of one or two letters alone (as
+    written; common_lexemes.prefix_count), whose matches are read as one row ("mu" by e-mail
+    descending walked 10,500 customers without a match, then read its 62,947 matches through
+    the GIN index and the table: 150 ms of the server's CPU). 0 when there is none, or the
+    search is also a customer's id."""
+    if _sqlite() or len(words) != 1 or len(words[0]) != 1 or database_id(
+            args.get("q", "")) is not None:
+        return 0
+    return prefix_count(words[0][0]) or 0
 
 
 def _far_beyond(passed: int, met: int, wanted: int, give_up: float) -> bool:

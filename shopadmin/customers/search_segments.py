@@ -58,7 +58,7 @@ from ..database import among
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
-from .common_lexemes import common_matches
+from .common_lexemes import common_matches, prefix_matches
 from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
@@ -89,9 +89,14 @@ def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
         if joined:
             found.frombytes(numpy.fromstring(joined, dtype=numpy.int32, sep=",").tobytes())
         return found
-    # (A word of one or two letters starts too many lexemes for the kept ones to help.)
-    common = None if any(len(word) <= SHORT for alternatives in words
-                         for word in alternatives) else common_matches(words, stamp)
+    # A word of one or two letters alone: its kept bitmap (common_lexemes.prefix_matches);
+    # beside other words it starts too many lexemes for the kept ones to help.
+    if len(words) == 1 and len(words[0]) == 1 and len(words[0][0]) <= SHORT:
+        common = prefix_matches(words[0][0], stamp)
+    elif any(len(word) <= SHORT for alternatives in words for word in alternatives):
+        common = None
+    else:
+        common = common_matches(words, stamp)
     if common is not None:
         return common
     # The query as a literal: a statement of its own for each search, planned for its words.
