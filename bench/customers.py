@@ -40,7 +40,7 @@ from sqlalchemy import func, insert, select, text, update
 from shopadmin.auth.models import Role, StaffUser
 from shopadmin.auth.services import create_staff_user
 from shopadmin.customers import search_pages, search_segments
-from shopadmin.customers.common_lexemes import refresh_when_stale
+from shopadmin.customers.common_lexemes_job import refresh_when_stale
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.kept_searches import forget_kept_matches
 from shopadmin.customers.models import Customer, CustomerGroup
@@ -96,7 +96,7 @@ def build(app) -> None:
 
 
 def _keep_common_lexemes() -> None:
-    """What the worker's job (common_lexemes.keep_common_lexemes) does within a minute of a
+    """What the worker's job (common_lexemes_job.keep_common_lexemes) does within a minute of a
     change: keep the ids of the common lexemes anew when they are stale."""
     started, server = time.perf_counter(), postgres_cpu_ms()
     kept = refresh_when_stale()

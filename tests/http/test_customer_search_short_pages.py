@@ -9,7 +9,13 @@ from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.audit import record_event
-from shopadmin.customers import common_lexemes, paging, search_pages, search_segments
+from shopadmin.customers import (
+    common_lexemes,
+    common_lexemes_job,
+    paging,
+    search_pages,
+    search_segments,
+)
 from shopadmin.customers.common_lexemes import common_matches, prefix_matches
 from shopadmin.customers.kept_searches import forget_kept_matches, kept_here
 from shopadmin.customers.listing import list_customers
@@ -40,7 +46,7 @@ def _keep_lexemes() -> None:
     """PostgreSQL: the worker's job, with lexemes of a few customers counted common."""
     if _postgresql():
         db.session.execute(text("ANALYZE customer_search_vectors"))
-        assert common_lexemes.refresh_common_lexemes()
+        assert common_lexemes_job.refresh_common_lexemes()
         db.session.commit()
 
 
@@ -55,7 +61,7 @@ def placed(app, monkeypatch):
     monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1)
     monkeypatch.setattr(search_pages, "WALK_AT_MOST", 0)
     monkeypatch.setattr(search_pages, "SQLITE_WALK_AT_MOST", 0)
-    monkeypatch.setattr(common_lexemes, "COMMON_FROM", 3)
+    monkeypatch.setattr(common_lexemes_job, "COMMON_FROM", 3)
 
 
 def _check_every_page(note: str) -> None:
@@ -99,7 +105,7 @@ def test_the_bitmaps_are_kept_by_the_job_for_common_prefixes_only(placed, monkey
     register(40)
     _keep_lexemes()
     kept = set(db.session.scalars(text("SELECT lexeme FROM customer_search_common")))
-    assert {"^m", "^mu", "^k", "^a"} <= kept and not common_lexemes.stale()
+    assert {"^m", "^mu", "^k", "^a"} <= kept and not common_lexemes_job.stale()
     assert common_lexemes.prefix_count("mu") == len(_by_index("mu"))
     assert prefix_matches("qq", paging.register_stamp()) is None
     assert common_lexemes.prefix_count("qq") is None
