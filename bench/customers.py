@@ -22,7 +22,8 @@ word, or of those of its words that are kept lexemes, the others through the GIN
 the worker's job keeps every minute: the build keeps them as that job would (timed and
 printed), and each new search is timed a third time, labelled "GIN alone", with them set aside
 (the path before them), in the same run; so is a search of one or two letters, which a kept
-lexeme that starts with it tells to be more than 10,000 customers without counting them.
+lexeme that starts with it tells to be more than 10,000 customers without counting them, and
+whose deep pages read its matches from its kept bitmap (common_lexemes.prefix_matches).
 
 BENCH_CUSTOMERS=100000 for a smaller register; BENCH_ONLY=word,word times only the requests
 whose label holds one of the words, BENCH_DATABASES=sqlite (or postgresql) one database (while
@@ -39,7 +40,7 @@ from sqlalchemy import func, insert, select, text, update
 from shopadmin.auth.models import Role, StaffUser
 from shopadmin.auth.services import create_staff_user
 from shopadmin.customers import search_pages, search_segments
-from shopadmin.customers.common_lexemes import refresh_when_stale
+from shopadmin.customers.common_lexemes_job import refresh_when_stale
 from shopadmin.customers.demo import generate_customers
 from shopadmin.customers.kept_searches import forget_kept_matches
 from shopadmin.customers.models import Customer, CustomerGroup
@@ -95,7 +96,7 @@ def build(app) -> None:
 
 
 def _keep_common_lexemes() -> None:
-    """What the worker's job (common_lexemes.keep_common_lexemes) does within a minute of a
+    """What the worker's job (common_lexemes_job.keep_common_lexemes) does within a minute of a
     change: keep the ids of the common lexemes anew when they are stale."""
     started, server = time.perf_counter(), postgres_cpu_ms()
     kept = refresh_when_stale()
@@ -315,14 +316,19 @@ def measure(app):
                 with app.app_context():
                     forget_kept_matches()
             kept_lexemes, more_than = search_segments.common_matches, search_pages.more_than
+            prefixes, prefix_count = search_segments.prefix_matches, search_pages.prefix_count
             if index_alone:  # (the common lexemes' ids set aside: the path before them)
                 search_segments.common_matches = lambda _words, _stamp: None
                 search_pages.more_than = lambda _word, _at_least, _stamp: False
+                search_segments.prefix_matches = lambda _word, _stamp: None
+                search_pages.prefix_count = lambda _word: None
             try:
                 response = client.get(url)
             finally:
                 search_segments.common_matches = kept_lexemes
                 search_pages.more_than = more_than
+                search_segments.prefix_matches = prefixes
+                search_pages.prefix_count = prefix_count
             assert response.status_code == 200, (url, response.status_code)
         return run
 
@@ -339,6 +345,8 @@ def measure(app):
                 chosen.append((f"{label}, a new search", url, True, False))
             if postgresql:
                 chosen.append((f"{label}, GIN alone", url, False, True))
+                if "page=" in url or "sort=" in url:
+                    chosen.append((f"{label}, a new search, GIN alone", url, True, True))
     chosen = [case for case in chosen if not ONLY or any(word in case[0] for word in ONLY)]
     rows = [("raw: 50 ids from the name index", bare_page)]
     before = []  # (the GIN alone: a baseline beside the targets, not one of them)

@@ -59,7 +59,7 @@ def yield_to_the_web(niceness: int) -> None:
 def run_worker(app, huey, workers: int) -> None:
     # The tasks, and the kinds of tracked job they register.
     from . import jobs  # noqa: F401
-    from .customers import bulk, common_lexemes, scrub  # noqa: F401
+    from .customers import bulk, common_lexemes_job, scrub  # noqa: F401
     from .exports import services as export_services  # noqa: F401
     from .imports import tasks as import_tasks  # noqa: F401
     from .notifications import batches, tasks  # noqa: F401

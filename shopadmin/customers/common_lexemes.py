@@ -1,17 +1,15 @@
-"""PostgreSQL: the ids of the lexemes that thousands of customers share, kept in a table.
+"""PostgreSQL: how a search uses the kept ids of the lexemes thousands of customers share.
 
 A search word that tens of thousands of customers match ("lodz": 41,765 at a million) costs the
 GIN index its lists and then a block of the search table for each match and a half (28,316 of
 its 48,150 blocks), 45-60 ms of the server's CPU, however few the page shows (search_segments).
 No index of the search table gives the ids without its rows. So the lexemes that many customers
-share (a city, a first name, a postcode: COMMON_FROM customers or more, as the statistics of the
-search table estimate them) have their customers' ids kept in `customer_search_common`: a row a
-lexeme, holding every customer with a lexeme that starts with it ('lukas' holds 'lukasz' and
-'lukas.nowak.12', an e-mail's local part), as 4-byte integers. A job of the worker writes it
-(keep_common_lexemes, every minute: only after ANALYZE changed which lexemes are common, after
-more than REFRESH_AFTER customers were written since, or a customer was forgotten; and not
-while the register is being written, as by an import); imports and edits write only the
-search vectors, as before.
+share (a city, a first name, a postcode) have their customers' ids kept in
+`customer_search_common`: a row a lexeme, holding every customer with a lexeme that starts with
+it ('lukas' holds 'lukasz' and 'lukas.nowak.12', an e-mail's local part), as 4-byte integers,
+and a row a common prefix lexeme ('^k', '^mu': a word of one or two letters, see search.py)
+holding its customers as a bitmap (bit n: customer n). Which lexemes are common, and their
+refresh by the worker: common_lexemes_job.
 
 A search then takes the matches of each word in three parts (several words: the customers of
 all of them, intersected here):
@@ -27,17 +25,21 @@ all of them, intersected here):
 - the customers written since, each tested again by id (search.matching_among).
 With more changes since than TESTED_AT_MOST, more than BESIDE_AT_MOST customers beside the kept
 lexemes, or no kept lexeme for the word, the search reads the GIN index and the table as before.
-SQLite needs none of this: its FTS5 doclists give the ids.
+A deep page of a word of one or two letters, or one whose matches lie far down the order,
+reads its matches from the prefix's bitmap as one row (prefix_matches: "k", 233,057 customers,
+some 5 ms, against 265 ms through the GIN index and the table), moved along with the changes
+since as above; search_pages knows from its size (prefix_count) how far a walk of the order
+would go. SQLite needs none of this: its FTS5 doclists give the ids.
 """
 
+import json
 import sys
+import zlib
 from array import array
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from huey import crontab
 from sqlalchemy import (
     Column,
     LargeBinary,
@@ -45,9 +47,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
-    delete,
     func,
-    insert,
     or_,
     select,
     text,
@@ -55,26 +55,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ..audit import AuditEvent
-from ..database import utcnow
 from ..extensions import db
-from ..jobs import job
 from ..text import _NON_WORD
-from . import changes, paging
+from . import changes
 from .kept_searches import stamp_of as _stamp_of
 from .kept_searches import stamp_text as _stamp_text
-from .models import Customer
 from .scrub import FORGETTING_ACTIONS
 from .search import PREFIX_MARK, SHORT, _quoted, customer_search_vectors, matching_among
 
-# A lexeme is kept from this many customers on (fewer cost the GIN index and the table a few
-# milliseconds), and not past KEPT_AT_MOST (4 bytes each; a word nearly everyone has is no
-# search anyone pages through).
-COMMON_FROM, KEPT_AT_MOST = 5_000, 250_000
-# At most this many customers written since the kept ids are tested again by id in a search;
-# the job keeps them anew after REFRESH_AFTER.
-TESTED_AT_MOST, REFRESH_AFTER = 2_000, 1_000
-# ... once nobody wrote the register for this long (an import writes it for minutes).
-QUIET_SECONDS = 60
+# At most this many customers written since the kept ids are tested again by id in a search
+# (the job keeps them anew after common_lexemes_job.REFRESH_AFTER).
+TESTED_AT_MOST = 2_000
 # The characters of a term (folded: text.fold_words keeps these alone).
 ALPHABET = "".join(character for character in map(chr, range(33, 127))
                    if not _NON_WORD.match(character))
@@ -84,8 +75,6 @@ BESIDE_AT_MOST = 5_000
 # Past this many customers found for a search of several words through the first letters of
 # its kept ones (_narrowed), the search reads the GIN index for its words as they are.
 NARROWED_AT_MOST = 5_000
-# The job's lock (pg_try_advisory_xact_lock): two workers never write the table at once.
-_LOCK = 0x5EA4C4
 
 customer_search_common = Table(
     "customer_search_common",
@@ -98,6 +87,12 @@ customer_search_common = Table(
 
 
 _made: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
+# The row of what the job saw in the window of its stamp (changes.changed_since; no lexeme
+# is empty), and this process's copy of it: stamp text -> window.
+_WINDOW = ""
+_windows: "WeakKeyDictionary[Any, dict[str, changes.Window]]" = WeakKeyDictionary()
+# The customers written between the last two stamps asked for (the same for the same stamps).
+_changes: "WeakKeyDictionary[Any, tuple[tuple, set[int] | None]]" = WeakKeyDictionary()
 
 
 def _table_made() -> bool:
@@ -109,13 +104,6 @@ def _table_made() -> bool:
     if made:
         _made[db.engine] = True
     return made
-
-
-def _packed(ids: Sequence[int]) -> bytes:
-    packed = array("i", ids)
-    if sys.byteorder == "big":  # kept little-endian whatever machine writes or reads them
-        packed.byteswap()
-    return packed.tobytes()
 
 
 def _unpacked(data: bytes, into: array) -> None:
@@ -206,6 +194,45 @@ def more_than(word: str, at_least: int, stamp: tuple) -> bool:
     changed = _changed(kept, stamp)
     return (changed is not None and largest[1] // 4 - len(changed) - trashed > at_least
             and not _forgotten_since(kept))
+
+
+def prefix_count(word: str) -> int | None:
+    """How many customers (the trash's too) had a term starting with `word` (one or two
+    letters) when its kept bitmap was written (bit_count: no ids read); None when none is
+    kept (or on SQLite)."""
+    if db.engine.dialect.name == "sqlite" or not _table_made():
+        return None
+    table = customer_search_common.c
+    return db.session.scalar(select(func.bit_count(table.ids))
+                             .where(table.lexeme == PREFIX_MARK + word))
+
+
+def prefix_matches(word: str, stamp: tuple) -> array | None:
+    """The ids of every customer (the trash's too) with a term that starts with `word` (one or
+    two letters), as of the register's `stamp`: its kept bitmap (one row, where the GIN index
+    reads a block of the search table for each match: "k" at a million, 233,057 matches, 265
+    ms), less the customers written since it was kept, and those tested again by id; None
+    when no bitmap is kept for it, too many were written since, or on SQLite."""
+    if db.engine.dialect.name == "sqlite" or not _table_made():
+        return None
+    table = customer_search_common.c
+    row = db.session.execute(select(table.stamp, table.ids)
+                             .where(table.lexeme == PREFIX_MARK + word)).first()
+    if row is None:
+        return None
+    changed = _changed(_stamp_of(row.stamp), stamp)
+    if changed is None or len(changed) > TESTED_AT_MOST:
+        return None
+    import numpy  # (imported when first used: see search_segments.segment_page)
+
+    bits = numpy.unpackbits(numpy.frombuffer(row.ids, dtype=numpy.uint8), bitorder="little")
+    ids = numpy.flatnonzero(bits).astype(numpy.int32)
+    if changed:
+        ids = ids[~numpy.isin(ids, numpy.fromiter(changed, dtype=numpy.int32))]
+    found = array("i")
+    found.frombytes(ids.tobytes())
+    found.extend(sorted(matching_among(sorted(changed), [(word,)])))
+    return found
 
 
 def _narrowed(words: list[tuple[str, ...]], kept_words: list[str],
@@ -312,59 +339,6 @@ def _beside(word: str, kept: list[str]) -> list[int]:
         {"queries": queries, "most": BESIDE_AT_MOST + 1}))
 
 
-def _common_now() -> dict[str, float]:
-    """The lexemes COMMON_FROM customers or more share, as the statistics of the search table
-    estimate them (ANALYZE's most common elements of its vectors), with their estimated
-    counts; lexemes of one or two letters left out, and the terms' marked first letters (a
-    word that short is walked, never listed: search_pages)."""
-    rows = db.session.execute(text(
-        "SELECT element, frequency * greatest(class.reltuples, 0) "
-        "FROM pg_stats AS stats JOIN pg_class AS class ON class.relname = stats.tablename "
-        "AND class.relnamespace = to_regnamespace(stats.schemaname), "
-        "unnest(stats.most_common_elems::text::text[], stats.most_common_elem_freqs) "
-        "AS common(element, frequency) "
-        "WHERE stats.schemaname = current_schema() "
-        "AND stats.tablename = 'customer_search_vectors' AND stats.attname = 'terms' "
-        "AND element IS NOT NULL")).all()
-    return {lexeme: estimate for lexeme, estimate in rows if len(lexeme) > SHORT
-            and not lexeme.startswith(PREFIX_MARK) and COMMON_FROM <= estimate <= KEPT_AT_MOST}
-
-
-def refresh_common_lexemes() -> int | None:
-    """Keep anew the ids of every common lexeme (the caller commits); returns how many lexemes
-    are kept, or None when another process is doing it (or on SQLite)."""
-    if db.engine.dialect.name == "sqlite" or not db.session.scalar(
-            select(func.pg_try_advisory_xact_lock(_LOCK))):
-        return None
-    # The stamp first: a customer written while the ids are read is written after it, and a
-    # search tests it again by id.
-    stamp = _stamp_text(paging.register_stamp())
-    rows = []
-    for lexeme in sorted(_common_now()):  # (each kept as estimated common: stale() compares)
-        ids = _ids_of(f"{_quoted(lexeme)}:*")  # (every lexeme that starts with it)
-        rows.append({"lexeme": lexeme, "stamp": stamp, "ids": _packed(ids)})
-    db.session.execute(delete(customer_search_common))
-    if rows:
-        db.session.execute(insert(customer_search_common), rows)
-    return len(rows)
-
-
-def stale() -> bool:
-    """Whether the kept lexemes are no longer those the statistics call common, more than
-    REFRESH_AFTER customers were written since they were kept, or a customer was forgotten
-    since (erased or purged: their id leaves the table within a minute, as their row left)."""
-    table = customer_search_common.c
-    kept = db.session.execute(select(table.lexeme, table.stamp)).all()
-    if {row.lexeme for row in kept} != set(_common_now()):
-        return True
-    return bool(kept) and _changed_past(_stamp_of(kept[0].stamp))
-
-
-def _changed_past(kept: tuple) -> bool:
-    changed = _changed(kept, paging.register_stamp())
-    return _forgotten_since(kept) or changed is None or len(changed) > REFRESH_AFTER
-
-
 def _forgotten_since(kept: tuple) -> bool:
     return db.session.scalar(select(AuditEvent.id).where(
         AuditEvent.action.in_(FORGETTING_ACTIONS), AuditEvent.id > (kept[5] or 0)).limit(1)
@@ -374,31 +348,34 @@ def _forgotten_since(kept: tuple) -> bool:
 def _changed(kept: tuple, now: tuple) -> set[int] | None:
     """The customers written since the stamp the ids were kept at (changes.changed_since);
     none when the register's stamp is the same (whatever address the job knew the database
-    by): changed_since also names those written in the minute before the stamp's latest
-    change (a late commit), which after an import is all of its last minute."""
+    by). changed_since also looks again at those written in the moments before the stamp's
+    latest change (a late commit may stamp them): those the job saw there unchanged when it
+    kept the ids (_kept_window) are left out. Without that, after an import or a build (a
+    million demo customers: 7,423 in the last two seconds) any change of the stamp, a
+    sign-in's audit event too, named them all, more than TESTED_AT_MOST, and the kept ids went
+    unused until a customer was written."""
     if kept[1:] == now[1:]:
         return set()
-    return changes.changed_since(kept, now, False)[0]
+    key = (kept[1:], now[1:])
+    found = _changes.get(db.engine)
+    if found is None or found[0] != key:  # (a request asks more_than, then prefix_matches)
+        found = (key, changes.changed_since(kept, now, False, _kept_window(kept))[0])
+        _changes[db.engine] = found
+    return None if found[1] is None else set(found[1])
 
 
-def refresh_when_stale() -> int | None:
-    """refresh_common_lexemes when stale() (the caller commits), and the register was not
-    written in the last QUIET_SECONDS (an import may be writing it: the ids are read once it
-    is done, not every minute beside it, some 7 s of the server's CPU each at a million),
-    unless a customer was forgotten; None when nothing was done."""
-    if db.engine.dialect.name == "sqlite" or not _table_made() or not stale():
-        return None
-    latest = db.session.scalar(select(func.max(Customer.updated_at)).where(
-        Customer.deleted_at.is_(None)))
-    table = customer_search_common.c
-    kept = db.session.scalar(select(table.stamp).limit(1))
-    if (latest is not None and latest > utcnow() - timedelta(seconds=QUIET_SECONDS)
-            and not (kept and _forgotten_since(_stamp_of(kept)))):
-        return None
-    return refresh_common_lexemes()
+def _kept_window(kept: tuple) -> changes.Window:
+    """What the job saw in the window of the kept stamp (empty when it kept none), read once a
+    process (a stamp's window never changes)."""
+    stamp = _stamp_text(kept)
+    windows = _windows.setdefault(db.engine, {})
+    if stamp not in windows:
+        table = customer_search_common.c
+        packed = db.session.scalar(select(table.ids).where(table.lexeme == _WINDOW,
+                                                           table.stamp == stamp))
+        listed = json.loads(zlib.decompress(packed)) if packed is not None else []
+        windows.clear()  # (only the latest stamp is of use)
+        windows[stamp] = {(part, customer_id): moment for part, customer_id, moment in listed}
+    return windows[stamp]
 
 
-@job(periodic=crontab(minute="*"))
-def keep_common_lexemes() -> None:
-    if refresh_when_stale() is not None:
-        db.session.commit()

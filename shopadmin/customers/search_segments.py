@@ -47,7 +47,6 @@ From SEGMENTS_FROM matches on, the page is placed through the segments: the 1,54
 the segments 4-5 ms (2,000 before; 500, 100 and 2,000 alternated in one run).
 """
 
-import json
 from array import array
 from collections.abc import Sequence
 
@@ -59,7 +58,7 @@ from ..database import among
 from ..extensions import db
 from ..routing import database_id
 from . import paging, positions
-from .common_lexemes import common_matches
+from .common_lexemes import common_matches, prefix_matches
 from .kept_searches import kept_matches
 from .listing import SORTS, Page, parse_sort, whole_register
 from .models import Customer
@@ -82,10 +81,22 @@ def matching_ids(words: list[tuple[str, ...]], stamp: tuple) -> Sequence[int]:
     if db.engine.dialect.name == "sqlite":
         joined = db.session.scalar(select(func.group_concat(customer_search.c.rowid))
                                    .select_from(customer_search).where(text_match(words)))
-        return json.loads(f"[{joined}]") if joined else []  # (json: twice as fast as int())
-    # (A word of one or two letters starts too many lexemes for the kept ones to help.)
-    common = None if any(len(word) <= SHORT for alternatives in words
-                         for word in alternatives) else common_matches(words, stamp)
+        # numpy parses the joined text in C: 233,057 ids ("k" at a million) 2.3 ms, where
+        # json.loads took 10.8 and making its list an array 3 more.
+        import numpy  # (imported when first used: see segment_page)
+
+        found = array("i")
+        if joined:
+            found.frombytes(numpy.fromstring(joined, dtype=numpy.int32, sep=",").tobytes())
+        return found
+    # A word of one or two letters alone: its kept bitmap (common_lexemes.prefix_matches);
+    # beside other words it starts too many lexemes for the kept ones to help.
+    if len(words) == 1 and len(words[0]) == 1 and len(words[0][0]) <= SHORT:
+        common = prefix_matches(words[0][0], stamp)
+    elif any(len(word) <= SHORT for alternatives in words for word in alternatives):
+        common = None
+    else:
+        common = common_matches(words, stamp)
     if common is not None:
         return common
     # The query as a literal: a statement of its own for each search, planned for its words.

@@ -6,11 +6,15 @@ import pytest
 from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
-from shopadmin.customers import common_lexemes, paging, search_pages, search_segments
-from shopadmin.customers.common_lexemes import (
-    common_matches,
-    customer_search_common,
-    more_than,
+from shopadmin.customers import (
+    common_lexemes,
+    common_lexemes_job,
+    paging,
+    search_pages,
+    search_segments,
+)
+from shopadmin.customers.common_lexemes import common_matches, customer_search_common, more_than
+from shopadmin.customers.common_lexemes_job import (
     refresh_common_lexemes,
     refresh_when_stale,
     stale,
@@ -36,8 +40,8 @@ def kept(app, monkeypatch):
     """Lexemes of a few customers count as common; segments of 3 customers."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's kept lexemes (DATABASE_URL)")
-    monkeypatch.setattr(common_lexemes, "COMMON_FROM", 3)
-    monkeypatch.setattr(common_lexemes, "QUIET_SECONDS", 0)
+    monkeypatch.setattr(common_lexemes_job, "COMMON_FROM", 3)
+    monkeypatch.setattr(common_lexemes_job, "QUIET_SECONDS", 0)
     monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
     monkeypatch.setattr(search_segments, "SEGMENTS_FROM", 1)
 
@@ -111,7 +115,7 @@ def test_too_many_changes_read_the_index_and_the_job_keeps_them_anew(kept, monke
     assert "nowak" in _analyzed_and_kept()
     assert not stale() and refresh_when_stale() is None
     monkeypatch.setattr(common_lexemes, "TESTED_AT_MOST", 0)
-    monkeypatch.setattr(common_lexemes, "REFRESH_AFTER", 0)
+    monkeypatch.setattr(common_lexemes_job, "REFRESH_AFTER", 0)
     update_customer(next(c for c in customers if c.last_name == "Smith"),
                     {"last_name": "Nowak"}, actor=make_staff("admin"))
     db.session.commit()
@@ -206,8 +210,8 @@ def test_the_job_waits_while_the_register_is_written_unless_a_customer_was_forgo
     customers = register(30)
     assert "nowak" in _analyzed_and_kept()
     assert not stale()
-    monkeypatch.setattr(common_lexemes, "QUIET_SECONDS", 3600)
-    monkeypatch.setattr(common_lexemes, "REFRESH_AFTER", 0)
+    monkeypatch.setattr(common_lexemes_job, "QUIET_SECONDS", 3600)
+    monkeypatch.setattr(common_lexemes_job, "REFRESH_AFTER", 0)
     admin = make_staff("admin")
     update_customer(customers[0], {"first_name": "Ola"}, actor=admin)
     db.session.commit()
@@ -218,7 +222,7 @@ def test_the_job_waits_while_the_register_is_written_unless_a_customer_was_forgo
     assert refresh_when_stale()  # (their id leaves the table at once)
     db.session.commit()
     assert _through_kept("nowak") == _by_index("nowak")
-    monkeypatch.setattr(common_lexemes, "REFRESH_AFTER", 1000)
+    monkeypatch.setattr(common_lexemes_job, "REFRESH_AFTER", 1000)
     assert not stale()
 
 
