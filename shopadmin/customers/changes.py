@@ -173,6 +173,17 @@ def caught_up(old: tuple, stamp: tuple, grouped: bool, seen: Window,
     return changed, own if feed is None or changed is None else window, stamp
 
 
+def followed(stamp: tuple, window: Window) -> bool:
+    """Whether what was kept at `stamp` with this window moves along by the process's feed
+    (PostgreSQL): the changes since are read once for it and everything else kept."""
+    if db.engine.dialect.name != "postgresql":
+        return False
+    feed = _feed()
+    with feed.lock:
+        return any(held == stamp and known() is window
+                   for held, known in zip(feed.stamps, feed.windows, strict=True))
+
+
 class FeedWindow(dict):
     """A window the feed read: known again by identity (see Feed.joined)."""
 

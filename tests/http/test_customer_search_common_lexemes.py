@@ -2,11 +2,15 @@
 (common_lexemes) finds exactly what the GIN index finds, before and after the register changes,
 and every page still holds what an offset over the sorted matches gives."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers import (
+    changes,
     common_lexemes,
     common_lexemes_job,
     paging,
@@ -29,6 +33,7 @@ from shopadmin.extensions import db
 from shopadmin.text import fold_words
 
 from ..factories import make_customer, make_staff
+from .test_customer_change_feed import ChangeReads
 from .test_customer_list_paging import in_order, register
 
 QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv",
@@ -125,6 +130,22 @@ def test_too_many_changes_read_the_index_and_the_job_keeps_them_anew(kept, monke
     db.session.commit()
     assert not stale()  # (the same stamp: nothing written since)
     assert _through_kept("nowak") == _by_index("nowak")
+
+
+def test_the_changes_since_the_ids_were_kept_are_moved_along_not_read_again(kept, monkeypatch):
+    """Under an import every search through the kept ids read every customer written since
+    they were kept (thousands each time); the process moves what it found along from stamp to
+    stamp, through its feed of changes: each search reads the customers new since the last."""
+    monkeypatch.setattr(changes, "CLOCK_MARGIN", timedelta(milliseconds=200))
+    register(30)
+    assert "nowak" in _analyzed_and_kept()
+    for number in range(4):
+        time.sleep(0.3)  # (past the last look's window)
+        make_customer(first_name="Jan", last_name="Nowak", email=f"nowak{number}@shop.test")
+        db.session.commit()
+        with ChangeReads() as reads:
+            assert _through_kept("nowak") == _by_index("nowak")
+    assert reads.rows <= 2  # (the newest customer; the last look's newest, in its window)
 
 
 def test_a_word_beside_a_kept_lexeme_too_common_to_read_so_reads_the_index(kept, monkeypatch):
