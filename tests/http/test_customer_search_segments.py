@@ -16,6 +16,7 @@ from shopadmin.customers.trash import delete_customer, restore_customer
 from shopadmin.extensions import db
 
 from ..factories import make_customer, make_staff
+from .test_customer_change_feed import ChangeReads
 from .test_customer_list_paging import in_order, register
 
 SORT_ORDERS = [*SORTS, *(f"-{key}" for key in SORTS)]
@@ -284,3 +285,27 @@ def test_a_search_moved_past_a_requests_stamp_is_not_read_again(app, small_segme
     again = kept_searches.kept_matches(words, earlier, read)  # (Redis's copy on its leg)
     assert list(again.ids) == list(found.ids) and again.stamp == found.stamp
     assert len(reads) == 1
+
+
+def test_a_search_the_feed_moves_along_is_not_replaced_by_redis_s_copy(app, small_segments):
+    """On PostgreSQL a kept search moves along by the process's feed of changes (one read of
+    the changes since a stamp for all that is kept); Redis's copy of it, whose window this
+    process does not know, would read its own changes again at every request."""
+    if not app.config.get("REDIS_URL") or db.engine.dialect.name != "postgresql":
+        pytest.skip("Redis's leg (REDIS_URL), on PostgreSQL")
+    customers = register(30)
+    admin = make_staff("admin")
+    words = [("nowak",)]
+
+    def read(words):
+        return search_segments.matching_ids(words, paging.register_stamp())
+
+    kept_searches.kept_matches(words, paging.register_stamp(), read)
+    for number, customer in enumerate(c for c in customers if c.last_name == "Dupont"):
+        update_customer(customer, {"last_name": "Nowak"}, actor=admin)
+        db.session.commit()
+        with ChangeReads() as reads:
+            found = kept_searches.kept_matches(words, paging.register_stamp(), read)
+        assert sorted(found.ids) == sorted(read(words))
+        if number:  # (the first: its own look since it was read, then the feed's)
+            assert reads.count == 1
