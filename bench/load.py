@@ -307,8 +307,11 @@ def wait_until_up(base: str) -> None:
 
 
 def print_errors(log: Path, most: int = 2) -> None:
-    """The first tracebacks in the web processes' log (the run's folder goes with the run)."""
+    """The first tracebacks in the web processes' log (the run's folder goes with the run),
+    and gunicorn's own errors (a worker timed out, killed, exited)."""
     lines = log.read_text(errors="replace").splitlines()
+    for line in [line for line in lines if "[CRITICAL]" in line or "[ERROR]" in line][:5]:
+        print(line)
     starts = [n for n, line in enumerate(lines) if line.startswith("Traceback")][:most]
     for start in starts:
         end = next((n for n in range(start + 1, len(lines))

@@ -173,15 +173,20 @@ def caught_up(old: tuple, stamp: tuple, grouped: bool, seen: Window,
     return changed, own if feed is None or changed is None else window, stamp
 
 
-def followed(stamp: tuple, window: Window) -> bool:
+def follows_cheaper(stamp: tuple, window: Window) -> bool:
     """Whether what was kept at `stamp` with this window moves along by the process's feed
-    (PostgreSQL): the changes since are read once for it and everything else kept."""
+    (PostgreSQL) with no more customers to test again than a copy kept elsewhere (Redis) would
+    have: that one reads its own changes, its window whole (at least as many as the feed's)."""
     if db.engine.dialect.name != "postgresql":
         return False
     feed = _feed()
     with feed.lock:
-        return any(held == stamp and known() is window
-                   for held, known in zip(feed.stamps, feed.windows, strict=True))
+        index = next((index for index, (held, known) in enumerate(
+            zip(feed.stamps, feed.windows, strict=True))
+            if held == stamp and known() is window), None)
+        if index is None or any(changed is None for changed, _ in feed.steps[index:]):
+            return False
+        return sum(len(changed or ()) for changed, _ in feed.steps[index:]) <= len(feed.window)
 
 
 class FeedWindow(dict):

@@ -98,7 +98,8 @@ def kept_matches(words: list[tuple[str, ...]], stamp: tuple,
         found = searches.get(key)
         if found is not None:
             searches.move_to_end(key)
-    if found is None or found.stamp != stamp and not changes.followed(found.stamp, found.window):
+    if found is None or found.stamp != stamp and not changes.follows_cheaper(found.stamp,
+                                                                             found.window):
         found = _shared(words) or found  # (moved along by another process: fewer changes)
     if found is not None and found.stamp == stamp:
         _keep(key, found)
