@@ -75,6 +75,8 @@ class ParsedRow:
 
 
 def _empty(name: str) -> Any:
+    if name == "customer_number":  # (no number: unique, so never "" for several customers)
+        return None
     kind = BY_NAME[name].kind if name in BY_NAME else Kind.TEXT
     if kind in (Kind.BOOL,):
         return False
