@@ -5,6 +5,7 @@ commits after every batch together with the job's progress, so the job row alway
 the import has durably got; a run started again on the same job resumes after that point.
 """
 
+import dataclasses
 import functools
 import logging
 import time
@@ -12,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Generator
 from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import email_validator
 from flask import current_app
@@ -31,6 +33,8 @@ from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .pending_list import merged_beside
 from .plan import ImportOptions, Outcome, Planner
 from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
+from .ready import ReadyBatch, ReadyPlan
+from .ready_write import ready_plan, write_ready
 from .write import BatchWriter, ConcurrentChange, insert_results
 
 log = logging.getLogger(__name__)
@@ -83,8 +87,8 @@ def reading_plan(job: ImportJob, skip: int = 0, keep_spool: bool = True) -> Read
 
 
 def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0, *,
-                parallel: bool | None = None,
-                keep_spool: bool = True) -> Generator[tuple, None, None]:
+                parallel: bool | None = None, keep_spool: bool = True,
+                ready: ReadyPlan | None = None) -> Generator[Any, None, None]:
     """(ParsedRow, cells) for every data row of the file after the first `skip` (a resumed
     import's committed ones), in order, each with its unique keys and the earlier rows that
     had them (duplicates within the file). Of the skipped rows only the keys are read.
@@ -92,9 +96,10 @@ def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0,
     A big file is read and parsed by a second process (see parallel.py; `parallel` says
     whether, by default in_child), which starts at once. With `terms`, rows come with the
     search terms a new customer would have, while terms says they are wanted. keep_spool=False:
-    no other read of the file follows (see readers.open_worksheet).
+    no other read of the file follows (see readers.open_worksheet). With `ready`, a batch of
+    rows that only create customers comes as one ReadyBatch (see ready.py).
     """
-    plan = reading_plan(job, skip, keep_spool)
+    plan = dataclasses.replace(reading_plan(job, skip, keep_spool), ready=ready)
     if in_child(job) if parallel is None else parallel:
         from ..parallel import parsed_in_child
 
@@ -287,20 +292,35 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, commits) -> 
     batch: list[tuple] = []
     parallel = in_child(job)
     terms = TermsWanted(shared=parallel) if writer is not None else None
+    rows_per_batch = batch_rows()
+    # (IMPORT_READY_BATCHES off: every batch planned here, as tests compare)
+    ready = ready_plan(planner, rows_per_batch) if writer is not None and current_app.config.get(
+        "IMPORT_READY_BATCHES", True) else None
     # The preview's read of an XLSX sheet is kept for the apply; the apply's is the last.
-    rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
+    rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run,
+                       ready=ready)
+    written_ready = 0
     with closing(rows):
         # (while the reading process starts up; an early one counted them while it waited)
         _count_if_new(job, terms.backlog.counted if terms is not None else None)
-        rows_per_batch = batch_rows()
-        for parsed, cells in rows:
-            batch.append((parsed, cells))
+        for item in rows:
+            if type(item) is ReadyBatch:  # (the rows before it first: ids follow the file)
+                _flush(job, planner, writer, batch, sample, terms, commits)
+                batch = []
+                written_ready += _flush_ready(job, planner, writer, item, terms, commits)
+                if progress:
+                    progress(job)
+                continue
+            batch.append(item)
             if len(batch) >= rows_per_batch:
                 _flush(job, planner, writer, batch, sample, terms, commits)
                 batch = []
                 if progress:
                     progress(job)
         _flush(job, planner, writer, batch, sample, terms, commits)
+    if writer is not None:
+        log.info("import %s: %d of %d rows written in batches made ready by the reading "
+                 "side", job.id, written_ready, job.rows_done - done)
     return sample
 
 
@@ -313,14 +333,29 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
         _keep_sample(outcomes, sample)
     else:
         outcomes = _write(job, planner, writer, batch, terms)
-    counts = Counter(outcome.action for outcome in outcomes)
-    job.warned += sum(1 for outcome in outcomes
-                      if outcome.warnings and outcome.action != "reject")
+    _counted(job, commits, len(batch), Counter(outcome.action for outcome in outcomes),
+             sum(1 for outcome in outcomes if outcome.warnings and outcome.action != "reject"))
+
+
+def _flush_ready(job, planner, writer, ready: ReadyBatch, terms, commits) -> int:
+    """Write a batch the reading side made ready (see ready.py); returns its rows, or 0 when
+    it was planned as usual after all (a key of it was a customer's)."""
+    if not write_ready(writer, ready):
+        _flush(job, planner, writer, ready.parsed_rows(), [], terms, commits)
+        return 0
+    terms.decide(True)
+    _counted(job, commits, len(ready), Counter(create=len(ready)), len(ready.warned))
+    return len(ready)
+
+
+def _counted(job, commits, rows: int, counts: Counter, warned: int) -> None:
+    """A written (or planned) batch in the job's counts; the transaction committed when due."""
+    job.warned += warned
     job.created += counts["create"]
     job.updated += counts["update"]
     job.unchanged += counts["unchanged"]
     job.rejected += counts["reject"]
-    job.rows_done += len(batch)
+    job.rows_done += rows
     job.heartbeat_at = utcnow()
     commits.maybe(job)
 

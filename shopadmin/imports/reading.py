@@ -21,6 +21,7 @@ import email_validator
 from ..customers.terms import terms_text
 from ..text import email_key
 from ..translation import speaking
+from .ready import ReadyPlan, ready_batch
 from .seen import SeenKeys
 
 SEEN_BATCH = 1000  # rows whose keys are looked up together
@@ -85,6 +86,8 @@ class ReadingPlan:
     test_domains: bool = False
     split_street: bool = False
     keep_spool: bool = True  # (readers.open_worksheet)
+    # Batches that only create customers are made ready to write (see ready.py); None: not.
+    ready: ReadyPlan | None = None
 
 
 class _FewerCollections:
@@ -208,7 +211,8 @@ def row_keys(values: dict[str, Any]) -> dict[str, str]:
 def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
     """Whatever depends only on the file, which on a big file is worked out by the reading
     process beside the writing one: the rows parsed, the search terms a new customer will
-    have, and for each key of a row, the earlier row that had it (a duplicate)."""
+    have, and for each key of a row, the earlier row that had it (a duplicate). With
+    plan.ready, a batch whose rows only create customers comes as one ReadyBatch instead."""
     from ..sheets.readers import open_worksheet
     from .rows import ParseOptions, RowParser, combine_rows
 
@@ -219,6 +223,7 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
                        ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
                                     split_street=plan.split_street))
     seen = SeenKeys()
+    together = min(SEEN_BATCH, plan.ready.rows) if plan.ready is not None else SEEN_BATCH
     try:
         batch = []
         for position, (row, cells, more) in enumerate(combine_rows(
@@ -234,10 +239,10 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
             if terms and not parsed.errors:
                 parsed.terms = terms_text(parsed.values)
             batch.append((parsed, cells))
-            if len(batch) >= SEEN_BATCH:
-                yield from _with_duplicates(seen, batch)
+            if len(batch) >= together:
+                yield from _with_duplicates(seen, batch, plan.ready)
                 batch = []
-        yield from _with_duplicates(seen, batch)
+        yield from _with_duplicates(seen, batch, plan.ready)
     finally:
         seen.close()
 
@@ -251,11 +256,16 @@ def note_cells(parser, worksheet, parsed) -> None:
         parsed.warnings.append(RowError(parsed.row, parser.heading(column), "", message))
 
 
-def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
+def _with_duplicates(seen: SeenKeys, batch: list[tuple],
+                     ready: ReadyPlan | None = None) -> Iterator[Any]:
     earlier = seen.first_rows([(kind, key, parsed.row) for parsed, _cells in batch
                                for kind, key in parsed.keys.items()])
-    for parsed, cells in batch:
-        if earlier:
+    if earlier:
+        for parsed, _cells in batch:
             parsed.duplicates = {kind: first for kind, key in parsed.keys.items()
                                  if (first := earlier.get((kind, key), parsed.row)) != parsed.row}
-        yield parsed, cells
+    made = ready_batch(ready, batch)
+    if made is not None:
+        yield made
+    else:
+        yield from batch
