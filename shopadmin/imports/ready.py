@@ -12,6 +12,8 @@ were read). No Flask and no database here, as in reading.py.
 """
 
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # (rows.py is loaded by the reading side when it parses its first row)
@@ -101,37 +103,55 @@ def ready_batch(plan: ReadyPlan | None, batch: list[tuple]) -> ReadyBatch | None
                 or "email" not in parsed.keys or plan.match not in parsed.keys):
             return None
     given = [parsed.values for parsed, _cells in batch]
-    names = tuple(sorted(set().union(*given) | {"language"}))
-    if not all(name in plan.defaults for name in names):
-        return None
+    # The rows by the columns they give, in the order given (the parser's: a file's rows
+    # have a few such shapes), for the columns each leaves out.
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for position, values in enumerate(given):
+        shapes.setdefault(tuple(values), []).append(position)
+    names = tuple(sorted(set().union(*shapes) | {"language"}))
     defaults = plan.defaults
+    if not all(name in defaults for name in names):
+        return None
+    # Each row's values over the defaults, taken in the order of `names` (each step in C,
+    # not a dict lookup in Python for every value), and turned into columns.
+    template, take = {name: defaults[name] for name in names}, itemgetter(*names)
     ready = ReadyBatch([parsed.row for parsed, _cells in batch],
                        [packed(cells) for _parsed, cells in batch], names,
-                       [[values.get(name, defaults[name]) for values in given]
-                        for name in names])
-    for name in names:
-        missing = {position for position, values in enumerate(given) if name not in values}
-        if missing:
-            ready.absent[name] = missing
+                       [list(column) for column in zip(
+                           *[take({**template, **values}) for values in given], strict=True)])
+    for shape, positions in shapes.items():
+        for name in set(names).difference(shape):
+            ready.absent.setdefault(name, set()).update(positions)
     _fill_languages(plan, ready, given)
     ready.emails = [parsed.keys["email"] for parsed, _cells in batch]
     ready.numbers = [parsed.keys.get("customer_number") for parsed, _cells in batch]
     ready.terms = [parsed.terms for parsed, _cells in batch]
+    _note_warnings(plan, ready, batch)
     languages = ready.columns[names.index("language")]
+    for position in compress(range(len(given)), ready.column("newsletter") or ()):
+        ready.subscribers.setdefault(languages[position], []).append(position)
+    return ready
+
+
+def _note_warnings(plan: ReadyPlan, ready: ReadyBatch, batch: list[tuple]) -> None:
+    """The rows' warnings as the row results keep them: the parser's, and a new customer's
+    empty names (as Planner._plan_create warns of them)."""
+    firsts, lasts = ready.column("first_name"), ready.column("last_name")
+    nameless = set() if not plan.name_headings else {
+        position for position, (first, last) in enumerate(zip(
+            firsts or repeat(""), lasts or repeat(""), strict=False)) if not (first and last)}
     for position, (parsed, _cells) in enumerate(batch):
-        values = parsed.values
+        if not (parsed.warnings or position in nameless):
+            continue
         warnings = [{"column": w.column, "value": w.value, "message": w.message}
                     for w in parsed.warnings]
         if parsed.warnings:
             ready.parse_warnings[position] = parsed.warnings
-        if not (values.get("first_name") and values.get("last_name")):
+        if position in nameless:
+            values = parsed.values
             warnings += [{"column": heading, "value": "", "message": plan.empty_message}
                          for name, heading in plan.name_headings if not values.get(name)]
-        if warnings:
-            ready.warned.append((position, warnings))
-        if values.get("newsletter"):
-            ready.subscribers.setdefault(languages[position], []).append(position)
-    return ready
+        ready.warned.append((position, warnings))
 
 
 def _fill_languages(plan: ReadyPlan, ready: ReadyBatch, given: list[dict]) -> None:
