@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -144,7 +144,7 @@ def start_reading_early(path: str | None = None) -> None:
 
 
 class _Counted(NamedTuple):
-    """A file's data rows as an import counts them (pipeline.count_rows), counted by the
+    """A file's data rows as an import counts them (job_file.count_rows), counted by the
     early reading process while it waited for its plan, and what they were counted as."""
 
     digest: bytes
@@ -208,7 +208,7 @@ def row_keys(values: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
+def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Generator[Any, None, None]:
     """Whatever depends only on the file, which on a big file is worked out by the reading
     process beside the writing one: the rows parsed, the search terms a new customer will
     have, and for each key of a row, the earlier row that had it (a duplicate). With
