@@ -3,6 +3,9 @@
 `run_import` is the one loop the preview (dry run), the background apply and the CLI share. It
 commits after every batch together with the job's progress, so the job row always says how far
 the import has durably got; a run started again on the same job resumes after that point.
+An apply's batch of rows that only create customers comes planned by the reading side
+(ready.py) and is written without planning here (ready_write.py), unless the register shows
+that a row does more; the job file's reading is job_file.py's.
 """
 
 import logging
