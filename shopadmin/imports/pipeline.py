@@ -248,6 +248,7 @@ def _flush_ready(job, planner, writer, ready: ReadyBatch, terms, commits) -> int
     """Write a batch the reading side made ready (see ready.py); returns its rows, or 0 when
     it was planned as usual after all (a key of it was a customer's)."""
     if not write_ready(writer, ready):
+        terms.want_ready(False)  # (until a batch meets no customer again: see _write)
         _flush(job, planner, writer, ready.parsed_rows(), [], terms, commits)
         return 0
     terms.decide(True)
@@ -320,6 +321,7 @@ def _write(job, planner, writer, batch, terms) -> list[Outcome]:
         created = [(o.customer_id, o.terms or terms_text(o.values))
                    for o in outcomes if o.action == "create"]
         terms.decide(2 * len(created) >= len(batch))
+        terms.want_ready(not planner.met_customers)
         index_new(db.session.connection(), created)
         # (Core writes bypass the search index's ORM hook.)
         reindex_customers([o.customer_id for o in outcomes if o.action == "update"])

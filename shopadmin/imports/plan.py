@@ -165,6 +165,7 @@ class Planner:
         # Groups the file names that do not exist (the preview lists them).
         self.missing_groups: set[str] = set()
         self._queries: dict[tuple, Any] = {}  # (see _existing_query)
+        self.met_customers = False  # (see plan)
         self._country_languages: dict[str | None, str] = {}  # (see language_of)
 
     def reload_groups(self) -> None:
@@ -183,7 +184,9 @@ class Planner:
                 self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
-        if existing["email"] or existing["customer_number"]:
+        # (whether the batch met customers: the reading side then makes no batch ready)
+        self.met_customers = bool(existing["email"] or existing["customer_number"])
+        if self.met_customers:
             for outcome in live:
                 self._classify(outcome, existing)
         else:  # (none of the rows' keys is a customer's: each is new, or lacks its key)

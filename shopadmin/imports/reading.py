@@ -28,6 +28,7 @@ SEEN_BATCH = 1000  # rows whose keys are looked up together
 # Batches ready in the reading process's queue from which the writer leaves it the search
 # terms (TermsWanted.decide).
 BALANCED_BACKLOG = 2
+_TERMS, _READY = 1, 2  # the bits of TermsWanted's byte
 
 
 class TermsWanted:
@@ -38,25 +39,38 @@ class TermsWanted:
     second process, the batches waiting in its queue say which process is the slower
     (`backlog`): when the writer had to wait for one, the reader is, and the writer makes the
     terms itself; when batches pile up, the reader makes them. The work goes to whichever
-    process has the time, whatever the machine and whatever the file."""
+    process has the time, whatever the machine and whatever the file.
+
+    The same byte says whether the reading side makes batches ready to write (ready.py; the
+    writer's `want_ready`): not once the register showed that the file's rows are customers
+    already (a file of updates), until a batch meets none again."""
 
     def __init__(self, shared: bool = False, flag=None):
         from ..parallel import Backlog, early_shared
 
-        if flag is None and shared:  # (the early reading process's, when it is waiting)
-            flag = early_shared(__name__) or multiprocessing.get_context("spawn").Value(
-                "b", 1, lock=False)
-        elif flag is None:
-            flag = types.SimpleNamespace(value=1)
+        if flag is None:  # (the writer's; the reading process is given it)
+            if shared:  # (the early reading process's, when it is waiting)
+                flag = early_shared(__name__) or multiprocessing.get_context("spawn").Value(
+                    "b", 1, lock=False)
+            else:
+                flag = types.SimpleNamespace(value=1)
+            flag.value = _TERMS | _READY
         self.flag = flag
         self.backlog = Backlog()
         self.starved = 0  # backlog.starved at the last decision
 
     def __bool__(self) -> bool:
-        return bool(self.flag.value)
+        return bool(self.flag.value & _TERMS)
 
     def set(self, wanted: bool) -> None:
-        self.flag.value = int(wanted)
+        self.flag.value = (self.flag.value & ~_TERMS) | (_TERMS if wanted else 0)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.flag.value & _READY)
+
+    def want_ready(self, wanted: bool) -> None:
+        self.flag.value = (self.flag.value & ~_READY) | (_READY if wanted else 0)
 
     def decide(self, creating: bool) -> None:
         """After a written batch: terms wanted from the reader when the batch created
@@ -240,11 +254,16 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Generator[Any, No
                 parsed.terms = terms_text(parsed.values)
             batch.append((parsed, cells))
             if len(batch) >= together:
-                yield from _with_duplicates(seen, batch, plan.ready)
+                yield from _with_duplicates(seen, batch, _ready(plan, terms))
                 batch = []
-        yield from _with_duplicates(seen, batch, plan.ready)
+        yield from _with_duplicates(seen, batch, _ready(plan, terms))
     finally:
         seen.close()
+
+
+def _ready(plan: ReadingPlan, terms: TermsWanted | None) -> ReadyPlan | None:
+    """The plan's ReadyPlan while the writer wants batches made ready."""
+    return plan.ready if terms is None or terms.ready else None
 
 
 def note_cells(parser, worksheet, parsed) -> None:

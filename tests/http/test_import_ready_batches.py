@@ -21,24 +21,25 @@ from shopadmin.imports.undo import undo_changes
 from ..conftest import POSTGRES_URL
 
 HEADINGS = "E-mail,First name,Last name,Country,Language,Newsletter,Birth date,Customer number"
-# Batches of four rows (IMPORT_BATCH_ROWS): new customers alone (made ready and written so);
-# a batch with a row an earlier row of the file has, and an existing customer (planned); a
+# Batches of four rows (IMPORT_BATCH_ROWS): new customers alone (made ready and written so); a
 # batch of rows the file alone cannot tell from new ones, though one is a customer and one
-# takes another's number (made ready, then planned after all); new ones again; and a row
-# bringing back an erased address.
+# takes another's number (made ready, then planned after all); a batch with a row an earlier
+# row of the file has, and an existing customer (planned); new ones again (planned: the last
+# batches met customers, so the reading side makes none ready until one meets none); and a
+# row bringing back an erased address (made ready again, then planned).
 ROWS = [
     "anna@shop.test,Anna,Adler,DE,de,yes,1980-02-03,",
     "ben@shop.test,Ben,Bauer,PL,,yes,,",
     "cleo@shop.test,Cleo,Claes,FR,fr,yes,31.02.1980,",
     "dora@shop.test,Dora,,GB,,no,,",
+    "gina@shop.test,Gina,Gold,IT,,yes,,",
+    "old2@shop.test,Otto,Other,,,no,,",
+    "hans@shop.test,Hans,Hahn,AT,,,30.02.1975,",
+    "ida@shop.test,Ida,Iske,PL,pl,yes,,K-1",
     "eva@shop.test,Eva,Engel,DE,,yes,,",
     "ANNA@shop.test,Anna,Again,DE,,,,",
     "fred@shop.test,Fred,Falk,,en,no,,",
     "old@shop.test,Olga,Older,DE,,yes,,",
-    "gina@shop.test,Gina,Gold,IT,,yes,,",
-    "old2@shop.test,Otto,Other,,,no,,",
-    "hans@shop.test,Hans,Hahn,AT,,,1975-05-06,",
-    "ida@shop.test,Ida,Iske,PL,pl,yes,,K-1",
     "jan@shop.test,Jan,Janssen,NL,,yes,,",
     "kai@shop.test,Kai,,PL,pl,yes,,",
     "lea@shop.test,Lea,Lang,CH,fr,no,2001-12-24,K-7",
@@ -130,16 +131,15 @@ def test_ready_batches_store_what_planning_stores(app, runner, caplog, tmp_path,
     ready, written_ready = _imported(app, runner, caplog, path, True, *options)
 
     assert none_ready == 0
-    assert written_ready == 8  # the first and the fourth batch; the others planned
+    # The first batch (a second process may make more ready: it reads ahead of the writer)
+    assert written_ready == 4 if not parallel else written_ready >= 4
     assert ready == planned
     created, updated, unchanged, rejected, warned, rows = planned["counts"]
     assert (created, updated, rejected, rows) == (14, 2, 2, 18)
-    # A birth date, two empty last names, a number held by another (unless Olga's was
-    # cleared by her row, before)
-    assert warned == (3 if empty_clears else 4)
+    assert warned == 5  # two birth dates, two empty last names, a number held by another
     customers = {c["email_key"]: c for c in planned["import"]["customers"]}
     assert customers["ben@shop.test"]["language"] == customers["ida@shop.test"]["language"]
-    assert customers["ida@shop.test"]["customer_number"] == ("K-1" if empty_clears else None)
+    assert customers["ida@shop.test"]["customer_number"] is None
     assert customers["old@shop.test"]["last_name"] == "Older"
     assert [c["email_key"] for c in planned["undone"]["customers"]] == [
         "old@shop.test", "old2@shop.test"]
@@ -153,7 +153,7 @@ def test_a_file_of_new_customers_is_written_in_ready_batches(app, runner, caplog
                     encoding="utf-8")
     result = runner.invoke(args=["customers", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "created: 7" in result.output and "imported with warnings: 2" in result.output
+    assert "created: 7" in result.output and "imported with warnings: 3" in result.output
     assert [m.groups() for m in map(READY_LOG.search, caplog.messages) if m] == [("7", "7")]
     consent = db.session.scalars(select(ConsentEvent.customer_id).order_by(ConsentEvent.id))
     subscribers = db.session.scalars(select(Customer.id).where(Customer.newsletter)
