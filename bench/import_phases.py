@@ -31,13 +31,17 @@ STARTED = time.perf_counter()
 MOMENTS = [("shopadmin.imports.pipeline", "_flush", "first batch", "last batch written"),
            ("shopadmin.imports.deferred", "restore", None, "indexes built")]
 STAGES = {
-    "shopadmin.imports.plan": [("Planner", "plan")],
+    "shopadmin.imports.plan": [("Planner", "plan"), ("Planner", "new_to_register")],
     "shopadmin.imports.write": [("BatchWriter", name) for name in (
         "_insert_customers", "_update_customers", "_insert_memberships", "_insert_undo_record",
-        "_insert_audit", "_insert_consent", "_number")] + [(None, "insert_results")],
+        "_insert_audit", "_insert_consent", "_number", "insert_columns", "audit_created",
+        "insert_consent_kinds")] + [(None, "insert_results")],
     "shopadmin.imports.pipeline": [(None, name) for name in (
-        "insert_results", "index_new", "reindex_customers", "_count_if_new")]
+        "insert_results", "index_new", "reindex_customers", "_count_if_new", "_flush_ready")]
     + [("_Commits", "maybe")],
+    # (a batch made ready by the reading side: its whole write in _flush_ready, and parts)
+    "shopadmin.imports.ready_write": [(None, name) for name in (
+        "index_new", "insert_results_rows", "insert_created_record")],
     "shopadmin.imports.deferred": [(None, "set_aside"), (None, "restore")],
 }
 
@@ -74,7 +78,10 @@ def instrument() -> None:
             setattr(module, name, _marked(getattr(module, name), first, last))
 
     for module_name, names in STAGES.items():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # (a revision without it)
+            continue
         for owner_name, name in names:
             owner = getattr(module, owner_name, None) if owner_name else module
             if owner is None or not hasattr(owner, name):

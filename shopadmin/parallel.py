@@ -54,12 +54,17 @@ class Parsed(NamedTuple):
 _parsed = functools.partial(tuple.__new__, Parsed)
 
 
+def packed(cells: list[str]) -> str | list[str]:
+    """A row's cells as they travel (cells_of gives them back as a list)."""
+    joined = SEPARATOR.join(cells)
+    if joined.count(SEPARATOR) != len(cells) - 1:
+        return list(cells)  # a cell holds the separator itself: send the list
+    return joined
+
+
 def _compact(parsed, cells: list[str]) -> tuple:
-    packed = SEPARATOR.join(cells)
-    if packed.count(SEPARATOR) != len(cells) - 1:
-        packed = list(cells)  # a cell holds the separator itself: send the list
     return (parsed.row, parsed.values, parsed.group_names, parsed.errors, parsed.warnings,
-            parsed.terms, parsed.keys, parsed.duplicates, packed)
+            parsed.terms, parsed.keys, parsed.duplicates, packed(cells))
 
 
 def cells_of(cells) -> list[str]:
@@ -334,11 +339,18 @@ def _produce_when_told(preparing: tuple, orders, shared,
     _produce(lambda: factory(*args), batches, parent)
 
 
-def batched(rows: Iterator[tuple]) -> Iterator[list]:
-    """(ParsedRow, cells) pairs as the batches a reading child hands over."""
-    batch = []
-    for parsed, cells in rows:
-        batch.append(_compact(parsed, cells))
+def batched(rows: Iterator[Any]) -> Iterator[Any]:
+    """(ParsedRow, cells) pairs as the batches a reading child hands over; any other item
+    (a batch made ready to write: imports/ready.py) goes as it is, in its place."""
+    batch: list[tuple] = []
+    for item in rows:
+        if type(item) is not tuple:
+            if batch:
+                yield batch
+                batch = []
+            yield item
+            continue
+        batch.append(_compact(*item))
         if len(batch) >= BATCH:
             yield batch
             batch = []
@@ -367,4 +379,7 @@ def _unpacked(items: Generator[list, None, None]) -> Generator[Any, None, None]:
     with contextlib.closing(items):
         yield None  # (parsed_in_child takes this one)
         for item in items:
-            yield from rows_of(item)
+            if type(item) is list:
+                yield from rows_of(item)
+            else:  # (a batch made ready: imports/ready.py)
+                yield item

@@ -3,17 +3,17 @@
 `run_import` is the one loop the preview (dry run), the background apply and the CLI share. It
 commits after every batch together with the job's progress, so the job row always says how far
 the import has durably got; a run started again on the same job resumes after that point.
+An apply's batch of rows that only create customers comes planned by the reading side
+(ready.py) and is written without planning here (ready_write.py), unless the register shows
+that a row does more; the job file's reading is job_file.py's.
 """
 
-import functools
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from contextlib import closing, contextmanager, nullcontext
-from pathlib import Path
 
-import email_validator
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import delete
@@ -27,10 +27,13 @@ from ..settings.services import get_settings
 from ..tracking import HandedBack, stopping
 from . import deferred
 from .checkpoints import checkpointed_beside
+from .job_file import count_rows, defers_indexes, in_child, job_language, parsed_rows
 from .models import ImportJob, ImportRowResult, ImportStatus, ImportTask
 from .pending_list import merged_beside
 from .plan import ImportOptions, Outcome, Planner
-from .reading import ReadingPlan, TermsWanted, fewer_collections, read_in_child, read_rows
+from .reading import TermsWanted, fewer_collections
+from .ready import ReadyBatch
+from .ready_write import ready_plan, write_ready
 from .write import BatchWriter, ConcurrentChange, insert_results
 
 log = logging.getLogger(__name__)
@@ -39,10 +42,6 @@ BATCH_ROWS = 2000  # the default of the setting IMPORT_BATCH_ROWS (see batch_row
 # A transaction holds the batches of this many rows or seconds, whichever comes first, and the
 # job's progress with them: the job row says how far the import has durably got.
 COMMIT_ROWS, COMMIT_SECONDS = 10_000, 1.0
-# From this many rows on, a second process reads and parses while this one writes.
-PARALLEL_ROWS = 50_000
-# From this many rows on, an apply into an empty register builds its indexes at the end.
-DEFER_INDEX_ROWS = 50_000
 PREVIEW_SAMPLE = 20
 NEW_CUSTOMERS_SAMPLE = 5  # new customers the preview shows as they will be stored
 IMPORT_CACHE_KB = 65_536
@@ -53,96 +52,9 @@ class TooManyBadRows(Exception):
     pass
 
 
-def upload_path(job: ImportJob) -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]) / job.file_path
-
-
-def job_language(job: ImportJob) -> str:
-    from ..i18n import store_default_language
-
-    user = job.created_by
-    if user is not None and user.language in current_app.config["LANGUAGES"]:
-        return user.language
-    return store_default_language()
-
-
-def open_job_worksheet(job: ImportJob, keep_spool: bool = True):
-    from ..sheets.readers import open_worksheet
-
-    return open_worksheet(upload_path(job), has_headings=job.has_headings,
-                          encoding=job.encoding, delimiter=job.delimiter, spool=True,
-                          keep_spool=keep_spool)
-
-
-def reading_plan(job: ImportJob, skip: int = 0, keep_spool: bool = True) -> ReadingPlan:
-    options = ImportOptions.from_dict(job.options)
-    return ReadingPlan(
-        str(upload_path(job)), job.has_headings, job.encoding, job.delimiter, list(job.mapping),
-        options.date_order, options.empty_clears, skip, job_language(job),
-        bool(email_validator.TEST_ENVIRONMENT), options.split_street, keep_spool)
-
-
-def parsed_rows(job: ImportJob, terms: TermsWanted | None = None, skip: int = 0, *,
-                parallel: bool | None = None,
-                keep_spool: bool = True) -> Generator[tuple, None, None]:
-    """(ParsedRow, cells) for every data row of the file after the first `skip` (a resumed
-    import's committed ones), in order, each with its unique keys and the earlier rows that
-    had them (duplicates within the file). Of the skipped rows only the keys are read.
-
-    A big file is read and parsed by a second process (see parallel.py; `parallel` says
-    whether, by default in_child), which starts at once. With `terms`, rows come with the
-    search terms a new customer would have, while terms says they are wanted. keep_spool=False:
-    no other read of the file follows (see readers.open_worksheet).
-    """
-    plan = reading_plan(job, skip, keep_spool)
-    if in_child(job) if parallel is None else parallel:
-        from ..parallel import parsed_in_child
-
-        flag = terms.flag if terms is not None else None
-        backlog = terms.backlog if terms is not None else None
-        return parsed_in_child(read_in_child, (plan, flag), backlog)
-    return read_rows(plan, terms)
-
-
 def batch_rows() -> int:
     """Rows planned and written together (IMPORT_BATCH_ROWS; tests make batches small)."""
     return current_app.config.get("IMPORT_BATCH_ROWS", BATCH_ROWS)
-
-
-def in_child(job: ImportJob) -> bool:
-    """Whether a second process reads and parses the file: by its rows, or before they are
-    counted, by an estimate (readers.Worksheet.estimate_rows)."""
-    return _rows_or_estimate(job) >= current_app.config.get(
-        "IMPORT_PARALLEL_ROWS", PARALLEL_ROWS)
-
-
-def _defers_indexes(job: ImportJob) -> bool:
-    """Whether an apply sets the customers' secondary indexes aside (see deferred.py): a file
-    of IMPORT_DEFER_INDEX_ROWS rows or more (by its count or estimate, as in_child)."""
-    return _rows_or_estimate(job) >= current_app.config.get(
-        "IMPORT_DEFER_INDEX_ROWS", DEFER_INDEX_ROWS)
-
-
-def _rows_or_estimate(job: ImportJob) -> int:
-    if job.rows_total:
-        return job.rows_total
-    return _estimated_rows(upload_path(job), job.has_headings, job.encoding, job.delimiter)
-
-
-@functools.lru_cache(maxsize=16)
-def _estimated_rows(path: Path, has_headings: bool | None, encoding: str | None,
-                    delimiter: str | None) -> int:
-    """A file's estimated rows, worked out once (an upload does not change; opening a
-    worksheet reads its head and headings: 0.06-0.07 s for the bench's CSV and XLSX files,
-    before the reading process is started)."""
-    from ..sheets.readers import open_worksheet
-
-    return open_worksheet(path, has_headings=has_headings, encoding=encoding,
-                          delimiter=delimiter, spool=True).estimate_rows()
-
-
-def count_rows(job: ImportJob) -> int:
-    return open_job_worksheet(job).count_rows()
 
 
 def _count_if_new(job: ImportJob, counted: int | None = None) -> None:
@@ -233,7 +145,7 @@ def _run(job: ImportJob, dry_run: bool, resume: bool, progress: Progress | None,
     planner = planner_for(job, options)
     if resume and not dry_run:
         deferred.restore()  # (the run that died had set the indexes aside)
-    aside = not dry_run and done == 0 and _defers_indexes(job) and deferred.set_aside()
+    aside = not dry_run and done == 0 and defers_indexes(job) and deferred.set_aside()
     with _bulk_settings(db.session.connection(), dry_run), \
             (nullcontext() if dry_run else merged_beside(db.engine)), \
             (nullcontext() if dry_run else checkpointed_beside(db.engine)):
@@ -287,20 +199,35 @@ def _work_through(job, planner, dry_run: bool, done: int, progress, commits) -> 
     batch: list[tuple] = []
     parallel = in_child(job)
     terms = TermsWanted(shared=parallel) if writer is not None else None
+    rows_per_batch = batch_rows()
+    # (IMPORT_READY_BATCHES off: every batch planned here, as tests compare)
+    ready = ready_plan(planner, rows_per_batch) if writer is not None and current_app.config.get(
+        "IMPORT_READY_BATCHES", True) else None
     # The preview's read of an XLSX sheet is kept for the apply; the apply's is the last.
-    rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run)
+    rows = parsed_rows(job, terms, skip=done, parallel=parallel, keep_spool=dry_run,
+                       ready=ready)
+    written_ready = 0
     with closing(rows):
         # (while the reading process starts up; an early one counted them while it waited)
         _count_if_new(job, terms.backlog.counted if terms is not None else None)
-        rows_per_batch = batch_rows()
-        for parsed, cells in rows:
-            batch.append((parsed, cells))
+        for item in rows:
+            if type(item) is ReadyBatch:  # (the rows before it first: ids follow the file)
+                _flush(job, planner, writer, batch, sample, terms, commits)
+                batch = []
+                written_ready += _flush_ready(job, planner, writer, item, terms, commits)
+                if progress:
+                    progress(job)
+                continue
+            batch.append(item)
             if len(batch) >= rows_per_batch:
                 _flush(job, planner, writer, batch, sample, terms, commits)
                 batch = []
                 if progress:
                     progress(job)
         _flush(job, planner, writer, batch, sample, terms, commits)
+    if writer is not None:
+        log.info("import %s: %d of %d rows written in batches made ready by the reading "
+                 "side", job.id, written_ready, job.rows_done - done)
     return sample
 
 
@@ -313,14 +240,30 @@ def _flush(job, planner, writer, batch, sample, terms, commits) -> None:
         _keep_sample(outcomes, sample)
     else:
         outcomes = _write(job, planner, writer, batch, terms)
-    counts = Counter(outcome.action for outcome in outcomes)
-    job.warned += sum(1 for outcome in outcomes
-                      if outcome.warnings and outcome.action != "reject")
+    _counted(job, commits, len(batch), Counter(outcome.action for outcome in outcomes),
+             sum(1 for outcome in outcomes if outcome.warnings and outcome.action != "reject"))
+
+
+def _flush_ready(job, planner, writer, ready: ReadyBatch, terms, commits) -> int:
+    """Write a batch the reading side made ready (see ready.py); returns its rows, or 0 when
+    it was planned as usual after all (a key of it was a customer's)."""
+    if not write_ready(writer, ready):
+        terms.want_ready(False)  # (until a batch meets no customer again: see _write)
+        _flush(job, planner, writer, ready.parsed_rows(), [], terms, commits)
+        return 0
+    terms.decide(True)
+    _counted(job, commits, len(ready), Counter(create=len(ready)), len(ready.warned))
+    return len(ready)
+
+
+def _counted(job, commits, rows: int, counts: Counter, warned: int) -> None:
+    """A written (or planned) batch in the job's counts; the transaction committed when due."""
+    job.warned += warned
     job.created += counts["create"]
     job.updated += counts["update"]
     job.unchanged += counts["unchanged"]
     job.rejected += counts["reject"]
-    job.rows_done += len(batch)
+    job.rows_done += rows
     job.heartbeat_at = utcnow()
     commits.maybe(job)
 
@@ -378,6 +321,7 @@ def _write(job, planner, writer, batch, terms) -> list[Outcome]:
         created = [(o.customer_id, o.terms or terms_text(o.values))
                    for o in outcomes if o.action == "create"]
         terms.decide(2 * len(created) >= len(batch))
+        terms.want_ready(not planner.met_customers)
         index_new(db.session.connection(), created)
         # (Core writes bypass the search index's ORM hook.)
         reindex_customers([o.customer_id for o in outcomes if o.action == "update"])

@@ -90,6 +90,10 @@ class Outcome:
         self.warnings.append({"column": column, "value": value, "message": message})
 
 
+def empty_name_message() -> str:
+    return _("Empty: the customer was imported without it.")
+
+
 def from_json(name: str, value: Any) -> Any:
     kind = BY_NAME[name].kind
     if value is None:
@@ -161,6 +165,7 @@ class Planner:
         # Groups the file names that do not exist (the preview lists them).
         self.missing_groups: set[str] = set()
         self._queries: dict[tuple, Any] = {}  # (see _existing_query)
+        self.met_customers = False  # (see plan)
         self._country_languages: dict[str | None, str] = {}  # (see language_of)
 
     def reload_groups(self) -> None:
@@ -179,7 +184,9 @@ class Planner:
                 self._check_row(outcome, row)
         live = [o for o in outcomes if o.action != "reject"]
         existing = self._load_existing(live)
-        if existing["email"] or existing["customer_number"]:
+        # (whether the batch met customers: the reading side then makes no batch ready)
+        self.met_customers = bool(existing["email"] or existing["customer_number"])
+        if self.met_customers:
             for outcome in live:
                 self._classify(outcome, existing)
         else:  # (none of the rows' keys is a customer's: each is new, or lacks its key)
@@ -280,6 +287,18 @@ class Planner:
                     by_number[current["customer_number"]] = current
         return {"email": by_email, "customer_number": by_number}
 
+    def new_to_register(self, emails: list[str], numbers: list[str]) -> bool:
+        """Whether none of these e-mail keys and customer numbers is a customer's, and none
+        of the addresses (e-mail keys are the addresses folded) was erased."""
+        if self.erased and any(address_digest(email, self.secret) in self.erased
+                               for email in emails):
+            return False
+        dialect = self.session.get_bind().dialect
+        statement = self._existing_query(dialect, ("id",), bool(emails), bool(numbers))
+        return self.session.execute(statement, {
+            "emails": among_parameter(dialect, emails),
+            "numbers": among_parameter(dialect, numbers)}).first() is None
+
     def _existing_query(self, dialect, names: tuple[str, ...], emails: bool, numbers: bool):
         """The customers whose e-mail key is among :emails or number among :numbers, their
         columns `names`: made once for each set of columns (a file has a few), so that it is
@@ -352,8 +371,7 @@ class Planner:
         if not (values.get(_FIRST) and values.get(_LAST)):
             for name in self.name_fields:
                 if not values.get(name):
-                    outcome.warn(_("Empty: the customer was imported without it."),
-                                 self.heading(name), "")
+                    outcome.warn(empty_name_message(), self.heading(name), "")
         language = values.get("language")
         if not language:
             language = values["language"] = self.language_of(values.get("billing_country"))

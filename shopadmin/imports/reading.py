@@ -11,7 +11,7 @@ import hashlib
 import multiprocessing
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,12 +21,14 @@ import email_validator
 from ..customers.terms import terms_text
 from ..text import email_key
 from ..translation import speaking
+from .ready import ReadyPlan, ready_batch
 from .seen import SeenKeys
 
 SEEN_BATCH = 1000  # rows whose keys are looked up together
 # Batches ready in the reading process's queue from which the writer leaves it the search
 # terms (TermsWanted.decide).
 BALANCED_BACKLOG = 2
+_TERMS, _READY = 1, 2  # the bits of TermsWanted's byte
 
 
 class TermsWanted:
@@ -37,25 +39,38 @@ class TermsWanted:
     second process, the batches waiting in its queue say which process is the slower
     (`backlog`): when the writer had to wait for one, the reader is, and the writer makes the
     terms itself; when batches pile up, the reader makes them. The work goes to whichever
-    process has the time, whatever the machine and whatever the file."""
+    process has the time, whatever the machine and whatever the file.
+
+    The same byte says whether the reading side makes batches ready to write (ready.py; the
+    writer's `want_ready`): not once the register showed that the file's rows are customers
+    already (a file of updates), until a batch meets none again."""
 
     def __init__(self, shared: bool = False, flag=None):
         from ..parallel import Backlog, early_shared
 
-        if flag is None and shared:  # (the early reading process's, when it is waiting)
-            flag = early_shared(__name__) or multiprocessing.get_context("spawn").Value(
-                "b", 1, lock=False)
-        elif flag is None:
-            flag = types.SimpleNamespace(value=1)
+        if flag is None:  # (the writer's; the reading process is given it)
+            if shared:  # (the early reading process's, when it is waiting)
+                flag = early_shared(__name__) or multiprocessing.get_context("spawn").Value(
+                    "b", 1, lock=False)
+            else:
+                flag = types.SimpleNamespace(value=1)
+            flag.value = _TERMS | _READY
         self.flag = flag
         self.backlog = Backlog()
         self.starved = 0  # backlog.starved at the last decision
 
     def __bool__(self) -> bool:
-        return bool(self.flag.value)
+        return bool(self.flag.value & _TERMS)
 
     def set(self, wanted: bool) -> None:
-        self.flag.value = int(wanted)
+        self.flag.value = (self.flag.value & ~_TERMS) | (_TERMS if wanted else 0)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.flag.value & _READY)
+
+    def want_ready(self, wanted: bool) -> None:
+        self.flag.value = (self.flag.value & ~_READY) | (_READY if wanted else 0)
 
     def decide(self, creating: bool) -> None:
         """After a written batch: terms wanted from the reader when the batch created
@@ -85,6 +100,8 @@ class ReadingPlan:
     test_domains: bool = False
     split_street: bool = False
     keep_spool: bool = True  # (readers.open_worksheet)
+    # Batches that only create customers are made ready to write (see ready.py); None: not.
+    ready: ReadyPlan | None = None
 
 
 class _FewerCollections:
@@ -141,7 +158,7 @@ def start_reading_early(path: str | None = None) -> None:
 
 
 class _Counted(NamedTuple):
-    """A file's data rows as an import counts them (pipeline.count_rows), counted by the
+    """A file's data rows as an import counts them (job_file.count_rows), counted by the
     early reading process while it waited for its plan, and what they were counted as."""
 
     digest: bytes
@@ -205,10 +222,11 @@ def row_keys(values: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
+def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Generator[Any, None, None]:
     """Whatever depends only on the file, which on a big file is worked out by the reading
     process beside the writing one: the rows parsed, the search terms a new customer will
-    have, and for each key of a row, the earlier row that had it (a duplicate)."""
+    have, and for each key of a row, the earlier row that had it (a duplicate). With
+    plan.ready, a batch whose rows only create customers comes as one ReadyBatch instead."""
     from ..sheets.readers import open_worksheet
     from .rows import ParseOptions, RowParser, combine_rows
 
@@ -219,6 +237,7 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
                        ParseOptions(date_order=plan.date_order, empty_clears=plan.empty_clears,
                                     split_street=plan.split_street))
     seen = SeenKeys()
+    together = min(SEEN_BATCH, plan.ready.rows) if plan.ready is not None else SEEN_BATCH
     try:
         batch = []
         for position, (row, cells, more) in enumerate(combine_rows(
@@ -234,12 +253,17 @@ def read_rows(plan: ReadingPlan, terms: TermsWanted | None) -> Iterator[tuple]:
             if terms and not parsed.errors:
                 parsed.terms = terms_text(parsed.values)
             batch.append((parsed, cells))
-            if len(batch) >= SEEN_BATCH:
-                yield from _with_duplicates(seen, batch)
+            if len(batch) >= together:
+                yield from _with_duplicates(seen, batch, _ready(plan, terms))
                 batch = []
-        yield from _with_duplicates(seen, batch)
+        yield from _with_duplicates(seen, batch, _ready(plan, terms))
     finally:
         seen.close()
+
+
+def _ready(plan: ReadingPlan, terms: TermsWanted | None) -> ReadyPlan | None:
+    """The plan's ReadyPlan while the writer wants batches made ready."""
+    return plan.ready if terms is None or terms.ready else None
 
 
 def note_cells(parser, worksheet, parsed) -> None:
@@ -251,11 +275,16 @@ def note_cells(parser, worksheet, parsed) -> None:
         parsed.warnings.append(RowError(parsed.row, parser.heading(column), "", message))
 
 
-def _with_duplicates(seen: SeenKeys, batch: list[tuple]) -> Iterator[tuple]:
+def _with_duplicates(seen: SeenKeys, batch: list[tuple],
+                     ready: ReadyPlan | None = None) -> Iterator[Any]:
     earlier = seen.first_rows([(kind, key, parsed.row) for parsed, _cells in batch
                                for kind, key in parsed.keys.items()])
-    for parsed, cells in batch:
-        if earlier:
+    if earlier:
+        for parsed, _cells in batch:
             parsed.duplicates = {kind: first for kind, key in parsed.keys.items()
                                  if (first := earlier.get((kind, key), parsed.row)) != parsed.row}
-        yield parsed, cells
+    made = ready_batch(ready, batch)
+    if made is not None:
+        yield made
+    else:
+        yield from batch

@@ -66,15 +66,17 @@ class ParsedRow:
     group_names: list[str]
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
-    # The search terms of a new customer with these values (see pipeline.parsed_rows).
+    # The search terms of a new customer with these values (see job_file.parsed_rows).
     terms: str = ""
     # The row's unique keys by kind (reading.row_keys), and for each one an earlier row of the
-    # file has too, that row (see pipeline.parsed_rows).
+    # file has too, that row (see job_file.parsed_rows).
     keys: dict[str, str] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
 
 
 def _empty(name: str) -> Any:
+    if name == "customer_number":  # (no number: unique, so never "" for several customers)
+        return None
     kind = BY_NAME[name].kind if name in BY_NAME else Kind.TEXT
     if kind in (Kind.BOOL,):
         return False

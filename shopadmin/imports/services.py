@@ -16,8 +16,8 @@ from sqlalchemy import select
 from ..auth.models import StaffUser
 from ..domain import DomainError
 from ..extensions import db
+from .job_file import open_job_worksheet, upload_path
 from .models import ImportJob, ImportMapping, ImportRowResult, ImportStatus, ImportTask
-from .pipeline import open_job_worksheet, upload_path
 from .plan import MATCHES, MODES, ImportOptions
 
 KINDS = ("customers",)

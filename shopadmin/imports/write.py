@@ -53,6 +53,13 @@ def _column_defaults() -> dict[str, Any]:
 
 
 _TEMPLATE = _column_defaults()
+
+
+def column_defaults() -> dict[str, Any]:
+    """Every customer column with the value a new customer starts with (a copy)."""
+    return dict(_TEMPLATE)
+
+
 _COLUMNS = tuple(_TEMPLATE)
 _ROW_OWN = ("email_key", "newsletter_changed_at")  # what the writer sets in a row itself
 
@@ -147,47 +154,54 @@ class BatchWriter:
     def _insert_customers(self, outcomes: list[Outcome], now: datetime) -> None:
         if not outcomes:
             return
+        given = [o.values for o in outcomes]
+        columns = {name: [values.get(name, _TEMPLATE[name]) for values in given]
+                   for name in set().union(*given)}
+        ids = self.insert_columns(len(given), columns, [o.keys["email"] for o in outcomes], now)
+        for outcome, customer_id in zip(outcomes, ids, strict=True):
+            outcome.customer_id, outcome.version = customer_id, 1
+
+    def insert_columns(self, count: int, columns: dict[str, list[Any]], keys: list[str],
+                       now: datetime) -> list[int]:
+        """Insert `count` new customers given a column at a time (each row's value, or the
+        column's default where the row gives none), with their unique e-mail `keys`; returns
+        their ids, in order."""
         connection = self.connection
         fixed = {"origin": Origin.IMPORT, "version": 1, "created_at": now, "updated_at": now,
                  "created_by_id": self.actor_id, "updated_by_id": self.actor_id,
                  "import_id": self.import_id}
-        given = [o.values for o in outcomes]
-        present = {*fixed, *_ROW_OWN}.union(*given)
-        statement, columns = _customers_insert(connection.dialect, present)
-        order = parameter_order(connection.dialect, statement, columns, "import-customers")
-        keys = [o.keys["email"] for o in outcomes]
-        # The rows are made a column at a time (a list per column, then zipped into tuples):
-        # no Python loop over a row's values. Each column's bind processor (where it has one)
-        # converts each distinct value once; a value the file does not give is the column's
-        # default, and what the import sets itself (fixed) the file never sets.
-        count, vectors = len(outcomes), []
+        present = {*fixed, *_ROW_OWN, *columns}
+        statement, names = _customers_insert(connection.dialect, present)
+        order = parameter_order(connection.dialect, statement, names, "import-customers")
+        # The rows are zipped from a list per column: no Python loop over a row's values.
+        # Each column's bind processor (where it has one) converts each distinct value once;
+        # what the import sets itself (fixed) the file never sets.
+        vectors = []
         for name, process in order:
             vector: Iterable[Any]
-            if name in fixed or name == "newsletter_changed_at":
-                value = fixed.get(name, now)
-                value = value if process is None or value is None else process(value)
-                if name in fixed:
-                    vector = repeat(value, count)
-                else:  # (set when the row subscribes; None else, as its default)
-                    vector = [value if values.get("newsletter") else None for values in given]
+            if name in fixed:
+                value = fixed[name]
+                vector = repeat(value if process is None or value is None
+                                else process(value), count)
+            elif name == "newsletter_changed_at":  # (set when the row subscribes; else None)
+                stamp = now if process is None else process(now)
+                vector = [stamp if subscribes else None
+                          for subscribes in columns.get("newsletter", ())] or repeat(None, count)
             elif name == "email_key":
                 vector = keys
-            elif name not in present:  # (PostgreSQL: COPY takes every column) its default
+            elif name not in columns:  # (PostgreSQL: COPY takes every column) its default
                 default = _TEMPLATE[name]
                 vector = repeat(default if process is None or default is None
                                 else process(default), count)
             else:
-                default = _TEMPLATE[name]
-                vector = [values.get(name, default) for values in given]
+                vector = columns[name]
                 if process is not None:
                     vector = _each_converted(vector, process)
             vectors.append(vector)
         rows = list(zip(*vectors, strict=False))
         before = connection.execute(select(func.max(CUSTOMERS.c.id))).scalar() or 0
-        execute_lists(connection, statement, columns, rows, "import-customers", converted=True)
-        for outcome, customer_id in zip(outcomes, _new_ids(connection, before, keys),
-                                        strict=True):
-            outcome.customer_id, outcome.version = customer_id, 1
+        execute_lists(connection, statement, names, rows, "import-customers", converted=True)
+        return _new_ids(connection, before, keys)
 
     def _update_customers(self, outcomes: list[Outcome], now: datetime) -> None:
         by_columns: dict[tuple[str, ...], list[Outcome]] = defaultdict(list)
@@ -237,25 +251,18 @@ class BatchWriter:
         return sorted({self.planner.groups.ids[fold(name)] for name in outcome.group_names})
 
     def _insert_undo_record(self, created: list[Outcome], updated: list[Outcome]) -> None:
-        nothing: dict = {}  # one object: converted once for the whole batch
         rows = [{"import_id": self.import_id, "customer_id": o.customer_id, "created_ids": [],
                  "previous": o.previous, "added_group_ids": self._group_ids(o),
                  "version_after": o.version} for o in updated]
         if created:
-            rows.append({"import_id": self.import_id, "customer_id": None,
-                         "created_ids": [o.customer_id for o in created], "previous": nothing,
-                         "added_group_ids": [], "version_after": 1})
+            rows.append(_created_record(self.import_id, [o.customer_id for o in created]))
         execute_many(self.connection, insert(_CHANGES), rows, cache_key="import-changes")
 
     def _insert_audit(self, outcomes: list[Outcome], now: datetime) -> None:
         """An audit event for every customer created (the same but for the id: one statement)
         and every customer updated (with its changes)."""
-        event = {"created_at": now, "actor_id": self.actor_id, "source": "import",
-                 "object_type": "customer"}
-        insert_each(self.connection, _AUDIT,
-                    {**event, "action": "customer.created",
-                     "changes": {"import_id": self.import_id}},
-                    "object_id", [o.customer_id for o in outcomes if o.action == "create"])
+        self.audit_created([o.customer_id for o in outcomes if o.action == "create"], now)
+        event = self._event(now)
         rows = []
         for outcome in outcomes:
             if outcome.action == "create":
@@ -268,6 +275,16 @@ class BatchWriter:
             rows.append({**event, "action": "customer.updated",
                          "object_id": outcome.customer_id, "changes": changes})
         execute_many(self.connection, insert(_AUDIT), rows, cache_key="import-audit")
+
+    def _event(self, now: datetime) -> dict[str, Any]:
+        return {"created_at": now, "actor_id": self.actor_id, "source": "import",
+                "object_type": "customer"}
+
+    def audit_created(self, customer_ids: list[Any], now: datetime) -> None:
+        """The audit events of new customers (the same but for the id: one statement)."""
+        insert_each(self.connection, _AUDIT, {**self._event(now), "action": "customer.created",
+                                              "changes": {"import_id": self.import_id}},
+                    "object_id", customer_ids)
 
     def _insert_consent(self, outcomes: list[Outcome], now: datetime) -> None:
         """A consent event for each new subscriber and each change, with the statement in the
@@ -282,10 +299,15 @@ class BatchWriter:
         # each kind written by one statement over its customers' ids.
         kinds: dict[tuple[bool, str], list[int]] = defaultdict(list)
         for o in changed:
-            language = self._wording_language(
+            language = self.wording_language(
                 o.values["language"] if "language" in o.values else stored.get(o.customer_id))
             kinds[bool(o.values["newsletter"]), language].append(
                 cast(int, o.customer_id))  # (written above: it has its id)
+        self.insert_consent_kinds(kinds, now)
+
+    def insert_consent_kinds(self, kinds: dict[tuple[bool, str], list[int]],
+                             now: datetime) -> None:
+        """The consent events of customers by (subscribed, wording language)."""
         for (subscribed, language), customer_ids in kinds.items():
             insert_each(self.connection, _CONSENT, {
                 "created_at": now, "subscribed": subscribed, "source": ConsentSource.IMPORT,
@@ -293,7 +315,7 @@ class BatchWriter:
                 "wording": self.consent_wordings.get(language) or shipped_wording(language),
                 "wording_language": language}, "customer_id", customer_ids)
 
-    def _wording_language(self, customer_language: str | None) -> str:
+    def wording_language(self, customer_language: str | None) -> str:
         """consent.wording_language, worked out once per customer language of the import."""
         known = self._wording_languages.get(customer_language)
         if known is None:
@@ -301,6 +323,17 @@ class BatchWriter:
                 customer_language, self.settings)
         return known
 
+
+
+def _created_record(import_id: int, created_ids: list[Any]) -> dict[str, Any]:
+    """The undo record of a batch's new customers."""
+    return {"import_id": import_id, "customer_id": None, "created_ids": created_ids,
+            "previous": {}, "added_group_ids": [], "version_after": 1}
+
+
+def insert_created_record(connection: Connection, import_id: int, created_ids: list[Any]) -> None:
+    execute_many(connection, insert(_CHANGES), [_created_record(import_id, created_ids)],
+                 cache_key="import-changes")
 
 
 def _each_converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
@@ -354,10 +387,14 @@ def insert_results(connection: Connection, import_id: int, outcomes: list[Outcom
     `written`, with the customer they went into)."""
     from ..parallel import cells_of
 
-    rows = [{"import_id": import_id, "row": o.row, "cells": cells_of(o.cells),
-             "errors": o.errors, "warnings": o.warnings, "rejected": o.action == "reject",
-             "customer_id": o.customer_id if written else None}
-            for o in outcomes if o.warnings or o.action == "reject"]
+    insert_results_rows(connection, [
+        {"import_id": import_id, "row": o.row, "cells": cells_of(o.cells), "errors": o.errors,
+         "warnings": o.warnings, "rejected": o.action == "reject",
+         "customer_id": o.customer_id if written else None}
+        for o in outcomes if o.warnings or o.action == "reject"])
+
+
+def insert_results_rows(connection: Connection, rows: list[dict[str, Any]]) -> None:
     execute_many(connection, insert(_RESULTS), rows, cache_key="import-results")
 
 

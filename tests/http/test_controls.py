@@ -215,8 +215,8 @@ def test_without_the_option_the_street_stays_whole(client, login_as, run_jobs):
 def test_an_abandoned_upload_is_discarded_its_file_removed_and_recorded(
         app, client, login_as, run_jobs):
     from shopadmin.audit import AuditEvent
+    from shopadmin.imports.job_file import upload_path
     from shopadmin.imports.models import ImportRowResult
-    from shopadmin.imports.pipeline import upload_path
 
     user = login_as("staff", name="Ewa Staff")
     import_id = upload(client, csv_file("E-mail", "a@shop.test", "not-an-address"),

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from shopadmin.account.models import PasswordResetToken
 from shopadmin.database import utcnow
 from shopadmin.extensions import db
+from shopadmin.imports.job_file import upload_path
 from shopadmin.imports.models import ImportJob, ImportRowResult
-from shopadmin.imports.pipeline import upload_path
 from shopadmin.notifications.models import OutboxMessage
 from shopadmin.orders.models import IdempotentRequest
 from shopadmin.retention import apply_retention, apply_retention_daily

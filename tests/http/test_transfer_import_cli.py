@@ -61,3 +61,17 @@ def test_an_unreadable_file_is_a_clear_error(runner, tmp_path):
     file.write_bytes(b"\0\1\2" * 100)
     result = runner.invoke(args=["customers", "import", str(file)])
     assert result.exit_code != 0 and "Error:" in result.output
+
+
+def test_empty_clears_leaves_new_customers_without_a_number(runner, tmp_path):
+    """An empty customer number is no number (NULL), not an empty text that two customers
+    could not share: the import stored neither customer before."""
+    make_customer(email="k9@shop.test", customer_number="K9")
+    file = write(tmp_path / "c.csv", "E-mail,First name,Customer number", "a@shop.test,A,",
+                 "b@shop.test,B,", "k9@shop.test,Kay,")
+    result = runner.invoke(args=["customers", "import", str(file), "--empty-clears"])
+    assert result.exit_code == 0, result.output
+    assert "created: 2" in result.output and "updated: 1" in result.output
+    numbers = dict(db.session.execute(db.select(Customer.email_key,
+                                                Customer.customer_number)).all())
+    assert numbers == {"a@shop.test": None, "b@shop.test": None, "k9@shop.test": None}
