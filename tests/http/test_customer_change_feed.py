@@ -6,7 +6,7 @@ Redis) reads its own changes once, so that a commit the feed saw and it did not 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers import changes, listing, paging, positions
@@ -16,6 +16,7 @@ from shopadmin.database import utcnow
 from shopadmin.extensions import db
 
 from ..factories import make_staff
+from ..statements import change_reads
 from .test_customer_list_paging import PER_PAGE, in_order, paged, register
 from .test_customer_list_positions import LISTS, middle_pages_hold_what_an_offset_gives
 
@@ -25,26 +26,6 @@ def segments_of_three(monkeypatch):
     monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
     monkeypatch.setattr(paging, "DIRECT_OFFSET", PER_PAGE)
     monkeypatch.setattr(listing, "WALK_SORT_INDEX_ABOVE", 0)
-
-
-class ChangeReads:
-    """How many looks for the customers written since a stamp the database is sent, and the
-    rows they answered (PostgreSQL; SQLite does not count a select's rows)."""
-
-    def __init__(self) -> None:
-        self.count = self.rows = 0
-
-    def __enter__(self):
-        event.listen(db.engine, "after_cursor_execute", self._heard)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "after_cursor_execute", self._heard)
-
-    def _heard(self, _connection, cursor, statement, *_args):
-        if " AS part" in statement and "UNION ALL" in statement:
-            self.count += 1
-            self.rows += max(cursor.rowcount, 0)
 
 
 def test_kept_lists_at_one_stamp_read_the_changes_since_once(app, segments_of_three):
@@ -58,7 +39,7 @@ def test_kept_lists_at_one_stamp_read_the_changes_since_once(app, segments_of_th
     for number in (6, 7):
         update_customer(customers[number], {"language": "pl", "last_name": "Zorn"}, actor=admin)
         db.session.commit()
-        with ChangeReads() as reads:
+        with change_reads() as reads:
             middle_pages_hold_what_an_offset_gives()
         postgresql = db.engine.dialect.name == "postgresql"
         assert reads.count == (1 if postgresql else len(LISTS))

@@ -2,7 +2,7 @@
 (counting reads a customer per warned row), and counted again after any change of the register
 or of the import's records, on SQLite and PostgreSQL."""
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, insert
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers.listing import count_customers, list_customers
@@ -11,6 +11,7 @@ from shopadmin.extensions import db
 from shopadmin.imports.models import ImportChange, ImportJob, ImportRowResult, ImportStatus
 
 from ..factories import make_customer, make_staff
+from ..statements import Statements
 
 
 def _import_with_warnings(customers) -> ImportJob:
@@ -29,33 +30,16 @@ def _import_with_warnings(customers) -> ImportJob:
     return job
 
 
-class CountStatements:
-    """The count statements of the warned list the database is sent while it is open."""
-
-    def __init__(self):
-        self.seen = 0
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._note)
-        return self
-
-    def __exit__(self, *_exc):
-        event.remove(db.engine, "before_cursor_execute", self._note)
-
-    def _note(self, _conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT COUNT(CUSTOMERS.ID)"):
-            self.seen += 1
-
-
 def test_the_warned_list_is_counted_once_and_again_after_every_change(app):
     customers = [make_customer() for _ in range(8)]
     job = _import_with_warnings(customers[:5])
     warned = MultiDict({"warnings": "yes"})
-    with CountStatements() as counts:
+    with Statements(lambda statement: statement.lstrip().upper().startswith(
+            "SELECT COUNT(CUSTOMERS.ID)")) as counts:
         assert count_customers(warned) == 5
         assert list_customers(warned, 1, 2).total == 5
         assert [c.id for c in list_customers(warned, 3, 2).customers] == [customers[4].id]
-    assert counts.seen == 1  # counted once, then kept while nothing changed
+    assert counts.count == 1  # counted once, then kept while nothing changed
     # The import's own warnings: a list of its own (its customers: those it made or changed).
     assert count_customers(MultiDict({"warnings": "yes", "import": str(job.id)})) == 0
 

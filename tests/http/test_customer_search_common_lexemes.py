@@ -33,7 +33,7 @@ from shopadmin.extensions import db
 from shopadmin.text import fold_words
 
 from ..factories import make_customer, make_staff
-from .test_customer_change_feed import ChangeReads
+from ..statements import change_reads
 from .test_customer_list_paging import in_order, register
 
 QUERIES = ("nowak", "nowa", "now", "anna", "ann", "lukasz", "luk", "muller", "qqxzv",
@@ -143,7 +143,7 @@ def test_the_changes_since_the_ids_were_kept_are_moved_along_not_read_again(kept
         time.sleep(0.3)  # (past the last look's window)
         make_customer(first_name="Jan", last_name="Nowak", email=f"nowak{number}@shop.test")
         db.session.commit()
-        with ChangeReads() as reads:
+        with change_reads() as reads:
             assert _through_kept("nowak") == _by_index("nowak")
     assert reads.rows <= 2  # (the newest customer; the last look's newest, in its window)
 

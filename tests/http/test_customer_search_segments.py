@@ -5,7 +5,6 @@ matches gives, counted exactly, and a change of the register is seen at once."""
 import socket
 
 import pytest
-from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
 from shopadmin.customers import changes, kept_searches, paging, positions, search_segments
@@ -16,7 +15,7 @@ from shopadmin.customers.trash import delete_customer, restore_customer
 from shopadmin.extensions import db
 
 from ..factories import make_customer, make_staff
-from .test_customer_change_feed import ChangeReads
+from ..statements import Statements, change_reads
 from .test_customer_list_paging import in_order, register
 
 SORT_ORDERS = [*SORTS, *(f"-{key}" for key in SORTS)]
@@ -132,28 +131,10 @@ def test_a_new_web_process_places_the_default_order_before_anyone_asks(app, monk
     assert placed.stamp == paging.register_stamp() and placed.total == 12
 
 
-class Statements:
-    """The SQL statements the database is sent while this is on (a real engine's event)."""
-
-    def __init__(self):
-        self.sent: list[str] = []
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._heard)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._heard)
-
-    def _heard(self, _connection, _cursor, statement, *_args):
-        self.sent.append(statement)
-
-    @property
-    def every_match_read(self) -> int:
-        """How many statements listed every match of a search (matching_ids)."""
-        return sum("group_concat(customer_search.rowid)" in sql
-                   or "array_agg(customer_search_vectors.customer_id)" in sql
-                   for sql in self.sent)
+def lists_every_match(statement: str) -> bool:
+    """Whether a statement lists every match of a search (matching_ids)."""
+    return ("group_concat(customer_search.rowid)" in statement
+            or "array_agg(customer_search_vectors.customer_id)" in statement)
 
 
 def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small_segments,
@@ -163,11 +144,11 @@ def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small
     gives; too many changes read the matches anew."""
     customers = register(40)
     admin = make_staff("admin")
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         for sort in ("name", "-email", "modified"):
             expected = in_order({"q": "nowak", "sort": sort})
             assert every_page({"q": "nowak", "sort": sort}) == (expected, len(expected))
-    assert statements.every_match_read == 1
+    assert statements.count == 1
     nowaks = [c for c in customers if c.last_name == "Nowak"]
     make_customer(first_name="Aaron", last_name="Nowak", email="aaron@shop.test")
     update_customer(nowaks[0], {"last_name": "Smith"}, actor=admin)
@@ -178,29 +159,29 @@ def test_a_search_keeps_its_matches_and_moves_them_along_with_changes(app, small
     db.session.commit()
     erase_customer(nowaks[2], actor=admin)
     db.session.commit()
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         for sort in ("name", "-email", "modified"):
             args = {"q": "nowak", "sort": sort}
             expected = in_order(args)
             assert every_page(args) == (expected, len(expected)), sort
-    assert statements.every_match_read == 0
+    assert statements.count == 0
     assert {nowaks[0].id, nowaks[1].id} & set(expected) == set()
     restore_customer(nowaks[1], actor=admin)
     db.session.commit()
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         expected = in_order({"q": "nowak"})
         assert nowaks[1].id in expected
         assert every_page({"q": "nowak"}) == (expected, len(expected))
-    assert statements.every_match_read == 0
+    assert statements.count == 0
     # More changes than are moved one by one: the matches are read again.
     monkeypatch.setattr(changes, "REPAIR_AT_MOST", 1)
     for customer in customers[:3]:
         update_customer(customer, {"last_name": "Nowak"}, actor=admin)
     db.session.commit()
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         expected = in_order({"q": "nowak"})
         assert every_page({"q": "nowak"}) == (expected, len(expected))
-    assert statements.every_match_read == 1
+    assert statements.count == 1
 
 
 def test_the_searches_kept_are_bounded_in_number_and_in_matches(app, small_segments,
@@ -214,9 +195,9 @@ def test_the_searches_kept_are_bounded_in_number_and_in_matches(app, small_segme
     monkeypatch.setattr(kept_searches, "KEPT_MATCHES", len(kept[(("smith",),)].ids))
     every_page({"q": "dupont"})
     assert list(kept) == [(("dupont",),)]  # the latest is kept whatever its size
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         every_page({"q": "dupont"})
-    assert statements.every_match_read == 0
+    assert statements.count == 0
 
 
 def _free_port() -> int:
@@ -231,24 +212,24 @@ def test_another_process_finds_a_search_kept_in_redis(app, small_segments):
     if not app.config.get("REDIS_URL"):
         pytest.skip("Redis's leg (REDIS_URL)")
     customers = register(30)
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         every_page({"q": "nowak"})
         kept_searches._kept.pop(db.engine)
         expected = in_order({"q": "nowak", "sort": "-email"})
         assert every_page({"q": "nowak", "sort": "-email"}) == (expected, len(expected))
-    assert statements.every_match_read == 1
+    assert statements.count == 1
     update_customer(next(c for c in customers if c.last_name == "Dupont"),
                     {"last_name": "Nowak"}, actor=make_staff("admin"))
     db.session.commit()
     kept_searches._kept.pop(db.engine)
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         expected = in_order({"q": "nowak"})
         assert every_page({"q": "nowak"}) == (expected, len(expected))
-    assert statements.every_match_read == 0
+    assert statements.count == 0
     kept_searches.forget_kept_matches()
-    with Statements() as statements:
+    with Statements(lists_every_match) as statements:
         every_page({"q": "nowak"})
-    assert statements.every_match_read == 1
+    assert statements.count == 1
 
 
 def test_a_search_answers_from_the_database_when_redis_is_away(app, small_segments,
@@ -304,7 +285,7 @@ def test_a_search_the_feed_moves_along_is_not_replaced_by_redis_s_copy(app, smal
     for number, customer in enumerate(c for c in customers if c.last_name == "Dupont"):
         update_customer(customer, {"last_name": "Nowak"}, actor=admin)
         db.session.commit()
-        with ChangeReads() as reads:
+        with change_reads() as reads:
             found = kept_searches.kept_matches(words, paging.register_stamp(), read)
         assert sorted(found.ids) == sorted(read(words))
         if number:  # (the first: its own look since it was read, then the feed's)
