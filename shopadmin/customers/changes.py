@@ -87,8 +87,10 @@ def read_changes(old: tuple, new: tuple, seen: Window | None, at_most: int) -> C
             (new[5] or 0) < (audited or 0)):
         return Changes(None, {}, False, back=True)
     # A customer added since (an import adds thousands a second) is read once, as new: not
-    # again in the windows, nor by the event of its creation.
-    known = Customer.id <= max_id if max_id is not None else true()
+    # again in the windows, nor by the event of its creation. (`id + 0`: a range of ids beside
+    # a range of stamps drew SQLite's planner to the primary key, a walk over the whole
+    # register, 270 ms at a million, instead of the index of the stamps.)
+    known = Customer.id + 0 <= max_id if max_id is not None else true()
     live = Customer.deleted_at.is_(None)
     queries = [select(Customer.id, _moment(Customer.updated_at))
                .where(Customer.id > (max_id or 0)).limit(at_most + 1)]
