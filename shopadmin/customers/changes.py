@@ -175,6 +175,19 @@ def caught_up(old: tuple, stamp: tuple, grouped: bool, seen: Window,
     return changed, own if feed is None or changed is None else window, stamp
 
 
+def starting_point(stamp: tuple) -> tuple[tuple, Window]:
+    """The stamp and the window to keep a list at that is built now, read before the build
+    (which then sees at least all they saw): on PostgreSQL the feed's last stamp, at or after
+    `stamp`, and its window, so that the list moves along by the feed from its first look;
+    on SQLite the window of `stamp` (the build reads in the same transaction). Without it a
+    list's first look took every customer of the window as changed: the customers an import
+    wrote in the moments before the stamp, thousands of them."""
+    if db.engine.dialect.name == "postgresql":
+        return _feed().last(stamp)
+    found = read_changes(stamp, stamp, None, REPAIR_AT_MOST)
+    return stamp, found.window if found.changed is not None else {}
+
+
 def follows_cheaper(stamp: tuple, window: Window) -> bool:
     """Whether what was kept at `stamp` with this window moves along by the process's feed
     (PostgreSQL) with no more customers to test again than a copy kept elsewhere (Redis) would

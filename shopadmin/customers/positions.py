@@ -299,7 +299,9 @@ def positions_of(filters_key: tuple, sort: str, select_of, columns: tuple, desce
         found = _brought_to(kept, key, stamp, select_of, grouped)  # (built while this waited?)
         if found is not None:
             return found
+        stamp, window = changes.starting_point(stamp)
         positions = _build(select_of, columns, descending, every, stamp)
+        positions.window = window
         with _lock:
             kept[key] = positions
             kept.move_to_end(key)
