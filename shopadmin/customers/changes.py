@@ -196,9 +196,7 @@ def follows_cheaper(stamp: tuple, window: Window) -> bool:
         return False
     feed = _feed()
     with feed.lock:
-        index = next((index for index, (held, known) in enumerate(
-            zip(feed.stamps, feed.windows, strict=True))
-            if held == stamp and known() is window), None)
+        index = feed.held_at(stamp, window)
         if index is None or any(changed is None for changed, _ in feed.steps[index:]):
             return False
         return sum(len(changed or ()) for changed, _ in feed.steps[index:]) <= len(feed.window)
@@ -233,12 +231,17 @@ class Feed:
         caught_up answers; None where `seen` is not the feed's window of `old`."""
         with self.lock:
             last = self._reach(stamp)
-            index = next((index for index in range(len(self.stamps) - 1, -1, -1)
-                          if self.stamps[index] == old), None)
-            if index is None or self.windows[index]() is not seen:
+            index = self.held_at(old, seen)
+            if index is None:
                 return None
             changed = self._joined(index, grouped, at_most)
             return changed, {} if changed is None else self.window, last
+
+    def held_at(self, stamp: tuple, window: Window) -> int | None:
+        """Where the feed holds `stamp` with this window as its own (the caller holds the
+        lock); None where it does not."""
+        return next((index for index in range(len(self.stamps) - 1, -1, -1)
+                     if self.stamps[index] == stamp and self.windows[index]() is window), None)
 
     def last(self, stamp: tuple) -> tuple[tuple, Window]:
         """The feed's last stamp after reaching `stamp`, and its window."""
